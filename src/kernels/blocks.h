@@ -1,0 +1,100 @@
+// Quantized block layouts, byte-for-byte those of ggml.
+#pragma once
+#include <cstdint>
+
+namespace dawn {
+
+constexpr int QK = 32;    // legacy quant block
+constexpr int QK_K = 256;  // K-quant super-block
+
+struct BlockQ4_0 {
+  uint16_t d;
+  uint8_t qs[QK / 2];
+};
+struct BlockQ5_0 {
+  uint16_t d;
+  uint8_t qh[4];
+  uint8_t qs[QK / 2];
+};
+struct BlockQ8_0 {
+  uint16_t d;
+  int8_t qs[QK];
+};
+struct BlockQ2_K {
+  uint8_t scales[QK_K / 16];  // low nibble scale, high nibble min
+  uint8_t qs[QK_K / 4];
+  uint16_t d;
+  uint16_t dmin;
+};
+struct BlockQ3_K {
+  uint8_t hmask[QK_K / 8];
+  uint8_t qs[QK_K / 4];
+  uint8_t scales[12];  // 16 six-bit scales
+  uint16_t d;
+};
+struct BlockQ4_K {
+  uint16_t d;
+  uint16_t dmin;
+  uint8_t scales[12];  // 8 six-bit scales and 8 six-bit mins
+  uint8_t qs[QK_K / 2];
+};
+struct BlockQ5_K {
+  uint16_t d;
+  uint16_t dmin;
+  uint8_t scales[12];
+  uint8_t qh[QK_K / 8];
+  uint8_t qs[QK_K / 2];
+};
+struct BlockQ6_K {
+  uint8_t ql[QK_K / 2];
+  uint8_t qh[QK_K / 4];
+  int8_t scales[QK_K / 16];
+  uint16_t d;
+};
+struct BlockQ8_K {
+  float d;
+  int8_t qs[QK_K];
+  int16_t bsums[QK_K / 16];
+};
+
+static_assert(sizeof(BlockQ4_0) == 18);
+static_assert(sizeof(BlockQ5_0) == 22);
+static_assert(sizeof(BlockQ8_0) == 34);
+static_assert(sizeof(BlockQ2_K) == 84);
+static_assert(sizeof(BlockQ3_K) == 110);
+static_assert(sizeof(BlockQ4_K) == 144);
+static_assert(sizeof(BlockQ5_K) == 176);
+static_assert(sizeof(BlockQ6_K) == 210);
+static_assert(sizeof(BlockQ8_K) == 292);
+
+// Round half to even, as ggml's nearest_int.
+inline int nearest_int(float f) {
+  float v = f + 12582912.f;
+  int32_t i;
+  __builtin_memcpy(&i, &v, 4);
+  return (i & 0x007fffff) - 0x00400000;
+}
+
+// 6-bit scale/min pair j of a Q4_K/Q5_K scales array.
+inline void get_scale_min_k4(int j, const uint8_t* q, uint8_t* d, uint8_t* m) {
+  if (j < 4) {
+    *d = q[j] & 63;
+    *m = q[j + 4] & 63;
+  } else {
+    *d = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+    *m = (q[j + 4] >> 4) | ((q[j - 0] >> 6) << 4);
+  }
+}
+
+inline void set_scale_min_k4(int j, uint8_t d, uint8_t m, uint8_t* q) {
+  if (j < 4) {
+    q[j] = d;
+    q[j + 4] = m;
+  } else {
+    q[j + 4] = uint8_t((d & 0xF) | ((m & 0xF) << 4));
+    q[j - 4] |= uint8_t((d >> 4) << 6);
+    q[j] |= uint8_t((m >> 4) << 6);
+  }
+}
+
+}  // namespace dawn

@@ -1,0 +1,116 @@
+#include "kernels/quant_search.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "kernels/blocks.h"
+
+namespace dawn {
+
+float quant_symmetric(int n, int nmax, const float* x, uint8_t* L) {
+  float amax = 0, max = 0;
+  for (int i = 0; i < n; ++i) {
+    if (std::fabs(x[i]) > amax) {
+      amax = std::fabs(x[i]);
+      max = x[i];
+    }
+  }
+  if (amax == 0) {
+    for (int i = 0; i < n; ++i) L[i] = uint8_t(nmax);
+    return 0;
+  }
+  float best_scale = 0, best_err = INFINITY;
+  // The sign convention puts the extreme value on the -nmax side, which has one more level.
+  for (int step = -9; step <= 9; ++step) {
+    const float iscale = -(float(nmax) + 0.1f * float(step)) / max;
+    float sumlx = 0, suml2 = 0;
+    for (int i = 0; i < n; ++i) {
+      const int l = std::clamp(nearest_int(iscale * x[i]), -nmax, nmax - 1);
+      const float w = x[i] * x[i];
+      sumlx += w * x[i] * float(l);
+      suml2 += w * float(l) * float(l);
+    }
+    if (suml2 <= 0) continue;
+    const float scale = sumlx / suml2;
+    float err = 0;
+    for (int i = 0; i < n; ++i) {
+      const int l = std::clamp(nearest_int(iscale * x[i]), -nmax, nmax - 1);
+      const float d = x[i] - scale * float(l);
+      err += x[i] * x[i] * d * d;
+    }
+    if (err < best_err) {
+      best_err = err;
+      best_scale = scale;
+    }
+  }
+  const float iscale = best_scale != 0 ? 1.0f / best_scale : 0;
+  for (int i = 0; i < n; ++i) {
+    L[i] = uint8_t(std::clamp(nearest_int(iscale * x[i]), -nmax, nmax - 1) + nmax);
+  }
+  return best_scale;
+}
+
+float quant_asymmetric(int n, int nmax, const float* x, uint8_t* L, float* min_out) {
+  float lo = x[0], hi = x[0];
+  for (int i = 1; i < n; ++i) {
+    lo = std::min(lo, x[i]);
+    hi = std::max(hi, x[i]);
+  }
+  lo = std::min(lo, 0.0f);
+  if (hi <= lo) {
+    for (int i = 0; i < n; ++i) L[i] = 0;
+    *min_out = -lo;
+    return 0;
+  }
+  float best_scale = (hi - lo) / float(nmax), best_min = lo, best_err = INFINITY;
+  // Try shrunken ranges, refitting scale and offset by least squares on each assignment.
+  for (int step = 0; step <= 12; ++step) {
+    const float shrink = 1.0f - 0.02f * float(step);
+    const float s0 = (hi - lo) * shrink / float(nmax);
+    for (int iter = 0; iter < 2; ++iter) {
+      const float scale = iter == 0 ? s0 : best_scale;
+      const float off = iter == 0 ? lo : best_min;
+      if (scale <= 0) break;
+      const float iscale = 1.0f / scale;
+      float sw = 0, sl = 0, sx = 0, sll = 0, slx = 0;
+      for (int i = 0; i < n; ++i) {
+        const int l = std::clamp(nearest_int(iscale * (x[i] - off)), 0, nmax);
+        const float w = 1.0f + x[i] * x[i];
+        sw += w;
+        sl += w * float(l);
+        sx += w * x[i];
+        sll += w * float(l) * float(l);
+        slx += w * float(l) * x[i];
+      }
+      const float det = sw * sll - sl * sl;
+      if (det <= 0) continue;
+      float a = (sw * slx - sl * sx) / det;  // scale
+      float b = (sll * sx - sl * slx) / det;  // offset (= -min)
+      if (b > 0) {  // the format stores min >= 0
+        b = 0;
+        a = slx / sll;
+      }
+      if (a <= 0) continue;
+      float err = 0;
+      const float ia = 1.0f / a;
+      for (int i = 0; i < n; ++i) {
+        const int l = std::clamp(nearest_int(ia * (x[i] - b)), 0, nmax);
+        const float d = x[i] - (a * float(l) + b);
+        err += (1.0f + x[i] * x[i]) * d * d;
+      }
+      if (err < best_err) {
+        best_err = err;
+        best_scale = a;
+        best_min = b;
+      }
+    }
+  }
+  const float iscale = 1.0f / best_scale;
+  for (int i = 0; i < n; ++i) {
+    L[i] = uint8_t(std::clamp(nearest_int(iscale * (x[i] - best_min)), 0, nmax));
+  }
+  *min_out = -best_min;
+  return best_scale;
+}
+
+}  // namespace dawn

@@ -1,0 +1,54 @@
+// Q4_0: 32 four-bit values (offset 8) and one f16 scale; dots against Q8_0.
+#include <cstring>
+
+#include "kernels/blocks.h"
+#include "kernels/half.h"
+#include "kernels/quant_search.h"
+#include "kernels/types.h"
+
+namespace dawn {
+
+namespace {
+
+void to_float(const void* src, float* dst, int64_t n) {
+  const BlockQ4_0* b = static_cast<const BlockQ4_0*>(src);
+  for (int64_t i = 0; i < n / QK; ++i) {
+    const float d = fp16_to_f32(b[i].d);
+    for (int j = 0; j < QK / 2; ++j) {
+      dst[i * QK + j] = d * float((b[i].qs[j] & 0xF) - 8);
+      dst[i * QK + j + QK / 2] = d * float((b[i].qs[j] >> 4) - 8);
+    }
+  }
+}
+
+void from_float(const float* src, void* dst, int64_t n) {
+  BlockQ4_0* b = static_cast<BlockQ4_0*>(dst);
+  uint8_t L[QK];
+  for (int64_t i = 0; i < n / QK; ++i) {
+    const float d = quant_symmetric(QK, 8, src + i * QK, L);
+    b[i].d = f32_to_fp16(d);
+    for (int j = 0; j < QK / 2; ++j) b[i].qs[j] = uint8_t(L[j] | (L[j + QK / 2] << 4));
+  }
+}
+
+float vec_dot(int64_t n, const void* w, const void* a) {
+  const BlockQ4_0* x = static_cast<const BlockQ4_0*>(w);
+  const BlockQ8_0* y = static_cast<const BlockQ8_0*>(a);
+  float sum = 0;
+  for (int64_t i = 0; i < n / QK; ++i) {
+    int32_t s = 0;
+    for (int j = 0; j < QK / 2; ++j) {
+      s += ((x[i].qs[j] & 0xF) - 8) * y[i].qs[j];
+      s += ((x[i].qs[j] >> 4) - 8) * y[i].qs[j + QK / 2];
+    }
+    sum += float(s) * fp16_to_f32(x[i].d) * fp16_to_f32(y[i].d);
+  }
+  return sum;
+}
+
+}  // namespace
+
+extern const TypeTraits kTraitsQ4_0 = {"q4_0", QK, sizeof(BlockQ4_0), DType::Q8_0,
+                                       to_float, from_float, vec_dot};
+
+}  // namespace dawn

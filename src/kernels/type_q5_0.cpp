@@ -1,0 +1,67 @@
+// Q5_0: 32 five-bit values (offset 16; fifth bits packed in qh) and one f16 scale.
+#include <cstring>
+
+#include "kernels/blocks.h"
+#include "kernels/half.h"
+#include "kernels/quant_search.h"
+#include "kernels/types.h"
+
+namespace dawn {
+
+namespace {
+
+void levels(const BlockQ5_0& b, int* q) {
+  uint32_t qh;
+  std::memcpy(&qh, b.qh, 4);
+  for (int j = 0; j < QK / 2; ++j) {
+    q[j] = int((b.qs[j] & 0xF) | (((qh >> j) << 4) & 0x10)) - 16;
+    q[j + QK / 2] = int((b.qs[j] >> 4) | ((qh >> (j + 12)) & 0x10)) - 16;
+  }
+}
+
+void to_float(const void* src, float* dst, int64_t n) {
+  const BlockQ5_0* b = static_cast<const BlockQ5_0*>(src);
+  int q[QK];
+  for (int64_t i = 0; i < n / QK; ++i) {
+    levels(b[i], q);
+    const float d = fp16_to_f32(b[i].d);
+    for (int j = 0; j < QK; ++j) dst[i * QK + j] = d * float(q[j]);
+  }
+}
+
+void from_float(const float* src, void* dst, int64_t n) {
+  BlockQ5_0* b = static_cast<BlockQ5_0*>(dst);
+  uint8_t L[QK];
+  for (int64_t i = 0; i < n / QK; ++i) {
+    const float d = quant_symmetric(QK, 16, src + i * QK, L);
+    b[i].d = f32_to_fp16(d);
+    uint32_t qh = 0;
+    for (int j = 0; j < QK / 2; ++j) {
+      b[i].qs[j] = uint8_t((L[j] & 0xF) | ((L[j + QK / 2] & 0xF) << 4));
+      qh |= uint32_t((L[j] & 0x10) >> 4) << j;
+      qh |= uint32_t((L[j + QK / 2] & 0x10) >> 4) << (j + QK / 2);
+    }
+    std::memcpy(b[i].qh, &qh, 4);
+  }
+}
+
+float vec_dot(int64_t n, const void* w, const void* a) {
+  const BlockQ5_0* x = static_cast<const BlockQ5_0*>(w);
+  const BlockQ8_0* y = static_cast<const BlockQ8_0*>(a);
+  float sum = 0;
+  int q[QK];
+  for (int64_t i = 0; i < n / QK; ++i) {
+    levels(x[i], q);
+    int32_t s = 0;
+    for (int j = 0; j < QK; ++j) s += q[j] * y[i].qs[j];
+    sum += float(s) * fp16_to_f32(x[i].d) * fp16_to_f32(y[i].d);
+  }
+  return sum;
+}
+
+}  // namespace
+
+extern const TypeTraits kTraitsQ5_0 = {"q5_0", QK, sizeof(BlockQ5_0), DType::Q8_0,
+                                       to_float, from_float, vec_dot};
+
+}  // namespace dawn

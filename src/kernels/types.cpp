@@ -1,0 +1,52 @@
+#include "kernels/types.h"
+
+#include <cctype>
+#include <cstdlib>
+#include <string>
+
+namespace dawn {
+
+extern const TypeTraits kTraitsF32, kTraitsF16, kTraitsBF16, kTraitsQ8_0, kTraitsQ4_0, kTraitsQ5_0,
+    kTraitsQ8_K, kTraitsQ2_K, kTraitsQ3_K, kTraitsQ4_K, kTraitsQ5_K, kTraitsQ6_K;
+
+const TypeTraits* find_traits(uint32_t id) {
+  switch (DType(id)) {
+    case DType::F32: return &kTraitsF32;
+    case DType::F16: return &kTraitsF16;
+    case DType::BF16: return &kTraitsBF16;
+    case DType::Q4_0: return &kTraitsQ4_0;
+    case DType::Q5_0: return &kTraitsQ5_0;
+    case DType::Q8_0: return &kTraitsQ8_0;
+    case DType::Q2_K: return &kTraitsQ2_K;
+    case DType::Q3_K: return &kTraitsQ3_K;
+    case DType::Q4_K: return &kTraitsQ4_K;
+    case DType::Q5_K: return &kTraitsQ5_K;
+    case DType::Q6_K: return &kTraitsQ6_K;
+    case DType::Q8_K: return &kTraitsQ8_K;
+  }
+  return nullptr;
+}
+
+const TypeTraits& traits(DType t) {
+  const TypeTraits* tt = find_traits(uint32_t(t));
+  if (!tt) std::abort();  // DType values are only made from validated ids
+  return *tt;
+}
+
+bool parse_type_name(std::string_view s, DType* out) {
+  for (uint32_t id = 0; id <= 30; ++id) {
+    const TypeTraits* tt = find_traits(id);
+    if (!tt) continue;
+    std::string name = tt->name;
+    if (name.size() != s.size()) continue;
+    bool eq = true;
+    for (size_t i = 0; i < s.size() && eq; ++i) eq = std::tolower(name[i]) == std::tolower(s[i]);
+    if (eq) {
+      *out = DType(id);
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace dawn

@@ -1,0 +1,50 @@
+// Tensor element types with ggml's numbering and block layouts.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace dawn {
+
+enum class DType : uint32_t {
+  F32 = 0,
+  F16 = 1,
+  Q4_0 = 2,
+  Q5_0 = 6,
+  Q8_0 = 8,
+  Q2_K = 10,
+  Q3_K = 11,
+  Q4_K = 12,
+  Q5_K = 13,
+  Q6_K = 14,
+  Q8_K = 15,
+  BF16 = 30,
+};
+
+// One element type: its block geometry and the kernels that read and write it.
+// vec_dot multiplies one row of this type with an activation row already converted
+// to dot_type (the way llama.cpp quantizes activations for integer dot products).
+struct TypeTraits {
+  const char* name;
+  int block;  // elements per block
+  int bytes;  // bytes per block
+  DType dot_type;
+  void (*to_float)(const void* src, float* dst, int64_t n);
+  void (*from_float)(const float* src, void* dst, int64_t n);
+  float (*vec_dot)(int64_t n, const void* w, const void* act);
+};
+
+// nullptr for type ids dawn does not know.
+const TypeTraits* find_traits(uint32_t id);
+const TypeTraits& traits(DType t);
+
+inline const char* type_name(DType t) { return traits(t).name; }
+bool parse_type_name(std::string_view s, DType* out);
+
+// Bytes of a row of n elements; n must be a multiple of the block size.
+inline size_t row_bytes(DType t, int64_t n) {
+  const TypeTraits& tt = traits(t);
+  return size_t(n / tt.block) * size_t(tt.bytes);
+}
+
+}  // namespace dawn

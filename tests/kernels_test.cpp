@@ -1,0 +1,155 @@
+// Every type's quantizer, dequantizer and dot product against plain references on
+// random data, at row lengths that are and are not multiples of the SIMD width.
+#include <gtest/gtest.h>
+#include <immintrin.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "kernels/half.h"
+#include "kernels/types.h"
+
+namespace dawn {
+namespace {
+
+std::vector<float> random_row(int64_t n, uint32_t seed, float scale = 1.0f) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> nd(0.0f, scale);
+  std::vector<float> v(n);
+  for (float& x : v) x = nd(rng);
+  return v;
+}
+
+TEST(Half, RoundTripsEveryHalf) {
+  for (uint32_t h = 0; h < 65536; ++h) {
+    const float f = fp16_to_f32(uint16_t(h));
+    if (std::isnan(f)) continue;
+    ASSERT_EQ(f32_to_fp16(f), h) << h;
+  }
+}
+
+__attribute__((target("f16c"))) uint16_t hw_to_half(float f) {
+  return uint16_t(_cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT));
+}
+__attribute__((target("f16c"))) float hw_from_half(uint16_t h) { return _cvtsh_ss(h); }
+
+TEST(Half, MatchesF16cHardware) {
+  if (!__builtin_cpu_supports("f16c")) GTEST_SKIP() << "no F16C";
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<uint32_t> bits;
+  for (int i = 0; i < 1000000; ++i) {
+    const float f = f32_from_bits(bits(rng));
+    if (std::isnan(f)) continue;
+    ASSERT_EQ(f32_to_fp16(f), hw_to_half(f)) << f;
+  }
+  for (uint32_t h = 0; h < 65536; ++h) {
+    const float a = fp16_to_f32(uint16_t(h)), b = hw_from_half(uint16_t(h));
+    if (std::isnan(a)) continue;
+    ASSERT_EQ(bits_from_f32(a), bits_from_f32(b)) << h;
+  }
+}
+
+TEST(Half, Bf16RoundsToNearestEven) {
+  EXPECT_EQ(f32_to_bf16(1.0f), 0x3f80);
+  EXPECT_EQ(f32_to_bf16(f32_from_bits(0x3f808000u)), 0x3f80);  // tie, even stays
+  EXPECT_EQ(f32_to_bf16(f32_from_bits(0x3f818000u)), 0x3f82);  // tie, odd rounds up
+  EXPECT_EQ(f32_to_bf16(f32_from_bits(0x3f808001u)), 0x3f81);
+  EXPECT_EQ(bf16_to_f32(0x4049), f32_from_bits(0x40490000u));
+}
+
+struct TypeCase {
+  DType type;
+  double max_rel_rmse;  // quantization error bound, relative to the data's RMS
+};
+
+class TypeTest : public ::testing::TestWithParam<TypeCase> {};
+
+std::vector<uint8_t> quantize(DType t, const std::vector<float>& x) {
+  std::vector<uint8_t> q(row_bytes(t, int64_t(x.size())));
+  traits(t).from_float(x.data(), q.data(), int64_t(x.size()));
+  return q;
+}
+
+std::vector<float> dequantize(DType t, const std::vector<uint8_t>& q, int64_t n) {
+  std::vector<float> x(n);
+  traits(t).to_float(q.data(), x.data(), n);
+  return x;
+}
+
+TEST_P(TypeTest, QuantizationErrorIsBounded) {
+  const TypeCase c = GetParam();
+  const int64_t block = traits(c.type).block;
+  for (int64_t blocks : {1, 3, 7}) {
+    const int64_t n = std::max<int64_t>(block, 32) * blocks;
+    const auto x = random_row(n, uint32_t(n * 31 + 5), 0.02f);
+    const auto y = dequantize(c.type, quantize(c.type, x), n);
+    double err = 0, ref = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      err += (x[i] - y[i]) * (x[i] - y[i]);
+      ref += x[i] * x[i];
+    }
+    EXPECT_LE(std::sqrt(err / ref), c.max_rel_rmse) << type_name(c.type) << " n=" << n;
+    EXPECT_GT(std::sqrt(err / ref), 0.0) << "exact round trip is suspicious for quantized types";
+  }
+}
+
+// The dot product against the plain reference: dequantize both operands and sum in double.
+TEST_P(TypeTest, DotMatchesDequantizedReference) {
+  const TypeCase c = GetParam();
+  const TypeTraits& tt = traits(c.type);
+  const TypeTraits& at = traits(tt.dot_type);
+  const int64_t unit = std::max(tt.block, at.block);
+  for (int64_t units : {1, 2, 5, 9}) {
+    const int64_t n = unit * units;
+    const auto w = random_row(n, uint32_t(units * 101), 0.05f);
+    const auto x = random_row(n, uint32_t(units * 977 + 1), 1.0f);
+    const auto wq = quantize(c.type, w);
+    std::vector<uint8_t> xq(row_bytes(tt.dot_type, n));
+    at.from_float(x.data(), xq.data(), n);
+    const auto wd = dequantize(c.type, wq, n);
+    const auto xd = dequantize(tt.dot_type, xq, n);
+    double ref = 0, mag = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      ref += double(wd[i]) * double(xd[i]);
+      mag += std::fabs(double(wd[i]) * double(xd[i]));
+    }
+    const double got = tt.vec_dot(n, wq.data(), xq.data());
+    EXPECT_NEAR(got, ref, 1e-5 * mag + 1e-7) << type_name(c.type) << " n=" << n;
+    // The activation quantization itself must stay close to the float product.
+    double exact = 0;
+    for (int64_t i = 0; i < n; ++i) exact += double(wd[i]) * double(x[i]);
+    EXPECT_NEAR(got, exact, 0.02 * mag + 1e-6) << type_name(c.type) << " n=" << n;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllTypes, TypeTest,
+                         ::testing::Values(TypeCase{DType::F16, 1e-3}, TypeCase{DType::BF16, 5e-3},
+                                           TypeCase{DType::Q8_0, 0.01}, TypeCase{DType::Q4_0, 0.12},
+                                           TypeCase{DType::Q5_0, 0.06}, TypeCase{DType::Q2_K, 0.40},
+                                           TypeCase{DType::Q3_K, 0.22}, TypeCase{DType::Q4_K, 0.12},
+                                           TypeCase{DType::Q5_K, 0.06}, TypeCase{DType::Q6_K, 0.03},
+                                           TypeCase{DType::Q8_K, 0.01}),
+                         [](const auto& info) { return std::string(type_name(info.param.type)); });
+
+TEST(Types, BlockGeometryMatchesGgml) {
+  struct G {
+    uint32_t id;
+    int block, bytes;
+  } g[] = {{0, 1, 4},     {1, 1, 2},     {2, 32, 18},   {6, 32, 22},   {8, 32, 34},   {10, 256, 84},
+           {11, 256, 110}, {12, 256, 144}, {13, 256, 176}, {14, 256, 210}, {15, 256, 292}, {30, 1, 2}};
+  for (const G& x : g) {
+    const TypeTraits* t = find_traits(x.id);
+    ASSERT_NE(t, nullptr) << x.id;
+    EXPECT_EQ(t->block, x.block) << t->name;
+    EXPECT_EQ(t->bytes, x.bytes) << t->name;
+  }
+  EXPECT_EQ(find_traits(3), nullptr);  // Q4_1 is not supported
+  DType d;
+  EXPECT_TRUE(parse_type_name("Q4_K", &d));
+  EXPECT_EQ(d, DType::Q4_K);
+  EXPECT_FALSE(parse_type_name("q4_k_m", &d));
+}
+
+}  // namespace
+}  // namespace dawn
