@@ -1,1 +1,27 @@
-int main() { return 0; }
+#include <cstdio>
+
+#include "apps/commands.h"
+#include "util/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"dawn: run DeepSeek-class language models (deepseek2, qwen2, llama, qwen3 GGUF) fast on CPUs"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "dawn 0.1.0");
+  dawn::add_run_command(app);
+  dawn::add_info_command(app);
+  dawn::add_logits_command(app);
+  dawn::add_synth_command(app);
+  dawn::add_tokenize_commands(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const dawn::Error& e) {
+    std::fprintf(stderr, "dawn: error: %s\n", e.what());
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "dawn: error: out of memory\n");
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,58 @@
+#include <cstdio>
+#include <thread>
+
+#include "apps/commands.h"
+#include "engine/generate.h"
+#include "text/vocab.h"
+#include "util/error.h"
+
+namespace dawn {
+
+void add_run_command(CLI::App& app) {
+  struct Opts {
+    std::string model, prompt;
+    int n_predict = 128, threads = 0, ctx = 4096;
+    bool no_special = false;
+    GenerateParams gen;
+  };
+  auto o = std::make_shared<Opts>();
+  CLI::App* c = app.add_subcommand("run", "Generate text from a prompt, streamed to stdout");
+  c->add_option("model", o->model, "GGUF model file")->required()->check(CLI::ExistingFile);
+  c->add_option("-p,--prompt", o->prompt, "Prompt text")->required();
+  c->add_option("-n,--n-predict", o->n_predict, "Tokens to generate (-1: until the context is full)")->capture_default_str();
+  c->add_option("-t,--threads", o->threads, "Threads (0: all cores)")->capture_default_str();
+  c->add_option("-c,--ctx-size", o->ctx, "Context size in tokens")->capture_default_str()->check(CLI::Range(1, 1 << 24));
+  c->add_option("--temp", o->gen.sampling.temp, "Temperature (0: greedy)")->capture_default_str();
+  c->add_option("--top-k", o->gen.sampling.top_k, "Top-k (0: off)")->capture_default_str();
+  c->add_option("--top-p", o->gen.sampling.top_p, "Top-p (1: off)")->capture_default_str();
+  c->add_option("--min-p", o->gen.sampling.min_p, "Min-p (0: off)")->capture_default_str();
+  c->add_option("--repeat-penalty", o->gen.sampling.repeat_penalty, "Repetition penalty (1: off)")->capture_default_str();
+  c->add_option("--presence-penalty", o->gen.sampling.presence_penalty, "Presence penalty")->capture_default_str();
+  c->add_option("--frequency-penalty", o->gen.sampling.frequency_penalty, "Frequency penalty")->capture_default_str();
+  c->add_option("--repeat-last-n", o->gen.sampling.penalty_last_n, "Tokens the penalties look back at (-1: all)")
+      ->capture_default_str();
+  c->add_option("--seed", o->gen.sampling.seed, "Random seed (same seed, same output)")->capture_default_str();
+  c->add_option("--stop", o->gen.stop, "Stop when this text is generated (repeatable)");
+  c->add_flag("--no-special", o->no_special, "Treat special-token text in the prompt as plain text");
+  c->callback([o] {
+    auto m = load_model(o->model);
+    Vocab vocab(*m->file);
+    const int threads = o->threads > 0 ? o->threads : int(std::max(1u, std::thread::hardware_concurrency()));
+    Session s(*m, o->ctx, threads);
+    const std::vector<int32_t> prompt = vocab.encode(o->prompt, true, !o->no_special);
+    if (prompt.empty()) throw Error("prompt: empty after tokenization");
+    if (int(prompt.size()) >= o->ctx) {
+      throw Error("prompt: " + std::to_string(prompt.size()) + " tokens do not fit the context size of " +
+                  std::to_string(o->ctx) + " (raise -c/--ctx-size)");
+    }
+    o->gen.n_predict = o->n_predict;
+    std::fputs(o->prompt.c_str(), stdout);
+    generate(s, vocab, prompt, o->gen, [](const std::string& t) {
+      std::fwrite(t.data(), 1, t.size(), stdout);
+      std::fflush(stdout);
+    });
+    std::fputc('\n', stdout);
+  });
+}
+
+}  // namespace dawn

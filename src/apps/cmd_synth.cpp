@@ -1,0 +1,57 @@
+#include <cstdio>
+
+#include "apps/commands.h"
+#include "models/synth.h"
+#include "util/error.h"
+#include "util/progress.h"
+
+namespace dawn {
+
+void add_synth_command(CLI::App& app) {
+  struct Opts {
+    std::string arch, preset, dtype = "f32", out;
+    SynthConfig c;
+  };
+  auto o = std::make_shared<Opts>();
+  std::string presets;
+  for (const std::string& p : synth_preset_names()) presets += (presets.empty() ? "" : ", ") + p;
+  CLI::App* c = app.add_subcommand("synth", "Write a random-weight model of any supported architecture and shape");
+  c->add_option("--preset", o->preset, "Shape preset: " + presets);
+  c->add_option("--arch", o->arch, "Architecture when no preset: llama, qwen2, qwen3, deepseek2");
+  c->add_option("--dtype", o->dtype, "Weight type: f32, f16, bf16, q8_0, q4_0, q5_0, q2_k..q6_k")->capture_default_str();
+  c->add_option("--seed", o->c.seed, "Random seed")->capture_default_str();
+  c->add_option("-o,--output", o->out, "Output GGUF file")->required();
+  c->add_option("--layers", o->c.n_layer, "Layers");
+  c->add_option("--embd", o->c.n_embd, "Embedding width");
+  c->add_option("--ff", o->c.n_ff, "FFN width (dense layers)");
+  c->add_option("--heads", o->c.n_head, "Attention heads");
+  c->add_option("--kv-heads", o->c.n_head_kv, "KV heads (llama family)");
+  c->add_option("--head-dim", o->c.head_dim, "Head size (llama family)");
+  c->add_option("--vocab", o->c.n_vocab, "Vocabulary size (>= 262)");
+  c->add_option("--ctx-train", o->c.n_ctx_train, "Training context length");
+  c->add_option("--rope-theta", o->c.rope_base, "RoPE base");
+  c->add_flag("--tie-embeddings", o->c.tie_embeddings, "No output.weight: reuse token_embd");
+  c->callback([o] {
+    SynthConfig cfg = o->c;
+    if (!parse_type_name(o->dtype, &cfg.dtype) || cfg.dtype == DType::Q8_K) {
+      throw Error("--dtype: unknown type '" + o->dtype + "'");
+    }
+    if (!o->preset.empty()) {
+      if (!synth_preset(o->preset, &cfg)) throw Error("--preset: unknown preset '" + o->preset + "'");
+    } else if (o->arch == "llama") {
+      cfg.arch = Arch::Llama;
+    } else if (o->arch == "qwen2") {
+      cfg.arch = Arch::Qwen2;
+    } else if (o->arch == "qwen3") {
+      cfg.arch = Arch::Qwen3;
+    } else if (o->arch == "deepseek2") {
+      cfg.arch = Arch::Deepseek2;
+    } else {
+      throw Error("--arch: give --preset or one of llama, qwen2, qwen3, deepseek2 (got '" + o->arch + "')");
+    }
+    Progress bar("synth");
+    synth_model(cfg, o->out, [&](size_t d, size_t t) { bar.update(d, t); });
+  });
+}
+
+}  // namespace dawn

@@ -1,0 +1,123 @@
+// deepseek2: DeepSeek-V2/V2-Lite/V3/R1. Multi-head Latent Attention run in
+// absorbed form (the cache holds the normalised latent c and the roped k_pe),
+// DeepSeekMoE with shared experts after leading dense layers.
+#include <cmath>
+
+#include "models/model.h"
+#include "ops/attention.h"
+#include "ops/norm.h"
+
+namespace dawn {
+
+namespace {
+
+void moe_ffn(const Model& m, const Layer& L, int n_tok, ThreadPool& pool, Scratch& s) {
+  const Hparams& hp = m.hp;
+  const int64_t D = hp.n_embd, E = hp.router.n_expert, fe = hp.n_ff_exp;
+  const int k = hp.router.n_used;
+  grow(s.router, size_t(n_tok * E + 2 * E));
+  grow(s.tmp, size_t(n_tok * D));
+  grow(s.tmp2, size_t(D + 2 * fe));
+  matmul(L.gate_inp, s.h.data(), n_tok, s.router.data(), pool, s.act);
+  float* scratch = s.router.data() + n_tok * E;
+  int32_t ids[256];
+  float w[256];
+  for (int t = 0; t < n_tok; ++t) {
+    route_experts(hp.router, s.router.data() + t * E, L.exp_probs_b.empty() ? nullptr : L.exp_probs_b.f32(), scratch, ids,
+                  w);
+    const float* h = s.h.data() + t * D;
+    float* out = s.tmp.data() + t * D;
+    float* y = s.tmp2.data();
+    float* g = y + D;
+    float* u = g + fe;
+    for (int j = 0; j < k; ++j) {
+      const int64_t e = ids[j];
+      matmul(L.gate_exps.slice(e * fe, fe), h, 1, g, pool, s.act);
+      matmul(L.up_exps.slice(e * fe, fe), h, 1, u, pool, s.act);
+      for (int64_t i = 0; i < fe; ++i) g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
+      matmul(L.down_exps.slice(e * D, D), g, 1, y, pool, s.act);
+      for (int64_t i = 0; i < D; ++i) out[i] = j == 0 ? y[i] * w[j] : out[i] + y[i] * w[j];
+    }
+  }
+}
+
+}  // namespace
+
+void forward_deepseek2(const Model& m, const std::vector<LayerKv>& kv, const int32_t*, int n_tok, int64_t pos0,
+                       ThreadPool& pool, Scratch& s) {
+  const Hparams& hp = m.hp;
+  const int64_t D = hp.n_embd, H = hp.n_head, dk = hp.head_dim_k, dv = hp.head_dim_v;
+  const int64_t dn = hp.qk_nope, dr = hp.qk_rope, rkv = hp.kv_lora_rank, kvw = rkv + dr;
+  const int64_t half = dr / 2;
+  grow(s.h, size_t(n_tok * D));
+  grow(s.q, size_t(n_tok * H * dk));
+  grow(s.k, size_t(n_tok * kvw));
+  grow(s.v, size_t(n_tok * std::max<int64_t>(hp.q_lora_rank, 1)));
+  grow(s.att, size_t(n_tok * H * dv));
+  grow(s.o, size_t(n_tok * D));
+  grow(s.cs, size_t(n_tok * 2 * half));
+  for (int t = 0; t < n_tok; ++t) {
+    rope_cos_sin(hp.rope, pos0 + t, s.cs.data() + t * 2 * half, s.cs.data() + t * 2 * half + half);
+  }
+
+  for (int l = 0; l < hp.n_layer; ++l) {
+    const Layer& L = m.layers[l];
+    const LayerKv& c = kv[l];
+    for (int t = 0; t < n_tok; ++t) rms_norm(s.x.data() + t * D, L.attn_norm.f32(), D, hp.rms_eps, s.h.data() + t * D);
+    if (hp.q_lora_rank > 0) {
+      const int64_t r = hp.q_lora_rank;
+      matmul(L.wq_a, s.h.data(), n_tok, s.v.data(), pool, s.act);
+      for (int t = 0; t < n_tok; ++t) rms_norm(s.v.data() + t * r, L.q_a_norm.f32(), r, hp.rms_eps, s.v.data() + t * r);
+      matmul(L.wq_b, s.v.data(), n_tok, s.q.data(), pool, s.act);
+    } else {
+      matmul(L.wq, s.h.data(), n_tok, s.q.data(), pool, s.act);
+    }
+    matmul(L.wkv_a, s.h.data(), n_tok, s.k.data(), pool, s.act);
+    for (int t = 0; t < n_tok; ++t) {
+      float* kvt = s.k.data() + t * kvw;
+      rms_norm(kvt, L.kv_a_norm.f32(), rkv, hp.rms_eps, kvt);
+      const float* cs = s.cs.data() + t * 2 * half;
+      rope_apply(hp.rope, cs, cs + half, kvt + rkv, 1, dr);
+      rope_apply(hp.rope, cs, cs + half, s.q.data() + t * H * dk + dn, int(H), dk);
+      std::copy(kvt, kvt + kvw, c.k + (pos0 + t) * c.k_stride);
+    }
+    const Weight k_b = hp.mla_split ? L.wk_b
+                                    : Weight{DType::F32, dn, H * rkv, reinterpret_cast<const uint8_t*>(L.k_b_legacy.data()),
+                                             size_t(dn) * 4};
+    pool.parallel_for(n_tok * H, 1, [&](int64_t i0, int64_t i1) {
+      thread_local std::vector<float> qfull, scores, o;
+      thread_local ActBuffer act;
+      grow(qfull, size_t(kvw));
+      grow(o, size_t(rkv));
+      grow(scores, size_t(pos0 + n_tok));
+      for (int64_t i = i0; i < i1; ++i) {
+        const int64_t t = i / H, h = i % H;
+        const float* q = s.q.data() + t * H * dk + h * dk;
+        matvec(k_b.slice(h * rkv, rkv), q, qfull.data(), act);  // q_nope -> latent space
+        std::copy(q + dn, q + dk, qfull.data() + rkv);
+        attend(qfull.data(), kvw, c.k, c.k_stride, c.k, c.k_stride, rkv, pos0 + t + 1, hp.kq_scale, scores.data(),
+               o.data());
+        const int64_t v_row0 = hp.mla_split ? h * dv : h * (dn + dv) + dn;
+        matvec(L.wv_b.slice(v_row0, dv), o.data(), s.att.data() + t * H * dv + h * dv, act);
+      }
+    });
+    matmul(L.wo, s.att.data(), n_tok, s.o.data(), pool, s.act);
+    for (int64_t i = 0; i < n_tok * D; ++i) s.x[i] += s.o[i];
+
+    for (int t = 0; t < n_tok; ++t) rms_norm(s.x.data() + t * D, L.ffn_norm.f32(), D, hp.rms_eps, s.h.data() + t * D);
+    if (!L.moe) {
+      swiglu_ffn(L.gate, L.up, L.down, s.h.data(), n_tok, s.o.data(), pool, s);
+      for (int64_t i = 0; i < n_tok * D; ++i) s.x[i] += s.o[i];
+      continue;
+    }
+    moe_ffn(m, L, n_tok, pool, s);
+    if (!L.gate_shexp.empty()) {
+      swiglu_ffn(L.gate_shexp, L.up_shexp, L.down_shexp, s.h.data(), n_tok, s.o.data(), pool, s);
+      for (int64_t i = 0; i < n_tok * D; ++i) s.x[i] += s.tmp[i] + s.o[i];
+    } else {
+      for (int64_t i = 0; i < n_tok * D; ++i) s.x[i] += s.tmp[i];
+    }
+  }
+}
+
+}  // namespace dawn

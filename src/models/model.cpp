@@ -1,0 +1,379 @@
+#include "models/model.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "ops/norm.h"
+#include "util/error.h"
+
+namespace dawn {
+
+const char* arch_name(Arch a) {
+  switch (a) {
+    case Arch::Llama: return "llama";
+    case Arch::Qwen2: return "qwen2";
+    case Arch::Qwen3: return "qwen3";
+    case Arch::Deepseek2: return "deepseek2";
+  }
+  return "?";
+}
+
+namespace {
+
+std::string shape_str(const int64_t* ne, int n) {
+  std::string s = "{";
+  for (int i = 0; i < n; ++i) s += (i ? ", " : "") + std::to_string(ne[i]);
+  return s + "}";
+}
+
+class Binder {
+ public:
+  explicit Binder(const GgufFile& f) : f_(f) {}
+
+  // Binds a tensor whose shape must be exactly `shape` (ggml ne order).
+  Weight bind(const std::string& name, std::initializer_list<int64_t> shape, bool required = true) const {
+    const GgufTensor* t = f_.find_tensor(name);
+    if (!t) {
+      if (required) f_.fail("tensor '" + name + "'", "required tensor is missing");
+      return {};
+    }
+    int64_t want[kMaxDims] = {1, 1, 1, 1};
+    int n = 0;
+    for (int64_t d : shape) want[n++] = d;
+    for (int i = 0; i < kMaxDims; ++i) {
+      if (t->ne[i] != want[i]) {
+        f_.fail("tensor '" + name + "'", "has shape " + shape_str(t->ne, t->n_dims) + ", expected " + shape_str(want, n));
+      }
+    }
+    Weight w;
+    w.type = t->type;
+    w.cols = t->ne[0];
+    w.rows = t->ne[1] * t->ne[2] * t->ne[3];
+    w.data = t->data;
+    w.row_stride = row_bytes(t->type, t->ne[0]);
+    return w;
+  }
+  // Norms and biases are read as plain floats.
+  Weight bind_f32(const std::string& name, std::initializer_list<int64_t> shape, bool required = true) const {
+    Weight w = bind(name, shape, required);
+    if (!w.empty() && w.type != DType::F32) {
+      f_.fail("tensor '" + name + "'", std::string("has type ") + type_name(w.type) + ", expected f32");
+    }
+    return w;
+  }
+
+ private:
+  const GgufFile& f_;
+};
+
+std::string blk(int l, const char* name) { return "blk." + std::to_string(l) + "." + name; }
+
+void check_positive(const GgufFile& f, const std::string& key, int64_t v, int64_t max = int64_t(1) << 24) {
+  if (v <= 0 || v > max) f.fail("key '" + key + "'", "value " + std::to_string(v) + " is out of range");
+}
+
+// YaRN as llama.cpp sets it up: the rope attn_factor that multiplies cos/sin and
+// the mscale that multiplies the softmax scale (squared).
+void setup_rope_scaling(const GgufFile& f, const std::string& p, Hparams& hp, float* kq_mscale) {
+  *kq_mscale = 1.0f;
+  const std::string type = f.get_str(p + "rope.scaling.type", "none");
+  const float factor = f.get_f32(p + "rope.scaling.factor", 0.0f);
+  if (type == "none" || factor <= 1.0f) {
+    if (type != "none" && type != "linear" && type != "yarn") {
+      f.fail("key '" + p + "rope.scaling.type'", "unsupported value '" + type + "'");
+    }
+    return;
+  }
+  hp.rope.freq_scale = 1.0f / factor;
+  if (type == "linear") return;
+  if (type != "yarn") f.fail("key '" + p + "rope.scaling.type'", "unsupported value '" + type + "'");
+  hp.rope.ext_factor = 1.0f;
+  hp.rope.n_ctx_orig = int(f.get_u32(p + "rope.scaling.original_context_length", uint32_t(hp.n_ctx_train)));
+  const auto get_mscale = [](float scale, float m) { return scale <= 1.0f ? 1.0f : 0.1f * m * std::log(scale) + 1.0f; };
+  // The file stores 0.1 * mscale_all_dim (convert's convention); llama.cpp undoes the 0.1.
+  float log_mul = 0.0f;
+  if (f.find(p + "rope.scaling.yarn_log_multiplier")) log_mul = f.get_f32(p + "rope.scaling.yarn_log_multiplier") / 0.1f;
+  float attn = 1.0f;
+  if (log_mul != 0.0f) {
+    const float mscale = (hp.arch == Arch::Deepseek2 && log_mul != 1.0f) ? log_mul : 1.0f;
+    attn = get_mscale(factor, mscale) / get_mscale(factor, log_mul);
+  } else {
+    attn = get_mscale(factor, 1.0f);
+  }
+  attn *= 1.0f / (1.0f + 0.1f * std::log(factor));
+  hp.rope.attn_factor = attn;
+  if (hp.arch == Arch::Deepseek2) {
+    *kq_mscale = attn * (1.0f + 0.1f * std::log(factor)) * (1.0f + 0.1f * log_mul * std::log(factor));
+  }
+}
+
+void load_llama_family(Model& m, const Binder& b) {
+  const GgufFile& f = *m.file;
+  Hparams& hp = m.hp;
+  const std::string p = std::string(arch_name(hp.arch)) + ".";
+  hp.n_layer = int(f.get_u32(p + "block_count"));
+  hp.n_ctx_train = int(f.get_u32(p + "context_length"));
+  hp.n_embd = int(f.get_u32(p + "embedding_length"));
+  hp.n_ff = int(f.get_u32(p + "feed_forward_length"));
+  hp.n_head = int(f.get_u32(p + "attention.head_count"));
+  hp.n_head_kv = int(f.get_u32(p + "attention.head_count_kv", uint32_t(hp.n_head)));
+  check_positive(f, p + "block_count", hp.n_layer, 4096);
+  check_positive(f, p + "embedding_length", hp.n_embd);
+  check_positive(f, p + "feed_forward_length", hp.n_ff);
+  check_positive(f, p + "attention.head_count", hp.n_head, 4096);
+  check_positive(f, p + "attention.head_count_kv", hp.n_head_kv, hp.n_head);
+  if (hp.n_head % hp.n_head_kv != 0) {
+    f.fail("key '" + p + "attention.head_count_kv'", "value " + std::to_string(hp.n_head_kv) +
+                                                         " does not divide head_count " + std::to_string(hp.n_head));
+  }
+  hp.rms_eps = f.get_f32(p + "attention.layer_norm_rms_epsilon");
+  hp.head_dim_k = int(f.get_u32(p + "attention.key_length", uint32_t(hp.n_embd / hp.n_head)));
+  hp.head_dim_v = int(f.get_u32(p + "attention.value_length", uint32_t(hp.head_dim_k)));
+  check_positive(f, p + "attention.key_length", hp.head_dim_k, 4096);
+  check_positive(f, p + "attention.value_length", hp.head_dim_v, 4096);
+  hp.rope.n_rot = int(f.get_u32(p + "rope.dimension_count", uint32_t(hp.head_dim_k)));
+  if (hp.rope.n_rot <= 0 || hp.rope.n_rot > hp.head_dim_k || hp.rope.n_rot % 2) {
+    f.fail("key '" + p + "rope.dimension_count'", "value " + std::to_string(hp.rope.n_rot) + " is not an even number <= head size");
+  }
+  hp.rope.base = f.get_f32(p + "rope.freq_base", 10000.0f);
+  hp.rope.neox = hp.arch != Arch::Llama;
+  hp.rope.n_ctx_orig = hp.n_ctx_train;
+  float mscale;
+  setup_rope_scaling(f, p, hp, &mscale);
+  hp.kq_scale = 1.0f / std::sqrt(float(hp.head_dim_k));
+
+  const int64_t D = hp.n_embd, qd = int64_t(hp.n_head) * hp.head_dim_k, kd = int64_t(hp.n_head_kv) * hp.head_dim_k,
+                vd = int64_t(hp.n_head_kv) * hp.head_dim_v;
+  m.rope_freqs = b.bind_f32("rope_freqs.weight", {hp.rope.n_rot / 2}, false);
+  hp.rope.freq_factors = m.rope_freqs.empty() ? nullptr : m.rope_freqs.f32();
+  const bool biases = hp.arch == Arch::Qwen2;
+  m.layers.resize(hp.n_layer);
+  for (int l = 0; l < hp.n_layer; ++l) {
+    Layer& L = m.layers[l];
+    L.attn_norm = b.bind_f32(blk(l, "attn_norm.weight"), {D});
+    L.wq = b.bind(blk(l, "attn_q.weight"), {D, qd});
+    L.wk = b.bind(blk(l, "attn_k.weight"), {D, kd});
+    L.wv = b.bind(blk(l, "attn_v.weight"), {D, vd});
+    L.bq = b.bind_f32(blk(l, "attn_q.bias"), {qd}, biases);
+    L.bk = b.bind_f32(blk(l, "attn_k.bias"), {kd}, biases);
+    L.bv = b.bind_f32(blk(l, "attn_v.bias"), {vd}, biases);
+    if (hp.arch == Arch::Qwen3) {
+      L.q_norm = b.bind_f32(blk(l, "attn_q_norm.weight"), {hp.head_dim_k});
+      L.k_norm = b.bind_f32(blk(l, "attn_k_norm.weight"), {hp.head_dim_k});
+    }
+    L.wo = b.bind(blk(l, "attn_output.weight"), {int64_t(hp.n_head) * hp.head_dim_v, D});
+    L.ffn_norm = b.bind_f32(blk(l, "ffn_norm.weight"), {D});
+    L.gate = b.bind(blk(l, "ffn_gate.weight"), {D, hp.n_ff});
+    L.up = b.bind(blk(l, "ffn_up.weight"), {D, hp.n_ff});
+    L.down = b.bind(blk(l, "ffn_down.weight"), {hp.n_ff, D});
+  }
+}
+
+void load_deepseek2(Model& m, const Binder& b) {
+  const GgufFile& f = *m.file;
+  Hparams& hp = m.hp;
+  const std::string p = "deepseek2.";
+  hp.n_layer = int(f.get_u32(p + "block_count"));
+  hp.n_ctx_train = int(f.get_u32(p + "context_length"));
+  hp.n_embd = int(f.get_u32(p + "embedding_length"));
+  hp.n_ff = int(f.get_u32(p + "feed_forward_length"));
+  hp.n_head = int(f.get_u32(p + "attention.head_count"));
+  hp.rms_eps = f.get_f32(p + "attention.layer_norm_rms_epsilon");
+  check_positive(f, p + "block_count", hp.n_layer, 4096);
+  check_positive(f, p + "embedding_length", hp.n_embd);
+  check_positive(f, p + "attention.head_count", hp.n_head, 4096);
+  hp.n_dense_lead = int(f.get_u32(p + "leading_dense_block_count", 0));
+  hp.q_lora_rank = int(f.get_u32(p + "attention.q_lora_rank", 0));
+  hp.kv_lora_rank = int(f.get_u32(p + "attention.kv_lora_rank"));
+  check_positive(f, p + "attention.kv_lora_rank", hp.kv_lora_rank);
+  const uint32_t k_mla = f.get_u32(p + "attention.key_length_mla", 0);
+  const uint32_t v_mla = f.get_u32(p + "attention.value_length_mla", 0);
+  hp.mla_split = k_mla != 0 && v_mla != 0;
+  hp.head_dim_k = int(hp.mla_split ? k_mla : f.get_u32(p + "attention.key_length"));
+  hp.head_dim_v = int(hp.mla_split ? v_mla : f.get_u32(p + "attention.value_length"));
+  check_positive(f, p + "attention.key_length", hp.head_dim_k, 4096);
+  check_positive(f, p + "attention.value_length", hp.head_dim_v, 4096);
+  hp.n_head_kv = hp.mla_split ? 1 : hp.n_head;
+  hp.qk_rope = int(f.get_u32(p + "rope.dimension_count"));
+  hp.qk_nope = hp.head_dim_k - hp.qk_rope;
+  if (hp.qk_rope <= 0 || hp.qk_rope % 2 || hp.qk_nope < 1) {
+    f.fail("key '" + p + "rope.dimension_count'", "value " + std::to_string(hp.qk_rope) + " does not fit key length " +
+                                                      std::to_string(hp.head_dim_k));
+  }
+  hp.rope.n_rot = hp.qk_rope;
+  hp.rope.neox = false;
+  hp.rope.base = f.get_f32(p + "rope.freq_base", 10000.0f);
+  hp.rope.n_ctx_orig = hp.n_ctx_train;
+  float mscale;
+  setup_rope_scaling(f, p, hp, &mscale);
+  hp.kq_scale = mscale * mscale / std::sqrt(float(hp.head_dim_k));
+
+  RouterConfig& r = hp.router;
+  r.n_expert = int(f.get_u32(p + "expert_count", 0));
+  r.n_used = int(f.get_u32(p + "expert_used_count", 0));
+  r.n_group = int(f.get_u32(p + "expert_group_count", 1));
+  r.n_group_used = int(f.get_u32(p + "expert_group_used_count", uint32_t(r.n_group)));
+  const uint32_t gating = f.get_u32(p + "expert_gating_func", 1);
+  if (gating != 1 && gating != 2) f.fail("key '" + p + "expert_gating_func'", "unsupported value " + std::to_string(gating));
+  r.gating = Gating(gating);
+  r.norm_weights = f.get_bool(p + "expert_weights_norm", false);
+  r.weights_scale = f.get_f32(p + "expert_weights_scale", 0.0f);
+  hp.n_expert_shared = int(f.get_u32(p + "expert_shared_count", 0));
+  if (hp.n_dense_lead < hp.n_layer) {
+    hp.n_ff_exp = int(f.get_u32(p + "expert_feed_forward_length"));
+    check_positive(f, p + "expert_feed_forward_length", hp.n_ff_exp);
+    check_positive(f, p + "expert_count", r.n_expert, 4096);
+    check_positive(f, p + "expert_used_count", r.n_used, r.n_expert);
+    if (r.n_group < 1 || r.n_group > 64 || r.n_expert % r.n_group != 0) {
+      f.fail("key '" + p + "expert_group_count'", "value " + std::to_string(r.n_group) + " does not divide expert_count " +
+                                                      std::to_string(r.n_expert) + " (at most 64 groups)");
+    }
+    if (r.n_group_used < 1 || r.n_group_used > r.n_group) {
+      f.fail("key '" + p + "expert_group_used_count'", "value " + std::to_string(r.n_group_used) + " is out of range");
+    }
+  }
+  if (hp.n_dense_lead > 0) check_positive(f, p + "feed_forward_length", hp.n_ff);
+
+  const int64_t D = hp.n_embd, H = hp.n_head, dk = hp.head_dim_k, dv = hp.head_dim_v, rkv = hp.kv_lora_rank;
+  m.layers.resize(hp.n_layer);
+  for (int l = 0; l < hp.n_layer; ++l) {
+    Layer& L = m.layers[l];
+    L.attn_norm = b.bind_f32(blk(l, "attn_norm.weight"), {D});
+    if (hp.q_lora_rank > 0) {
+      L.wq_a = b.bind(blk(l, "attn_q_a.weight"), {D, hp.q_lora_rank});
+      L.q_a_norm = b.bind_f32(blk(l, "attn_q_a_norm.weight"), {hp.q_lora_rank});
+      L.wq_b = b.bind(blk(l, "attn_q_b.weight"), {hp.q_lora_rank, H * dk});
+    } else {
+      L.wq = b.bind(blk(l, "attn_q.weight"), {D, H * dk});
+    }
+    L.wkv_a = b.bind(blk(l, "attn_kv_a_mqa.weight"), {D, rkv + hp.qk_rope});
+    L.kv_a_norm = b.bind_f32(blk(l, "attn_kv_a_norm.weight"), {rkv});
+    if (hp.mla_split) {
+      L.wk_b = b.bind(blk(l, "attn_k_b.weight"), {hp.qk_nope, rkv, H});
+      L.wv_b = b.bind(blk(l, "attn_v_b.weight"), {rkv, dv, H});
+    } else {
+      // Legacy files: absorb attn_kv_b too. K rows are transposed once here;
+      // V rows are used in place (head h's rows sit at h*(nope+dv)+nope).
+      const Weight kv_b = b.bind(blk(l, "attn_kv_b.weight"), {rkv, H * (hp.qk_nope + dv)});
+      L.wv_b = kv_b;
+      L.k_b_legacy.resize(size_t(H * rkv * hp.qk_nope));
+      std::vector<float> row(rkv);
+      for (int64_t h = 0; h < H; ++h) {
+        for (int64_t d = 0; d < hp.qk_nope; ++d) {
+          dequantize_row(kv_b, h * (hp.qk_nope + dv) + d, row.data());
+          for (int64_t c = 0; c < rkv; ++c) L.k_b_legacy[size_t((h * rkv + c) * hp.qk_nope + d)] = row[c];
+        }
+      }
+    }
+    L.wo = b.bind(blk(l, "attn_output.weight"), {H * dv, D});
+    L.ffn_norm = b.bind_f32(blk(l, "ffn_norm.weight"), {D});
+    L.moe = l >= hp.n_dense_lead;
+    if (!L.moe) {
+      L.gate = b.bind(blk(l, "ffn_gate.weight"), {D, hp.n_ff});
+      L.up = b.bind(blk(l, "ffn_up.weight"), {D, hp.n_ff});
+      L.down = b.bind(blk(l, "ffn_down.weight"), {hp.n_ff, D});
+      continue;
+    }
+    const int64_t E = hp.router.n_expert, fe = hp.n_ff_exp;
+    L.gate_inp = b.bind_f32(blk(l, "ffn_gate_inp.weight"), {D, E});
+    L.exp_probs_b = b.bind_f32(blk(l, "exp_probs_b.bias"), {E}, false);
+    L.gate_exps = b.bind(blk(l, "ffn_gate_exps.weight"), {D, fe, E});
+    L.up_exps = b.bind(blk(l, "ffn_up_exps.weight"), {D, fe, E});
+    L.down_exps = b.bind(blk(l, "ffn_down_exps.weight"), {fe, D, E});
+    if (hp.n_expert_shared > 0) {
+      const int64_t fs = fe * hp.n_expert_shared;
+      L.gate_shexp = b.bind(blk(l, "ffn_gate_shexp.weight"), {D, fs});
+      L.up_shexp = b.bind(blk(l, "ffn_up_shexp.weight"), {D, fs});
+      L.down_shexp = b.bind(blk(l, "ffn_down_shexp.weight"), {fs, D});
+    }
+  }
+}
+
+}  // namespace
+
+int64_t Model::kv_k_dim() const {
+  if (hp.arch == Arch::Deepseek2) return hp.kv_lora_rank + hp.qk_rope;
+  return int64_t(hp.n_head_kv) * hp.head_dim_k;
+}
+
+int64_t Model::kv_v_dim() const {
+  if (hp.arch == Arch::Deepseek2) return 0;
+  return int64_t(hp.n_head_kv) * hp.head_dim_v;
+}
+
+std::unique_ptr<Model> load_model(const std::string& path) {
+  auto m = std::make_unique<Model>();
+  m->file = GgufFile::open(path);
+  const GgufFile& f = *m->file;
+  const std::string arch = f.get_str("general.architecture");
+  if (arch == "llama") {
+    m->hp.arch = Arch::Llama;
+  } else if (arch == "qwen2") {
+    m->hp.arch = Arch::Qwen2;
+  } else if (arch == "qwen3") {
+    m->hp.arch = Arch::Qwen3;
+  } else if (arch == "deepseek2") {
+    m->hp.arch = Arch::Deepseek2;
+  } else {
+    f.fail("key 'general.architecture'", "unsupported architecture '" + arch + "' (dawn runs llama, qwen2, qwen3, deepseek2)");
+  }
+  const GgufTensor& emb = f.tensor("token_embd.weight");
+  m->hp.n_vocab = int(emb.ne[1]);
+  if (const GgufKV* toks = f.find("tokenizer.ggml.tokens")) {
+    if (toks->type == GgufType::ARRAY && int64_t(toks->count) != emb.ne[1]) {
+      f.fail("tensor 'token_embd.weight'", "has " + std::to_string(emb.ne[1]) + " rows but the vocabulary has " +
+                                               std::to_string(toks->count) + " tokens");
+    }
+  }
+  Binder b(f);
+  if (m->hp.arch == Arch::Deepseek2) {
+    load_deepseek2(*m, b);
+  } else {
+    load_llama_family(*m, b);
+  }
+  const int64_t D = m->hp.n_embd, V = m->hp.n_vocab;
+  m->tok_embd = b.bind("token_embd.weight", {D, V});
+  m->output_norm = b.bind_f32("output_norm.weight", {D});
+  m->output = b.bind("output.weight", {D, V}, false);
+  if (m->output.empty()) m->output = m->tok_embd;
+  return m;
+}
+
+void embed_tokens(const Model& m, const int32_t* tokens, int n_tok, float* x) {
+  for (int t = 0; t < n_tok; ++t) dequantize_row(m.tok_embd, tokens[t], x + int64_t(t) * m.hp.n_embd);
+}
+
+void swiglu_ffn(const Weight& gate, const Weight& up, const Weight& down, const float* h, int n_tok, float* out,
+                ThreadPool& pool, Scratch& s) {
+  const int64_t F = gate.rows;
+  grow(s.ffn_g, size_t(n_tok * F));
+  grow(s.ffn_u, size_t(n_tok * F));
+  matmul(gate, h, n_tok, s.ffn_g.data(), pool, s.act);
+  matmul(up, h, n_tok, s.ffn_u.data(), pool, s.act);
+  for (int64_t i = 0; i < n_tok * F; ++i) {
+    const float g = s.ffn_g[i];
+    s.ffn_g[i] = g / (1.0f + std::exp(-g)) * s.ffn_u[i];
+  }
+  matmul(down, s.ffn_g.data(), n_tok, out, pool, s.act);
+}
+
+void forward(const Model& m, const std::vector<LayerKv>& kv, const int32_t* tokens, int n_tok, int64_t pos0,
+             bool all_logits, float* logits, ThreadPool& pool, Scratch& s) {
+  const int64_t D = m.hp.n_embd;
+  grow(s.x, size_t(n_tok * D));
+  embed_tokens(m, tokens, n_tok, s.x.data());
+  if (m.hp.arch == Arch::Deepseek2) {
+    forward_deepseek2(m, kv, tokens, n_tok, pos0, pool, s);
+  } else {
+    forward_llama(m, kv, tokens, n_tok, pos0, pool, s);
+  }
+  const int first = all_logits ? 0 : n_tok - 1;
+  const int n_out = n_tok - first;
+  grow(s.h, size_t(n_tok * D));
+  for (int t = first; t < n_tok; ++t) {
+    rms_norm(s.x.data() + t * D, m.output_norm.f32(), D, m.hp.rms_eps, s.h.data() + (t - first) * D);
+  }
+  matmul(m.output, s.h.data(), n_out, logits, pool, s.act);
+}
+
+}  // namespace dawn

@@ -1,0 +1,96 @@
+// A loaded model: hyper-parameters read from GGUF metadata and weights bound by
+// name to views into the mapped file. One forward file per architecture family.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "formats/gguf.h"
+#include "kernels/thread_pool.h"
+#include "ops/matmul.h"
+#include "ops/moe.h"
+#include "ops/rope.h"
+#include "ops/weight.h"
+
+namespace dawn {
+
+enum class Arch { Llama, Qwen2, Qwen3, Deepseek2 };
+const char* arch_name(Arch a);
+
+struct Hparams {
+  Arch arch = Arch::Llama;
+  int n_layer = 0, n_embd = 0, n_ff = 0, n_head = 0, n_head_kv = 0, n_vocab = 0;
+  int head_dim_k = 0, head_dim_v = 0;  // per-head q/k and v sizes (after MLA decompression)
+  int n_ctx_train = 0;
+  float rms_eps = 1e-6f;
+  RopeConfig rope;
+  float kq_scale = 0;  // softmax scale, YaRN mscale included
+  // deepseek2
+  int q_lora_rank = 0, kv_lora_rank = 0, qk_nope = 0, qk_rope = 0;
+  bool mla_split = true;  // attn_k_b/attn_v_b (false: legacy attn_kv_b)
+  int n_dense_lead = 0, n_ff_exp = 0, n_expert_shared = 0;
+  RouterConfig router;
+};
+
+struct Layer {
+  Weight attn_norm, ffn_norm;
+  // llama / qwen2 / qwen3
+  Weight wq, wk, wv, wo, bq, bk, bv, q_norm, k_norm;
+  // deepseek2 MLA (wq is the V2-Lite q projection)
+  Weight wq_a, q_a_norm, wq_b, wkv_a, kv_a_norm, wk_b, wv_b;
+  std::vector<float> k_b_legacy;  // [head][kv_lora][qk_nope], transposed from attn_kv_b
+  // dense FFN
+  Weight gate, up, down;
+  // MoE: expert e of *_exps is rows [e*rows_per_expert, (e+1)*rows_per_expert)
+  Weight gate_inp, exp_probs_b, gate_exps, up_exps, down_exps, gate_shexp, up_shexp, down_shexp;
+  bool moe = false;
+};
+
+struct Model {
+  std::unique_ptr<GgufFile> file;
+  Hparams hp;
+  Weight tok_embd, output_norm, output, rope_freqs;
+  std::vector<Layer> layers;
+
+  // Floats cached per position per layer for one sequence.
+  int64_t kv_k_dim() const;
+  int64_t kv_v_dim() const;  // 0 when V is a view of K (MLA latent)
+};
+
+// Loads and validates; throws Error naming the file, key or tensor at fault.
+std::unique_ptr<Model> load_model(const std::string& path);
+
+// Key/value rows for one sequence in one layer: position p is at k + p*k_stride.
+struct LayerKv {
+  float* k;
+  float* v;
+  int64_t k_stride, v_stride;
+};
+
+// Buffers for one forward call, grown on demand and reused across calls.
+struct Scratch {
+  std::vector<float> x, h, q, k, v, att, o, tmp, tmp2, ffn_g, ffn_u, cs, router;
+  ActBuffer act;
+};
+
+// Runs n_tok tokens at positions pos0.. of one sequence whose cache is `kv`
+// (one LayerKv per layer). Writes n_vocab logits for the last token, or for
+// every token when all_logits.
+void forward(const Model& m, const std::vector<LayerKv>& kv, const int32_t* tokens, int n_tok, int64_t pos0,
+             bool all_logits, float* logits, ThreadPool& pool, Scratch& s);
+
+void forward_llama(const Model& m, const std::vector<LayerKv>& kv, const int32_t* tokens, int n_tok, int64_t pos0,
+                   ThreadPool& pool, Scratch& s);
+void forward_deepseek2(const Model& m, const std::vector<LayerKv>& kv, const int32_t* tokens, int n_tok, int64_t pos0,
+                       ThreadPool& pool, Scratch& s);
+
+// Shared pieces of the per-family forward passes.
+void embed_tokens(const Model& m, const int32_t* tokens, int n_tok, float* x);
+void swiglu_ffn(const Weight& gate, const Weight& up, const Weight& down, const float* h, int n_tok, float* out,
+                ThreadPool& pool, Scratch& s);
+
+inline void grow(std::vector<float>& v, size_t n) {
+  if (v.size() < n) v.resize(n);
+}
+
+}  // namespace dawn

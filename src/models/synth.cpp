@@ -1,0 +1,377 @@
+#include "models/synth.h"
+
+#include <cmath>
+#include <cstring>
+#include <map>
+
+#include "formats/gguf.h"
+#include "text/bpe_train.h"
+#include "text/vocab.h"
+#include "util/error.h"
+
+namespace dawn {
+
+namespace {
+
+// splitmix64 + Box-Muller: fast, portable, and the same on every platform.
+struct Rng {
+  uint64_t s;
+  uint64_t next() {
+    uint64_t z = (s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+  double uniform() { return (double(next() >> 11) + 0.5) * (1.0 / 9007199254740992.0); }
+  float normal() {
+    const double u1 = uniform(), u2 = uniform();
+    return float(std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2));
+  }
+};
+
+uint64_t hash_name(const std::string& s, uint64_t seed) {
+  uint64_t h = 1469598103934665603ull ^ seed;
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
+struct Gen {
+  const SynthConfig& c;
+  GgufWriter& w;
+
+  // Weight rows drawn N(0, 1/cols) (or mean/std given), converted to `type`.
+  void tensor(const std::string& name, std::vector<int64_t> ne, DType type, float mean = 0.0f, float std = -1.0f) {
+    const int64_t cols = ne[0];
+    if (std < 0) std = 1.0f / std::sqrt(float(cols));
+    type = fallback_type(type, cols);
+    const uint64_t seed = hash_name(name, c.seed);
+    w.add_tensor(name, type, ne, [=](uint8_t* dst) {
+      int64_t rows = 1;
+      for (size_t i = 1; i < ne.size(); ++i) rows *= ne[i];
+      Rng rng{seed};
+      std::vector<float> row(cols);
+      const size_t rb = row_bytes(type, cols);
+      for (int64_t r = 0; r < rows; ++r) {
+        for (float& x : row) x = mean + std * rng.normal();
+        traits(type).from_float(row.data(), dst + size_t(r) * rb, cols);
+      }
+    });
+  }
+  // A tensor given in full as floats.
+  void tensor_data(const std::string& name, std::vector<int64_t> ne, DType type, std::vector<float> data) {
+    type = fallback_type(type, ne[0]);
+    w.add_tensor(name, type, ne, [=, d = std::move(data)](uint8_t* dst) {
+      const int64_t cols = ne[0];
+      const size_t rb = row_bytes(type, cols);
+      for (size_t r = 0; r < d.size() / size_t(cols); ++r) traits(type).from_float(d.data() + r * cols, dst + r * rb, cols);
+    });
+  }
+  void norm(const std::string& name, int64_t n) { tensor(name, {n}, DType::F32, 1.0f, 0.1f); }
+};
+
+std::string blk(int l, const char* s) { return "blk." + std::to_string(l) + "." + s; }
+
+void write_vocab(const SynthConfig& c, GgufWriter& w) {
+  static const char* specials[] = {"<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>", "<｜User｜>", "<｜Assistant｜>",
+                                   "<think>", "</think>"};
+  const int n_special = 6;
+  if (c.n_vocab < 256 + n_special) throw Error("synth: --vocab must be at least 262");
+  std::vector<std::string> regular, merges;
+  train_bpe(builtin_corpus(), c.n_vocab - 256 - n_special, &regular, &merges);
+  std::vector<std::string> tokens;
+  std::vector<int32_t> types;
+  const bool specials_first = c.arch == Arch::Deepseek2;
+  const auto add_specials = [&] {
+    for (int i = 0; i < n_special; ++i) {
+      tokens.push_back(specials[i]);
+      types.push_back(i < 2 ? kTokControl : kTokUserDefined);
+    }
+  };
+  if (specials_first) add_specials();
+  for (const std::string& t : regular) {
+    tokens.push_back(t);
+    types.push_back(kTokNormal);
+  }
+  for (int i = 0; int(tokens.size()) < c.n_vocab - (specials_first ? 0 : n_special); ++i) {
+    tokens.push_back("<unused_" + std::to_string(i) + ">");
+    types.push_back(kTokUnused);
+  }
+  const int32_t first_special = specials_first ? 0 : int32_t(tokens.size());
+  if (!specials_first) add_specials();
+  w.set_str("tokenizer.ggml.model", "gpt2");
+  const char* pre = c.arch == Arch::Deepseek2 ? (c.q_lora_rank > 0 ? "deepseek-v3" : "deepseek-llm")
+                    : c.arch == Arch::Llama   ? "llama-bpe"
+                                              : "qwen2";
+  w.set_str("tokenizer.ggml.pre", pre);
+  w.set_str_array("tokenizer.ggml.tokens", tokens);
+  w.set_i32_array("tokenizer.ggml.token_type", types);
+  w.set_str_array("tokenizer.ggml.merges", merges);
+  w.set_u32("tokenizer.ggml.bos_token_id", uint32_t(first_special));
+  w.set_u32("tokenizer.ggml.eos_token_id", uint32_t(first_special + 1));
+  w.set_u32("tokenizer.ggml.padding_token_id", uint32_t(first_special + 1));
+  w.set_bool("tokenizer.ggml.add_bos_token", true);
+  w.set_bool("tokenizer.ggml.add_eos_token", false);
+}
+
+uint32_t file_type(DType t) {
+  switch (t) {
+    case DType::F32: return 0;
+    case DType::F16: return 1;
+    case DType::Q4_0: return 2;
+    case DType::Q8_0: return 7;
+    case DType::Q5_0: return 8;
+    case DType::Q2_K: return 10;
+    case DType::Q3_K: return 12;  // Q3_K_M
+    case DType::Q4_K: return 15;  // Q4_K_M
+    case DType::Q5_K: return 17;  // Q5_K_M
+    case DType::Q6_K: return 18;
+    case DType::BF16: return 32;
+    default: return 0;
+  }
+}
+
+void synth_llama_family(const SynthConfig& c, GgufWriter& w, Gen& g) {
+  const std::string p = std::string(arch_name(c.arch)) + ".";
+  const int64_t D = c.n_embd, hd = c.head_dim, qd = int64_t(c.n_head) * hd, kd = int64_t(c.n_head_kv) * hd;
+  w.set_u32(p + "block_count", uint32_t(c.n_layer));
+  w.set_u32(p + "context_length", uint32_t(c.n_ctx_train));
+  w.set_u32(p + "embedding_length", uint32_t(D));
+  w.set_u32(p + "feed_forward_length", uint32_t(c.n_ff));
+  w.set_u32(p + "attention.head_count", uint32_t(c.n_head));
+  w.set_u32(p + "attention.head_count_kv", uint32_t(c.n_head_kv));
+  w.set_f32(p + "rope.freq_base", c.rope_base);
+  w.set_f32(p + "attention.layer_norm_rms_epsilon", c.rms_eps);
+  if (hd != D / c.n_head) {
+    w.set_u32(p + "attention.key_length", uint32_t(hd));
+    w.set_u32(p + "attention.value_length", uint32_t(hd));
+  }
+  if (c.arch == Arch::Llama) {
+    w.set_u32(p + "vocab_size", uint32_t(c.n_vocab));
+    w.set_u32(p + "rope.dimension_count", uint32_t(hd));
+  }
+  g.tensor("token_embd.weight", {D, c.n_vocab}, c.dtype, 0.0f, 1.0f);
+  if (c.llama3_rope) {
+    // Llama 3 frequency factors: factor 8, low 1, high 4, original context 8192.
+    std::vector<float> ff(hd / 2);
+    const float factor = 8, low = 1, high = 4, orig = 8192;
+    for (int64_t i = 0; i < hd / 2; ++i) {
+      const float freq = std::pow(c.rope_base, -2.0f * float(i) / float(hd));
+      const float wavelen = 2.0f * float(M_PI) / freq;
+      if (wavelen < orig / high) {
+        ff[i] = 1.0f;
+      } else if (wavelen > orig / low) {
+        ff[i] = factor;
+      } else {
+        const float smooth = (orig / wavelen - low) / (high - low);
+        ff[i] = 1.0f / ((1 - smooth) / factor + smooth);
+      }
+    }
+    g.tensor_data("rope_freqs.weight", {hd / 2}, DType::F32, ff);
+  }
+  for (int l = 0; l < c.n_layer; ++l) {
+    g.norm(blk(l, "attn_norm.weight"), D);
+    g.tensor(blk(l, "attn_q.weight"), {D, qd}, c.dtype);
+    g.tensor(blk(l, "attn_k.weight"), {D, kd}, c.dtype);
+    g.tensor(blk(l, "attn_v.weight"), {D, kd}, c.dtype);
+    if (c.arch == Arch::Qwen2) {
+      g.tensor(blk(l, "attn_q.bias"), {qd}, DType::F32, 0.0f, 0.1f);
+      g.tensor(blk(l, "attn_k.bias"), {kd}, DType::F32, 0.0f, 0.1f);
+      g.tensor(blk(l, "attn_v.bias"), {kd}, DType::F32, 0.0f, 0.1f);
+    }
+    if (c.arch == Arch::Qwen3) {
+      g.norm(blk(l, "attn_q_norm.weight"), hd);
+      g.norm(blk(l, "attn_k_norm.weight"), hd);
+    }
+    g.tensor(blk(l, "attn_output.weight"), {qd, D}, c.dtype);
+    g.norm(blk(l, "ffn_norm.weight"), D);
+    g.tensor(blk(l, "ffn_gate.weight"), {D, c.n_ff}, c.dtype);
+    g.tensor(blk(l, "ffn_up.weight"), {D, c.n_ff}, c.dtype);
+    g.tensor(blk(l, "ffn_down.weight"), {c.n_ff, D}, c.dtype);
+  }
+}
+
+void synth_deepseek2(const SynthConfig& c, GgufWriter& w, Gen& g) {
+  const std::string p = "deepseek2.";
+  const int64_t D = c.n_embd, H = c.n_head, dn = c.qk_nope, dr = c.qk_rope, dv = c.v_head, rkv = c.kv_lora_rank;
+  const int64_t dk = dn + dr;
+  w.set_u32(p + "block_count", uint32_t(c.n_layer));
+  w.set_u32(p + "context_length", uint32_t(c.n_ctx_train));
+  w.set_u32(p + "embedding_length", uint32_t(D));
+  w.set_u32(p + "feed_forward_length", uint32_t(c.n_ff));
+  w.set_u32(p + "attention.head_count", uint32_t(H));
+  w.set_u32(p + "attention.head_count_kv", uint32_t(c.legacy_kv_b ? H : 1));
+  w.set_f32(p + "rope.freq_base", c.rope_base);
+  w.set_f32(p + "attention.layer_norm_rms_epsilon", c.rms_eps);
+  w.set_u32(p + "expert_count", uint32_t(c.n_expert));
+  w.set_u32(p + "expert_used_count", uint32_t(c.n_expert_used));
+  w.set_u32(p + "expert_group_count", uint32_t(c.n_group));
+  w.set_u32(p + "expert_group_used_count", uint32_t(c.n_group_used));
+  w.set_u32(p + "expert_gating_func", uint32_t(c.gating));
+  w.set_u32(p + "leading_dense_block_count", uint32_t(c.n_dense));
+  w.set_u32(p + "vocab_size", uint32_t(c.n_vocab));
+  if (c.q_lora_rank > 0 || (c.n_layer != 26 && c.n_layer != 27)) w.set_u32(p + "attention.q_lora_rank", uint32_t(c.q_lora_rank));
+  w.set_u32(p + "attention.kv_lora_rank", uint32_t(rkv));
+  if (c.legacy_kv_b) {
+    w.set_u32(p + "attention.key_length", uint32_t(dk));
+    w.set_u32(p + "attention.value_length", uint32_t(dv));
+  } else {
+    w.set_u32(p + "attention.key_length", uint32_t(rkv + dr));
+    w.set_u32(p + "attention.value_length", uint32_t(rkv));
+    w.set_u32(p + "attention.key_length_mla", uint32_t(dk));
+    w.set_u32(p + "attention.value_length_mla", uint32_t(dv));
+  }
+  w.set_u32(p + "expert_feed_forward_length", uint32_t(c.n_ff_exp));
+  w.set_u32(p + "expert_shared_count", uint32_t(c.n_expert_shared));
+  w.set_f32(p + "expert_weights_scale", c.expert_weights_scale);
+  if (c.expert_weights_norm) w.set_bool(p + "expert_weights_norm", true);
+  w.set_u32(p + "rope.dimension_count", uint32_t(dr));
+  if (c.yarn_factor > 1.0f) {
+    w.set_str(p + "rope.scaling.type", "yarn");
+    w.set_f32(p + "rope.scaling.factor", c.yarn_factor);
+    w.set_u32(p + "rope.scaling.original_context_length", uint32_t(c.yarn_orig_ctx));
+    w.set_f32(p + "rope.scaling.yarn_log_multiplier", 0.1f * c.yarn_mscale_all_dim);
+  }
+
+  g.tensor("token_embd.weight", {D, c.n_vocab}, c.dtype, 0.0f, 1.0f);
+  for (int l = 0; l < c.n_layer; ++l) {
+    g.norm(blk(l, "attn_norm.weight"), D);
+    if (c.q_lora_rank > 0) {
+      g.tensor(blk(l, "attn_q_a.weight"), {D, c.q_lora_rank}, c.dtype);
+      g.norm(blk(l, "attn_q_a_norm.weight"), c.q_lora_rank);
+      g.tensor(blk(l, "attn_q_b.weight"), {c.q_lora_rank, H * dk}, c.dtype);
+    } else {
+      g.tensor(blk(l, "attn_q.weight"), {D, H * dk}, c.dtype);
+    }
+    g.tensor(blk(l, "attn_kv_a_mqa.weight"), {D, rkv + dr}, c.dtype);
+    g.norm(blk(l, "attn_kv_a_norm.weight"), rkv);
+    // kv_b drawn once so the split and legacy layouts hold the same model.
+    std::vector<float> kv_b(size_t(H * (dn + dv) * rkv));
+    Rng rng{hash_name(blk(l, "attn_kv_b"), c.seed)};
+    const float sd = 1.0f / std::sqrt(float(rkv));
+    for (float& x : kv_b) x = sd * rng.normal();
+    if (c.legacy_kv_b) {
+      g.tensor_data(blk(l, "attn_kv_b.weight"), {rkv, H * (dn + dv)}, c.dtype, kv_b);
+    } else {
+      std::vector<float> k_b(size_t(H * rkv * dn)), v_b(size_t(H * dv * rkv));
+      for (int64_t h = 0; h < H; ++h) {
+        for (int64_t d = 0; d < dn; ++d) {
+          for (int64_t ci = 0; ci < rkv; ++ci) k_b[size_t((h * rkv + ci) * dn + d)] = kv_b[size_t((h * (dn + dv) + d) * rkv + ci)];
+        }
+        for (int64_t v = 0; v < dv; ++v) {
+          std::memcpy(&v_b[size_t((h * dv + v) * rkv)], &kv_b[size_t((h * (dn + dv) + dn + v) * rkv)], size_t(rkv) * 4);
+        }
+      }
+      g.tensor_data(blk(l, "attn_k_b.weight"), {dn, rkv, H}, c.dtype, std::move(k_b));
+      g.tensor_data(blk(l, "attn_v_b.weight"), {rkv, dv, H}, c.dtype, std::move(v_b));
+    }
+    g.tensor(blk(l, "attn_output.weight"), {H * dv, D}, c.dtype);
+    g.norm(blk(l, "ffn_norm.weight"), D);
+    if (l < c.n_dense) {
+      g.tensor(blk(l, "ffn_gate.weight"), {D, c.n_ff}, c.dtype);
+      g.tensor(blk(l, "ffn_up.weight"), {D, c.n_ff}, c.dtype);
+      g.tensor(blk(l, "ffn_down.weight"), {c.n_ff, D}, c.dtype);
+      continue;
+    }
+    const int64_t E = c.n_expert, fe = c.n_ff_exp, fs = fe * c.n_expert_shared;
+    g.tensor(blk(l, "ffn_gate_inp.weight"), {D, E}, DType::F32);
+    if (c.exp_probs_bias) g.tensor(blk(l, "exp_probs_b.bias"), {E}, DType::F32, 0.0f, 0.1f);
+    g.tensor(blk(l, "ffn_gate_exps.weight"), {D, fe, E}, c.dtype);
+    g.tensor(blk(l, "ffn_up_exps.weight"), {D, fe, E}, c.dtype);
+    g.tensor(blk(l, "ffn_down_exps.weight"), {fe, D, E}, c.dtype);
+    if (fs > 0) {
+      g.tensor(blk(l, "ffn_gate_shexp.weight"), {D, fs}, c.dtype);
+      g.tensor(blk(l, "ffn_up_shexp.weight"), {D, fs}, c.dtype);
+      g.tensor(blk(l, "ffn_down_shexp.weight"), {fs, D}, c.dtype);
+    }
+  }
+}
+
+}  // namespace
+
+DType fallback_type(DType t, int64_t cols) {
+  if (cols % traits(t).block == 0) return t;
+  switch (t) {
+    case DType::Q2_K:
+    case DType::Q3_K: return cols % 32 == 0 ? DType::Q4_0 : DType::F16;
+    case DType::Q4_K: return cols % 32 == 0 ? DType::Q5_0 : DType::F16;
+    case DType::Q5_K:
+    case DType::Q6_K: return cols % 32 == 0 ? DType::Q8_0 : DType::F16;
+    default: return cols % 32 == 0 ? DType::Q8_0 : DType::F16;
+  }
+}
+
+void synth_model(const SynthConfig& c, const std::string& path, const std::function<void(size_t, size_t)>& progress) {
+  GgufWriter w;
+  w.set_str("general.architecture", arch_name(c.arch));
+  w.set_str("general.type", "model");
+  w.set_str("general.name", std::string("dawn-synth-") + arch_name(c.arch));
+  w.set_u32("general.file_type", file_type(c.dtype));
+  w.set_u32("general.quantization_version", 2);
+  write_vocab(c, w);
+  Gen g{c, w};
+  if (c.arch == Arch::Deepseek2) {
+    synth_deepseek2(c, w, g);
+  } else {
+    synth_llama_family(c, w, g);
+  }
+  g.norm("output_norm.weight", c.n_embd);
+  if (!c.tie_embeddings) g.tensor("output.weight", {c.n_embd, c.n_vocab}, c.dtype);
+  w.write(path, progress);
+}
+
+std::vector<std::string> synth_preset_names() {
+  return {"tiny-llama", "tiny-llama3", "tiny-qwen2", "tiny-qwen3", "tiny-deepseek-v3", "tiny-deepseek-v2-lite",
+          "tiny-deepseek-legacy", "deepseek-v2-lite", "qwen2.5-1.5b", "r1-distill-llama-8b"};
+}
+
+bool synth_preset(const std::string& name, SynthConfig* c) {
+  SynthConfig d;
+  if (name == "tiny-llama" || name == "tiny-llama3") {
+    d.arch = Arch::Llama;
+    d.n_layer = 2, d.n_embd = 128, d.n_ff = 320, d.n_head = 4, d.n_head_kv = 2, d.head_dim = 32;
+    d.rope_base = 500000.0f, d.rms_eps = 1e-5f, d.llama3_rope = name == "tiny-llama3";
+  } else if (name == "tiny-qwen2") {
+    d.arch = Arch::Qwen2;
+    d.n_layer = 2, d.n_embd = 128, d.n_ff = 320, d.n_head = 4, d.n_head_kv = 2, d.head_dim = 32;
+  } else if (name == "tiny-qwen3") {
+    d.arch = Arch::Qwen3;
+    d.n_layer = 2, d.n_embd = 128, d.n_ff = 320, d.n_head = 4, d.n_head_kv = 2, d.head_dim = 64;
+    d.rope_base = 1000000.0f, d.tie_embeddings = true;
+  } else if (name == "tiny-deepseek-v3" || name == "tiny-deepseek-v2-lite" || name == "tiny-deepseek-legacy") {
+    d.arch = Arch::Deepseek2;
+    d.n_layer = 4, d.n_embd = 256, d.n_ff = 512, d.n_head = 8, d.n_ctx_train = 4096;
+    d.kv_lora_rank = 64, d.qk_nope = 32, d.qk_rope = 16, d.v_head = 32;
+    d.n_expert = 16, d.n_expert_used = 4, d.n_ff_exp = 128, d.n_dense = 1;
+    d.yarn_factor = 40.0f, d.yarn_orig_ctx = 256;
+    if (name == "tiny-deepseek-v3") {
+      d.q_lora_rank = 96, d.n_expert_shared = 1, d.n_group = 4, d.n_group_used = 2;
+      d.gating = Gating::Sigmoid, d.expert_weights_norm = true, d.expert_weights_scale = 2.5f, d.exp_probs_bias = true;
+      d.yarn_mscale_all_dim = 1.0f;
+    } else {
+      d.n_expert_shared = 2, d.yarn_mscale_all_dim = 0.707f;
+      d.legacy_kv_b = name == "tiny-deepseek-legacy";
+    }
+  } else if (name == "deepseek-v2-lite") {
+    d.arch = Arch::Deepseek2;
+    d.n_layer = 27, d.n_embd = 2048, d.n_ff = 10944, d.n_head = 16, d.n_vocab = 102400, d.n_ctx_train = 163840;
+    d.kv_lora_rank = 512, d.qk_nope = 128, d.qk_rope = 64, d.v_head = 128;
+    d.n_expert = 64, d.n_expert_used = 6, d.n_expert_shared = 2, d.n_ff_exp = 1408, d.n_dense = 1;
+    d.yarn_factor = 40.0f, d.yarn_orig_ctx = 4096, d.yarn_mscale_all_dim = 0.707f;
+  } else if (name == "qwen2.5-1.5b") {
+    d.arch = Arch::Qwen2;
+    d.n_layer = 28, d.n_embd = 1536, d.n_ff = 8960, d.n_head = 12, d.n_head_kv = 2, d.head_dim = 128;
+    d.n_vocab = 151936, d.n_ctx_train = 131072;
+  } else if (name == "r1-distill-llama-8b") {
+    d.arch = Arch::Llama;
+    d.n_layer = 32, d.n_embd = 4096, d.n_ff = 14336, d.n_head = 32, d.n_head_kv = 8, d.head_dim = 128;
+    d.n_vocab = 128256, d.n_ctx_train = 131072, d.rope_base = 500000.0f, d.rms_eps = 1e-5f, d.llama3_rope = true;
+  } else {
+    return false;
+  }
+  d.dtype = c->dtype;
+  d.seed = c->seed;
+  *c = d;
+  return true;
+}
+
+}  // namespace dawn

@@ -1,0 +1,41 @@
+#include "ops/matmul.h"
+
+namespace dawn {
+
+namespace {
+
+const uint8_t* convert(const Weight& w, const float* x, int64_t n_tok, ActBuffer& buf, size_t* stride) {
+  const TypeTraits& tt = traits(w.type);
+  const TypeTraits& at = traits(tt.dot_type);
+  *stride = row_bytes(tt.dot_type, w.cols);
+  if (buf.bytes.size() < *stride * size_t(n_tok)) buf.bytes.resize(*stride * size_t(n_tok));
+  for (int64_t t = 0; t < n_tok; ++t) at.from_float(x + t * w.cols, buf.bytes.data() + *stride * size_t(t), w.cols);
+  return buf.bytes.data();
+}
+
+}  // namespace
+
+void matmul(const Weight& w, const float* x, int64_t n_tok, float* y, ThreadPool& pool, ActBuffer& buf) {
+  size_t stride;
+  const uint8_t* act = convert(w, x, n_tok, buf, &stride);
+  const auto dot = traits(w.type).vec_dot;
+  const int64_t grain = std::max<int64_t>(1, 64 / std::max<int64_t>(1, n_tok));
+  pool.parallel_for(w.rows, grain, [&](int64_t r0, int64_t r1) {
+    for (int64_t t = 0; t < n_tok; ++t) {
+      const uint8_t* a = act + stride * size_t(t);
+      float* yt = y + t * w.rows;
+      for (int64_t r = r0; r < r1; ++r) yt[r] = dot(w.cols, w.row(r), a);
+    }
+  });
+}
+
+void matvec(const Weight& w, const float* x, float* y, ActBuffer& buf) {
+  size_t stride;
+  const uint8_t* act = convert(w, x, 1, buf, &stride);
+  const auto dot = traits(w.type).vec_dot;
+  for (int64_t r = 0; r < w.rows; ++r) y[r] = dot(w.cols, w.row(r), act);
+}
+
+void dequantize_row(const Weight& w, int64_t r, float* out) { traits(w.type).to_float(w.row(r), out, w.cols); }
+
+}  // namespace dawn

@@ -1,0 +1,25 @@
+// y[t][r] = sum_i W[r][i] * x[t][i] for every token t, with activations converted
+// to the weight type's dot format first (as llama.cpp does).
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "kernels/thread_pool.h"
+#include "ops/weight.h"
+
+namespace dawn {
+
+// Reusable buffer for activations converted to a dot format.
+struct ActBuffer {
+  std::vector<uint8_t> bytes;
+};
+
+void matmul(const Weight& w, const float* x, int64_t n_tok, float* y, ThreadPool& pool, ActBuffer& buf);
+
+// One row vector times W, single-threaded (small per-head products).
+void matvec(const Weight& w, const float* x, float* y, ActBuffer& buf);
+
+// Dequantizes row r of w into out (w.cols floats).
+void dequantize_row(const Weight& w, int64_t r, float* out);
+
+}  // namespace dawn
