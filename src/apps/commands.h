@@ -9,5 +9,6 @@ void add_info_command(CLI::App& app);
 void add_logits_command(CLI::App& app);
 void add_synth_command(CLI::App& app);
 void add_tokenize_commands(CLI::App& app);
+void add_quantize_command(CLI::App& app);
 
 }  // namespace dawn

@@ -24,7 +24,7 @@ void from_float(const float* src, void* dst, int64_t n) {
     float amax = 0;
     for (int j = 0; j < QK; ++j) amax = std::fmax(amax, std::fabs(x[j]));
     const float d = amax / 127.0f;
-    const float id = d != 0 ? 1.0f / d : 0.0f;
+    const float id = amax != 0 ? 127.0f / amax : 0.0f;  // as llama.cpp's SIMD path, not 1/d
     b[i].d = f32_to_fp16(d);
     for (int j = 0; j < QK; ++j) b[i].qs[j] = int8_t(std::lrintf(x[j] * id));
   }
