@@ -149,7 +149,9 @@ void synth_llama_family(const SynthConfig& c, GgufWriter& w, Gen& g) {
     w.set_u32(p + "vocab_size", uint32_t(c.n_vocab));
     w.set_u32(p + "rope.dimension_count", uint32_t(hd));
   }
-  g.tensor("token_embd.weight", {D, c.n_vocab}, c.dtype, 0.0f, 1.0f);
+  // A tied head reads the embedding rows as logits: keep them N(0, 1/D) so the
+  // distribution stays spread (N(0, 1) would make every softmax one-hot).
+  g.tensor("token_embd.weight", {D, c.n_vocab}, c.dtype, 0.0f, c.tie_embeddings ? -1.0f : 1.0f);
   if (c.llama3_rope) {
     // Llama 3 frequency factors: factor 8, low 1, high 4, original context 8192.
     std::vector<float> ff(hd / 2);
