@@ -1,5 +1,7 @@
 // GGUF round trips and hostile files: each broken file must give exactly one
 // clear error line naming the file and the field, and a non-zero exit from the CLI.
+#include "formats/gguf.h"
+
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,7 +12,6 @@
 #include <functional>
 #include <random>
 
-#include "formats/gguf.h"
 #include "util/error.h"
 
 namespace dawn {
@@ -106,7 +107,8 @@ const std::vector<Hostile>& hostile_cases() {
       {"huge_n_kv", [](auto& b) { poke<uint64_t>(b, 16, 1ull << 60); }, "header.n_kv"},
       {"truncated_in_kv", [](auto& b) { b.resize(find(b, "llama.block_count") + 5); }, "truncated"},
       {"huge_key_length", [](auto& b) { poke<uint64_t>(b, 24, 1ull << 62); }, "truncated"},
-      {"unknown_value_type", [](auto& b) { poke<uint32_t>(b, find(b, "llama.block_count") + 17, 77); }, "unknown value type"},
+      {"unknown_value_type", [](auto& b) { poke<uint32_t>(b, find(b, "llama.block_count") + 17, 77); },
+       "unknown value type"},
       {"bad_bool", [](auto& b) { b[find(b, "flag") + 8] = 7; }, "bool"},
       {"nested_array", [](auto& b) { poke<uint32_t>(b, find(b, "names") + 9, 9); }, "nested"},
       {"unknown_array_type", [](auto& b) { poke<uint32_t>(b, find(b, "ints") + 8, 42); }, "unknown array element type"},
@@ -116,7 +118,8 @@ const std::vector<Hostile>& hostile_cases() {
       {"too_many_dims", [](auto& b) { poke<uint32_t>(b, find(b, "a.weight") + 8, 5); }, "n_dims"},
       {"zero_dims", [](auto& b) { poke<uint32_t>(b, find(b, "a.weight") + 8, 0); }, "n_dims"},
       {"shape_overflow", [](auto& b) { poke<uint64_t>(b, find(b, "a.weight") + 12, 1ull << 62); }, "overflow"},
-      {"unknown_tensor_type", [](auto& b) { poke<uint32_t>(b, find(b, "a.weight") + 28, 3); }, "unknown or unsupported tensor type"},
+      {"unknown_tensor_type", [](auto& b) { poke<uint32_t>(b, find(b, "a.weight") + 28, 3); },
+       "unknown or unsupported tensor type"},
       {"row_not_block_multiple", [](auto& b) { poke<uint64_t>(b, find(b, "b.weight") + 12, 40); }, "block size"},
       {"misaligned_offset", [](auto& b) { poke<uint64_t>(b, find(b, "b.weight") + 32, 3); }, "alignment"},
       {"offset_past_end", [](auto& b) { poke<uint64_t>(b, find(b, "b.weight") + 32, 1ull << 40); }, "past the end"},
@@ -161,11 +164,13 @@ INSTANTIATE_TEST_SUITE_P(Files, HostileTest, ::testing::ValuesIn(hostile_cases()
 
 TEST(Gguf, WrongKeyTypeAndMissingKeyAreNamed) {
   const std::string p = make_valid();
-  EXPECT_NE(error_of(p, [](const GgufFile& f) { f.get_u32("llama.rope.freq_base"); }).find("has type f32, expected u32"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of(p, [](const GgufFile& f) { f.get_u32("llama.rope.freq_base"); }).find("has type f32, expected u32"),
+      std::string::npos);
   EXPECT_NE(error_of(p, [](const GgufFile& f) { f.get_u32("nope"); }).find("key 'nope': required key is missing"),
             std::string::npos);
-  EXPECT_NE(error_of(p, [](const GgufFile& f) { f.tensor("c.weight"); }).find("tensor 'c.weight': required tensor is missing"),
+  EXPECT_NE(error_of(p, [](const GgufFile& f) { f.tensor("c.weight"); })
+                .find("tensor 'c.weight': required tensor is missing"),
             std::string::npos);
 }
 

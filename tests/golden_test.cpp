@@ -162,7 +162,8 @@ TEST(GoldenSensitivity, CatchesDeepSeekMistakes) {
       {"yarn mscale ignored", [](Model& m) { m.hp.kq_scale = 1.0f / std::sqrt(float(m.hp.head_dim_k)); }},
       {"rope base wrong", [](Model& m) { m.hp.rope.base = 1e6f; }},
       {"yarn factor wrong", [](Model& m) { m.hp.rope.freq_scale *= 2.0f; }},
-      {"exp_probs_b missing", [](Model& m) {
+      {"exp_probs_b missing",
+       [](Model& m) {
          for (Layer& l : m.layers) l.exp_probs_b = {};
        }},
       {"top-k weights not renormalised", [](Model& m) { m.hp.router.norm_weights = false; }},

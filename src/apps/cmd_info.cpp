@@ -28,7 +28,8 @@ void add_info_command(CLI::App& app) {
     std::printf("\n");
     if (hp.arch == Arch::Deepseek2) {
       std::printf("mla:           q_lora %d, kv_lora %d, nope %d, rope %d, v %d, %s layout\n", hp.q_lora_rank,
-                  hp.kv_lora_rank, hp.qk_nope, hp.qk_rope, hp.head_dim_v, hp.mla_split ? "split k_b/v_b" : "legacy kv_b");
+                  hp.kv_lora_rank, hp.qk_nope, hp.qk_rope, hp.head_dim_v,
+                  hp.mla_split ? "split k_b/v_b" : "legacy kv_b");
       std::printf("moe:           %d experts, %d used, %d shared, ff %d, groups %d/%d, %s gating, dense lead %d\n",
                   hp.router.n_expert, hp.router.n_used, hp.n_expert_shared, hp.n_ff_exp, hp.router.n_group_used,
                   hp.router.n_group, hp.router.gating == Gating::Sigmoid ? "sigmoid" : "softmax", hp.n_dense_lead);
@@ -47,7 +48,8 @@ void add_info_command(CLI::App& app) {
       }
     }
     std::printf("tensor types: ");
-    for (const auto& [name, e] : mix) std::printf(" %s x%d (%.1f MiB)", name.c_str(), e.first, double(e.second) / (1 << 20));
+    for (const auto& [name, e] : mix)
+      std::printf(" %s x%d (%.1f MiB)", name.c_str(), e.first, double(e.second) / (1 << 20));
     std::printf("\nparameters:    %.4g B total", total / 1e9);
     if (inactive > 0) std::printf(", %.4g B active per token", (total - inactive) / 1e9);
     const double kv_bytes = double(m->kv_k_dim() + m->kv_v_dim()) * 4.0 * hp.n_layer * *ctx;

@@ -1,10 +1,9 @@
 #include <charconv>
 #include <cstdio>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "apps/commands.h"
 #include "engine/session.h"
@@ -30,7 +29,8 @@ std::vector<int32_t> parse_tokens(const std::string& s) {
   while (std::getline(ss, item, ',')) {
     int32_t v;
     auto r = std::from_chars(item.data(), item.data() + item.size(), v);
-    if (r.ec != std::errc() || r.ptr != item.data() + item.size()) throw Error("--tokens: '" + item + "' is not a token id");
+    if (r.ec != std::errc() || r.ptr != item.data() + item.size())
+      throw Error("--tokens: '" + item + "' is not a token id");
     out.push_back(v);
   }
   return out;

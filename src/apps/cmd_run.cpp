@@ -19,14 +19,18 @@ void add_run_command(CLI::App& app) {
   CLI::App* c = app.add_subcommand("run", "Generate text from a prompt, streamed to stdout");
   c->add_option("model", o->model, "GGUF model file")->required()->check(CLI::ExistingFile);
   c->add_option("-p,--prompt", o->prompt, "Prompt text")->required();
-  c->add_option("-n,--n-predict", o->n_predict, "Tokens to generate (-1: until the context is full)")->capture_default_str();
+  c->add_option("-n,--n-predict", o->n_predict, "Tokens to generate (-1: until the context is full)")
+      ->capture_default_str();
   c->add_option("-t,--threads", o->threads, "Threads (0: all cores)")->capture_default_str();
-  c->add_option("-c,--ctx-size", o->ctx, "Context size in tokens")->capture_default_str()->check(CLI::Range(1, 1 << 24));
+  c->add_option("-c,--ctx-size", o->ctx, "Context size in tokens")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 24));
   c->add_option("--temp", o->gen.sampling.temp, "Temperature (0: greedy)")->capture_default_str();
   c->add_option("--top-k", o->gen.sampling.top_k, "Top-k (0: off)")->capture_default_str();
   c->add_option("--top-p", o->gen.sampling.top_p, "Top-p (1: off)")->capture_default_str();
   c->add_option("--min-p", o->gen.sampling.min_p, "Min-p (0: off)")->capture_default_str();
-  c->add_option("--repeat-penalty", o->gen.sampling.repeat_penalty, "Repetition penalty (1: off)")->capture_default_str();
+  c->add_option("--repeat-penalty", o->gen.sampling.repeat_penalty, "Repetition penalty (1: off)")
+      ->capture_default_str();
   c->add_option("--presence-penalty", o->gen.sampling.presence_penalty, "Presence penalty")->capture_default_str();
   c->add_option("--frequency-penalty", o->gen.sampling.frequency_penalty, "Frequency penalty")->capture_default_str();
   c->add_option("--repeat-last-n", o->gen.sampling.penalty_last_n, "Tokens the penalties look back at (-1: all)")

@@ -1,8 +1,7 @@
 #include <cstdio>
 #include <fstream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "apps/commands.h"
 #include "text/vocab.h"

@@ -20,7 +20,7 @@ struct GenerateParams {
 
 struct GenerateResult {
   std::vector<int32_t> tokens;  // generated ids
-  std::string stop_reason;  // "length", "eog", "stop", "context"
+  std::string stop_reason;      // "length", "eog", "stop", "context"
 };
 
 GenerateResult generate(Session& s, const Vocab& v, const std::vector<int32_t>& prompt, const GenerateParams& p,

@@ -87,7 +87,7 @@ struct Cursor {
 }  // namespace
 
 const char* gguf_type_name(GgufType t) {
-  static const char* names[] = {"u8", "i8", "u16", "i16", "u32", "i32", "f32",
+  static const char* names[] = {"u8",   "i8",     "u16",   "i16", "u32", "i32", "f32",
                                 "bool", "string", "array", "u64", "i64", "f64"};
   return known_type(uint32_t(t)) ? names[uint32_t(t)] : "unknown";
 }
@@ -220,14 +220,16 @@ void GgufFile::parse() {
       uint64_t v = 1;
       if (d < t.n_dims) v = c.get<uint64_t>(field + ".ne");
       if (v > uint64_t(std::numeric_limits<int64_t>::max()) || (v != 0 && total > (uint64_t(1) << 62) / v)) {
-        fail(field + ".ne[" + std::to_string(d) + "]", "dimension " + std::to_string(v) + " overflows the element count");
+        fail(field + ".ne[" + std::to_string(d) + "]",
+             "dimension " + std::to_string(v) + " overflows the element count");
       }
       total *= v;
       t.ne[d] = int64_t(v);
     }
     const uint32_t ty = c.get<uint32_t>(field + ".type");
     const TypeTraits* tt = find_traits(ty);
-    if (!tt || DType(ty) == DType::Q8_K) fail(field + ".type", "unknown or unsupported tensor type " + std::to_string(ty));
+    if (!tt || DType(ty) == DType::Q8_K)
+      fail(field + ".type", "unknown or unsupported tensor type " + std::to_string(ty));
     t.type = DType(ty);
     if (t.ne[0] % tt->block != 0) {
       fail(field + ".ne[0]", "row length " + std::to_string(t.ne[0]) + " is not a multiple of " + tt->name +
@@ -236,8 +238,8 @@ void GgufFile::parse() {
     t.nbytes = size_t(total / uint64_t(tt->block)) * size_t(tt->bytes);
     t.offset = c.get<uint64_t>(field + ".offset");
     if (t.offset % alignment_ != 0) {
-      fail(field + ".offset", "offset " + std::to_string(t.offset) + " is not a multiple of the alignment " +
-                                  std::to_string(alignment_));
+      fail(field + ".offset",
+           "offset " + std::to_string(t.offset) + " is not a multiple of the alignment " + std::to_string(alignment_));
     }
     tensors_.push_back(std::move(t));
     if (!tensor_index_.emplace(tensors_.back().name, i).second) fail(field, "duplicate tensor name");
@@ -249,9 +251,9 @@ void GgufFile::parse() {
   std::vector<const GgufTensor*> order;
   for (GgufTensor& t : tensors_) {
     if (t.offset > data_size || t.nbytes > data_size - t.offset) {
-      fail("tensor '" + t.name + "'.offset", "data [" + std::to_string(t.offset) + ", " +
-                                                 std::to_string(t.offset + t.nbytes) + ") runs past the end of the file (" +
-                                                 std::to_string(data_size) + " data bytes)");
+      fail("tensor '" + t.name + "'.offset",
+           "data [" + std::to_string(t.offset) + ", " + std::to_string(t.offset + t.nbytes) +
+               ") runs past the end of the file (" + std::to_string(data_size) + " data bytes)");
     }
     t.data = base_ + data_start + t.offset;
     order.push_back(&t);
@@ -284,7 +286,8 @@ const GgufKV& GgufFile::expect(std::string_view key, GgufType t) const {
   const GgufKV* kv = find(key);
   const std::string field = "key '" + std::string(key) + "'";
   if (!kv) fail(field, "required key is missing");
-  if (kv->type != t) fail(field, std::string("has type ") + gguf_type_name(kv->type) + ", expected " + gguf_type_name(t));
+  if (kv->type != t)
+    fail(field, std::string("has type ") + gguf_type_name(kv->type) + ", expected " + gguf_type_name(t));
   return *kv;
 }
 
@@ -314,8 +317,8 @@ std::string GgufFile::get_str(std::string_view key, std::string fallback) const 
 const std::vector<std::string_view>& GgufFile::get_str_array(std::string_view key) const {
   const GgufKV& kv = expect(key, GgufType::ARRAY);
   if (kv.elem_type != GgufType::STRING) {
-    fail("key '" + std::string(key) + "'", std::string("is an array of ") + gguf_type_name(kv.elem_type) +
-                                                ", expected an array of string");
+    fail("key '" + std::string(key) + "'",
+         std::string("is an array of ") + gguf_type_name(kv.elem_type) + ", expected an array of string");
   }
   return kv.strings;
 }
@@ -323,8 +326,8 @@ const std::vector<std::string_view>& GgufFile::get_str_array(std::string_view ke
 std::vector<int32_t> GgufFile::get_i32_array(std::string_view key) const {
   const GgufKV& kv = expect(key, GgufType::ARRAY);
   if (kv.elem_type != GgufType::I32) {
-    fail("key '" + std::string(key) + "'", std::string("is an array of ") + gguf_type_name(kv.elem_type) +
-                                                ", expected an array of i32");
+    fail("key '" + std::string(key) + "'",
+         std::string("is an array of ") + gguf_type_name(kv.elem_type) + ", expected an array of i32");
   }
   std::vector<int32_t> v(kv.count);
   std::memcpy(v.data(), kv.data, kv.count * 4);
@@ -334,8 +337,8 @@ std::vector<int32_t> GgufFile::get_i32_array(std::string_view key) const {
 std::vector<float> GgufFile::get_f32_array(std::string_view key) const {
   const GgufKV& kv = expect(key, GgufType::ARRAY);
   if (kv.elem_type != GgufType::F32) {
-    fail("key '" + std::string(key) + "'", std::string("is an array of ") + gguf_type_name(kv.elem_type) +
-                                                ", expected an array of f32");
+    fail("key '" + std::string(key) + "'",
+         std::string("is an array of ") + gguf_type_name(kv.elem_type) + ", expected an array of f32");
   }
   std::vector<float> v(kv.count);
   std::memcpy(v.data(), kv.data, kv.count * 4);

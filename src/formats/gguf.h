@@ -37,9 +37,9 @@ constexpr int kMaxDims = 4;
 struct GgufKV {
   std::string key;
   GgufType type;
-  GgufType elem_type;  // arrays only
-  uint64_t count = 1;  // arrays: number of elements
-  const uint8_t* data = nullptr;  // scalar or numeric array payload, in the mapping
+  GgufType elem_type;                     // arrays only
+  uint64_t count = 1;                     // arrays: number of elements
+  const uint8_t* data = nullptr;          // scalar or numeric array payload, in the mapping
   std::vector<std::string_view> strings;  // STRING, or ARRAY of STRING
 };
 
@@ -48,7 +48,7 @@ struct GgufTensor {
   DType type;
   int n_dims;
   int64_t ne[kMaxDims];  // ne[0] is the contiguous dimension; unused dims are 1
-  uint64_t offset;  // relative to the data section
+  uint64_t offset;       // relative to the data section
   size_t nbytes;
   const uint8_t* data;
   int64_t nelements() const { return ne[0] * ne[1] * ne[2] * ne[3]; }

@@ -4,7 +4,7 @@
 
 namespace dawn {
 
-constexpr int QK = 32;    // legacy quant block
+constexpr int QK = 32;     // legacy quant block
 constexpr int QK_K = 256;  // K-quant super-block
 
 struct BlockQ4_0 {

@@ -84,9 +84,9 @@ float quant_asymmetric(int n, int nmax, const float* x, uint8_t* L, float* min_o
       }
       const float det = sw * sll - sl * sl;
       if (det <= 0) continue;
-      float a = (sw * slx - sl * sx) / det;  // scale
+      float a = (sw * slx - sl * sx) / det;   // scale
       float b = (sll * sx - sl * slx) / det;  // offset (= -min)
-      if (b > 0) {  // the format stores min >= 0
+      if (b > 0) {                            // the format stores min >= 0
         b = 0;
         a = slx / sll;
       }

@@ -48,7 +48,6 @@ float vec_dot(int64_t n, const void* w, const void* a) {
 
 }  // namespace
 
-extern const TypeTraits kTraitsQ4_0 = {"q4_0", QK, sizeof(BlockQ4_0), DType::Q8_0,
-                                       to_float, from_float, vec_dot};
+extern const TypeTraits kTraitsQ4_0 = {"q4_0", QK, sizeof(BlockQ4_0), DType::Q8_0, to_float, from_float, vec_dot};
 
 }  // namespace dawn

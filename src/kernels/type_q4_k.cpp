@@ -89,7 +89,6 @@ float vec_dot(int64_t n, const void* w, const void* a) {
 
 }  // namespace
 
-extern const TypeTraits kTraitsQ4_K = {"q4_K", QK_K, sizeof(BlockQ4_K), DType::Q8_K,
-                                       to_float, from_float, vec_dot};
+extern const TypeTraits kTraitsQ4_K = {"q4_K", QK_K, sizeof(BlockQ4_K), DType::Q8_K, to_float, from_float, vec_dot};
 
 }  // namespace dawn

@@ -44,7 +44,6 @@ float vec_dot(int64_t n, const void* w, const void* a) {
 
 }  // namespace
 
-extern const TypeTraits kTraitsQ8_0 = {"q8_0", QK, sizeof(BlockQ8_0), DType::Q8_0,
-                                       to_float, from_float, vec_dot};
+extern const TypeTraits kTraitsQ8_0 = {"q8_0", QK, sizeof(BlockQ8_0), DType::Q8_0, to_float, from_float, vec_dot};
 
 }  // namespace dawn

@@ -23,8 +23,8 @@ void moe_ffn(const Model& m, const Layer& L, int n_tok, ThreadPool& pool, Scratc
   int32_t ids[256];
   float w[256];
   for (int t = 0; t < n_tok; ++t) {
-    route_experts(hp.router, s.router.data() + t * E, L.exp_probs_b.empty() ? nullptr : L.exp_probs_b.f32(), scratch, ids,
-                  w);
+    route_experts(hp.router, s.router.data() + t * E, L.exp_probs_b.empty() ? nullptr : L.exp_probs_b.f32(), scratch,
+                  ids, w);
     const float* h = s.h.data() + t * D;
     float* out = s.tmp.data() + t * D;
     float* y = s.tmp2.data();
@@ -82,8 +82,8 @@ void forward_deepseek2(const Model& m, const std::vector<LayerKv>& kv, const int
       std::copy(kvt, kvt + kvw, c.k + (pos0 + t) * c.k_stride);
     }
     const Weight k_b = hp.mla_split ? L.wk_b
-                                    : Weight{DType::F32, dn, H * rkv, reinterpret_cast<const uint8_t*>(L.k_b_legacy.data()),
-                                             size_t(dn) * 4};
+                                    : Weight{DType::F32, dn, H * rkv,
+                                             reinterpret_cast<const uint8_t*>(L.k_b_legacy.data()), size_t(dn) * 4};
     pool.parallel_for(n_tok * H, 1, [&](int64_t i0, int64_t i1) {
       thread_local std::vector<float> qfull, scores, o;
       thread_local ActBuffer act;

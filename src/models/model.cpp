@@ -42,7 +42,8 @@ class Binder {
     for (int64_t d : shape) want[n++] = d;
     for (int i = 0; i < kMaxDims; ++i) {
       if (t->ne[i] != want[i]) {
-        f_.fail("tensor '" + name + "'", "has shape " + shape_str(t->ne, t->n_dims) + ", expected " + shape_str(want, n));
+        f_.fail("tensor '" + name + "'",
+                "has shape " + shape_str(t->ne, t->n_dims) + ", expected " + shape_str(want, n));
       }
     }
     Weight w;
@@ -92,7 +93,8 @@ void setup_rope_scaling(const GgufFile& f, const std::string& p, Hparams& hp, fl
   const auto get_mscale = [](float scale, float m) { return scale <= 1.0f ? 1.0f : 0.1f * m * std::log(scale) + 1.0f; };
   // The file stores 0.1 * mscale_all_dim (convert's convention); llama.cpp undoes the 0.1.
   float log_mul = 0.0f;
-  if (f.find(p + "rope.scaling.yarn_log_multiplier")) log_mul = f.get_f32(p + "rope.scaling.yarn_log_multiplier") / 0.1f;
+  if (f.find(p + "rope.scaling.yarn_log_multiplier"))
+    log_mul = f.get_f32(p + "rope.scaling.yarn_log_multiplier") / 0.1f;
   float attn = 1.0f;
   if (log_mul != 0.0f) {
     const float mscale = (hp.arch == Arch::Deepseek2 && log_mul != 1.0f) ? log_mul : 1.0f;
@@ -123,8 +125,8 @@ void load_llama_family(Model& m, const Binder& b) {
   check_positive(f, p + "attention.head_count", hp.n_head, 4096);
   check_positive(f, p + "attention.head_count_kv", hp.n_head_kv, hp.n_head);
   if (hp.n_head % hp.n_head_kv != 0) {
-    f.fail("key '" + p + "attention.head_count_kv'", "value " + std::to_string(hp.n_head_kv) +
-                                                         " does not divide head_count " + std::to_string(hp.n_head));
+    f.fail("key '" + p + "attention.head_count_kv'",
+           "value " + std::to_string(hp.n_head_kv) + " does not divide head_count " + std::to_string(hp.n_head));
   }
   hp.rms_eps = f.get_f32(p + "attention.layer_norm_rms_epsilon");
   hp.head_dim_k = int(f.get_u32(p + "attention.key_length", uint32_t(hp.n_embd / hp.n_head)));
@@ -133,7 +135,8 @@ void load_llama_family(Model& m, const Binder& b) {
   check_positive(f, p + "attention.value_length", hp.head_dim_v, 4096);
   hp.rope.n_rot = int(f.get_u32(p + "rope.dimension_count", uint32_t(hp.head_dim_k)));
   if (hp.rope.n_rot <= 0 || hp.rope.n_rot > hp.head_dim_k || hp.rope.n_rot % 2) {
-    f.fail("key '" + p + "rope.dimension_count'", "value " + std::to_string(hp.rope.n_rot) + " is not an even number <= head size");
+    f.fail("key '" + p + "rope.dimension_count'",
+           "value " + std::to_string(hp.rope.n_rot) + " is not an even number <= head size");
   }
   hp.rope.base = f.get_f32(p + "rope.freq_base", 10000.0f);
   hp.rope.neox = hp.arch != Arch::Llama;
@@ -197,8 +200,8 @@ void load_deepseek2(Model& m, const Binder& b) {
   hp.qk_rope = int(f.get_u32(p + "rope.dimension_count"));
   hp.qk_nope = hp.head_dim_k - hp.qk_rope;
   if (hp.qk_rope <= 0 || hp.qk_rope % 2 || hp.qk_nope < 1) {
-    f.fail("key '" + p + "rope.dimension_count'", "value " + std::to_string(hp.qk_rope) + " does not fit key length " +
-                                                      std::to_string(hp.head_dim_k));
+    f.fail("key '" + p + "rope.dimension_count'",
+           "value " + std::to_string(hp.qk_rope) + " does not fit key length " + std::to_string(hp.head_dim_k));
   }
   hp.rope.n_rot = hp.qk_rope;
   hp.rope.neox = false;
@@ -214,7 +217,8 @@ void load_deepseek2(Model& m, const Binder& b) {
   r.n_group = int(f.get_u32(p + "expert_group_count", 1));
   r.n_group_used = int(f.get_u32(p + "expert_group_used_count", uint32_t(r.n_group)));
   const uint32_t gating = f.get_u32(p + "expert_gating_func", 1);
-  if (gating != 1 && gating != 2) f.fail("key '" + p + "expert_gating_func'", "unsupported value " + std::to_string(gating));
+  if (gating != 1 && gating != 2)
+    f.fail("key '" + p + "expert_gating_func'", "unsupported value " + std::to_string(gating));
   r.gating = Gating(gating);
   r.norm_weights = f.get_bool(p + "expert_weights_norm", false);
   r.weights_scale = f.get_f32(p + "expert_weights_scale", 0.0f);
@@ -225,8 +229,9 @@ void load_deepseek2(Model& m, const Binder& b) {
     check_positive(f, p + "expert_count", r.n_expert, 4096);
     check_positive(f, p + "expert_used_count", r.n_used, r.n_expert);
     if (r.n_group < 1 || r.n_group > 64 || r.n_expert % r.n_group != 0) {
-      f.fail("key '" + p + "expert_group_count'", "value " + std::to_string(r.n_group) + " does not divide expert_count " +
-                                                      std::to_string(r.n_expert) + " (at most 64 groups)");
+      f.fail("key '" + p + "expert_group_count'", "value " + std::to_string(r.n_group) +
+                                                      " does not divide expert_count " + std::to_string(r.n_expert) +
+                                                      " (at most 64 groups)");
     }
     if (r.n_group_used < 1 || r.n_group_used > r.n_group) {
       f.fail("key '" + p + "expert_group_used_count'", "value " + std::to_string(r.n_group_used) + " is out of range");
@@ -315,7 +320,8 @@ std::unique_ptr<Model> load_model(const std::string& path) {
   } else if (arch == "deepseek2") {
     m->hp.arch = Arch::Deepseek2;
   } else {
-    f.fail("key 'general.architecture'", "unsupported architecture '" + arch + "' (dawn runs llama, qwen2, qwen3, deepseek2)");
+    f.fail("key 'general.architecture'",
+           "unsupported architecture '" + arch + "' (dawn runs llama, qwen2, qwen3, deepseek2)");
   }
   const GgufTensor& emb = f.tensor("token_embd.weight");
   m->hp.n_vocab = int(emb.ne[1]);

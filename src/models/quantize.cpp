@@ -69,7 +69,8 @@ void quantize_model(const std::string& in, const std::string& out, const std::st
   } else if (t == "q2_k") {
     mix = Mix::Q2_K, base = DType::Q2_K;
   } else if (!parse_type_name(t, &base) || base == DType::Q8_K) {
-    throw Error("quantize: unknown target type '" + target + "' (f32, f16, bf16, q8_0, q4_0, q5_0, q2_k, q3_k, q4_k, "
+    throw Error("quantize: unknown target type '" + target +
+                "' (f32, f16, bf16, q8_0, q4_0, q5_0, q2_k, q3_k, q4_k, "
                 "q5_k, q6_k, q4_k_m, q5_k_m)");
   }
   auto f = GgufFile::open(in);
@@ -80,7 +81,8 @@ void quantize_model(const std::string& in, const std::string& out, const std::st
   const bool tied = f->find_tensor("output.weight") == nullptr;
 
   int n_attn_v = 0;
-  for (const GgufTensor& x : f->tensors()) n_attn_v += contains(x.name, "attn_v.weight") || contains(x.name, "attn_kv_b.weight");
+  for (const GgufTensor& x : f->tensors())
+    n_attn_v += contains(x.name, "attn_v.weight") || contains(x.name, "attn_kv_b.weight");
   int i_attn_v = 0, i_ffn_down = 0;
 
   GgufWriter w;

@@ -63,7 +63,8 @@ struct Gen {
     w.add_tensor(name, type, ne, [=, d = std::move(data)](uint8_t* dst) {
       const int64_t cols = ne[0];
       const size_t rb = row_bytes(type, cols);
-      for (size_t r = 0; r < d.size() / size_t(cols); ++r) traits(type).from_float(d.data() + r * cols, dst + r * rb, cols);
+      for (size_t r = 0; r < d.size() / size_t(cols); ++r)
+        traits(type).from_float(d.data() + r * cols, dst + r * rb, cols);
     });
   }
   void norm(const std::string& name, int64_t n) { tensor(name, {n}, DType::F32, 1.0f, 0.1f); }
@@ -72,8 +73,8 @@ struct Gen {
 std::string blk(int l, const char* s) { return "blk." + std::to_string(l) + "." + s; }
 
 void write_vocab(const SynthConfig& c, GgufWriter& w) {
-  static const char* specials[] = {"<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>", "<｜User｜>", "<｜Assistant｜>",
-                                   "<think>", "</think>"};
+  static const char* specials[] = {
+      "<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>", "<｜User｜>", "<｜Assistant｜>", "<think>", "</think>"};
   const int n_special = 6;
   if (c.n_vocab < 256 + n_special) throw Error("synth: --vocab must be at least 262");
   std::vector<std::string> regular, merges;
@@ -211,7 +212,8 @@ void synth_deepseek2(const SynthConfig& c, GgufWriter& w, Gen& g) {
   w.set_u32(p + "expert_gating_func", uint32_t(c.gating));
   w.set_u32(p + "leading_dense_block_count", uint32_t(c.n_dense));
   w.set_u32(p + "vocab_size", uint32_t(c.n_vocab));
-  if (c.q_lora_rank > 0 || (c.n_layer != 26 && c.n_layer != 27)) w.set_u32(p + "attention.q_lora_rank", uint32_t(c.q_lora_rank));
+  if (c.q_lora_rank > 0 || (c.n_layer != 26 && c.n_layer != 27))
+    w.set_u32(p + "attention.q_lora_rank", uint32_t(c.q_lora_rank));
   w.set_u32(p + "attention.kv_lora_rank", uint32_t(rkv));
   if (c.legacy_kv_b) {
     w.set_u32(p + "attention.key_length", uint32_t(dk));
@@ -257,7 +259,8 @@ void synth_deepseek2(const SynthConfig& c, GgufWriter& w, Gen& g) {
       std::vector<float> k_b(size_t(H * rkv * dn)), v_b(size_t(H * dv * rkv));
       for (int64_t h = 0; h < H; ++h) {
         for (int64_t d = 0; d < dn; ++d) {
-          for (int64_t ci = 0; ci < rkv; ++ci) k_b[size_t((h * rkv + ci) * dn + d)] = kv_b[size_t((h * (dn + dv) + d) * rkv + ci)];
+          for (int64_t ci = 0; ci < rkv; ++ci)
+            k_b[size_t((h * rkv + ci) * dn + d)] = kv_b[size_t((h * (dn + dv) + d) * rkv + ci)];
         }
         for (int64_t v = 0; v < dv; ++v) {
           std::memcpy(&v_b[size_t((h * dv + v) * rkv)], &kv_b[size_t((h * (dn + dv) + dn + v) * rkv)], size_t(rkv) * 4);
@@ -322,8 +325,9 @@ void synth_model(const SynthConfig& c, const std::string& path, const std::funct
 }
 
 std::vector<std::string> synth_preset_names() {
-  return {"tiny-llama", "tiny-llama3", "tiny-qwen2", "tiny-qwen3", "tiny-deepseek-v3", "tiny-deepseek-v2-lite",
-          "tiny-deepseek-legacy", "deepseek-v2-lite", "qwen2.5-1.5b", "r1-distill-llama-8b"};
+  return {"tiny-llama",       "tiny-llama3",           "tiny-qwen2",           "tiny-qwen3",
+          "tiny-deepseek-v3", "tiny-deepseek-v2-lite", "tiny-deepseek-legacy", "deepseek-v2-lite",
+          "qwen2.5-1.5b",     "r1-distill-llama-8b"};
 }
 
 bool synth_preset(const std::string& name, SynthConfig* c) {

@@ -37,7 +37,8 @@ bool synth_preset(const std::string& name, SynthConfig* c);
 std::vector<std::string> synth_preset_names();
 
 // Writes the model; progress(done, total) after each tensor.
-void synth_model(const SynthConfig& c, const std::string& path, const std::function<void(size_t, size_t)>& progress = {});
+void synth_model(const SynthConfig& c, const std::string& path,
+                 const std::function<void(size_t, size_t)>& progress = {});
 
 // llama.cpp's fallback when a K-quant does not fit the row length.
 DType fallback_type(DType t, int64_t cols);

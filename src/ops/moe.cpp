@@ -8,7 +8,7 @@ namespace dawn {
 void route_experts(const RouterConfig& c, const float* logits, const float* bias, float* scratch, int32_t* ids,
                    float* weights) {
   const int n = c.n_expert;
-  float* p = scratch;  // probabilities that weight the experts
+  float* p = scratch;      // probabilities that weight the experts
   float* s = scratch + n;  // scores that select them
   if (c.gating == Gating::Softmax) {
     float max = -INFINITY;

@@ -6,11 +6,11 @@
 namespace dawn {
 
 struct RopeConfig {
-  int n_rot = 0;  // rotated dimensions at the start of each head
+  int n_rot = 0;      // rotated dimensions at the start of each head
   bool neox = false;  // pairs (i, i + n_rot/2) instead of adjacent (2i, 2i+1)
   float base = 10000.0f;
-  float freq_scale = 1.0f;  // 1 / YaRN factor
-  float ext_factor = 0.0f;  // 1 enables YaRN's ramp between interpolation and extrapolation
+  float freq_scale = 1.0f;   // 1 / YaRN factor
+  float ext_factor = 0.0f;   // 1 enables YaRN's ramp between interpolation and extrapolation
   float attn_factor = 1.0f;  // magnitude applied to cos/sin
   float beta_fast = 32.0f, beta_slow = 1.0f;
   int n_ctx_orig = 0;

@@ -16,9 +16,7 @@ struct Weight {
 
   bool empty() const { return data == nullptr; }
   const uint8_t* row(int64_t r) const { return data + size_t(r) * row_stride; }
-  Weight slice(int64_t first_row, int64_t n_rows) const {
-    return {type, cols, n_rows, row(first_row), row_stride};
-  }
+  Weight slice(int64_t first_row, int64_t n_rows) const { return {type, cols, n_rows, row(first_row), row_stride}; }
   // F32 vectors (norms, biases) are read directly.
   const float* f32() const { return reinterpret_cast<const float*>(data); }
 };

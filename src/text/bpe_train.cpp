@@ -7,7 +7,8 @@
 
 namespace dawn {
 
-void train_bpe(const std::string& corpus, int n_merges, std::vector<std::string>* tokens, std::vector<std::string>* merges) {
+void train_bpe(const std::string& corpus, int n_merges, std::vector<std::string>* tokens,
+               std::vector<std::string>* merges) {
   tokens->clear();
   merges->clear();
   for (int b = 0; b < 256; ++b) tokens->push_back(byte_to_unicode(uint8_t(b)));

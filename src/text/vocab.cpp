@@ -127,24 +127,26 @@ size_t utf8_complete_prefix(std::string_view s) {
 Vocab::Vocab(const GgufFile& f) {
   const std::string model = f.get_str("tokenizer.ggml.model");
   if (model != "gpt2") {
-    f.fail("key 'tokenizer.ggml.model'", "unsupported tokenizer model '" + model + "' (dawn reads gpt2 byte-level BPE)");
+    f.fail("key 'tokenizer.ggml.model'",
+           "unsupported tokenizer model '" + model + "' (dawn reads gpt2 byte-level BPE)");
   }
   const auto& toks = f.get_str_array("tokenizer.ggml.tokens");
-  if (toks.empty() || toks.size() > size_t(INT32_MAX)) f.fail("key 'tokenizer.ggml.tokens'", "empty or oversized vocabulary");
+  if (toks.empty() || toks.size() > size_t(INT32_MAX))
+    f.fail("key 'tokenizer.ggml.tokens'", "empty or oversized vocabulary");
   tokens_.reserve(toks.size());
   for (std::string_view t : toks) tokens_.emplace_back(t);
   types_.assign(tokens_.size(), kTokNormal);
   if (f.find("tokenizer.ggml.token_type")) {
     types_ = f.get_i32_array("tokenizer.ggml.token_type");
     if (types_.size() != tokens_.size()) {
-      f.fail("key 'tokenizer.ggml.token_type'", "has " + std::to_string(types_.size()) + " entries for " +
-                                                    std::to_string(tokens_.size()) + " tokens");
+      f.fail("key 'tokenizer.ggml.token_type'",
+             "has " + std::to_string(types_.size()) + " entries for " + std::to_string(tokens_.size()) + " tokens");
     }
   }
   for (int32_t i = 0; i < size(); ++i) {
     if (!ids_.emplace(tokens_[i], i).second) {
-      f.fail("key 'tokenizer.ggml.tokens'", "token " + std::to_string(i) + " duplicates token " +
-                                                std::to_string(ids_[tokens_[i]]));
+      f.fail("key 'tokenizer.ggml.tokens'",
+             "token " + std::to_string(i) + " duplicates token " + std::to_string(ids_[tokens_[i]]));
     }
     if (types_[i] == kTokControl || types_[i] == kTokUserDefined) specials_.push_back(i);
   }

@@ -10,7 +10,14 @@
 
 namespace dawn {
 
-enum TokenType : int32_t { kTokNormal = 1, kTokUnknown = 2, kTokControl = 3, kTokUserDefined = 4, kTokUnused = 5, kTokByte = 6 };
+enum TokenType : int32_t {
+  kTokNormal = 1,
+  kTokUnknown = 2,
+  kTokControl = 3,
+  kTokUserDefined = 4,
+  kTokUnused = 5,
+  kTokByte = 6
+};
 
 class Vocab {
  public:
