@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -41,7 +43,9 @@ std::vector<Case> load_manifest() {
 std::string tmp_dir() {
   static const std::string dir = [] {
     char tmpl[] = "/tmp/dawn-golden-XXXXXX";
-    return std::string(mkdtemp(tmpl));
+    static std::string d = mkdtemp(tmpl);
+    std::atexit([] { std::filesystem::remove_all(d); });
+    return d;
   }();
   return dir;
 }
