@@ -55,19 +55,16 @@ void forward_deepseek2(const Model& m, const std::vector<LayerKv>& kv, const int
   grow(s.v, size_t(n_tok * std::max<int64_t>(hp.q_lora_rank, 1)));
   grow(s.att, size_t(n_tok * H * dv));
   grow(s.o, size_t(n_tok * D));
-  grow(s.cs, size_t(n_tok * 2 * half));
-  for (int t = 0; t < n_tok; ++t) {
-    rope_cos_sin(hp.rope, pos0 + t, s.cs.data() + t * 2 * half, s.cs.data() + t * 2 * half + half);
-  }
+  rope_tables(hp, n_tok, pos0, s);
 
   for (int l = 0; l < hp.n_layer; ++l) {
     const Layer& L = m.layers[l];
     const LayerKv& c = kv[l];
-    for (int t = 0; t < n_tok; ++t) rms_norm(s.x.data() + t * D, L.attn_norm.f32(), D, hp.rms_eps, s.h.data() + t * D);
+    norm_rows(s.x.data(), L.attn_norm, n_tok, D, hp.rms_eps, s.h.data());
     if (hp.q_lora_rank > 0) {
       const int64_t r = hp.q_lora_rank;
       matmul(L.wq_a, s.h.data(), n_tok, s.v.data(), pool, s.act);
-      for (int t = 0; t < n_tok; ++t) rms_norm(s.v.data() + t * r, L.q_a_norm.f32(), r, hp.rms_eps, s.v.data() + t * r);
+      norm_rows(s.v.data(), L.q_a_norm, n_tok, r, hp.rms_eps, s.v.data());
       matmul(L.wq_b, s.v.data(), n_tok, s.q.data(), pool, s.act);
     } else {
       matmul(L.wq, s.h.data(), n_tok, s.q.data(), pool, s.act);
@@ -104,7 +101,7 @@ void forward_deepseek2(const Model& m, const std::vector<LayerKv>& kv, const int
     matmul(L.wo, s.att.data(), n_tok, s.o.data(), pool, s.act);
     for (int64_t i = 0; i < n_tok * D; ++i) s.x[i] += s.o[i];
 
-    for (int t = 0; t < n_tok; ++t) rms_norm(s.x.data() + t * D, L.ffn_norm.f32(), D, hp.rms_eps, s.h.data() + t * D);
+    norm_rows(s.x.data(), L.ffn_norm, n_tok, D, hp.rms_eps, s.h.data());
     if (!L.moe) {
       swiglu_ffn(L.gate, L.up, L.down, s.h.data(), n_tok, s.o.data(), pool, s);
       for (int64_t i = 0; i < n_tok * D; ++i) s.x[i] += s.o[i];

@@ -30,16 +30,13 @@ void forward_llama(const Model& m, const std::vector<LayerKv>& kv, const int32_t
   grow(s.v, size_t(n_tok * vd));
   grow(s.att, size_t(n_tok * H * dv));
   grow(s.o, size_t(n_tok * D));
-  grow(s.cs, size_t(n_tok * 2 * half));
   const int64_t n_ctx_used = pos0 + n_tok;
-  for (int t = 0; t < n_tok; ++t) {
-    rope_cos_sin(hp.rope, pos0 + t, s.cs.data() + t * 2 * half, s.cs.data() + t * 2 * half + half);
-  }
+  rope_tables(hp, n_tok, pos0, s);
 
   for (int l = 0; l < hp.n_layer; ++l) {
     const Layer& L = m.layers[l];
     const LayerKv& c = kv[l];
-    for (int t = 0; t < n_tok; ++t) rms_norm(s.x.data() + t * D, L.attn_norm.f32(), D, hp.rms_eps, s.h.data() + t * D);
+    norm_rows(s.x.data(), L.attn_norm, n_tok, D, hp.rms_eps, s.h.data());
     matmul(L.wq, s.h.data(), n_tok, s.q.data(), pool, s.act);
     matmul(L.wk, s.h.data(), n_tok, s.k.data(), pool, s.act);
     matmul(L.wv, s.h.data(), n_tok, s.v.data(), pool, s.act);
@@ -72,7 +69,7 @@ void forward_llama(const Model& m, const std::vector<LayerKv>& kv, const int32_t
     matmul(L.wo, s.att.data(), n_tok, s.o.data(), pool, s.act);
     for (int64_t i = 0; i < n_tok * D; ++i) s.x[i] += s.o[i];
 
-    for (int t = 0; t < n_tok; ++t) rms_norm(s.x.data() + t * D, L.ffn_norm.f32(), D, hp.rms_eps, s.h.data() + t * D);
+    norm_rows(s.x.data(), L.ffn_norm, n_tok, D, hp.rms_eps, s.h.data());
     swiglu_ffn(L.gate, L.up, L.down, s.h.data(), n_tok, s.o.data(), pool, s);
     for (int64_t i = 0; i < n_tok * D; ++i) s.x[i] += s.o[i];
   }

@@ -363,6 +363,18 @@ void swiglu_ffn(const Weight& gate, const Weight& up, const Weight& down, const 
   matmul(down, s.ffn_g.data(), n_tok, out, pool, s.act);
 }
 
+void rope_tables(const Hparams& hp, int n_tok, int64_t pos0, Scratch& s) {
+  const int64_t half = hp.rope.n_rot / 2;
+  grow(s.cs, size_t(n_tok * 2 * half));
+  for (int t = 0; t < n_tok; ++t) {
+    rope_cos_sin(hp.rope, pos0 + t, s.cs.data() + t * 2 * half, s.cs.data() + t * 2 * half + half);
+  }
+}
+
+void norm_rows(const float* x, const Weight& w, int n_tok, int64_t n, float eps, float* out) {
+  for (int t = 0; t < n_tok; ++t) rms_norm(x + t * n, w.f32(), n, eps, out + t * n);
+}
+
 void forward(const Model& m, const std::vector<LayerKv>& kv, const int32_t* tokens, int n_tok, int64_t pos0,
              bool all_logits, float* logits, ThreadPool& pool, Scratch& s) {
   const int64_t D = m.hp.n_embd;
@@ -376,9 +388,7 @@ void forward(const Model& m, const std::vector<LayerKv>& kv, const int32_t* toke
   const int first = all_logits ? 0 : n_tok - 1;
   const int n_out = n_tok - first;
   grow(s.h, size_t(n_tok * D));
-  for (int t = first; t < n_tok; ++t) {
-    rms_norm(s.x.data() + t * D, m.output_norm.f32(), D, m.hp.rms_eps, s.h.data() + (t - first) * D);
-  }
+  norm_rows(s.x.data() + first * D, m.output_norm, n_out, D, m.hp.rms_eps, s.h.data());
   matmul(m.output, s.h.data(), n_out, logits, pool, s.act);
 }
 

@@ -89,6 +89,11 @@ void embed_tokens(const Model& m, const int32_t* tokens, int n_tok, float* x);
 void swiglu_ffn(const Weight& gate, const Weight& up, const Weight& down, const float* h, int n_tok, float* out,
                 ThreadPool& pool, Scratch& s);
 
+// Fills s.cs with cos (first n_rot/2) then sin tables for positions pos0..pos0+n_tok.
+void rope_tables(const Hparams& hp, int n_tok, int64_t pos0, Scratch& s);
+// RMS-normalises n_tok rows of n floats (out may alias x).
+void norm_rows(const float* x, const Weight& w, int n_tok, int64_t n, float eps, float* out);
+
 inline void grow(std::vector<float>& v, size_t n) {
   if (v.size() < n) v.resize(n);
 }
