@@ -11,6 +11,7 @@
 #include <map>
 #include <sstream>
 
+#include "engine/sampler.h"
 #include "engine/session.h"
 #include "models/quantize.h"
 #include "models/synth.h"
@@ -21,7 +22,18 @@ namespace {
 struct Case {
   std::string name, preset, type;
   std::vector<int32_t> tokens;
+  // llama.cpp against itself on this case (batch of 1 vs one batch): mean KL and
+  // argmax agreement. Negative when the manifest does not say.
+  double self_kl = -1, self_agree = -1;
 };
+
+std::vector<int32_t> parse_ids(const std::string& s) {
+  std::vector<int32_t> out;
+  std::istringstream ts(s);
+  std::string t;
+  while (std::getline(ts, t, ',')) out.push_back(std::stoi(t));
+  return out;
+}
 
 std::vector<Case> load_manifest() {
   std::vector<Case> cases;
@@ -32,9 +44,8 @@ std::vector<Case> load_manifest() {
     Case c;
     std::string toks;
     ss >> c.name >> c.preset >> c.type >> toks;
-    std::istringstream ts(toks);
-    std::string t;
-    while (std::getline(ts, t, ',')) c.tokens.push_back(std::stoi(t));
+    if (!(ss >> c.self_kl >> c.self_agree)) c.self_kl = c.self_agree = -1;
+    c.tokens = parse_ids(toks);
     cases.push_back(c);
   }
   return cases;
@@ -73,6 +84,7 @@ std::string model_for(const std::string& preset, const std::string& type) {
 
 struct Agreement {
   double mean_kl = 0;
+  double median_kl = 0;
   double argmax_agree = 0;
 };
 
@@ -90,6 +102,7 @@ std::vector<double> log_softmax(const float* x, int n) {
 // KL(reference || ours) averaged over positions, and the share of equal argmaxes.
 Agreement compare(const std::vector<float>& ref, const float* ours, int n_pos, int n_vocab) {
   Agreement a;
+  std::vector<double> kls;
   for (int p = 0; p < n_pos; ++p) {
     const float* r = ref.data() + size_t(p) * n_vocab;
     const float* o = ours + size_t(p) * n_vocab;
@@ -97,8 +110,11 @@ Agreement compare(const std::vector<float>& ref, const float* ours, int n_pos, i
     double kl = 0;
     for (int i = 0; i < n_vocab; ++i) kl += std::exp(lr[i]) * (lr[i] - lo[i]);
     a.mean_kl += kl / n_pos;
+    kls.push_back(kl);
     a.argmax_agree += double(std::max_element(r, r + n_vocab) - r == std::max_element(o, o + n_vocab) - o) / n_pos;
   }
+  std::nth_element(kls.begin(), kls.begin() + n_pos / 2, kls.end());
+  a.median_kl = kls[n_pos / 2];
   return a;
 }
 
@@ -129,21 +145,29 @@ TEST_P(GoldenTest, MatchesLlamaCpp) {
   const Agreement a = run_case(c);
   RecordProperty("mean_kl", std::to_string(a.mean_kl));
   RecordProperty("argmax_agree", std::to_string(a.argmax_agree));
-  std::printf("[golden] %-32s mean KL %.3e  argmax %.1f%%\n", c.name.c_str(), a.mean_kl, 100 * a.argmax_agree);
+  std::printf("[golden] %-32s mean KL %.3e  median %.3e  argmax %.1f%%  (llama.cpp vs itself: %.3e, %.1f%%)\n",
+              c.name.c_str(), a.mean_kl, a.median_kl, 100 * a.argmax_agree, c.self_kl, 100 * c.self_agree);
   // Issue #2's tolerances: F32/F16/BF16 mean KL <= 1e-5 and argmax >= 99 %; quantized
-  // KL <= 1e-3 and argmax >= 95 %. KNOWN GAP: deepseek2 in anything but F32 does not
-  // meet them yet (MoE routing flips on 300-token prompts; see the issue note), so those
-  // cases are held to a looser bound that still catches a regression.
-  const bool deepseek_gap = c.preset.rfind("tiny-deepseek", 0) == 0 && c.type != "f32";
-  if (deepseek_gap) {
-    EXPECT_LE(a.mean_kl, 1e-2);
-    EXPECT_GE(a.argmax_agree, 0.90);
-  } else if (is_float_type(c.type)) {
-    EXPECT_LE(a.mean_kl, 1e-5);
-    EXPECT_GE(a.argmax_agree, 0.99);
+  // KL <= 1e-3 and argmax >= 95 %.
+  const double tol_kl = is_float_type(c.type) ? 1e-5 : 1e-3;
+  const double tol_agree = is_float_type(c.type) ? 0.99 : 0.95;
+  // KNOWN GAP (issue #2 stays open): deepseek2 in anything but F32. Its routing is
+  // discontinuous, so at a near-tie a last-bit difference swaps an expert and that
+  // position's KL jumps to ~1e-2. llama.cpp does this against itself between batch
+  // sizes (the manifest's last two fields; e.g. V3 F16: mean KL 3.0e-4), so the
+  // issue's mean bound is out of reach even for llama.cpp. dawn is held to 5x that
+  // self-disagreement, 8 points of argmax below it, and 3x the tolerance at the
+  // median position. Remaining excess: legacy kv_b files (llama.cpp decompresses K/V
+  // with quantized activations, dawn absorbs in F32) and V3 quantized argmax.
+  const bool known_gap = c.preset.rfind("tiny-deepseek", 0) == 0 && c.type != "f32" && c.self_kl >= 0;
+  if (known_gap) {
+    EXPECT_LE(a.median_kl, 3 * tol_kl);
+    EXPECT_LE(a.mean_kl, std::max(tol_kl, 5 * c.self_kl));
+    EXPECT_GE(a.argmax_agree, std::min(tol_agree, c.self_agree - 0.08));
   } else {
-    EXPECT_LE(a.mean_kl, 1e-3);
-    EXPECT_GE(a.argmax_agree, 0.95);
+    EXPECT_LE(a.median_kl, tol_kl);
+    EXPECT_LE(a.mean_kl, tol_kl);
+    EXPECT_GE(a.argmax_agree, tol_agree);
   }
 }
 
@@ -174,9 +198,40 @@ TEST(GoldenSensitivity, CatchesDeepSeekMistakes) {
   };
   for (const auto& [what, tweak] : mistakes) {
     const Agreement a = run_case(v3, tweak);
-    std::printf("[sensitivity] %-32s mean KL %.3e\n", what.c_str(), a.mean_kl);
+    std::printf("[sensitivity] %-32s mean KL %.3e  median %.3e\n", what.c_str(), a.mean_kl, a.median_kl);
     EXPECT_GE(a.mean_kl, 100 * tol) << what;
   }
+}
+
+// Greedy decoding one token at a time through the KV cache, against the oracle's
+// `generate` on the same F32 model and prompt (tools/make_goldens.sh).
+TEST(GoldenGenerate, GreedyContinuationsMatchLlamaCpp) {
+  std::ifstream in(std::string(DAWN_TEST_DATA) + "/goldens/generate.txt");
+  std::string line;
+  int n_cases = 0;
+  while (std::getline(in, line)) {
+    std::istringstream ss(line);
+    std::string preset, prompt_s, gen_s;
+    ss >> preset >> prompt_s >> gen_s;
+    const std::vector<int32_t> prompt = parse_ids(prompt_s), want = parse_ids(gen_s);
+    ASSERT_EQ(want.size(), 64u) << preset;
+    auto m = load_model(model_for(preset, "f32"));
+    Session s(*m, int(prompt.size() + want.size()), 2);
+    SamplerParams sp;
+    sp.temp = 0;
+    Sampler sampler(sp);
+    std::vector<int32_t> history = prompt, got;
+    const float* logits = s.eval(prompt.data(), int(prompt.size()));
+    for (size_t i = 0; i < want.size(); ++i) {
+      const int32_t t = sampler.sample(logits, m->hp.n_vocab, history);
+      got.push_back(t);
+      history.push_back(t);
+      logits = s.eval(&t, 1);
+    }
+    EXPECT_EQ(got, want) << preset;
+    ++n_cases;
+  }
+  EXPECT_EQ(n_cases, 6);
 }
 
 }  // namespace

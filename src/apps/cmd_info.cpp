@@ -30,6 +30,10 @@ void add_info_command(CLI::App& app) {
       std::printf("mla:           q_lora %d, kv_lora %d, nope %d, rope %d, v %d, %s layout\n", hp.q_lora_rank,
                   hp.kv_lora_rank, hp.qk_nope, hp.qk_rope, hp.head_dim_v,
                   hp.mla_split ? "split k_b/v_b" : "legacy kv_b");
+      if (hp.n_nextn > 0) {
+        std::printf("mtp:           %d nextn layer(s) after the trunk, %s (not used for generation yet)\n", hp.n_nextn,
+                    m->mtp_layers.empty() ? "weights absent" : "weights present");
+      }
       std::printf("moe:           %d experts, %d used, %d shared, ff %d, groups %d/%d, %s gating, dense lead %d\n",
                   hp.router.n_expert, hp.router.n_used, hp.n_expert_shared, hp.n_ff_exp, hp.router.n_group_used,
                   hp.router.n_group, hp.router.gating == Gating::Sigmoid ? "sigmoid" : "softmax", hp.n_dense_lead);
@@ -37,13 +41,15 @@ void add_info_command(CLI::App& app) {
       std::printf("ffn:           %d\n", hp.n_ff);
     }
     std::map<std::string, std::pair<int, size_t>> mix;
-    double total = 0, inactive = 0;
+    double total = 0, inactive = 0, mtp = 0;
     for (const GgufTensor& t : m->file->tensors()) {
+      int layer = -1;
+      if (std::sscanf(t.name.c_str(), "blk.%d.", &layer) == 1 && layer >= hp.n_layer) mtp += double(t.nelements());
       auto& e = mix[type_name(t.type)];
       e.first++;
       e.second += t.nbytes;
       total += double(t.nelements());
-      if (t.name.find("_exps.") != std::string::npos && hp.router.n_expert > 0) {
+      if (t.name.find("_exps.") != std::string::npos && hp.router.n_expert > 0 && layer < hp.n_layer) {
         inactive += double(t.nelements()) * (1.0 - double(hp.router.n_used) / hp.router.n_expert);
       }
     }
@@ -51,7 +57,8 @@ void add_info_command(CLI::App& app) {
     for (const auto& [name, e] : mix)
       std::printf(" %s x%d (%.1f MiB)", name.c_str(), e.first, double(e.second) / (1 << 20));
     std::printf("\nparameters:    %.4g B total", total / 1e9);
-    if (inactive > 0) std::printf(", %.4g B active per token", (total - inactive) / 1e9);
+    if (mtp > 0) std::printf(" (%.4g B in MTP layers)", mtp / 1e9);
+    if (inactive > 0) std::printf(", %.4g B active per token", (total - inactive - mtp) / 1e9);
     const double kv_bytes = double(m->kv_k_dim() + m->kv_v_dim()) * 4.0 * hp.n_layer * *ctx;
     std::printf("\nkv cache:      %.1f MiB at %d tokens (f32, %lld values per token per layer)\n", kv_bytes / (1 << 20),
                 *ctx, static_cast<long long>(m->kv_k_dim() + m->kv_v_dim()));

@@ -15,7 +15,7 @@ void add_quantize_command(CLI::App& app) {
       ->check(CLI::ExistingFile);
   c->add_option("output", o->out, "Output GGUF")->required();
   c->add_option("type", o->type,
-                "f32, f16, bf16, q8_0, q4_0, q5_0, q3_k, q4_k, q5_k, q6_k, or the mixes q2_k, q4_k_m, q5_k_m")
+                "f32, f16, bf16, q8_0, q4_0, q5_0, q5_1, q3_k, q4_k, q5_k, q6_k, or the mixes q2_k, q4_k_m, q5_k_m")
       ->required();
   c->callback([o] {
     Progress bar("quantize");

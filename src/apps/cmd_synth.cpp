@@ -18,7 +18,7 @@ void add_synth_command(CLI::App& app) {
   CLI::App* c = app.add_subcommand("synth", "Write a random-weight model of any supported architecture and shape");
   c->add_option("--preset", o->preset, "Shape preset: " + presets);
   c->add_option("--arch", o->arch, "Architecture when no preset: llama, qwen2, qwen3, deepseek2");
-  c->add_option("--dtype", o->dtype, "Weight type: f32, f16, bf16, q8_0, q4_0, q5_0, q2_k..q6_k")
+  c->add_option("--dtype", o->dtype, "Weight type: f32, f16, bf16, q8_0, q4_0, q5_0, q5_1, q2_k..q6_k")
       ->capture_default_str();
   c->add_option("--seed", o->c.seed, "Random seed")->capture_default_str();
   c->add_option("-o,--output", o->out, "Output GGUF file")->required();

@@ -18,6 +18,8 @@ class Session {
   // context would overflow.
   const float* eval(const int32_t* tokens, int n, bool all_logits = false);
   int64_t pos() const { return pos_; }
+  // Forgets the sequence so the next eval starts at position 0.
+  void reset() { pos_ = 0; }
   int n_ctx() const { return cache_.n_ctx(); }
   const Model& model() const { return m_; }
   const KvCache& cache() const { return cache_; }

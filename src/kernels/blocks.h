@@ -16,8 +16,17 @@ struct BlockQ5_0 {
   uint8_t qh[4];
   uint8_t qs[QK / 2];
 };
+struct BlockQ5_1 {
+  uint16_t d, m;  // value = d * q + m
+  uint8_t qh[4];
+  uint8_t qs[QK / 2];
+};
 struct BlockQ8_0 {
   uint16_t d;
+  int8_t qs[QK];
+};
+struct BlockQ8_1 {
+  uint16_t d, s;  // s = d * sum(qs), so an offset weight block needs no second pass
   int8_t qs[QK];
 };
 struct BlockQ2_K {
@@ -59,6 +68,8 @@ struct BlockQ8_K {
 
 static_assert(sizeof(BlockQ4_0) == 18);
 static_assert(sizeof(BlockQ5_0) == 22);
+static_assert(sizeof(BlockQ5_1) == 24);
+static_assert(sizeof(BlockQ8_1) == 36);
 static_assert(sizeof(BlockQ8_0) == 34);
 static_assert(sizeof(BlockQ2_K) == 84);
 static_assert(sizeof(BlockQ3_K) == 110);

@@ -6,7 +6,7 @@
 
 namespace dawn {
 
-extern const TypeTraits kTraitsF32, kTraitsF16, kTraitsBF16, kTraitsQ8_0, kTraitsQ4_0, kTraitsQ5_0, kTraitsQ8_K,
+extern const TypeTraits kTraitsF32, kTraitsF16, kTraitsBF16, kTraitsQ8_0, kTraitsQ4_0, kTraitsQ5_0, kTraitsQ5_1, kTraitsQ8_1, kTraitsQ8_K,
     kTraitsQ2_K, kTraitsQ3_K, kTraitsQ4_K, kTraitsQ5_K, kTraitsQ6_K;
 
 const TypeTraits* find_traits(uint32_t id) {
@@ -16,6 +16,8 @@ const TypeTraits* find_traits(uint32_t id) {
     case DType::BF16: return &kTraitsBF16;
     case DType::Q4_0: return &kTraitsQ4_0;
     case DType::Q5_0: return &kTraitsQ5_0;
+    case DType::Q5_1: return &kTraitsQ5_1;
+    case DType::Q8_1: return &kTraitsQ8_1;
     case DType::Q8_0: return &kTraitsQ8_0;
     case DType::Q2_K: return &kTraitsQ2_K;
     case DType::Q3_K: return &kTraitsQ3_K;

@@ -172,6 +172,58 @@ void load_llama_family(Model& m, const Binder& b) {
   }
 }
 
+void bind_deepseek2_layer(const Hparams& hp, const Binder& b, int l, Layer& L) {
+  const int64_t D = hp.n_embd, H = hp.n_head, dk = hp.head_dim_k, dv = hp.head_dim_v, rkv = hp.kv_lora_rank;
+  L.attn_norm = b.bind_f32(blk(l, "attn_norm.weight"), {D});
+  if (hp.q_lora_rank > 0) {
+    L.wq_a = b.bind(blk(l, "attn_q_a.weight"), {D, hp.q_lora_rank});
+    L.q_a_norm = b.bind_f32(blk(l, "attn_q_a_norm.weight"), {hp.q_lora_rank});
+    L.wq_b = b.bind(blk(l, "attn_q_b.weight"), {hp.q_lora_rank, H * dk});
+  } else {
+    L.wq = b.bind(blk(l, "attn_q.weight"), {D, H * dk});
+  }
+  L.wkv_a = b.bind(blk(l, "attn_kv_a_mqa.weight"), {D, rkv + hp.qk_rope});
+  L.kv_a_norm = b.bind_f32(blk(l, "attn_kv_a_norm.weight"), {rkv});
+  if (hp.mla_split) {
+    L.wk_b = b.bind(blk(l, "attn_k_b.weight"), {hp.qk_nope, rkv, H});
+    L.wv_b = b.bind(blk(l, "attn_v_b.weight"), {rkv, dv, H});
+  } else {
+    // Legacy files: absorb attn_kv_b too. K rows are transposed once here;
+    // V rows are used in place (head h's rows sit at h*(nope+dv)+nope).
+    const Weight kv_b = b.bind(blk(l, "attn_kv_b.weight"), {rkv, H * (hp.qk_nope + dv)});
+    L.wv_b = kv_b;
+    L.k_b_legacy.resize(size_t(H * rkv * hp.qk_nope));
+    std::vector<float> row(rkv);
+    for (int64_t h = 0; h < H; ++h) {
+      for (int64_t d = 0; d < hp.qk_nope; ++d) {
+        dequantize_row(kv_b, h * (hp.qk_nope + dv) + d, row.data());
+        for (int64_t c = 0; c < rkv; ++c) L.k_b_legacy[size_t((h * rkv + c) * hp.qk_nope + d)] = row[c];
+      }
+    }
+  }
+  L.wo = b.bind(blk(l, "attn_output.weight"), {H * dv, D});
+  L.ffn_norm = b.bind_f32(blk(l, "ffn_norm.weight"), {D});
+  L.moe = l >= hp.n_dense_lead;
+  if (!L.moe) {
+    L.gate = b.bind(blk(l, "ffn_gate.weight"), {D, hp.n_ff});
+    L.up = b.bind(blk(l, "ffn_up.weight"), {D, hp.n_ff});
+    L.down = b.bind(blk(l, "ffn_down.weight"), {hp.n_ff, D});
+    return;
+  }
+  const int64_t E = hp.router.n_expert, fe = hp.n_ff_exp;
+  L.gate_inp = b.bind_f32(blk(l, "ffn_gate_inp.weight"), {D, E});
+  L.exp_probs_b = b.bind_f32(blk(l, "exp_probs_b.bias"), {E}, false);
+  L.gate_exps = b.bind(blk(l, "ffn_gate_exps.weight"), {D, fe, E});
+  L.up_exps = b.bind(blk(l, "ffn_up_exps.weight"), {D, fe, E});
+  L.down_exps = b.bind(blk(l, "ffn_down_exps.weight"), {fe, D, E});
+  if (hp.n_expert_shared > 0) {
+    const int64_t fs = fe * hp.n_expert_shared;
+    L.gate_shexp = b.bind(blk(l, "ffn_gate_shexp.weight"), {D, fs});
+    L.up_shexp = b.bind(blk(l, "ffn_up_shexp.weight"), {D, fs});
+    L.down_shexp = b.bind(blk(l, "ffn_down_shexp.weight"), {fs, D});
+  }
+}
+
 void load_deepseek2(Model& m, const Binder& b) {
   const GgufFile& f = *m.file;
   Hparams& hp = m.hp;
@@ -185,6 +237,13 @@ void load_deepseek2(Model& m, const Binder& b) {
   check_positive(f, p + "block_count", hp.n_layer, 4096);
   check_positive(f, p + "embedding_length", hp.n_embd);
   check_positive(f, p + "attention.head_count", hp.n_head, 4096);
+  hp.n_nextn = int(f.get_u32(p + "nextn_predict_layers", 0));
+  if (hp.n_nextn < 0 || hp.n_nextn >= hp.n_layer) {
+    f.fail("key '" + p + "nextn_predict_layers'", "value " + std::to_string(hp.n_nextn) +
+                                                      " leaves no trunk layers of block_count " +
+                                                      std::to_string(hp.n_layer));
+  }
+  hp.n_layer -= hp.n_nextn;
   hp.n_dense_lead = int(f.get_u32(p + "leading_dense_block_count", 0));
   hp.q_lora_rank = int(f.get_u32(p + "attention.q_lora_rank", 0));
   hp.kv_lora_rank = int(f.get_u32(p + "attention.kv_lora_rank"));
@@ -239,57 +298,21 @@ void load_deepseek2(Model& m, const Binder& b) {
   }
   if (hp.n_dense_lead > 0) check_positive(f, p + "feed_forward_length", hp.n_ff);
 
-  const int64_t D = hp.n_embd, H = hp.n_head, dk = hp.head_dim_k, dv = hp.head_dim_v, rkv = hp.kv_lora_rank;
   m.layers.resize(hp.n_layer);
-  for (int l = 0; l < hp.n_layer; ++l) {
-    Layer& L = m.layers[l];
-    L.attn_norm = b.bind_f32(blk(l, "attn_norm.weight"), {D});
-    if (hp.q_lora_rank > 0) {
-      L.wq_a = b.bind(blk(l, "attn_q_a.weight"), {D, hp.q_lora_rank});
-      L.q_a_norm = b.bind_f32(blk(l, "attn_q_a_norm.weight"), {hp.q_lora_rank});
-      L.wq_b = b.bind(blk(l, "attn_q_b.weight"), {hp.q_lora_rank, H * dk});
-    } else {
-      L.wq = b.bind(blk(l, "attn_q.weight"), {D, H * dk});
-    }
-    L.wkv_a = b.bind(blk(l, "attn_kv_a_mqa.weight"), {D, rkv + hp.qk_rope});
-    L.kv_a_norm = b.bind_f32(blk(l, "attn_kv_a_norm.weight"), {rkv});
-    if (hp.mla_split) {
-      L.wk_b = b.bind(blk(l, "attn_k_b.weight"), {hp.qk_nope, rkv, H});
-      L.wv_b = b.bind(blk(l, "attn_v_b.weight"), {rkv, dv, H});
-    } else {
-      // Legacy files: absorb attn_kv_b too. K rows are transposed once here;
-      // V rows are used in place (head h's rows sit at h*(nope+dv)+nope).
-      const Weight kv_b = b.bind(blk(l, "attn_kv_b.weight"), {rkv, H * (hp.qk_nope + dv)});
-      L.wv_b = kv_b;
-      L.k_b_legacy.resize(size_t(H * rkv * hp.qk_nope));
-      std::vector<float> row(rkv);
-      for (int64_t h = 0; h < H; ++h) {
-        for (int64_t d = 0; d < hp.qk_nope; ++d) {
-          dequantize_row(kv_b, h * (hp.qk_nope + dv) + d, row.data());
-          for (int64_t c = 0; c < rkv; ++c) L.k_b_legacy[size_t((h * rkv + c) * hp.qk_nope + d)] = row[c];
-        }
-      }
-    }
-    L.wo = b.bind(blk(l, "attn_output.weight"), {H * dv, D});
-    L.ffn_norm = b.bind_f32(blk(l, "ffn_norm.weight"), {D});
-    L.moe = l >= hp.n_dense_lead;
-    if (!L.moe) {
-      L.gate = b.bind(blk(l, "ffn_gate.weight"), {D, hp.n_ff});
-      L.up = b.bind(blk(l, "ffn_up.weight"), {D, hp.n_ff});
-      L.down = b.bind(blk(l, "ffn_down.weight"), {hp.n_ff, D});
-      continue;
-    }
-    const int64_t E = hp.router.n_expert, fe = hp.n_ff_exp;
-    L.gate_inp = b.bind_f32(blk(l, "ffn_gate_inp.weight"), {D, E});
-    L.exp_probs_b = b.bind_f32(blk(l, "exp_probs_b.bias"), {E}, false);
-    L.gate_exps = b.bind(blk(l, "ffn_gate_exps.weight"), {D, fe, E});
-    L.up_exps = b.bind(blk(l, "ffn_up_exps.weight"), {D, fe, E});
-    L.down_exps = b.bind(blk(l, "ffn_down_exps.weight"), {fe, D, E});
-    if (hp.n_expert_shared > 0) {
-      const int64_t fs = fe * hp.n_expert_shared;
-      L.gate_shexp = b.bind(blk(l, "ffn_gate_shexp.weight"), {D, fs});
-      L.up_shexp = b.bind(blk(l, "ffn_up_shexp.weight"), {D, fs});
-      L.down_shexp = b.bind(blk(l, "ffn_down_shexp.weight"), {fs, D});
+  for (int l = 0; l < hp.n_layer; ++l) bind_deepseek2_layer(hp, b, l, m.layers[l]);
+  // MTP layers follow the trunk (llama.cpp counts them in block_count). A file
+  // converted without them (no nextn.eh_proj) is still a complete trunk.
+  const int n_all = hp.n_layer + hp.n_nextn;
+  if (hp.n_nextn > 0 && f.find_tensor(blk(hp.n_layer, "nextn.eh_proj.weight"))) {
+    m.mtp_layers.resize(hp.n_nextn);
+    for (int l = hp.n_layer; l < n_all; ++l) {
+      Layer& L = m.mtp_layers[l - hp.n_layer];
+      bind_deepseek2_layer(hp, b, l, L);
+      const int64_t D = hp.n_embd;
+      L.nextn_eh_proj = b.bind(blk(l, "nextn.eh_proj.weight"), {2 * D, D});
+      L.nextn_enorm = b.bind_f32(blk(l, "nextn.enorm.weight"), {D});
+      L.nextn_hnorm = b.bind_f32(blk(l, "nextn.hnorm.weight"), {D});
+      L.nextn_head_norm = b.bind_f32(blk(l, "nextn.shared_head_norm.weight"), {D}, false);
     }
   }
 }

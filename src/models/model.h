@@ -29,6 +29,7 @@ struct Hparams {
   int q_lora_rank = 0, kv_lora_rank = 0, qk_nope = 0, qk_rope = 0;
   bool mla_split = true;  // attn_k_b/attn_v_b (false: legacy attn_kv_b)
   int n_dense_lead = 0, n_ff_exp = 0, n_expert_shared = 0;
+  int n_nextn = 0;  // MTP layers after the n_layer trunk layers
   RouterConfig router;
 };
 
@@ -44,6 +45,8 @@ struct Layer {
   // MoE: expert e of *_exps is rows [e*rows_per_expert, (e+1)*rows_per_expert)
   Weight gate_inp, exp_probs_b, gate_exps, up_exps, down_exps, gate_shexp, up_shexp, down_shexp;
   bool moe = false;
+  // DeepSeek-V3 multi-token-prediction module (a `nextn` layer after the trunk)
+  Weight nextn_eh_proj, nextn_enorm, nextn_hnorm, nextn_head_norm;
 };
 
 struct Model {
@@ -51,6 +54,9 @@ struct Model {
   Hparams hp;
   Weight tok_embd, output_norm, output, rope_freqs;
   std::vector<Layer> layers;
+  // MTP layers (deepseek2 `nextn_predict_layers`): bound and validated, not
+  // yet run; kept for self-speculative decoding.
+  std::vector<Layer> mtp_layers;
 
   // Floats cached per position per layer for one sequence.
   int64_t kv_k_dim() const;

@@ -45,6 +45,7 @@ uint32_t ftype_of(Mix mix, DType base) {
     case DType::Q4_0: return 2;
     case DType::Q8_0: return 7;
     case DType::Q5_0: return 8;
+    case DType::Q5_1: return 9;
     case DType::Q3_K: return 11;
     case DType::Q4_K: return 14;
     case DType::Q5_K: return 16;
@@ -68,9 +69,9 @@ void quantize_model(const std::string& in, const std::string& out, const std::st
     mix = Mix::Q5_K_M, base = DType::Q5_K;
   } else if (t == "q2_k") {
     mix = Mix::Q2_K, base = DType::Q2_K;
-  } else if (!parse_type_name(t, &base) || base == DType::Q8_K) {
+  } else if (!parse_type_name(t, &base) || base == DType::Q8_K || base == DType::Q8_1) {
     throw Error("quantize: unknown target type '" + target +
-                "' (f32, f16, bf16, q8_0, q4_0, q5_0, q2_k, q3_k, q4_k, "
+                "' (f32, f16, bf16, q8_0, q4_0, q5_0, q5_1, q2_k, q3_k, q4_k, "
                 "q5_k, q6_k, q4_k_m, q5_k_m)");
   }
   auto f = GgufFile::open(in);

@@ -121,6 +121,7 @@ uint32_t file_type(DType t) {
     case DType::Q4_0: return 2;
     case DType::Q8_0: return 7;
     case DType::Q5_0: return 8;
+    case DType::Q5_1: return 9;
     case DType::Q2_K: return 10;
     case DType::Q3_K: return 12;  // Q3_K_M
     case DType::Q4_K: return 15;  // Q4_K_M
@@ -299,7 +300,7 @@ DType fallback_type(DType t, int64_t cols) {
     case DType::Q2_K:
     case DType::Q3_K: return cols % 32 == 0 ? DType::Q4_0 : DType::F16;
     case DType::Q4_K: return cols % 32 == 0 ? DType::Q5_0 : DType::F16;
-    case DType::Q5_K:
+    case DType::Q5_K: return cols % 32 == 0 ? DType::Q5_1 : DType::F16;
     case DType::Q6_K: return cols % 32 == 0 ? DType::Q8_0 : DType::F16;
     default: return cols % 32 == 0 ? DType::Q8_0 : DType::F16;
   }

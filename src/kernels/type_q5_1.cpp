@@ -1,0 +1,77 @@
+// Q5_1: 32 five-bit values with an f16 scale and an f16 minimum (llama.cpp's
+// fallback for Q5_K rows that are not a multiple of 256).
+#include <cfloat>
+#include <cstring>
+
+#include "kernels/blocks.h"
+#include "kernels/half.h"
+#include "kernels/types.h"
+
+namespace dawn {
+
+namespace {
+
+void levels(const BlockQ5_1& b, int* q) {
+  uint32_t qh;
+  std::memcpy(&qh, b.qh, 4);
+  for (int j = 0; j < QK / 2; ++j) {
+    q[j] = int((b.qs[j] & 0xF) | (((qh >> j) << 4) & 0x10));
+    q[j + QK / 2] = int((b.qs[j] >> 4) | ((qh >> (j + 12)) & 0x10));
+  }
+}
+
+void to_float(const void* src, float* dst, int64_t n) {
+  const BlockQ5_1* b = static_cast<const BlockQ5_1*>(src);
+  int q[QK];
+  for (int64_t i = 0; i < n / QK; ++i) {
+    levels(b[i], q);
+    const float d = fp16_to_f32(b[i].d), m = fp16_to_f32(b[i].m);
+    for (int j = 0; j < QK; ++j) dst[i * QK + j] = d * float(q[j]) + m;
+  }
+}
+
+// As llama-quantize without an importance matrix: the block's range split in 31 steps.
+void from_float(const float* src, void* dst, int64_t n) {
+  BlockQ5_1* b = static_cast<BlockQ5_1*>(dst);
+  for (int64_t i = 0; i < n / QK; ++i) {
+    const float* x = src + i * QK;
+    float min = FLT_MAX, max = -FLT_MAX;
+    for (int j = 0; j < QK; ++j) {
+      min = x[j] < min ? x[j] : min;
+      max = x[j] > max ? x[j] : max;
+    }
+    const float d = (max - min) / 31.0f;
+    const float id = d != 0 ? 1.0f / d : 0.0f;
+    b[i].d = f32_to_fp16(d);
+    b[i].m = f32_to_fp16(min);
+    uint32_t qh = 0;
+    for (int j = 0; j < QK / 2; ++j) {
+      const uint8_t q0 = uint8_t((x[j] - min) * id + 0.5f);
+      const uint8_t q1 = uint8_t((x[j + QK / 2] - min) * id + 0.5f);
+      b[i].qs[j] = uint8_t((q0 & 0xF) | ((q1 & 0xF) << 4));
+      qh |= uint32_t((q0 & 0x10) >> 4) << j;
+      qh |= uint32_t((q1 & 0x10) >> 4) << (j + QK / 2);
+    }
+    std::memcpy(b[i].qh, &qh, 4);
+  }
+}
+
+float vec_dot(int64_t n, const void* w, const void* a) {
+  const BlockQ5_1* x = static_cast<const BlockQ5_1*>(w);
+  const BlockQ8_1* y = static_cast<const BlockQ8_1*>(a);
+  float sum = 0;
+  int q[QK];
+  for (int64_t i = 0; i < n / QK; ++i) {
+    levels(x[i], q);
+    int32_t s = 0;
+    for (int j = 0; j < QK; ++j) s += q[j] * y[i].qs[j];
+    sum += fp16_to_f32(x[i].d) * fp16_to_f32(y[i].d) * float(s) + fp16_to_f32(x[i].m) * fp16_to_f32(y[i].s);
+  }
+  return sum;
+}
+
+}  // namespace
+
+extern const TypeTraits kTraitsQ5_1 = {"q5_1", QK, sizeof(BlockQ5_1), DType::Q8_1, to_float, from_float, vec_dot};
+
+}  // namespace dawn
