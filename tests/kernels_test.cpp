@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kernels/blocks.h"
+#include "kernels/dispatch.h"
 #include "kernels/half.h"
 #include "kernels/types.h"
 
@@ -134,6 +135,39 @@ TEST_P(TypeTest, DotMatchesDequantizedReference) {
   }
 }
 
+// Every dispatched (SIMD) dot product against its scalar reference on random
+// data, with block counts that are not multiples of any unroll factor.
+TEST_P(TypeTest, FastDotMatchesScalarReference) {
+  const TypeCase c = GetParam();
+  const TypeTraits& tt = traits(c.type);
+  const TypeTraits& at = traits(tt.dot_type);
+  const int64_t unit = std::max(tt.block, at.block);
+  std::vector<int64_t> sizes;
+  for (int64_t units : {1, 2, 3, 5, 7, 9, 17}) sizes.push_back(unit * units);
+  if (unit == 1) sizes = {1, 7, 8, 31, 32, 33, 100, 257, 1000};
+  for (int64_t n : sizes) {
+    const auto w = random_row(n, uint32_t(n * 31 + 7), 0.05f);
+    const auto x = random_row(n, uint32_t(n * 17 + 3), 1.0f);
+    const auto wq = quantize(c.type, w);
+    std::vector<uint8_t> xq(row_bytes(tt.dot_type, n));
+    at.from_float(x.data(), xq.data(), n);
+    const auto wd = dequantize(c.type, wq, n);
+    const auto xd = dequantize(tt.dot_type, xq, n);
+    double mag = 0;
+    for (int64_t i = 0; i < n; ++i) mag += std::fabs(double(wd[i]) * double(xd[i]));
+    const float fast = tt.vec_dot(n, wq.data(), xq.data());
+    const float ref = tt.vec_dot_ref(n, wq.data(), xq.data());
+    EXPECT_NEAR(fast, ref, 2e-6 * mag + 1e-7) << type_name(c.type) << " n=" << n;
+  }
+}
+
+TEST(Types, SimdIsUsedWhereTheCpuHasIt) {
+  if (!use_avx2()) GTEST_SKIP() << "no AVX2/FMA/F16C here (or DAWN_SIMD=0)";
+  for (DType t : {DType::F16, DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q6_K}) {
+    EXPECT_NE(traits(t).vec_dot, traits(t).vec_dot_ref) << type_name(t);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(AllTypes, TypeTest,
                          ::testing::Values(TypeCase{DType::F16, 1e-3}, TypeCase{DType::BF16, 5e-3},
                                            TypeCase{DType::Q8_0, 0.01}, TypeCase{DType::Q4_0, 0.12},
@@ -148,8 +182,8 @@ TEST(Types, BlockGeometryMatchesGgml) {
   struct G {
     uint32_t id;
     int block, bytes;
-  } g[] = {{0, 1, 4},      {1, 1, 2},      {2, 32, 18},    {6, 32, 22},    {7, 32, 24},    {8, 32, 34},    {9, 32, 36},    {10, 256, 84},
-           {11, 256, 110}, {12, 256, 144}, {13, 256, 176}, {14, 256, 210}, {15, 256, 292}, {30, 1, 2}};
+  } g[] = {{0, 1, 4},     {1, 1, 2},      {2, 32, 18},    {6, 32, 22},    {7, 32, 24},    {8, 32, 34},    {9, 32, 36},
+           {10, 256, 84}, {11, 256, 110}, {12, 256, 144}, {13, 256, 176}, {14, 256, 210}, {15, 256, 292}, {30, 1, 2}};
   for (const G& x : g) {
     const TypeTraits* t = find_traits(x.id);
     ASSERT_NE(t, nullptr) << x.id;

@@ -17,7 +17,8 @@ void add_perplexity_command(CLI::App& app) {
   };
   auto o = std::make_shared<Opts>();
   CLI::App* c = app.add_subcommand(
-      "perplexity", "Perplexity of a model on a text file, measured as llama-perplexity does (second half of each chunk)");
+      "perplexity",
+      "Perplexity of a model on a text file, measured as llama-perplexity does (second half of each chunk)");
   c->add_option("model", o->model, "GGUF model file")->required()->check(CLI::ExistingFile);
   c->add_option("file", o->file, "UTF-8 text file")->required()->check(CLI::ExistingFile);
   c->add_option("-c,--ctx-size", o->ctx, "Chunk length in tokens (0: min(512, the model's training context))")
@@ -35,12 +36,11 @@ void add_perplexity_command(CLI::App& app) {
     const int n_ctx = o->ctx > 0 ? o->ctx : std::min(512, m->hp.n_ctx_train > 0 ? m->hp.n_ctx_train : 512);
     const int threads = o->threads > 0 ? o->threads : int(std::max(1u, std::thread::hardware_concurrency()));
     Session s(*m, n_ctx, threads);
-    std::fprintf(stderr, "perplexity: %zu tokens, chunks of %d, scoring tokens %d..%d of each\n", tokens.size(),
-                 n_ctx, n_ctx / 2, n_ctx - 1);
+    std::fprintf(stderr, "perplexity: %zu tokens, chunks of %d, scoring tokens %d..%d of each\n", tokens.size(), n_ctx,
+                 n_ctx / 2, n_ctx - 1);
     const PerplexityResult r =
-        perplexity(s, tokens, n_ctx, vocab.add_bos() ? vocab.bos() : -1, o->chunks, [](int i, int n, double ppl) {
-          std::fprintf(stderr, "[%d/%d] %.4f\n", i, n, ppl);
-        });
+        perplexity(s, tokens, n_ctx, vocab.add_bos() ? vocab.bos() : -1, o->chunks,
+                   [](int i, int n, double ppl) { std::fprintf(stderr, "[%d/%d] %.4f\n", i, n, ppl); });
     std::printf("PPL = %.4f +/- %.5f  (%lld tokens scored in %d chunks of %d, mean NLL %.5f)\n", r.ppl, r.ppl_err,
                 static_cast<long long>(r.n_scored), r.n_chunks, n_ctx, r.nll);
   });

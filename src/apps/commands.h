@@ -11,5 +11,6 @@ void add_synth_command(CLI::App& app);
 void add_tokenize_commands(CLI::App& app);
 void add_quantize_command(CLI::App& app);
 void add_perplexity_command(CLI::App& app);
+void add_bench_command(CLI::App& app);
 
 }  // namespace dawn

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   dawn::add_tokenize_commands(app);
   dawn::add_quantize_command(app);
   dawn::add_perplexity_command(app);
+  dawn::add_bench_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -13,7 +13,7 @@
 namespace dawn {
 
 struct PerplexityResult {
-  double ppl = 0;     // exp(mean negative log-likelihood)
+  double ppl = 0;      // exp(mean negative log-likelihood)
   double ppl_err = 0;  // one standard error of ppl
   double nll = 0;      // mean negative log-likelihood (nats)
   int64_t n_scored = 0;

@@ -100,6 +100,7 @@ float vec_dot(int64_t n, const void* w, const void* a) {
 
 }  // namespace
 
-extern const TypeTraits kTraitsQ3_K = {"q3_K", QK_K, sizeof(BlockQ3_K), DType::Q8_K, to_float, from_float, vec_dot};
+extern const TypeTraits kTraitsQ3_K = {"q3_K",   QK_K,       sizeof(BlockQ3_K), DType::Q8_K,
+                                       to_float, from_float, vec_dot,           vec_dot};
 
 }  // namespace dawn

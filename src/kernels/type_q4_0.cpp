@@ -2,6 +2,7 @@
 #include <cstring>
 
 #include "kernels/blocks.h"
+#include "kernels/dispatch.h"
 #include "kernels/half.h"
 #include "kernels/quant_search.h"
 #include "kernels/types.h"
@@ -48,6 +49,7 @@ float vec_dot(int64_t n, const void* w, const void* a) {
 
 }  // namespace
 
-extern const TypeTraits kTraitsQ4_0 = {"q4_0", QK, sizeof(BlockQ4_0), DType::Q8_0, to_float, from_float, vec_dot};
+extern const TypeTraits kTraitsQ4_0 = {
+    "q4_0", QK, sizeof(BlockQ4_0), DType::Q8_0, to_float, from_float, pick_avx2(vec_dot_q4_0_avx2, vec_dot), vec_dot};
 
 }  // namespace dawn

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "kernels/blocks.h"
+#include "kernels/dispatch.h"
 #include "kernels/half.h"
 #include "kernels/quant_search.h"
 #include "kernels/types.h"
@@ -89,6 +90,7 @@ float vec_dot(int64_t n, const void* w, const void* a) {
 
 }  // namespace
 
-extern const TypeTraits kTraitsQ4_K = {"q4_K", QK_K, sizeof(BlockQ4_K), DType::Q8_K, to_float, from_float, vec_dot};
+extern const TypeTraits kTraitsQ4_K = {
+    "q4_K", QK_K, sizeof(BlockQ4_K), DType::Q8_K, to_float, from_float, pick_avx2(vec_dot_q4_k_avx2, vec_dot), vec_dot};
 
 }  // namespace dawn

@@ -61,6 +61,7 @@ float vec_dot(int64_t n, const void* w, const void* a) {
 
 }  // namespace
 
-extern const TypeTraits kTraitsQ5_0 = {"q5_0", QK, sizeof(BlockQ5_0), DType::Q8_0, to_float, from_float, vec_dot};
+extern const TypeTraits kTraitsQ5_0 = {"q5_0",   QK,         sizeof(BlockQ5_0), DType::Q8_0,
+                                       to_float, from_float, vec_dot,           vec_dot};
 
 }  // namespace dawn

@@ -72,6 +72,7 @@ float vec_dot(int64_t n, const void* w, const void* a) {
 
 }  // namespace
 
-extern const TypeTraits kTraitsQ5_1 = {"q5_1", QK, sizeof(BlockQ5_1), DType::Q8_1, to_float, from_float, vec_dot};
+extern const TypeTraits kTraitsQ5_1 = {"q5_1",   QK,         sizeof(BlockQ5_1), DType::Q8_1,
+                                       to_float, from_float, vec_dot,           vec_dot};
 
 }  // namespace dawn

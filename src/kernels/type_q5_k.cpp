@@ -95,6 +95,7 @@ float vec_dot(int64_t n, const void* w, const void* a) {
 
 }  // namespace
 
-extern const TypeTraits kTraitsQ5_K = {"q5_K", QK_K, sizeof(BlockQ5_K), DType::Q8_K, to_float, from_float, vec_dot};
+extern const TypeTraits kTraitsQ5_K = {"q5_K",   QK_K,       sizeof(BlockQ5_K), DType::Q8_K,
+                                       to_float, from_float, vec_dot,           vec_dot};
 
 }  // namespace dawn

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "kernels/blocks.h"
+#include "kernels/dispatch.h"
 #include "kernels/half.h"
 #include "kernels/quant_search.h"
 #include "kernels/types.h"
@@ -84,6 +85,7 @@ float vec_dot(int64_t n, const void* w, const void* a) {
 
 }  // namespace
 
-extern const TypeTraits kTraitsQ6_K = {"q6_K", QK_K, sizeof(BlockQ6_K), DType::Q8_K, to_float, from_float, vec_dot};
+extern const TypeTraits kTraitsQ6_K = {
+    "q6_K", QK_K, sizeof(BlockQ6_K), DType::Q8_K, to_float, from_float, pick_avx2(vec_dot_q6_k_avx2, vec_dot), vec_dot};
 
 }  // namespace dawn

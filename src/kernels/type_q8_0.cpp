@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "kernels/blocks.h"
+#include "kernels/dispatch.h"
 #include "kernels/half.h"
 #include "kernels/types.h"
 
@@ -44,6 +45,7 @@ float vec_dot(int64_t n, const void* w, const void* a) {
 
 }  // namespace
 
-extern const TypeTraits kTraitsQ8_0 = {"q8_0", QK, sizeof(BlockQ8_0), DType::Q8_0, to_float, from_float, vec_dot};
+extern const TypeTraits kTraitsQ8_0 = {
+    "q8_0", QK, sizeof(BlockQ8_0), DType::Q8_0, to_float, from_float, pick_avx2(vec_dot_q8_0_avx2, vec_dot), vec_dot};
 
 }  // namespace dawn

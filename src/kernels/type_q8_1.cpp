@@ -49,6 +49,7 @@ float vec_dot(int64_t n, const void* w, const void* a) {
 
 }  // namespace
 
-extern const TypeTraits kTraitsQ8_1 = {"q8_1", QK, sizeof(BlockQ8_1), DType::Q8_1, to_float, from_float, vec_dot};
+extern const TypeTraits kTraitsQ8_1 = {"q8_1",   QK,         sizeof(BlockQ8_1), DType::Q8_1,
+                                       to_float, from_float, vec_dot,           vec_dot};
 
 }  // namespace dawn

@@ -58,6 +58,7 @@ float vec_dot(int64_t n, const void* w, const void* a) {
 
 }  // namespace
 
-extern const TypeTraits kTraitsQ8_K = {"q8_k", QK_K, sizeof(BlockQ8_K), DType::Q8_K, to_float, from_float, vec_dot};
+extern const TypeTraits kTraitsQ8_K = {"q8_k",   QK_K,       sizeof(BlockQ8_K), DType::Q8_K,
+                                       to_float, from_float, vec_dot,           vec_dot};
 
 }  // namespace dawn

@@ -6,8 +6,8 @@
 
 namespace dawn {
 
-extern const TypeTraits kTraitsF32, kTraitsF16, kTraitsBF16, kTraitsQ8_0, kTraitsQ4_0, kTraitsQ5_0, kTraitsQ5_1, kTraitsQ8_1, kTraitsQ8_K,
-    kTraitsQ2_K, kTraitsQ3_K, kTraitsQ4_K, kTraitsQ5_K, kTraitsQ6_K;
+extern const TypeTraits kTraitsF32, kTraitsF16, kTraitsBF16, kTraitsQ8_0, kTraitsQ4_0, kTraitsQ5_0, kTraitsQ5_1,
+    kTraitsQ8_1, kTraitsQ8_K, kTraitsQ2_K, kTraitsQ3_K, kTraitsQ4_K, kTraitsQ5_K, kTraitsQ6_K;
 
 const TypeTraits* find_traits(uint32_t id) {
   switch (DType(id)) {

@@ -33,7 +33,8 @@ struct TypeTraits {
   DType dot_type;
   void (*to_float)(const void* src, float* dst, int64_t n);
   void (*from_float)(const float* src, void* dst, int64_t n);
-  float (*vec_dot)(int64_t n, const void* w, const void* act);
+  float (*vec_dot)(int64_t n, const void* w, const void* act);      // fastest for this CPU
+  float (*vec_dot_ref)(int64_t n, const void* w, const void* act);  // plain scalar reference
 };
 
 // nullptr for type ids dawn does not know.

@@ -239,9 +239,9 @@ void load_deepseek2(Model& m, const Binder& b) {
   check_positive(f, p + "attention.head_count", hp.n_head, 4096);
   hp.n_nextn = int(f.get_u32(p + "nextn_predict_layers", 0));
   if (hp.n_nextn < 0 || hp.n_nextn >= hp.n_layer) {
-    f.fail("key '" + p + "nextn_predict_layers'", "value " + std::to_string(hp.n_nextn) +
-                                                      " leaves no trunk layers of block_count " +
-                                                      std::to_string(hp.n_layer));
+    f.fail(
+        "key '" + p + "nextn_predict_layers'",
+        "value " + std::to_string(hp.n_nextn) + " leaves no trunk layers of block_count " + std::to_string(hp.n_layer));
   }
   hp.n_layer -= hp.n_nextn;
   hp.n_dense_lead = int(f.get_u32(p + "leading_dense_block_count", 0));

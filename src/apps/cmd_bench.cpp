@@ -1,0 +1,154 @@
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <random>
+#include <thread>
+
+#include "apps/commands.h"
+#include "engine/session.h"
+#include "kernels/membw.h"
+#include "util/error.h"
+
+namespace dawn {
+
+namespace {
+
+struct Stat {
+  double mean = 0, sd = 0;
+};
+
+Stat stat(const std::vector<double>& v) {
+  Stat s;
+  for (double x : v) s.mean += x / double(v.size());
+  for (double x : v) s.sd += (x - s.mean) * (x - s.mean);
+  s.sd = v.size() > 1 ? std::sqrt(s.sd / double(v.size() - 1)) : 0;
+  return s;
+}
+
+// Weight bytes one decoded token reads: every trunk tensor, one embedding row
+// (unless the embedding is also the output head), and the used share of experts.
+double weight_bytes_per_token(const Model& m) {
+  const Hparams& hp = m.hp;
+  const bool tied = m.output.data == m.tok_embd.data;
+  double bytes = 0;
+  for (const GgufTensor& t : m.file->tensors()) {
+    int layer = -1;
+    if (std::sscanf(t.name.c_str(), "blk.%d.", &layer) == 1 && layer >= hp.n_layer) continue;  // MTP
+    if (t.name == "token_embd.weight" && !tied) {
+      bytes += double(t.nbytes) / double(t.ne[1]);
+    } else if (t.name.find("_exps.") != std::string::npos && hp.router.n_expert > 0) {
+      bytes += double(t.nbytes) * hp.router.n_used / hp.router.n_expert;
+    } else {
+      bytes += double(t.nbytes);
+    }
+  }
+  return bytes;
+}
+
+double peak_rss_bytes() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return double(u.ru_maxrss) * 1024.0;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app) {
+  struct Opts {
+    std::string model;
+    int n_prompt = 512, n_gen = 128, threads = 0, reps = 3;
+    bool json = false, membw = false;
+  };
+  auto o = std::make_shared<Opts>();
+  CLI::App* c = app.add_subcommand("bench", "Measure prefill and decode speed (like llama-bench) and memory bandwidth");
+  c->add_option("model", o->model, "GGUF model file (optional with --membw)")->check(CLI::ExistingFile);
+  c->add_option("-p,--n-prompt", o->n_prompt, "Prompt tokens per prefill run (0: skip)")->capture_default_str();
+  c->add_option("-n,--n-gen", o->n_gen, "Tokens generated per decode run (0: skip)")->capture_default_str();
+  c->add_option("-t,--threads", o->threads, "Threads (0: all cores)")->capture_default_str();
+  c->add_option("-r,--reps", o->reps, "Repetitions; mean and standard deviation are reported")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  c->add_flag("--membw", o->membw, "Also measure the machine's memory read bandwidth (the decode roofline)");
+  c->add_flag("--json", o->json, "Print one JSON object instead of a table");
+  c->callback([o] {
+    if (o->model.empty() && !o->membw) throw Error("bench: give a MODEL, --membw, or both");
+    if (o->n_prompt < 0 || o->n_gen < 0) throw Error("bench: -p and -n must not be negative");
+    const int threads = o->threads > 0 ? o->threads : int(std::max(1u, std::thread::hardware_concurrency()));
+    // Measured after the model runs, so its 1 GiB buffer stays out of the peak RSS.
+    const auto membw = [&] {
+      if (!o->membw) return 0.0;
+      ThreadPool pool(threads);
+      return read_bandwidth(pool, size_t(1) << 30, 5);
+    };
+    if (o->model.empty()) {
+      const double bw = membw();
+      if (o->json) {
+        std::printf("{\"threads\":%d,\"membw_bytes_s\":%.0f}\n", threads, bw);
+      } else {
+        std::printf("memory read bandwidth: %.2f GB/s (%d threads)\n", bw / 1e9, threads);
+      }
+      return;
+    }
+    auto m = load_model(o->model);
+    const int V = m->hp.n_vocab;
+    Session s(*m, std::max(1, o->n_prompt + o->n_gen), threads);
+    std::mt19937 rng(1234);
+    std::vector<int32_t> prompt(size_t(std::max(o->n_prompt, 1)));
+    std::vector<double> pp, tg;
+    const int warm = 1;
+    for (int r = 0; r < o->reps + warm; ++r) {
+      for (int32_t& t : prompt) t = int32_t(rng() % uint32_t(V));
+      s.reset();
+      if (o->n_prompt > 0) {
+        const auto t0 = std::chrono::steady_clock::now();
+        s.eval(prompt.data(), o->n_prompt);
+        if (r >= warm) pp.push_back(o->n_prompt / seconds_since(t0));
+      } else {
+        s.eval(prompt.data(), 1);
+      }
+      if (o->n_gen > 0) {
+        const int n = o->n_prompt > 0 ? o->n_gen : o->n_gen - 1;
+        const auto t0 = std::chrono::steady_clock::now();
+        for (int i = 0; i < n; ++i) {
+          const int32_t t = int32_t(rng() % uint32_t(V));
+          s.eval(&t, 1);
+        }
+        if (r >= warm && n > 0) tg.push_back(n / seconds_since(t0));
+      }
+    }
+    const Stat p = stat(pp), g = stat(tg);
+    const double wb = weight_bytes_per_token(*m);
+    const double rss = peak_rss_bytes();
+    const double file = double(m->file->file_size());
+    const double bw = membw();
+    if (o->json) {
+      std::printf(
+          "{\"model\":\"%s\",\"threads\":%d,\"n_prompt\":%d,\"n_gen\":%d,\"reps\":%d,\"prefill_tok_s\":%.3f,"
+          "\"prefill_tok_s_sd\":%.3f,\"decode_tok_s\":%.3f,\"decode_tok_s_sd\":%.3f,\"weight_bytes_per_token\":%.0f,"
+          "\"decode_bytes_s\":%.0f,\"peak_rss_bytes\":%.0f,\"file_bytes\":%.0f",
+          o->model.c_str(), threads, o->n_prompt, o->n_gen, o->reps, p.mean, p.sd, g.mean, g.sd, wb, wb * g.mean, rss,
+          file);
+      if (bw > 0) std::printf(",\"membw_bytes_s\":%.0f,\"decode_roofline_frac\":%.4f", bw, wb * g.mean / bw);
+      std::printf("}\n");
+      return;
+    }
+    std::printf("model:    %s (%s, %.1f MiB)\nthreads:  %d, %d reps after 1 warm-up\n", o->model.c_str(),
+                arch_name(m->hp.arch), file / (1 << 20), threads, o->reps);
+    if (o->n_prompt > 0) std::printf("prefill:  pp%-5d %10.2f ± %.2f tok/s\n", o->n_prompt, p.mean, p.sd);
+    if (o->n_gen > 0) {
+      std::printf("decode:   tg%-5d %10.2f ± %.2f tok/s   %.2f MiB weights/token -> %.2f GB/s", o->n_gen, g.mean, g.sd,
+                  wb / (1 << 20), wb * g.mean / 1e9);
+      if (bw > 0) std::printf(" (%.0f%% of %.2f GB/s measured)", 100 * wb * g.mean / bw, bw / 1e9);
+      std::printf("\n");
+    }
+    std::printf("peak RSS: %.1f MiB (file %.1f MiB)\n", rss / (1 << 20), file / (1 << 20));
+  });
+}
+
+}  // namespace dawn

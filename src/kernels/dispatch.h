@@ -1,0 +1,22 @@
+// Runtime choice between SIMD kernels and their scalar references.
+#pragma once
+#include <cstdint>
+
+namespace dawn {
+
+using VecDotFn = float (*)(int64_t n, const void* w, const void* act);
+
+// True when the CPU has AVX2, FMA and F16C and DAWN_SIMD is not "0" in the
+// environment (so benchmarks and bug hunts can force the scalar kernels).
+bool use_avx2();
+
+inline VecDotFn pick_avx2(VecDotFn simd, VecDotFn scalar) { return use_avx2() ? simd : scalar; }
+
+// AVX2 dot products; each computes what the named type's scalar vec_dot does.
+float vec_dot_f16_avx2(int64_t n, const void* w, const void* act);
+float vec_dot_q8_0_avx2(int64_t n, const void* w, const void* act);
+float vec_dot_q4_0_avx2(int64_t n, const void* w, const void* act);
+float vec_dot_q4_k_avx2(int64_t n, const void* w, const void* act);
+float vec_dot_q6_k_avx2(int64_t n, const void* w, const void* act);
+
+}  // namespace dawn

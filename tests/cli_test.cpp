@@ -1,0 +1,90 @@
+// The CLI end to end: dawn bench's JSON and dawn perplexity against the engine.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "engine/perplexity.h"
+#include "models/synth.h"
+#include "text/vocab.h"
+
+namespace dawn {
+namespace {
+
+std::string run(const std::string& args, int* rc) {
+  const std::string cmd = std::string(DAWN_BINARY) + " " + args + " 2>/dev/null";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
+  *rc = pclose(pipe);
+  return out;
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    char tmpl[] = "/tmp/dawn-cli-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    SynthConfig c;
+    c.seed = 3;
+    ASSERT_TRUE(synth_preset("tiny-deepseek-v3", &c));
+    synth_model(c, dir_ + "/m.gguf");
+  }
+  static void TearDownTestSuite() { std::filesystem::remove_all(dir_); }
+  static std::string dir_;
+};
+std::string Cli::dir_;
+
+TEST_F(Cli, BenchJsonHasTheIssueFields) {
+  int rc;
+  const std::string out = run("bench " + dir_ + "/m.gguf -p 16 -n 4 -r 1 -t 1 --json", &rc);
+  ASSERT_EQ(rc, 0) << out;
+  const auto j = nlohmann::json::parse(out);
+  for (const char* k : {"prefill_tok_s", "decode_tok_s", "weight_bytes_per_token", "peak_rss_bytes"}) {
+    ASSERT_TRUE(j.contains(k)) << k;
+    EXPECT_GT(j[k].get<double>(), 0) << k;
+  }
+  // Decode reads at most the file (MoE: far less, only the chosen experts).
+  EXPECT_LT(j["weight_bytes_per_token"].get<double>(), j["file_bytes"].get<double>());
+}
+
+TEST_F(Cli, BenchWithoutModelOrMembwIsAnError) {
+  int rc;
+  run("bench", &rc);
+  EXPECT_NE(rc, 0);
+}
+
+// The command's number is the engine's: the same chunks, BOS and scored half.
+TEST_F(Cli, PerplexityCommandMatchesEngine) {
+  std::string text;
+  for (int i = 0; i < 40; ++i)
+    text += "The quick brown fox jumps over the lazy dog, number " + std::to_string(i) + ". ";
+  std::ofstream(dir_ + "/t.txt") << text;
+  int rc;
+  const std::string out = run("perplexity " + dir_ + "/m.gguf " + dir_ + "/t.txt -c 64 -t 1", &rc);
+  ASSERT_EQ(rc, 0) << out;
+  double ppl = 0;
+  ASSERT_EQ(std::sscanf(out.c_str(), "PPL = %lf", &ppl), 1) << out;
+  auto m = load_model(dir_ + "/m.gguf");
+  Vocab v(*m->file);
+  Session s(*m, 64, 1);
+  const PerplexityResult r = perplexity(s, v.encode(text, true), 64, v.bos(), 0);
+  EXPECT_NEAR(ppl, r.ppl, 1e-3 * r.ppl);
+  EXPECT_GT(r.n_chunks, 1);
+  EXPECT_EQ(r.n_scored, int64_t(r.n_chunks) * 31);  // positions 32..62 of each chunk
+}
+
+TEST_F(Cli, PerplexityOfTooShortTextIsAClearError) {
+  std::ofstream(dir_ + "/short.txt") << "too short";
+  int rc;
+  run("perplexity " + dir_ + "/m.gguf " + dir_ + "/short.txt -c 64", &rc);
+  EXPECT_NE(rc, 0);
+}
+
+}  // namespace
+}  // namespace dawn
