@@ -11,32 +11,61 @@ namespace dawn {
 
 namespace {
 
+// Routed experts for n_tok tokens. Tokens are grouped by expert so that each
+// chosen expert's weights are read once per batch (prefill) rather than once
+// per token; each token's expert outputs are then summed in its routing order,
+// as llama.cpp sums them. Writes s.tmp (n_tok x D).
 void moe_ffn(const Model& m, const Layer& L, int n_tok, ThreadPool& pool, Scratch& s) {
   const Hparams& hp = m.hp;
   const int64_t D = hp.n_embd, E = hp.router.n_expert, fe = hp.n_ff_exp;
   const int k = hp.router.n_used;
+  const size_t nk = size_t(n_tok) * size_t(k);
   grow(s.router, size_t(n_tok * E + 2 * E));
   grow(s.tmp, size_t(n_tok * D));
-  grow(s.tmp2, size_t(D + 2 * fe));
+  grow(s.moe_ids, nk);
+  grow(s.moe_w, nk);
+  grow(s.moe_count, size_t(E + 1));
+  grow(s.moe_order, nk);
+  grow(s.moe_x, size_t(n_tok) * size_t(D + 2 * fe));
+  grow(s.moe_y, nk * size_t(D));
   matmul(L.gate_inp, s.h.data(), n_tok, s.router.data(), pool, s.act);
   float* scratch = s.router.data() + n_tok * E;
-  int32_t ids[256];
-  float w[256];
+  const float* bias = L.exp_probs_b.empty() ? nullptr : L.exp_probs_b.f32();
   for (int t = 0; t < n_tok; ++t) {
-    route_experts(hp.router, s.router.data() + t * E, L.exp_probs_b.empty() ? nullptr : L.exp_probs_b.f32(), scratch,
-                  ids, w);
-    const float* h = s.h.data() + t * D;
+    route_experts(hp.router, s.router.data() + t * E, bias, scratch, s.moe_ids.data() + t * k, s.moe_w.data() + t * k);
+  }
+  // Counting sort of the (token, slot) pairs by expert.
+  std::fill(s.moe_count.begin(), s.moe_count.begin() + E + 1, 0);
+  for (size_t i = 0; i < nk; ++i) ++s.moe_count[size_t(s.moe_ids[i]) + 1];
+  for (int64_t e = 0; e < E; ++e) s.moe_count[size_t(e + 1)] += s.moe_count[size_t(e)];
+  for (size_t i = 0; i < nk; ++i) s.moe_order[size_t(s.moe_count[size_t(s.moe_ids[i])]++)] = int32_t(i);
+  // moe_count[e] is now the end of expert e's run; its start is moe_count[e-1].
+  float* xe = s.moe_x.data();
+  float* g = xe + size_t(n_tok) * D;
+  float* u = g + size_t(n_tok) * fe;
+  for (int64_t e = 0, begin = 0; e < E; ++e) {
+    const int64_t end = s.moe_count[size_t(e)], n = end - begin;
+    if (n > 0) {
+      const int32_t* pairs = s.moe_order.data() + begin;
+      for (int64_t r = 0; r < n; ++r) {
+        const float* h = s.h.data() + (pairs[r] / k) * D;
+        std::copy(h, h + D, xe + r * D);
+      }
+      matmul(L.gate_exps.slice(e * fe, fe), xe, n, g, pool, s.act);
+      matmul(L.up_exps.slice(e * fe, fe), xe, n, u, pool, s.act);
+      for (int64_t i = 0; i < n * fe; ++i) g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
+      // Rows land in xe first (matmul writes n x D contiguously), then move to their slots.
+      matmul(L.down_exps.slice(e * D, D), g, n, xe, pool, s.act);
+      for (int64_t r = 0; r < n; ++r) std::copy(xe + r * D, xe + (r + 1) * D, s.moe_y.data() + size_t(pairs[r]) * D);
+    }
+    begin = end;
+  }
+  for (int t = 0; t < n_tok; ++t) {
     float* out = s.tmp.data() + t * D;
-    float* y = s.tmp2.data();
-    float* g = y + D;
-    float* u = g + fe;
     for (int j = 0; j < k; ++j) {
-      const int64_t e = ids[j];
-      matmul(L.gate_exps.slice(e * fe, fe), h, 1, g, pool, s.act);
-      matmul(L.up_exps.slice(e * fe, fe), h, 1, u, pool, s.act);
-      for (int64_t i = 0; i < fe; ++i) g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
-      matmul(L.down_exps.slice(e * D, D), g, 1, y, pool, s.act);
-      for (int64_t i = 0; i < D; ++i) out[i] = j == 0 ? y[i] * w[j] : out[i] + y[i] * w[j];
+      const float* y = s.moe_y.data() + (size_t(t) * k + size_t(j)) * D;
+      const float w = s.moe_w[size_t(t) * k + size_t(j)];
+      for (int64_t i = 0; i < D; ++i) out[i] = j == 0 ? y[i] * w : out[i] + y[i] * w;
     }
   }
 }

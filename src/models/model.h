@@ -76,6 +76,9 @@ struct LayerKv {
 // Buffers for one forward call, grown on demand and reused across calls.
 struct Scratch {
   std::vector<float> x, h, q, k, v, att, o, tmp, tmp2, ffn_g, ffn_u, cs, router;
+  // MoE: per-token choices, then the tokens grouped by expert
+  std::vector<float> moe_w, moe_x, moe_y;
+  std::vector<int32_t> moe_ids, moe_count, moe_order;
   ActBuffer act;
 };
 
@@ -100,7 +103,8 @@ void rope_tables(const Hparams& hp, int n_tok, int64_t pos0, Scratch& s);
 // RMS-normalises n_tok rows of n floats (out may alias x).
 void norm_rows(const float* x, const Weight& w, int n_tok, int64_t n, float eps, float* out);
 
-inline void grow(std::vector<float>& v, size_t n) {
+template <typename T>
+inline void grow(std::vector<T>& v, size_t n) {
   if (v.size() < n) v.resize(n);
 }
 
