@@ -234,5 +234,35 @@ TEST(GoldenGenerate, GreedyContinuationsMatchLlamaCpp) {
   EXPECT_EQ(n_cases, 6);
 }
 
+// The f16 KV cache (the CLI default) stays within F16 rounding of the exact one,
+// and takes half the bytes: for DeepSeek MLA only the latent and the rope key.
+TEST(KvCacheF16, CloseToF32AndHalfTheBytes) {
+  Case v3;
+  for (const Case& c : load_manifest()) {
+    if (c.name == "tiny-deepseek-v3.f32") v3 = c;
+  }
+  for (const std::string preset : {"tiny-deepseek-v3", "tiny-qwen3"}) {
+    Case c = v3;
+    auto m = load_model(model_for(preset, "f32"));
+    const int n = int(c.tokens.size());
+    Session exact(*m, n, 2, KvType::F32), half(*m, n, 2, KvType::F16);
+    const float* a = exact.eval(c.tokens.data(), n, true);
+    const std::vector<float> ref(a, a + size_t(n) * m->hp.n_vocab);
+    const Agreement g = compare(ref, half.eval(c.tokens.data(), n, true), n, m->hp.n_vocab);
+    std::printf("[kv f16] %-20s mean KL %.3e  median %.3e  argmax %.1f%%\n", preset.c_str(), g.mean_kl, g.median_kl,
+                100 * g.argmax_agree);
+    EXPECT_LE(g.median_kl, 1e-4) << preset;
+    EXPECT_GT(g.median_kl, 0) << preset << ": an f16 cache that changes nothing is not f16";
+    EXPECT_EQ(half.cache().bytes_per_token() * 2, exact.cache().bytes_per_token());
+  }
+  // V2-Lite: 27 layers x (512 latent + 64 rope) x 2 bytes per token.
+  Model lite;
+  lite.hp.arch = Arch::Deepseek2;
+  lite.hp.n_layer = 27;
+  lite.hp.kv_lora_rank = 512;
+  lite.hp.qk_rope = 64;
+  EXPECT_EQ(KvCache(lite, 16, 1, KvType::F16).bytes_per_token(), size_t(27 * 576 * 2));
+}
+
 }  // namespace
 }  // namespace dawn

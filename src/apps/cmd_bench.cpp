@@ -61,6 +61,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 
 void add_bench_command(CLI::App& app) {
   struct Opts {
+    std::string kv = "f16";
     std::string model;
     int n_prompt = 512, n_gen = 128, threads = 0, reps = 3;
     bool json = false, membw = false;
@@ -74,6 +75,7 @@ void add_bench_command(CLI::App& app) {
   c->add_option("-r,--reps", o->reps, "Repetitions; mean and standard deviation are reported")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
+  c->add_option("--kv-type", o->kv, "KV cache type: f32 or f16 (f16 halves the cache)")->capture_default_str();
   c->add_flag("--membw", o->membw, "Also measure the machine's memory read bandwidth (the decode roofline)");
   c->add_flag("--json", o->json, "Print one JSON object instead of a table");
   c->callback([o] {
@@ -97,7 +99,7 @@ void add_bench_command(CLI::App& app) {
     }
     auto m = load_model(o->model);
     const int V = m->hp.n_vocab;
-    Session s(*m, std::max(1, o->n_prompt + o->n_gen), threads);
+    Session s(*m, std::max(1, o->n_prompt + o->n_gen), threads, parse_kv_type(o->kv, "--kv-type"));
     std::mt19937 rng(1234);
     std::vector<int32_t> prompt(size_t(std::max(o->n_prompt, 1)));
     std::vector<double> pp, tg;

@@ -59,9 +59,10 @@ void add_info_command(CLI::App& app) {
     std::printf("\nparameters:    %.4g B total", total / 1e9);
     if (mtp > 0) std::printf(" (%.4g B in MTP layers)", mtp / 1e9);
     if (inactive > 0) std::printf(", %.4g B active per token", (total - inactive - mtp) / 1e9);
-    const double kv_bytes = double(m->kv_k_dim() + m->kv_v_dim()) * 4.0 * hp.n_layer * *ctx;
-    std::printf("\nkv cache:      %.1f MiB at %d tokens (f32, %lld values per token per layer)\n", kv_bytes / (1 << 20),
-                *ctx, static_cast<long long>(m->kv_k_dim() + m->kv_v_dim()));
+    const double kv_bytes = double(m->kv_k_dim() + m->kv_v_dim()) * 2.0 * hp.n_layer * *ctx;
+    std::printf("\nkv cache:      %.1f MiB at %d tokens (f16, %lld values = %lld bytes per token per layer)\n",
+                kv_bytes / (1 << 20), *ctx, static_cast<long long>(m->kv_k_dim() + m->kv_v_dim()),
+                static_cast<long long>(2 * (m->kv_k_dim() + m->kv_v_dim())));
     std::printf("memory:        %.1f MiB (weights mapped + kv cache)\n",
                 (double(m->file->file_size()) + kv_bytes) / (1 << 20));
   });

@@ -50,6 +50,7 @@ void put_float(std::string& out, float f) {
 
 void add_logits_command(CLI::App& app) {
   struct Opts {
+    std::string kv = "f32";
     std::string model, tokens;
     bool all = false;
     int threads = 0, ctx = 0;
@@ -60,13 +61,15 @@ void add_logits_command(CLI::App& app) {
   c->add_option("--tokens", o->tokens, "Token ids: 1,2,3 or a JSON array")->required();
   c->add_flag("--all-positions", o->all, "Logits at every position, not just the last");
   c->add_option("-t,--threads", o->threads, "Threads (0: all cores)")->capture_default_str();
+  c->add_option("--kv-type", o->kv, "KV cache type: f32 or f16 (f32 matches the oracle's default)")
+      ->capture_default_str();
   c->add_option("-c,--ctx-size", o->ctx, "Context size (0: the number of tokens)")->capture_default_str();
   c->callback([o] {
     const std::vector<int32_t> toks = parse_tokens(o->tokens);
     if (toks.empty()) throw Error("--tokens: no token ids given");
     auto m = load_model(o->model);
     const int threads = o->threads > 0 ? o->threads : int(std::max(1u, std::thread::hardware_concurrency()));
-    Session s(*m, o->ctx > 0 ? o->ctx : int(toks.size()), threads);
+    Session s(*m, o->ctx > 0 ? o->ctx : int(toks.size()), threads, parse_kv_type(o->kv, "--kv-type"));
     const float* logits = s.eval(toks.data(), int(toks.size()), o->all);
     const int V = m->hp.n_vocab;
     std::string out = "{\"n_vocab\":" + std::to_string(V) + ",\"tokens\":[";

@@ -5,6 +5,7 @@
 
 #include "apps/commands.h"
 #include "engine/perplexity.h"
+#include "engine/session.h"
 #include "text/vocab.h"
 #include "util/error.h"
 
@@ -12,6 +13,7 @@ namespace dawn {
 
 void add_perplexity_command(CLI::App& app) {
   struct Opts {
+    std::string kv = "f16";
     std::string model, file;
     int ctx = 0, threads = 0, chunks = 0;
   };
@@ -21,6 +23,7 @@ void add_perplexity_command(CLI::App& app) {
       "Perplexity of a model on a text file, measured as llama-perplexity does (second half of each chunk)");
   c->add_option("model", o->model, "GGUF model file")->required()->check(CLI::ExistingFile);
   c->add_option("file", o->file, "UTF-8 text file")->required()->check(CLI::ExistingFile);
+  c->add_option("--kv-type", o->kv, "KV cache type: f32 or f16 (f16 halves the cache)")->capture_default_str();
   c->add_option("-c,--ctx-size", o->ctx, "Chunk length in tokens (0: min(512, the model's training context))")
       ->capture_default_str();
   c->add_option("--chunks", o->chunks, "Score at most this many chunks (0: all)")->capture_default_str();
@@ -35,7 +38,7 @@ void add_perplexity_command(CLI::App& app) {
     const std::vector<int32_t> tokens = vocab.encode(ss.str(), true);
     const int n_ctx = o->ctx > 0 ? o->ctx : std::min(512, m->hp.n_ctx_train > 0 ? m->hp.n_ctx_train : 512);
     const int threads = o->threads > 0 ? o->threads : int(std::max(1u, std::thread::hardware_concurrency()));
-    Session s(*m, n_ctx, threads);
+    Session s(*m, n_ctx, threads, parse_kv_type(o->kv, "--kv-type"));
     std::fprintf(stderr, "perplexity: %zu tokens, chunks of %d, scoring tokens %d..%d of each\n", tokens.size(), n_ctx,
                  n_ctx / 2, n_ctx - 1);
     const PerplexityResult r =

@@ -3,6 +3,7 @@
 
 #include "apps/commands.h"
 #include "engine/generate.h"
+#include "engine/session.h"
 #include "text/vocab.h"
 #include "util/error.h"
 
@@ -10,6 +11,7 @@ namespace dawn {
 
 void add_run_command(CLI::App& app) {
   struct Opts {
+    std::string kv = "f16";
     std::string model, prompt;
     int n_predict = 128, threads = 0, ctx = 4096;
     bool no_special = false;
@@ -22,6 +24,7 @@ void add_run_command(CLI::App& app) {
   c->add_option("-n,--n-predict", o->n_predict, "Tokens to generate (-1: until the context is full)")
       ->capture_default_str();
   c->add_option("-t,--threads", o->threads, "Threads (0: all cores)")->capture_default_str();
+  c->add_option("--kv-type", o->kv, "KV cache type: f32 or f16 (f16 halves the cache)")->capture_default_str();
   c->add_option("-c,--ctx-size", o->ctx, "Context size in tokens")
       ->capture_default_str()
       ->check(CLI::Range(1, 1 << 24));
@@ -42,7 +45,7 @@ void add_run_command(CLI::App& app) {
     auto m = load_model(o->model);
     Vocab vocab(*m->file);
     const int threads = o->threads > 0 ? o->threads : int(std::max(1u, std::thread::hardware_concurrency()));
-    Session s(*m, o->ctx, threads);
+    Session s(*m, o->ctx, threads, parse_kv_type(o->kv, "--kv-type"));
     const std::vector<int32_t> prompt = vocab.encode(o->prompt, true, !o->no_special);
     if (prompt.empty()) throw Error("prompt: empty after tokenization");
     if (int(prompt.size()) >= o->ctx) {

@@ -4,8 +4,8 @@
 
 namespace dawn {
 
-Session::Session(const Model& m, int n_ctx, int n_threads)
-    : m_(m), cache_(m, n_ctx), kv_(cache_.view(0)), pool_(n_threads) {}
+Session::Session(const Model& m, int n_ctx, int n_threads, KvType kv_type)
+    : m_(m), cache_(m, n_ctx, 1, kv_type), kv_(cache_.view(0)), pool_(n_threads) {}
 
 const float* Session::eval(const int32_t* tokens, int n, bool all_logits) {
   if (n <= 0) throw Error("eval: no tokens to evaluate");

@@ -11,7 +11,7 @@ namespace dawn {
 
 class Session {
  public:
-  Session(const Model& m, int n_ctx, int n_threads);
+  Session(const Model& m, int n_ctx, int n_threads, KvType kv_type = KvType::F32);
 
   // Appends tokens at the current position. Returns n_vocab logits for the last
   // token, or for every token (row-major) when all_logits. Throws Error when the

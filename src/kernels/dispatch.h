@@ -19,4 +19,8 @@ float vec_dot_q4_0_avx2(int64_t n, const void* w, const void* act);
 float vec_dot_q4_k_avx2(int64_t n, const void* w, const void* act);
 float vec_dot_q6_k_avx2(int64_t n, const void* w, const void* act);
 
+// f32 query row . f16 cache row, and out += a * f16 cache row (attention over an f16 KV cache).
+float dot_f32_f16_avx2(const float* q, const uint16_t* k, int64_t n);
+void axpy_f16_avx2(float a, const uint16_t* v, float* out, int64_t n);
+
 }  // namespace dawn

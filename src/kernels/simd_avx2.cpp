@@ -163,4 +163,28 @@ DAWN_AVX2 float vec_dot_q6_k_avx2(int64_t n, const void* w, const void* act) {
   return hsum(acc);
 }
 
+DAWN_AVX2 float dot_f32_f16_avx2(const float* q, const uint16_t* k, int64_t n) {
+  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    a0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i),
+                         _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(k + i))), a0);
+    a1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 8),
+                         _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(k + i + 8))), a1);
+  }
+  float s = hsum(_mm256_add_ps(a0, a1));
+  for (; i < n; ++i) s += q[i] * fp16_to_f32(k[i]);
+  return s;
+}
+
+DAWN_AVX2 void axpy_f16_avx2(float a, const uint16_t* v, float* out, int64_t n) {
+  const __m256 av = _mm256_set1_ps(a);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 x = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(v + i)));
+    _mm256_storeu_ps(out + i, _mm256_fmadd_ps(av, x, _mm256_loadu_ps(out + i)));
+  }
+  for (; i < n; ++i) out[i] += a * fp16_to_f32(v[i]);
+}
+
 }  // namespace dawn

@@ -105,7 +105,7 @@ void forward_deepseek2(const Model& m, const std::vector<LayerKv>& kv, const int
       const float* cs = s.cs.data() + t * 2 * half;
       rope_apply(hp.rope, cs, cs + half, kvt + rkv, 1, dr);
       rope_apply(hp.rope, cs, cs + half, s.q.data() + t * H * dk + dn, int(H), dk);
-      std::copy(kvt, kvt + kvw, c.k + (pos0 + t) * c.k_stride);
+      kv_store(c.k, pos0 + t, kvt, kvw);
     }
     const Weight k_b = hp.mla_split ? L.wk_b
                                     : Weight{DType::F32, dn, H * rkv,
@@ -121,8 +121,7 @@ void forward_deepseek2(const Model& m, const std::vector<LayerKv>& kv, const int
         const float* q = s.q.data() + t * H * dk + h * dk;
         matvec(k_b.slice(h * rkv, rkv), q, qfull.data(), act);  // q_nope -> latent space
         std::copy(q + dn, q + dk, qfull.data() + rkv);
-        attend(qfull.data(), kvw, c.k, c.k_stride, c.k, c.k_stride, rkv, pos0 + t + 1, hp.kq_scale, scores.data(),
-               o.data());
+        attend(qfull.data(), kvw, c.k, c.k, rkv, pos0 + t + 1, hp.kq_scale, scores.data(), o.data());
         const int64_t v_row0 = hp.mla_split ? h * dv : h * (dn + dv) + dn;
         matvec(L.wv_b.slice(v_row0, dv), o.data(), s.att.data() + t * H * dv + h * dv, act);
       }

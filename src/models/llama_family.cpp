@@ -53,8 +53,8 @@ void forward_llama(const Model& m, const std::vector<LayerKv>& kv, const int32_t
       const float* cs = s.cs.data() + t * 2 * half;
       rope_apply(hp.rope, cs, cs + half, q, int(H), dk);
       rope_apply(hp.rope, cs, cs + half, k, int(Hkv), dk);
-      std::copy(k, k + kd, c.k + (pos0 + t) * c.k_stride);
-      std::copy(s.v.data() + t * vd, s.v.data() + (t + 1) * vd, c.v + (pos0 + t) * c.v_stride);
+      kv_store(c.k, pos0 + t, k, kd);
+      kv_store(c.v, pos0 + t, s.v.data() + t * vd, vd);
     }
     const int64_t group = H / Hkv;
     pool.parallel_for(n_tok * H, 1, [&](int64_t i0, int64_t i1) {
@@ -62,8 +62,8 @@ void forward_llama(const Model& m, const std::vector<LayerKv>& kv, const int32_t
         const int64_t t = i / H, h = i % H, g = h / group;
         thread_local std::vector<float> scores;
         grow(scores, size_t(n_ctx_used));
-        attend(s.q.data() + t * qd + h * dk, dk, c.k + g * dk, c.k_stride, c.v + g * dv, c.v_stride, dv, pos0 + t + 1,
-               hp.kq_scale, scores.data(), s.att.data() + t * H * dv + h * dv);
+        attend(s.q.data() + t * qd + h * dk, dk, c.k.offset(g * dk), c.v.offset(g * dv), dv, pos0 + t + 1, hp.kq_scale,
+               scores.data(), s.att.data() + t * H * dv + h * dv);
       }
     });
     matmul(L.wo, s.att.data(), n_tok, s.o.data(), pool, s.act);

@@ -7,6 +7,7 @@
 
 #include "formats/gguf.h"
 #include "kernels/thread_pool.h"
+#include "ops/attention.h"
 #include "ops/matmul.h"
 #include "ops/moe.h"
 #include "ops/rope.h"
@@ -68,9 +69,7 @@ std::unique_ptr<Model> load_model(const std::string& path);
 
 // Key/value rows for one sequence in one layer: position p is at k + p*k_stride.
 struct LayerKv {
-  float* k;
-  float* v;
-  int64_t k_stride, v_stride;
+  KvRows k, v;
 };
 
 // Buffers for one forward call, grown on demand and reused across calls.

@@ -4,9 +4,22 @@
 
 namespace dawn {
 
-// out[dv] = softmax(scale * q . k_j) . v_j over j < n_kv.
-// k rows and v rows are `k_stride` / `v_stride` floats apart; scores needs n_kv floats.
-void attend(const float* q, int64_t dk, const float* k, int64_t k_stride, const float* v, int64_t v_stride, int64_t dv,
-            int64_t n_kv, float scale, float* scores, float* out);
+// Rows of a KV cache: position p starts `stride` elements after position p-1.
+// Elements are f32, or f16 (half the memory; converted as they are read).
+struct KvRows {
+  void* base = nullptr;
+  int64_t stride = 0;
+  bool f16 = false;
+
+  // The same rows starting `off` elements further in (a head's slice).
+  KvRows offset(int64_t off) const { return {static_cast<uint8_t*>(base) + off * (f16 ? 2 : 4), stride, f16}; }
+};
+
+// Writes n floats as position `pos` of `rows` (rounded to f16 when the rows are).
+void kv_store(const KvRows& rows, int64_t pos, const float* src, int64_t n);
+
+// out[dv] = softmax(scale * q . k_j) . v_j over j < n_kv; scores needs n_kv floats.
+void attend(const float* q, int64_t dk, const KvRows& k, const KvRows& v, int64_t dv, int64_t n_kv, float scale,
+            float* scores, float* out);
 
 }  // namespace dawn
