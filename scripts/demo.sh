@@ -1,13 +1,11 @@
 #!/usr/bin/env bash
-# Set up, build, and run dawn on the embedded default model.
-# Until a trained model ships (issue 5), the default is a random-weight DeepSeek-V3-style
-# model made by `dawn synth`: it exercises the whole engine but its text is noise.
+# Set up, build, and run dawn on the embedded default model: models/dawn-brown-v3.gguf,
+# a 10.5M-parameter DeepSeek-V3-architecture model trained on the Brown corpus
+# (tools/train/train.sh reproduces it).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$root/build
 "$root/scripts/setup.sh"
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build" -j"$(nproc)" --target dawn
-model=$build/default.gguf
-[ -f "$model" ] || "$build/dawn" synth --preset tiny-deepseek-v3 --seed 1 -o "$model"
-"$build/dawn" run "$model" -p "${1:-The dawn came slowly over the hills,}" -n "${2:-48}" --seed 42
+"$build/dawn" run "$root/models/dawn-brown-v3.gguf" -p "${1:-The president said that}" -n "${2:-64}" --temp 0.7 --seed 42
