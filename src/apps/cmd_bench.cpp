@@ -34,8 +34,7 @@ double weight_bytes_per_token(const Model& m) {
   const bool tied = m.output.data == m.tok_embd.data;
   double bytes = 0;
   for (const GgufTensor& t : m.file->tensors()) {
-    int layer = -1;
-    if (std::sscanf(t.name.c_str(), "blk.%d.", &layer) == 1 && layer >= hp.n_layer) continue;  // MTP
+    if (is_mtp_tensor(hp, t.name)) continue;
     if (t.name == "token_embd.weight" && !tied) {
       bytes += double(t.nbytes) / double(t.ne[1]);
     } else if (t.name.find("_exps.") != std::string::npos && hp.router.n_expert > 0) {

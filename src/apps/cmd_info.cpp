@@ -43,13 +43,13 @@ void add_info_command(CLI::App& app) {
     std::map<std::string, std::pair<int, size_t>> mix;
     double total = 0, inactive = 0, mtp = 0;
     for (const GgufTensor& t : m->file->tensors()) {
-      int layer = -1;
-      if (std::sscanf(t.name.c_str(), "blk.%d.", &layer) == 1 && layer >= hp.n_layer) mtp += double(t.nelements());
+      const bool in_mtp = is_mtp_tensor(hp, t.name);
+      if (in_mtp) mtp += double(t.nelements());
       auto& e = mix[type_name(t.type)];
       e.first++;
       e.second += t.nbytes;
       total += double(t.nelements());
-      if (t.name.find("_exps.") != std::string::npos && hp.router.n_expert > 0 && layer < hp.n_layer) {
+      if (t.name.find("_exps.") != std::string::npos && hp.router.n_expert > 0 && !in_mtp) {
         inactive += double(t.nelements()) * (1.0 - double(hp.router.n_used) / hp.router.n_expert);
       }
     }

@@ -1,5 +1,6 @@
 // Quantized block layouts, byte-for-byte those of ggml.
 #pragma once
+#include <cmath>
 #include <cstdint>
 
 namespace dawn {
@@ -77,6 +78,16 @@ static_assert(sizeof(BlockQ4_K) == 144);
 static_assert(sizeof(BlockQ5_K) == 176);
 static_assert(sizeof(BlockQ6_K) == 210);
 static_assert(sizeof(BlockQ8_K) == 292);
+
+// One block of 32 activations to int8 as llama.cpp's SIMD path does it
+// (id = 127/amax, not 1/d; round half to even). Returns d = amax/127.
+inline float quantize_q8_block(const float* x, int8_t* qs) {
+  float amax = 0;
+  for (int j = 0; j < QK; ++j) amax = std::fmax(amax, std::fabs(x[j]));
+  const float id = amax != 0 ? 127.0f / amax : 0.0f;
+  for (int j = 0; j < QK; ++j) qs[j] = int8_t(std::lrintf(x[j] * id));
+  return amax / 127.0f;
+}
 
 // Round half to even, as ggml's nearest_int.
 inline int nearest_int(float f) {

@@ -1,6 +1,4 @@
 // Q8_0: 32 int8 values and one f16 scale. Also the activation format for Q4_0/Q5_0/Q8_0.
-#include <cmath>
-
 #include "kernels/blocks.h"
 #include "kernels/dispatch.h"
 #include "kernels/half.h"
@@ -20,15 +18,7 @@ void to_float(const void* src, float* dst, int64_t n) {
 
 void from_float(const float* src, void* dst, int64_t n) {
   BlockQ8_0* b = static_cast<BlockQ8_0*>(dst);
-  for (int64_t i = 0; i < n / QK; ++i) {
-    const float* x = src + i * QK;
-    float amax = 0;
-    for (int j = 0; j < QK; ++j) amax = std::fmax(amax, std::fabs(x[j]));
-    const float d = amax / 127.0f;
-    const float id = amax != 0 ? 127.0f / amax : 0.0f;  // as llama.cpp's SIMD path, not 1/d
-    b[i].d = f32_to_fp16(d);
-    for (int j = 0; j < QK; ++j) b[i].qs[j] = int8_t(std::lrintf(x[j] * id));
-  }
+  for (int64_t i = 0; i < n / QK; ++i) b[i].d = f32_to_fp16(quantize_q8_block(src + i * QK, b[i].qs));
 }
 
 float vec_dot(int64_t n, const void* w, const void* a) {

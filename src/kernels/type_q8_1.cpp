@@ -1,6 +1,4 @@
 // Q8_1: Q8_0 plus d * sum(qs), the activation format for Q5_1 (offset) weights.
-#include <cmath>
-
 #include "kernels/blocks.h"
 #include "kernels/half.h"
 #include "kernels/types.h"
@@ -20,16 +18,9 @@ void to_float(const void* src, float* dst, int64_t n) {
 void from_float(const float* src, void* dst, int64_t n) {
   BlockQ8_1* b = static_cast<BlockQ8_1*>(dst);
   for (int64_t i = 0; i < n / QK; ++i) {
-    const float* x = src + i * QK;
-    float amax = 0;
-    for (int j = 0; j < QK; ++j) amax = std::fmax(amax, std::fabs(x[j]));
-    const float d = amax / 127.0f;
-    const float id = amax != 0 ? 127.0f / amax : 0.0f;  // as llama.cpp's SIMD path, not 1/d
+    const float d = quantize_q8_block(src + i * QK, b[i].qs);
     int32_t sum = 0;
-    for (int j = 0; j < QK; ++j) {
-      b[i].qs[j] = int8_t(std::lrintf(x[j] * id));
-      sum += b[i].qs[j];
-    }
+    for (int j = 0; j < QK; ++j) sum += b[i].qs[j];
     b[i].d = f32_to_fp16(d);
     b[i].s = f32_to_fp16(d * float(sum));
   }

@@ -1,6 +1,7 @@
 #include "models/model.h"
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 
 #include "ops/norm.h"
@@ -318,6 +319,11 @@ void load_deepseek2(Model& m, const Binder& b) {
 }
 
 }  // namespace
+
+bool is_mtp_tensor(const Hparams& hp, const std::string& name) {
+  int layer = -1;
+  return std::sscanf(name.c_str(), "blk.%d.", &layer) == 1 && layer >= hp.n_layer;
+}
 
 int64_t Model::kv_k_dim() const {
   if (hp.arch == Arch::Deepseek2) return hp.kv_lora_rank + hp.qk_rope;

@@ -64,6 +64,9 @@ struct Model {
   int64_t kv_v_dim() const;  // 0 when V is a view of K (MLA latent)
 };
 
+// True for tensors of the MTP (nextn) layers that follow the trunk.
+bool is_mtp_tensor(const Hparams& hp, const std::string& name);
+
 // Loads and validates; throws Error naming the file, key or tensor at fault.
 std::unique_ptr<Model> load_model(const std::string& path);
 
