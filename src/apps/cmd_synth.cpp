@@ -32,6 +32,11 @@ void add_synth_command(CLI::App& app) {
   c->add_option("--ctx-train", o->c.n_ctx_train, "Training context length");
   c->add_option("--rope-theta", o->c.rope_base, "RoPE base");
   c->add_flag("--tie-embeddings", o->c.tie_embeddings, "No output.weight: reuse token_embd");
+  c->add_option("--hf-tokenizer", o->c.hf_tokenizer,
+                "Vocabulary, merges, special tokens and chat template from a Hugging Face tokenizer.json "
+                "(tokenizer_config.json beside it is read too)")
+      ->check(CLI::ExistingFile);
+  c->add_flag("--vocab-only", o->c.vocab_only, "Write tokenizer metadata only, no tensors");
   c->callback([o] {
     SynthConfig cfg = o->c;
     if (!parse_type_name(o->dtype, &cfg.dtype) || cfg.dtype == DType::Q8_K) {
@@ -39,6 +44,8 @@ void add_synth_command(CLI::App& app) {
     }
     if (!o->preset.empty()) {
       if (!synth_preset(o->preset, &cfg)) throw Error("--preset: unknown preset '" + o->preset + "'");
+      cfg.hf_tokenizer = o->c.hf_tokenizer;
+      cfg.vocab_only = o->c.vocab_only;
     } else if (o->arch == "llama") {
       cfg.arch = Arch::Llama;
     } else if (o->arch == "qwen2") {

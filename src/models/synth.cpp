@@ -6,6 +6,7 @@
 
 #include "formats/gguf.h"
 #include "text/bpe_train.h"
+#include "text/hf_tokenizer.h"
 #include "text/vocab.h"
 #include "util/error.h"
 
@@ -306,14 +307,26 @@ DType fallback_type(DType t, int64_t cols) {
   }
 }
 
-void synth_model(const SynthConfig& c, const std::string& path, const std::function<void(size_t, size_t)>& progress) {
+void synth_model(const SynthConfig& config, const std::string& path,
+                 const std::function<void(size_t, size_t)>& progress) {
+  SynthConfig c = config;
   GgufWriter w;
   w.set_str("general.architecture", arch_name(c.arch));
-  w.set_str("general.type", "model");
+  w.set_str("general.type", c.vocab_only ? "vocab" : "model");
   w.set_str("general.name", std::string("dawn-synth-") + arch_name(c.arch));
+  if (!c.hf_tokenizer.empty()) {
+    const HfVocab v = load_hf_tokenizer(c.hf_tokenizer);
+    c.n_vocab = int(v.tokens.size());
+    write_vocab_metadata(v, w);
+  } else {
+    write_vocab(c, w);
+  }
+  if (c.vocab_only) {
+    w.write(path, progress);
+    return;
+  }
   w.set_u32("general.file_type", file_type(c.dtype));
   w.set_u32("general.quantization_version", 2);
-  write_vocab(c, w);
   Gen g{c, w};
   if (c.arch == Arch::Deepseek2) {
     synth_deepseek2(c, w, g);

@@ -30,6 +30,9 @@ struct SynthConfig {
   float yarn_factor = 0.0f;  // > 1 writes YaRN scaling
   int yarn_orig_ctx = 0;
   float yarn_mscale_all_dim = 0.0f;
+  // A real Hugging Face tokenizer.json instead of the small trained vocabulary (sets n_vocab).
+  std::string hf_tokenizer;
+  bool vocab_only = false;  // metadata only, no tensors (like llama.cpp's ggml-vocab-*.gguf)
 };
 
 // Known presets: tiny test shapes per variant and the real shapes of machine.md.

@@ -1,33 +1,15 @@
 #include "text/vocab.h"
 
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
-
 #include <algorithm>
-#include <array>
 #include <climits>
-#include <memory>
 
+#include "text/pretokenizer.h"
+#include "text/unicode.h"
 #include "util/error.h"
 
 namespace dawn {
 
 namespace {
-
-std::string utf8(uint32_t cp) {
-  std::string s;
-  if (cp < 0x80) {
-    s += char(cp);
-  } else if (cp < 0x800) {
-    s += char(0xC0 | (cp >> 6));
-    s += char(0x80 | (cp & 0x3F));
-  } else {
-    s += char(0xE0 | (cp >> 12));
-    s += char(0x80 | ((cp >> 6) & 0x3F));
-    s += char(0x80 | (cp & 0x3F));
-  }
-  return s;
-}
 
 const std::array<std::string, 256>& byte_table() {
   static const std::array<std::string, 256> table = [] {
@@ -35,100 +17,66 @@ const std::array<std::string, 256>& byte_table() {
     int n = 0;
     for (int b = 0; b < 256; ++b) {
       const bool printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
-      t[b] = utf8(printable ? uint32_t(b) : uint32_t(256 + n++));
+      t[b] = utf8_encode(printable ? uint32_t(b) : uint32_t(256 + n++));
     }
     return t;
   }();
   return table;
 }
 
-const std::unordered_map<std::string, uint8_t>& unicode_to_byte() {
-  static const std::unordered_map<std::string, uint8_t> m = [] {
-    std::unordered_map<std::string, uint8_t> r;
-    for (int b = 0; b < 256; ++b) r[byte_table()[b]] = uint8_t(b);
+// Inverse of byte_table, indexed by code point (all are below 0x144).
+const std::array<int16_t, 0x200>& unicode_to_byte() {
+  static const std::array<int16_t, 0x200> m = [] {
+    std::array<int16_t, 0x200> r;
+    r.fill(-1);
+    int n = 0;
+    for (int b = 0; b < 256; ++b) {
+      const bool printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+      r[printable ? b : 256 + n++] = int16_t(b);
+    }
     return r;
   }();
   return m;
 }
 
-// Splits text into pre-tokens. Until per-model pre-tokenizers land, every
-// vocabulary uses the Llama-3 / Qwen2 pattern.
-class PreTokenizer {
- public:
-  PreTokenizer() {
-    static const char* pattern =
-        "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|"
-        "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
-    int err;
-    PCRE2_SIZE off;
-    re_ = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern), PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_UCP, &err, &off,
-                        nullptr);
-    if (!re_) throw Error("tokenizer: internal pre-tokenizer pattern failed to compile");
-  }
-  ~PreTokenizer() { pcre2_code_free(re_); }
-
-  void split(std::string_view text, std::vector<std::string_view>& out) const {
-    pcre2_match_data* md = pcre2_match_data_create_from_pattern(re_, nullptr);
-    size_t pos = 0;
-    uint32_t opts = 0;  // the first match validates the UTF-8; later ones skip the check
-    while (pos < text.size()) {
-      const int rc = pcre2_match(re_, reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), pos, opts, md, nullptr);
-      opts = PCRE2_NO_UTF_CHECK;
-      if (rc < 0) {  // no further match, or invalid UTF-8: keep the rest as one piece of bytes
-        out.push_back(text.substr(pos));
-        break;
-      }
-      const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md);
-      if (ov[0] > pos) out.push_back(text.substr(pos, ov[0] - pos));
-      if (ov[1] == ov[0]) {
-        out.push_back(text.substr(ov[0], 1));
-        pos = ov[0] + 1;
-      } else {
-        out.push_back(text.substr(ov[0], ov[1] - ov[0]));
-        pos = ov[1];
-      }
+// Bytes a byte-level token stands for; characters outside the byte alphabet are kept as written.
+std::string byte_decode(std::string_view t) {
+  std::string out;
+  const auto& map = unicode_to_byte();
+  for (size_t i = 0; i < t.size();) {
+    const size_t n = std::min(utf8_len(uint8_t(t[i])), t.size() - i);
+    uint32_t cp = 0x200;
+    if (n == 1) {
+      cp = uint8_t(t[i]);
+    } else if (n == 2) {
+      cp = (uint32_t(uint8_t(t[i]) & 0x1F) << 6) | (uint8_t(t[i + 1]) & 0x3F);
     }
-    pcre2_match_data_free(md);
+    if (cp < map.size() && map[cp] >= 0) {
+      out += char(map[cp]);
+    } else {
+      out.append(t.substr(i, n));
+    }
+    i += n;
   }
-
- private:
-  pcre2_code* re_ = nullptr;
-};
-
-const PreTokenizer& pre_tokenizer() {
-  static const PreTokenizer p;
-  return p;
-}
-
-// Bytes of a UTF-8 character starting with lead byte c (1 for invalid leads).
-size_t utf8_len(unsigned char c) {
-  if (c >= 0xF0) return 4;
-  if (c >= 0xE0) return 3;
-  if (c >= 0xC0) return 2;
-  return 1;
+  return out;
 }
 
 }  // namespace
 
 const std::string& byte_to_unicode(uint8_t b) { return byte_table()[b]; }
 
-size_t utf8_complete_prefix(std::string_view s) {
-  size_t i = s.size();
-  // Look back at most 3 bytes for an unfinished lead byte.
-  for (size_t back = 1; back <= 3 && back <= s.size(); ++back) {
-    const unsigned char c = s[s.size() - back];
-    if ((c & 0xC0) == 0x80) continue;  // continuation byte
-    if (c >= 0xC0 && utf8_len(c) > back) i = s.size() - back;
-    break;
-  }
-  return i;
-}
-
 Vocab::Vocab(const GgufFile& f) {
   const std::string model = f.get_str("tokenizer.ggml.model");
   if (model != "gpt2") {
     f.fail("key 'tokenizer.ggml.model'",
            "unsupported tokenizer model '" + model + "' (dawn reads gpt2 byte-level BPE)");
+  }
+  // llama.cpp treats a missing pre-tokenizer as its default; GPT-2's split is the closest.
+  const std::string pre = f.get_str("tokenizer.ggml.pre", "gpt2");
+  try {
+    pre_ = &PreTokenizer::get(pre == "default" ? "gpt2" : pre);
+  } catch (const Error& e) {
+    f.fail("key 'tokenizer.ggml.pre'", e.what());
   }
   const auto& toks = f.get_str_array("tokenizer.ggml.tokens");
   if (toks.empty() || toks.size() > size_t(INT32_MAX))
@@ -143,17 +91,42 @@ Vocab::Vocab(const GgufFile& f) {
              "has " + std::to_string(types_.size()) + " entries for " + std::to_string(tokens_.size()) + " tokens");
     }
   }
+  ids_.reserve(tokens_.size());
+  pieces_.resize(tokens_.size());
   for (int32_t i = 0; i < size(); ++i) {
     if (!ids_.emplace(tokens_[i], i).second) {
       f.fail("key 'tokenizer.ggml.tokens'",
              "token " + std::to_string(i) + " duplicates token " + std::to_string(ids_[tokens_[i]]));
     }
-    if (types_[i] == kTokControl || types_[i] == kTokUserDefined) specials_.push_back(i);
+    const bool added = types_[i] == kTokControl || types_[i] == kTokUserDefined;
+    if (added && !tokens_[i].empty()) added_by_first_byte_[uint8_t(tokens_[i][0])].push_back(i);
+    pieces_[i] = added ? tokens_[i] : byte_decode(tokens_[i]);
   }
-  std::sort(specials_.begin(), specials_.end(),
-            [&](int32_t a, int32_t b) { return tokens_[a].size() > tokens_[b].size(); });
+  for (auto& list : added_by_first_byte_) {
+    std::stable_sort(list.begin(), list.end(),
+                     [&](int32_t a, int32_t b) { return tokens_[a].size() > tokens_[b].size(); });
+  }
+  for (int b = 0; b < 256; ++b) byte_ids_[b] = find(byte_to_unicode(uint8_t(b)));
+
   const auto& merges = f.get_str_array("tokenizer.ggml.merges");
-  for (size_t r = 0; r < merges.size(); ++r) merge_rank_.emplace(std::string(merges[r]), int32_t(r));
+  merges_.reserve(merges.size());
+  std::string joined;
+  for (size_t r = 0; r < merges.size(); ++r) {
+    const std::string_view m = merges[r];
+    const size_t sp = m.find(' ', 1);
+    if (sp == std::string_view::npos) {
+      f.fail("key 'tokenizer.ggml.merges'",
+             "entry " + std::to_string(r) + " '" + std::string(m) + "' is not 'left right'");
+    }
+    const int32_t a = find(m.substr(0, sp)), b = find(m.substr(sp + 1));
+    joined.assign(m.substr(0, sp));
+    joined.append(m.substr(sp + 1));
+    const int32_t c = find(joined);
+    // Hugging Face refuses merges whose parts or result are not tokens; such a merge can never apply.
+    if (a < 0 || b < 0 || c < 0) continue;
+    merges_.emplace(uint64_t(uint32_t(a)) << 32 | uint32_t(b), Merge{int32_t(r), c});
+  }
+
   const auto id_key = [&](const char* key, int32_t fallback) {
     const int64_t v = f.find(key) ? int64_t(f.get_u32(key)) : fallback;
     if (v >= size()) f.fail(std::string("key '") + key + "'", "token id " + std::to_string(v) + " is out of range");
@@ -163,95 +136,123 @@ Vocab::Vocab(const GgufFile& f) {
   eos_ = id_key("tokenizer.ggml.eos_token_id", -1);
   const int32_t eot = id_key("tokenizer.ggml.eot_token_id", -1);
   add_bos_ = f.get_bool("tokenizer.ggml.add_bos_token", false);
+  add_eos_ = f.get_bool("tokenizer.ggml.add_eos_token", false);
   if (eos_ >= 0) eog_.push_back(eos_);
   if (eot >= 0) eog_.push_back(eot);
   for (const char* name : {"<|im_end|>", "<|eot_id|>", "<|end_of_text|>", "<|endoftext|>", "<｜end▁of▁sentence｜>"}) {
-    auto it = ids_.find(name);
-    if (it != ids_.end() && std::find(eog_.begin(), eog_.end(), it->second) == eog_.end()) eog_.push_back(it->second);
+    const int32_t id = find(name);
+    if (id >= 0 && std::find(eog_.begin(), eog_.end(), id) == eog_.end()) eog_.push_back(id);
   }
+}
+
+int32_t Vocab::find(std::string_view token) const {
+  auto it = ids_.find(token);
+  return it == ids_.end() ? -1 : it->second;
 }
 
 bool Vocab::is_eog(int32_t id) const { return std::find(eog_.begin(), eog_.end(), id) != eog_.end(); }
 
+// Hugging Face's BPE word merge: repeatedly apply the lowest-ranked merge,
+// leftmost first among equal ranks, re-checking each queued pair when popped.
 void Vocab::bpe(std::string_view word, std::vector<int32_t>& out) const {
-  std::vector<std::string> parts;
-  for (unsigned char c : word) parts.push_back(byte_to_unicode(c));
-  while (parts.size() > 1) {
-    int32_t best = INT32_MAX;
-    size_t at = 0;
-    for (size_t i = 0; i + 1 < parts.size(); ++i) {
-      auto it = merge_rank_.find(parts[i] + " " + parts[i + 1]);
-      if (it != merge_rank_.end() && it->second < best) {
-        best = it->second;
-        at = i;
-      }
-    }
-    if (best == INT32_MAX) break;
-    parts[at] += parts[at + 1];
-    parts.erase(parts.begin() + std::ptrdiff_t(at) + 1);
-  }
-  for (const std::string& p : parts) {
-    auto it = ids_.find(p);
-    if (it != ids_.end()) {
-      out.push_back(it->second);
-      continue;
-    }
-    // A merge result missing from the vocabulary: fall back to its bytes.
-    for (size_t i = 0; i < p.size();) {
-      const size_t n = utf8_len(uint8_t(p[i]));
-      auto b = ids_.find(p.substr(i, n));
-      if (b != ids_.end()) out.push_back(b->second);
-      i += n;
+  if (pre_->ignore_merges()) {
+    std::string mapped;
+    for (unsigned char c : word) mapped += byte_to_unicode(c);
+    const int32_t id = find(mapped);
+    if (id >= 0) {
+      out.push_back(id);
+      return;
     }
   }
+  struct Sym {
+    int32_t id, prev, next;
+  };
+  struct Cand {
+    int32_t rank, pos, id;
+    bool operator<(const Cand& o) const { return rank != o.rank ? rank > o.rank : pos > o.pos; }
+  };
+  thread_local std::vector<Sym> sym;
+  thread_local std::vector<Cand> heap;
+  sym.clear();
+  heap.clear();
+  for (unsigned char c : word) {
+    if (byte_ids_[c] < 0) continue;  // a byte the vocabulary lacks: Hugging Face drops it too
+    const int32_t n = int32_t(sym.size());
+    sym.push_back({byte_ids_[c], n - 1, n + 1});
+  }
+  if (sym.empty()) return;
+  sym.back().next = -1;
+  const auto push = [&](int32_t pos) {
+    if (pos < 0 || sym[pos].next < 0) return;
+    auto it = merges_.find(uint64_t(uint32_t(sym[pos].id)) << 32 | uint32_t(sym[sym[pos].next].id));
+    if (it == merges_.end()) return;
+    heap.push_back({it->second.rank, pos, it->second.id});
+    std::push_heap(heap.begin(), heap.end());
+  };
+  for (int32_t i = 0; i + 1 < int32_t(sym.size()); ++i) push(i);
+  while (!heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end());
+    const Cand top = heap.back();
+    heap.pop_back();
+    Sym& s = sym[top.pos];
+    if (s.id < 0 || s.next < 0) continue;  // merged away, or nothing to the right any more
+    auto it = merges_.find(uint64_t(uint32_t(s.id)) << 32 | uint32_t(sym[s.next].id));
+    if (it == merges_.end() || it->second.id != top.id) continue;
+    Sym& r = sym[s.next];
+    s.id = top.id;
+    r.id = -1;
+    s.next = r.next;
+    if (s.next >= 0) sym[s.next].prev = top.pos;
+    push(s.prev);
+    push(top.pos);
+  }
+  for (const Sym& s : sym)
+    if (s.id >= 0) out.push_back(s.id);
 }
 
 std::vector<int32_t> Vocab::encode(std::string_view text, bool add_special, bool parse_special) const {
   std::vector<int32_t> out;
   if (add_special && add_bos_ && bos_ >= 0) out.push_back(bos_);
   std::vector<std::string_view> words;
-  size_t pos = 0;
-  while (pos <= text.size()) {
-    // Next special token occurrence (longest match at the earliest position).
-    size_t next = text.size();
-    int32_t special = -1;
-    if (parse_special) {
-      for (int32_t id : specials_) {
-        const size_t at = text.find(tokens_[id], pos);
-        if (at != std::string_view::npos && at < next) {
-          next = at;
-          special = id;
-        }
-      }
+  std::string normalized;
+  const auto plain = [&](std::string_view seg) {
+    if (seg.empty()) return;
+    if (pre_->nfc()) {
+      normalized = nfc(seg);
+      seg = normalized;
     }
     words.clear();
-    pre_tokenizer().split(text.substr(pos, next - pos), words);
+    pre_->split(seg, words);
     for (std::string_view w : words) bpe(w, out);
-    if (special < 0) break;
-    out.push_back(special);
-    pos = next + tokens_[special].size();
+  };
+  size_t start = 0;  // first byte not yet tokenized
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto& cands = added_by_first_byte_[uint8_t(text[i])];
+    int32_t hit = -1;
+    for (int32_t id : cands) {  // longest first: the leftmost-longest added token wins
+      if (!parse_special && types_[id] == kTokControl) continue;
+      const std::string& t = tokens_[id];
+      if (text.size() - i >= t.size() && text.compare(i, t.size(), t) == 0) {
+        hit = id;
+        break;
+      }
+    }
+    if (hit < 0) continue;
+    plain(text.substr(start, i - start));
+    out.push_back(hit);
+    start = i + tokens_[hit].size();
+    i = start - 1;
   }
+  plain(text.substr(start));
+  if (add_special && add_eos_ && eos_ >= 0) out.push_back(eos_);
   return out;
 }
 
-std::string Vocab::piece(int32_t id, bool special) const {
-  if (id < 0 || id >= size()) return {};
-  if (types_[id] == kTokControl) return special ? tokens_[id] : std::string();
-  if (types_[id] == kTokUserDefined) return tokens_[id];
-  std::string out;
-  const std::string& t = tokens_[id];
-  const auto& map = unicode_to_byte();
-  for (size_t i = 0; i < t.size();) {
-    const size_t n = utf8_len(uint8_t(t[i]));
-    auto it = map.find(t.substr(i, n));
-    if (it != map.end()) {
-      out += char(it->second);
-    } else {
-      out += t.substr(i, n);
-    }
-    i += n;
-  }
-  return out;
+const std::string& Vocab::piece(int32_t id, bool special) const {
+  static const std::string empty;
+  if (id < 0 || id >= size()) return empty;
+  if (types_[id] == kTokControl && !special) return empty;
+  return pieces_[id];
 }
 
 std::string Vocab::decode(const std::vector<int32_t>& ids, bool special) const {

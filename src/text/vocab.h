@@ -1,5 +1,7 @@
-// Byte-level BPE vocabulary from GGUF tokenizer metadata (tokenizer.ggml.*).
+// Byte-level BPE vocabulary from GGUF tokenizer metadata (tokenizer.ggml.*),
+// encoding exactly as Hugging Face's tokenizers does for the same tokenizer.json.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -9,6 +11,8 @@
 #include "formats/gguf.h"
 
 namespace dawn {
+
+class PreTokenizer;
 
 enum TokenType : int32_t {
   kTokNormal = 1,
@@ -29,33 +33,38 @@ class Vocab {
   int32_t eos() const { return eos_; }
   bool add_bos() const { return add_bos_; }
   bool is_eog(int32_t id) const;
+  int32_t find(std::string_view token) const;  // -1 if absent
   const std::string& token(int32_t id) const { return tokens_[id]; }
   int32_t type(int32_t id) const { return types_[id]; }
+  const PreTokenizer& pre() const { return *pre_; }
 
-  // Token ids of `text`. Special tokens written in the text are matched as
-  // single tokens when parse_special.
+  // Token ids of `text`. Added tokens written in the text are matched as single
+  // tokens (HF's added vocabulary); control tokens only when parse_special.
   std::vector<int32_t> encode(std::string_view text, bool add_special, bool parse_special = true) const;
   // Raw bytes of a token (control tokens only when `special`).
-  std::string piece(int32_t id, bool special = false) const;
+  const std::string& piece(int32_t id, bool special = false) const;
   std::string decode(const std::vector<int32_t>& ids, bool special = false) const;
 
  private:
   void bpe(std::string_view word, std::vector<int32_t>& out) const;
 
+  const PreTokenizer* pre_ = nullptr;
   std::vector<std::string> tokens_;
+  std::vector<std::string> pieces_;  // decoded bytes per token
   std::vector<int32_t> types_;
-  std::unordered_map<std::string, int32_t> ids_;
-  std::unordered_map<std::string, int32_t> merge_rank_;
-  std::vector<int32_t> specials_;  // matched in text, longest first
+  std::unordered_map<std::string_view, int32_t> ids_;  // views into tokens_
+  struct Merge {
+    int32_t rank, id;
+  };
+  std::unordered_map<uint64_t, Merge> merges_;  // (left id << 32 | right id)
+  std::array<int32_t, 256> byte_ids_{};
+  std::array<std::vector<int32_t>, 256> added_by_first_byte_;  // longest first
   std::vector<int32_t> eog_;
   int32_t bos_ = -1, eos_ = -1;
-  bool add_bos_ = false;
+  bool add_bos_ = false, add_eos_ = false;
 };
 
 // GPT-2's reversible map between bytes and printable code points, as UTF-8.
 const std::string& byte_to_unicode(uint8_t b);
-
-// Length of the longest prefix of s that ends on a UTF-8 character boundary.
-size_t utf8_complete_prefix(std::string_view s);
 
 }  // namespace dawn

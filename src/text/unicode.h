@@ -1,0 +1,27 @@
+// UTF-8 helpers and Unicode normalization for the tokenizer.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace dawn {
+
+// Bytes of the UTF-8 character whose lead byte is c (1 for invalid leads).
+inline size_t utf8_len(unsigned char c) {
+  if (c >= 0xF0) return 4;
+  if (c >= 0xE0) return 3;
+  if (c >= 0xC0) return 2;
+  return 1;
+}
+
+std::string utf8_encode(uint32_t cp);
+
+// Length of the longest prefix of s that does not end inside a UTF-8 character.
+size_t utf8_complete_prefix(std::string_view s);
+
+// Canonical composition (NFC), as Qwen's tokenizer.json normalizer applies it.
+// Text that is not valid UTF-8 is returned unchanged.
+std::string nfc(std::string_view s);
+
+}  // namespace dawn
