@@ -12,5 +12,6 @@ void add_tokenize_commands(CLI::App& app);
 void add_quantize_command(CLI::App& app);
 void add_perplexity_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
+void add_template_command(CLI::App& app);
 
 }  // namespace dawn

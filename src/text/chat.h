@@ -1,0 +1,41 @@
+// Chat templates: the model's own `tokenizer.chat_template`, or a built-in
+// one for the DeepSeek-V3/R1, ChatML (Qwen) and Llama-3 formats.
+#pragma once
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "formats/gguf.h"
+#include "text/jinja.h"
+#include "text/vocab.h"
+
+namespace dawn {
+
+class ChatTemplate {
+ public:
+  // Throws Error when the file has no template and its vocabulary matches no built-in format.
+  ChatTemplate(const GgufFile& f, const Vocab& v);
+  // A template given as source text (e.g. --chat-template FILE).
+  ChatTemplate(const std::string& source, const Vocab& v, std::string origin);
+
+  // Renders messages (OpenAI-style array) as transformers' apply_chat_template does;
+  // tools may be null; extra holds further template variables (e.g. enable_thinking).
+  std::string apply(const nlohmann::ordered_json& messages, const nlohmann::ordered_json& tools,
+                    bool add_generation_prompt,
+                    const nlohmann::ordered_json& extra = nlohmann::ordered_json::object()) const;
+
+  // "file" or "builtin:<name>".
+  const std::string& origin() const { return origin_; }
+  // Whether the template opens a <think> block itself after the generation prompt.
+  bool opens_think() const { return opens_think_; }
+
+ private:
+  std::string bos_, eos_, origin_;
+  bool opens_think_ = false;
+  std::unique_ptr<jinja::Template> tmpl_;
+};
+
+// Source of a built-in template: deepseek-r1, chatml or llama3 ("" if unknown).
+std::string builtin_chat_template(const std::string& name);
+
+}  // namespace dawn
