@@ -88,3 +88,63 @@ TEST_F(Cli, PerplexityOfTooShortTextIsAClearError) {
 
 }  // namespace
 }  // namespace dawn
+
+namespace dawn {
+namespace {
+
+void write_file(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
+
+TEST_F(Cli, TokenizeBatchModesRoundTrip) {
+  write_file(dir_ + "/in.jsonl",
+             "{\"id\":7,\"text\":\"Hello <think>world</think> 123\"}\n{\"id\":\"b\",\"text\":\"\"}\n");
+  int rc;
+  const std::string enc = run("tokenize " + dir_ + "/m.gguf --jsonl " + dir_ + "/in.jsonl", &rc);
+  ASSERT_EQ(rc, 0) << enc;
+  write_file(dir_ + "/ids.jsonl", enc);
+  const std::string dec = run("detokenize " + dir_ + "/m.gguf --jsonl " + dir_ + "/ids.jsonl", &rc);
+  ASSERT_EQ(rc, 0) << dec;
+  std::istringstream lines(dec);
+  std::string l1, l2;
+  std::getline(lines, l1);
+  std::getline(lines, l2);
+  EXPECT_EQ(nlohmann::json::parse(l1), nlohmann::json::parse(R"({"id":7,"text":"Hello <think>world</think> 123"})"));
+  EXPECT_EQ(nlohmann::json::parse(l2), nlohmann::json::parse(R"({"id":"b","text":""})"));
+  // --json prints one array; <think> is one token.
+  const auto ids = nlohmann::json::parse(run("tokenize " + dir_ + "/m.gguf --json --text '<think>'", &rc));
+  EXPECT_EQ(ids.size(), 1u);
+  run("tokenize " + dir_ + "/m.gguf --jsonl " + dir_ + "/ids.jsonl", &rc);  // no "text" field
+  EXPECT_NE(rc, 0);
+}
+
+TEST_F(Cli, TemplateUsesBuiltinDeepseekFormat) {
+  write_file(dir_ + "/msgs.json", R"([{"role":"system","content":"S"},{"role":"user","content":"hi"}])");
+  int rc;
+  const std::string out =
+      run("template " + dir_ + "/m.gguf --messages " + dir_ + "/msgs.json --add-generation-prompt", &rc);
+  ASSERT_EQ(rc, 0);
+  EXPECT_EQ(out, "<｜begin▁of▁sentence｜>S<｜User｜>hi<｜Assistant｜><think>\n");
+  write_file(dir_ + "/bad.json", "{not json");
+  run("template " + dir_ + "/m.gguf --messages " + dir_ + "/bad.json", &rc);
+  EXPECT_NE(rc, 0);
+}
+
+TEST_F(Cli, ChatAnswersEachTurnAndResets) {
+  int rc;
+  const std::string out = run("chat " + dir_ + "/m.gguf -n 6 --temp 0 -t 1 < /dev/null", &rc);
+  EXPECT_EQ(rc, 0);
+  EXPECT_EQ(out, "");  // no input: no turns
+  write_file(dir_ + "/one.txt", "Hello\n");
+  const std::string first = run("chat " + dir_ + "/m.gguf -n 6 --temp 0 -t 1 < " + dir_ + "/one.txt", &rc);
+  ASSERT_EQ(rc, 0);
+  ASSERT_GT(first.size(), 1u);
+  write_file(dir_ + "/turns.txt", "Hello\nAgain\n/reset\nHello\n/exit\nnever read\n");
+  const std::string chat = run("chat " + dir_ + "/m.gguf -n 6 --temp 0 -t 1 < " + dir_ + "/turns.txt", &rc);
+  ASSERT_EQ(rc, 0);
+  // Greedy: the first reply, a second one, and after /reset the first again.
+  ASSERT_GT(chat.size(), 2 * first.size());
+  EXPECT_EQ(chat.substr(0, first.size()), first);
+  EXPECT_EQ(chat.substr(chat.size() - first.size()), first);
+}
+
+}  // namespace
+}  // namespace dawn

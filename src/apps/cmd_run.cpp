@@ -28,17 +28,7 @@ void add_run_command(CLI::App& app) {
   c->add_option("-c,--ctx-size", o->ctx, "Context size in tokens")
       ->capture_default_str()
       ->check(CLI::Range(1, 1 << 24));
-  c->add_option("--temp", o->gen.sampling.temp, "Temperature (0: greedy)")->capture_default_str();
-  c->add_option("--top-k", o->gen.sampling.top_k, "Top-k (0: off)")->capture_default_str();
-  c->add_option("--top-p", o->gen.sampling.top_p, "Top-p (1: off)")->capture_default_str();
-  c->add_option("--min-p", o->gen.sampling.min_p, "Min-p (0: off)")->capture_default_str();
-  c->add_option("--repeat-penalty", o->gen.sampling.repeat_penalty, "Repetition penalty (1: off)")
-      ->capture_default_str();
-  c->add_option("--presence-penalty", o->gen.sampling.presence_penalty, "Presence penalty")->capture_default_str();
-  c->add_option("--frequency-penalty", o->gen.sampling.frequency_penalty, "Frequency penalty")->capture_default_str();
-  c->add_option("--repeat-last-n", o->gen.sampling.penalty_last_n, "Tokens the penalties look back at (-1: all)")
-      ->capture_default_str();
-  c->add_option("--seed", o->gen.sampling.seed, "Random seed (same seed, same output)")->capture_default_str();
+  add_sampling_options(c, o->gen.sampling);
   c->add_option("--stop", o->gen.stop, "Stop when this text is generated (repeatable)");
   c->add_flag("--no-special", o->no_special, "Treat special-token text in the prompt as plain text");
   c->callback([o] {

@@ -2,6 +2,8 @@
 #pragma once
 #include <CLI/CLI.hpp>
 
+#include "engine/sampler.h"
+
 namespace dawn {
 
 void add_run_command(CLI::App& app);
@@ -13,5 +15,9 @@ void add_quantize_command(CLI::App& app);
 void add_perplexity_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_template_command(CLI::App& app);
+void add_chat_command(CLI::App& app);
+
+// --temp, --top-k, --top-p, --min-p, penalties and --seed, shared by run and chat.
+void add_sampling_options(CLI::App* c, SamplerParams& p);
 
 }  // namespace dawn

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   dawn::add_perplexity_command(app);
   dawn::add_bench_command(app);
   dawn::add_template_command(app);
+  dawn::add_chat_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -20,6 +20,8 @@ class Session {
   int64_t pos() const { return pos_; }
   // Forgets the sequence so the next eval starts at position 0.
   void reset() { pos_ = 0; }
+  // Keeps the first `pos` cached tokens (a shared prompt prefix) and drops the rest.
+  void rewind(int64_t pos) { pos_ = pos < pos_ ? (pos > 0 ? pos : 0) : pos_; }
   int n_ctx() const { return cache_.n_ctx(); }
   const Model& model() const { return m_; }
   const KvCache& cache() const { return cache_; }

@@ -251,7 +251,7 @@ std::vector<int32_t> Vocab::encode(std::string_view text, bool add_special, bool
 const std::string& Vocab::piece(int32_t id, bool special) const {
   static const std::string empty;
   if (id < 0 || id >= size()) return empty;
-  if (types_[id] == kTokControl && !special) return empty;
+  if ((types_[id] == kTokControl || types_[id] == kTokUnused) && !special) return empty;
   return pieces_[id];
 }
 

@@ -1,0 +1,145 @@
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "apps/commands.h"
+#include "engine/generate.h"
+#include "engine/session.h"
+#include "text/chat.h"
+#include "text/reasoning.h"
+#include "util/error.h"
+
+namespace dawn {
+
+namespace {
+
+using json = nlohmann::ordered_json;
+
+constexpr const char* kDim = "\x1b[2m";
+constexpr const char* kReset = "\x1b[0m";
+
+void print(std::string_view s) {
+  std::fwrite(s.data(), 1, s.size(), stdout);
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+void add_chat_command(CLI::App& app) {
+  struct Opts {
+    std::string model, system, chat_template, kv = "f16";
+    int threads = 0, ctx = 4096, n_predict = -1;
+    bool hide_reasoning = false;
+    GenerateParams gen;
+  };
+  auto o = std::make_shared<Opts>();
+  CLI::App* c = app.add_subcommand(
+      "chat", "Interactive multi-turn chat using the model's chat template (/reset starts over, /exit quits)");
+  c->add_option("model", o->model, "GGUF model file")->required()->check(CLI::ExistingFile);
+  c->add_option("-s,--system", o->system, "System prompt");
+  c->add_flag("--hide-reasoning", o->hide_reasoning, "Do not print the model's <think> reasoning");
+  c->add_option("--chat-template", o->chat_template, "Use this Jinja template file instead of the model's")
+      ->check(CLI::ExistingFile);
+  c->add_option("-n,--n-predict", o->n_predict, "Most tokens per reply (-1: until the context is full)")
+      ->capture_default_str();
+  c->add_option("-t,--threads", o->threads, "Threads (0: all cores)")->capture_default_str();
+  c->add_option("-c,--ctx-size", o->ctx, "Context size in tokens (the whole conversation)")
+      ->capture_default_str()
+      ->check(CLI::Range(16, 1 << 24));
+  c->add_option("--kv-type", o->kv, "KV cache type: f32 or f16")->capture_default_str();
+  o->gen.sampling.temp = 0.6f;  // DeepSeek's recommendation for R1-style reasoning
+  o->gen.sampling.top_p = 0.95f;
+  add_sampling_options(c, o->gen.sampling);
+  c->callback([o] {
+    auto m = load_model(o->model);
+    Vocab vocab(*m->file);
+    std::unique_ptr<ChatTemplate> tmpl;
+    if (o->chat_template.empty()) {
+      tmpl = std::make_unique<ChatTemplate>(*m->file, vocab);
+    } else {
+      std::ifstream in(o->chat_template, std::ios::binary);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      tmpl = std::make_unique<ChatTemplate>(ss.str(), vocab, o->chat_template);
+    }
+    const int threads = o->threads > 0 ? o->threads : int(std::max(1u, std::thread::hardware_concurrency()));
+    Session s(*m, o->ctx, threads, parse_kv_type(o->kv, "--kv-type"));
+    const bool tty_in = isatty(0), tty_out = isatty(1);
+    if (tty_in) {
+      std::fprintf(stderr, "dawn chat: %s (template: %s). /reset starts over, /exit or Ctrl-D quits.\n",
+                   o->model.c_str(), tmpl->origin().c_str());
+    }
+    json messages = json::array();
+    if (!o->system.empty()) messages.push_back({{"role", "system"}, {"content", o->system}});
+    const json initial = messages;
+    std::vector<int32_t> cached;  // tokens whose K/V the session holds
+    std::string line;
+    while (true) {
+      if (tty_in) std::fputs("> ", stderr);
+      if (!std::getline(std::cin, line)) break;
+      if (line == "/exit" || line == "/quit") break;
+      if (line == "/reset") {
+        messages = initial;
+        s.reset();
+        cached.clear();
+        continue;
+      }
+      if (line.empty()) continue;
+      messages.push_back({{"role", "user"}, {"content", line}});
+      const std::vector<int32_t> prompt = vocab.encode(tmpl->apply(messages, nullptr, true), false, true);
+      if (int(prompt.size()) >= o->ctx) {
+        std::fprintf(stderr, "[the conversation (%zu tokens) no longer fits -c %d: /reset to start over]\n",
+                     prompt.size(), o->ctx);
+        messages.erase(messages.end() - 1);
+        continue;
+      }
+      // Reuse the cached prefix the new prompt shares with what was evaluated.
+      size_t keep = 0;
+      while (keep < cached.size() && keep < prompt.size() && cached[keep] == prompt[keep]) ++keep;
+      keep = std::min(keep, prompt.size() - 1);
+      s.rewind(int64_t(keep));
+      const std::vector<int32_t> suffix(prompt.begin() + long(keep), prompt.end());
+
+      std::string reasoning, answer;
+      bool in_reasoning_shown = false;
+      const auto sink = [&](ReasoningSplitter::Part p, std::string_view t) {
+        if (p == ReasoningSplitter::Reasoning) {
+          reasoning.append(t);
+          if (o->hide_reasoning) return;
+          if (!in_reasoning_shown && tty_out) print(kDim);
+          in_reasoning_shown = true;
+          print(t);
+          return;
+        }
+        if (in_reasoning_shown) {
+          print(tty_out ? std::string(kReset) + "\n\n" : std::string("\n\n"));
+          in_reasoning_shown = false;
+        }
+        answer.append(t);
+        print(t);
+      };
+      ReasoningSplitter splitter(tmpl->opens_think());
+      GenerateParams gp = o->gen;
+      gp.n_predict = o->n_predict;
+      const GenerateResult r = generate(s, vocab, suffix, gp, [&](const std::string& t) { splitter.feed(t, sink); });
+      splitter.finish(sink);
+      if (in_reasoning_shown && tty_out) print(kReset);
+      print("\n");
+      if (r.stop_reason == "context") std::fprintf(stderr, "[context full: /reset to start over]\n");
+      cached = prompt;
+      cached.insert(cached.end(), r.tokens.begin(), r.tokens.end());
+      cached.resize(size_t(s.pos()));
+      json reply = {{"role", "assistant"}, {"content", answer}};
+      if (!reasoning.empty()) reply["reasoning_content"] = reasoning;
+      messages.push_back(std::move(reply));
+    }
+  });
+}
+
+}  // namespace dawn
