@@ -1,3 +1,4 @@
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -64,7 +65,7 @@ std::vector<int32_t> parse_ids(const std::string& s, const Vocab& v) {
 void add_tokenize_commands(CLI::App& app) {
   struct Opts {
     std::string model, text, text_file, jsonl, tokens;
-    bool json = false, add_special = false, no_special = false;
+    bool json = false, add_special = false, no_special = false, time = false;
   };
   auto o = std::make_shared<Opts>();
   CLI::App* t = app.add_subcommand("tokenize", "Print the token ids of a text");
@@ -79,6 +80,7 @@ void add_tokenize_commands(CLI::App& app) {
   t->add_flag("--json", o->json, "Print a JSON array of ids");
   t->add_flag("--add-special", o->add_special, "Add BOS/EOS as the model asks");
   t->add_flag("--no-special", o->no_special, "Treat control-token text as plain text");
+  t->add_flag("--time", o->time, "Print the tokenization time and MB/s to stderr (the vocabulary load excluded)");
   t->callback([o] {
     auto f = GgufFile::open(o->model);
     Vocab v(*f);
@@ -91,7 +93,13 @@ void add_tokenize_commands(CLI::App& app) {
       return;
     }
     const std::string s = o->text_file.empty() ? o->text : read_file(o->text_file);
+    const auto t0 = std::chrono::steady_clock::now();
     const auto ids = v.encode(s, o->add_special, !o->no_special);
+    if (o->time) {
+      const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      std::fprintf(stderr, "tokenized %zu bytes into %zu tokens in %.1f ms: %.2f MB/s\n", s.size(), ids.size(),
+                   sec * 1e3, double(s.size()) / 1e6 / sec);
+    }
     if (o->json) {
       std::printf("%s\n", json(ids).dump().c_str());
       return;
