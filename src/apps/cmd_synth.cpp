@@ -37,6 +37,9 @@ void add_synth_command(CLI::App& app) {
                 "(tokenizer_config.json beside it is read too)")
       ->check(CLI::ExistingFile);
   c->add_flag("--vocab-only", o->c.vocab_only, "Write tokenizer metadata only, no tensors");
+  c->add_option("--pre", o->c.pre_override,
+                "With --hf-tokenizer: write this tokenizer.ggml.pre instead of the detected one (tests a "
+                "pre-tokenizer on a real vocabulary)");
   c->callback([o] {
     SynthConfig cfg = o->c;
     if (!parse_type_name(o->dtype, &cfg.dtype) || cfg.dtype == DType::Q8_K) {
@@ -46,6 +49,7 @@ void add_synth_command(CLI::App& app) {
       if (!synth_preset(o->preset, &cfg)) throw Error("--preset: unknown preset '" + o->preset + "'");
       cfg.hf_tokenizer = o->c.hf_tokenizer;
       cfg.vocab_only = o->c.vocab_only;
+      cfg.pre_override = o->c.pre_override;
     } else if (o->arch == "llama") {
       cfg.arch = Arch::Llama;
     } else if (o->arch == "qwen2") {
@@ -57,6 +61,7 @@ void add_synth_command(CLI::App& app) {
     } else {
       throw Error("--arch: give --preset or one of llama, qwen2, qwen3, deepseek2 (got '" + o->arch + "')");
     }
+    if (!cfg.pre_override.empty() && cfg.hf_tokenizer.empty()) throw Error("--pre needs --hf-tokenizer");
     Progress bar("synth");
     synth_model(cfg, o->out, [&](size_t d, size_t t) { bar.update(d, t); });
   });

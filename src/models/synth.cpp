@@ -7,6 +7,7 @@
 #include "formats/gguf.h"
 #include "text/bpe_train.h"
 #include "text/hf_tokenizer.h"
+#include "text/pretokenizer.h"
 #include "text/vocab.h"
 #include "util/error.h"
 
@@ -315,7 +316,11 @@ void synth_model(const SynthConfig& config, const std::string& path,
   w.set_str("general.type", c.vocab_only ? "vocab" : "model");
   w.set_str("general.name", std::string("dawn-synth-") + arch_name(c.arch));
   if (!c.hf_tokenizer.empty()) {
-    const HfVocab v = load_hf_tokenizer(c.hf_tokenizer);
+    HfVocab v = load_hf_tokenizer(c.hf_tokenizer);
+    if (!c.pre_override.empty()) {
+      PreTokenizer::get(c.pre_override);  // throws for an unknown name
+      v.pre = c.pre_override;
+    }
     c.n_vocab = int(v.tokens.size());
     write_vocab_metadata(v, w);
   } else {

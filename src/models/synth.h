@@ -32,7 +32,8 @@ struct SynthConfig {
   float yarn_mscale_all_dim = 0.0f;
   // A real Hugging Face tokenizer.json instead of the small trained vocabulary (sets n_vocab).
   std::string hf_tokenizer;
-  bool vocab_only = false;  // metadata only, no tensors (like llama.cpp's ggml-vocab-*.gguf)
+  std::string pre_override;  // with hf_tokenizer: write this tokenizer.ggml.pre instead of the detected one
+  bool vocab_only = false;   // metadata only, no tensors (like llama.cpp's ggml-vocab-*.gguf)
 };
 
 // Known presets: tiny test shapes per variant and the real shapes of machine.md.

@@ -3,8 +3,11 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <map>
 
+#include "text/unicode.h"
 #include "util/error.h"
 
 namespace dawn {
@@ -29,23 +32,38 @@ const char* const kDeepseek3[] = {
     "\r\n"
     R"(]+|\s+(?!\S)|\s+)",
 };
+// DeepSeek-LLM (V2-Lite style) and DeepSeek-Coder, as llama.cpp splits them. Non-ASCII
+// characters are written \x{...}: the class endpoints include singletons (U+1F7D, U+1FBE,
+// U+2126, U+212A, ...) that any Unicode normalization of this source would silently change.
 const char* const kDeepseekLlm[] = {
     "[\r\n]",
-    "\\s?[A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-ჅᎠ-Ᏽᏸ-ᏽᲐ-ᲺᲽ-Ჿᴀ-ᴫᵫ-ᵷᵹ-ᶚḀ-ἕἘ-Ἕἠ-"
-    "ὅὈ-"
-    "Ὅὐ-"
-    "ὗὙὛὝὟ-ώᾀ-ᾴᾶ-ᾼιῂ-ῄῆ-ῌ"
-    "ῐ-ΐῖ-Ίῠ-Ῥῲ-ῴῶ-ῼℂℇℊ-ℓℕℙ-ℝℤΩℨK-ℭℯ-ℴℹℼ-ℿⅅ-ⅉⅎↃↄⰀ-ⱻⱾ-ⳤⳫ-ⳮⳲⳳꙀ-ꙭꚀ-ꚛꜢ-ꝯꝱ-ꞇꞋ-ꞎꭰ-ꮿﬀ-ﬆﬓ-ﬗＡ-Ｚａ-ｚ𐐀-"
-    "𐑏𐒰-"
-    "𐓓𐓘-"
-    "𐓻𐲀-𐲲𐳀-𐳲"
-    "𑢠-𑣟𞤀-𞥃]+",
-    "\\s?[!-/:-~！-／：-～‘-‟　-。]+",
+    "\\s?["
+    "A-Za-z\\x{B5}\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{1BA}\\x{1BC}-\\x{1BF}"
+    "\\x{1C4}-\\x{293}\\x{295}-\\x{2AF}\\x{370}-\\x{373}\\x{376}-\\x{377}\\x{37B}-\\x{37D}"
+    "\\x{37F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3F5}"
+    "\\x{3F7}-\\x{481}\\x{48A}-\\x{52F}\\x{531}-\\x{556}\\x{10A0}-\\x{10C5}\\x{13A0}-\\x{13F5}"
+    "\\x{13F8}-\\x{13FD}\\x{1C90}-\\x{1CBA}\\x{1CBD}-\\x{1CBF}\\x{1D00}-\\x{1D2B}"
+    "\\x{1D6B}-\\x{1D77}\\x{1D79}-\\x{1D9A}\\x{1E00}-\\x{1F15}\\x{1F18}-\\x{1F1D}"
+    "\\x{1F20}-\\x{1F45}\\x{1F48}-\\x{1F4D}\\x{1F50}-\\x{1F57}\\x{1F59}\\x{1F5B}\\x{1F5D}"
+    "\\x{1F5F}-\\x{1F7D}\\x{1F80}-\\x{1FB4}\\x{1FB6}-\\x{1FBC}\\x{1FBE}\\x{1FC2}-\\x{1FC4}"
+    "\\x{1FC6}-\\x{1FCC}\\x{1FD0}-\\x{1FD3}\\x{1FD6}-\\x{1FDB}\\x{1FE0}-\\x{1FEC}"
+    "\\x{1FF2}-\\x{1FF4}\\x{1FF6}-\\x{1FFC}\\x{2102}\\x{2107}\\x{210A}-\\x{2113}\\x{2115}"
+    "\\x{2119}-\\x{211D}\\x{2124}\\x{2126}\\x{2128}\\x{212A}-\\x{212D}\\x{212F}-\\x{2134}"
+    "\\x{2139}\\x{213C}-\\x{213F}\\x{2145}-\\x{2149}\\x{214E}\\x{2183}-\\x{2184}"
+    "\\x{2C00}-\\x{2C7B}\\x{2C7E}-\\x{2CE4}\\x{2CEB}-\\x{2CEE}\\x{2CF2}-\\x{2CF3}"
+    "\\x{A640}-\\x{A66D}\\x{A680}-\\x{A69B}\\x{A722}-\\x{A76F}\\x{A771}-\\x{A787}"
+    "\\x{A78B}-\\x{A78E}\\x{AB70}-\\x{ABBF}\\x{FB00}-\\x{FB06}\\x{FB13}-\\x{FB17}"
+    "\\x{FF21}-\\x{FF3A}\\x{FF41}-\\x{FF5A}\\x{10400}-\\x{1044F}\\x{104B0}-\\x{104D3}"
+    "\\x{104D8}-\\x{104FB}\\x{10C80}-\\x{10CB2}\\x{10CC0}-\\x{10CF2}\\x{118A0}-\\x{118DF}"
+    "\\x{1E900}-\\x{1E943}"
+    "]+",
+    "\\s?[!-/:-~\\x{FF01}-\\x{FF0F}\\x{FF1A}-\\x{FF5E}\\x{2018}-\\x{201F}\\x{3000}-\\x{3002}]+",
     "\\s+$",
-    "[一-龥ࠀ-一가-퟿]+",
+    "[\\x{4E00}-\\x{9FA5}\\x{800}-\\x{4E00}\\x{AC00}-\\x{D7FF}]+",
     "\\p{N}+",
 };
-const char* const kDeepseekCoder[] = {"[\r\n]", "\\s?\\p{L}+", "\\s?\\p{P}+", "[一-龥ࠀ-一가-퟿]+", "\\p{N}"};
+const char* const kDeepseekCoder[] = {"[\r\n]", "\\s?\\p{L}+", "\\s?\\p{P}+",
+                                      "[\\x{4E00}-\\x{9FA5}\\x{800}-\\x{4E00}\\x{AC00}-\\x{D7FF}]+", "\\p{N}"};
 
 struct Spec {
   std::vector<std::string> patterns;
@@ -83,7 +101,12 @@ PreTokenizer::PreTokenizer(std::string name, const std::vector<std::string>& pat
     // Oniguruma's Ruby syntax lets $ match before any newline: PCRE2_MULTILINE.
     pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(p.data()), p.size(),
                                      PCRE2_UTF | PCRE2_UCP | PCRE2_MULTILINE, &err, &off, nullptr);
-    if (!code) throw Error("tokenizer: split pattern of pre-tokenizer '" + name_ + "' does not compile");
+    if (!code) {
+      PCRE2_UCHAR msg[256];
+      pcre2_get_error_message(err, msg, sizeof msg);
+      throw Error("tokenizer: split pattern of pre-tokenizer '" + name_ + "' does not compile at offset " +
+                  std::to_string(off) + ": " + reinterpret_cast<const char*>(msg));
+    }
     pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);  // optional speed-up; the interpreter is the fallback
     auto r = std::make_unique<Regex>();
     r->code = code;
@@ -116,10 +139,42 @@ std::vector<std::string> PreTokenizer::names() {
   return n;
 }
 
+namespace {
+
+// Non-ASCII characters as \x{HEX}, so a pattern written either way compares equal.
+std::string canonical(std::string_view p) {
+  std::string out;
+  for (size_t i = 0; i < p.size();) {
+    const unsigned char c = p[i];
+    if (c < 0x80) {
+      out += char(c);
+      ++i;
+      continue;
+    }
+    const size_t n = std::min(utf8_len(c), p.size() - i);
+    uint32_t cp = n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
+    for (size_t k = 1; k < n; ++k) cp = (cp << 6) | (uint8_t(p[i + k]) & 0x3F);
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "\\x{%X}", cp);
+    out += buf;
+    i += n;
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string PreTokenizer::name_for_patterns(const std::vector<std::string>& patterns) {
+  std::vector<std::string> want;
+  for (const std::string& p : patterns) want.push_back(canonical(p));
   // Aliases share patterns; prefer the canonical name.
-  for (const char* n : {"qwen2", "llama-bpe", "deepseek-v3", "deepseek-llm", "deepseek-coder", "gpt2"})
-    if (specs().at(n).patterns == patterns) return n;
+  for (const char* n : {"qwen2", "llama-bpe", "deepseek-v3", "deepseek-llm", "deepseek-coder", "gpt2"}) {
+    const auto& have = specs().at(n).patterns;
+    if (have.size() != want.size()) continue;
+    bool same = true;
+    for (size_t i = 0; i < want.size(); ++i) same = same && canonical(have[i]) == want[i];
+    if (same) return n;
+  }
   return "";
 }
 
