@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <random>
@@ -17,7 +18,19 @@
 namespace dawn {
 namespace {
 
-std::string tmp_path(const std::string& name) { return "/tmp/dawn-gguf-test-" + std::to_string(getpid()) + "-" + name; }
+std::string tmp_prefix() { return "dawn-gguf-test-" + std::to_string(getpid()) + "-"; }
+std::string tmp_path(const std::string& name) { return "/tmp/" + tmp_prefix() + name; }
+
+// Removes this process's scratch files when the test program ends.
+class RemoveTmpFiles : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator("/tmp", ec))
+      if (e.path().filename().string().rfind(tmp_prefix(), 0) == 0) std::filesystem::remove(e.path(), ec);
+  }
+};
+[[maybe_unused]] ::testing::Environment* const kRemoveTmp = ::testing::AddGlobalTestEnvironment(new RemoveTmpFiles);
 
 std::vector<uint8_t> read_all(const std::string& p) {
   std::ifstream in(p, std::ios::binary);
