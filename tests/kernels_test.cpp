@@ -161,6 +161,32 @@ TEST_P(TypeTest, FastDotMatchesScalarReference) {
   }
 }
 
+// The multi-token (prefill) kernels: four activation rows against one weight row, each
+// equal to the scalar reference's single dot product.
+TEST_P(TypeTest, MultiTokenDotMatchesScalarReference) {
+  const TypeCase c = GetParam();
+  const VecDotX4Fn dot4 = vec_dot_x4(c.type);
+  if (!dot4) GTEST_SKIP() << "no multi-token kernel for " << type_name(c.type);
+  const TypeTraits& tt = traits(c.type);
+  const TypeTraits& at = traits(tt.dot_type);
+  for (int64_t units : {1, 2, 3, 7}) {
+    const int64_t n = std::max(tt.block, at.block) * units;
+    const auto wq = quantize(c.type, random_row(n, uint32_t(n + 5), 0.05f));
+    const size_t stride = row_bytes(tt.dot_type, n) + 64;  // padded: the kernel must honour the stride
+    std::vector<uint8_t> act(stride * 4);
+    for (int k = 0; k < 4; ++k) {
+      const auto x = random_row(n, uint32_t(n * 3 + k), 1.0f + float(k));
+      at.from_float(x.data(), act.data() + stride * size_t(k), n);
+    }
+    float out[4];
+    dot4(n, wq.data(), act.data(), stride, out);
+    for (int k = 0; k < 4; ++k) {
+      const float ref = tt.vec_dot_ref(n, wq.data(), act.data() + stride * size_t(k));
+      EXPECT_NEAR(out[k], ref, 1e-5f * (1.0f + std::fabs(ref))) << type_name(c.type) << " n=" << n << " k=" << k;
+    }
+  }
+}
+
 TEST(Types, SimdIsUsedWhereTheCpuHasIt) {
   if (!use_avx2()) GTEST_SKIP() << "no AVX2/FMA/F16C here (or DAWN_SIMD=0)";
   for (DType t : {DType::F16, DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q6_K}) {

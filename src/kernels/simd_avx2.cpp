@@ -94,32 +94,82 @@ DAWN_AVX2 float vec_dot_q4_0_avx2(int64_t n, const void* w, const void* act) {
   return hsum(acc);
 }
 
-DAWN_AVX2 float vec_dot_q4_k_avx2(int64_t n, const void* w, const void* act) {
-  const BlockQ4_K* x = static_cast<const BlockQ4_K*>(w);
-  const BlockQ8_K* y = static_cast<const BlockQ8_K*>(act);
+namespace {
+
+// The 8 six-bit scales (bytes 0-7) and 8 mins (bytes 8-15) of a Q4_K block, unpacked
+// with 32-bit operations (get_scale_min_k4 for all eight sub-blocks at once).
+DAWN_AVX2 inline __m128i q4k_scales_mins(const uint8_t* p) {
+  uint32_t a, b, c;
+  std::memcpy(&a, p, 4);
+  std::memcpy(&b, p + 4, 4);
+  std::memcpy(&c, p + 8, 4);
+  const uint32_t sc_lo = a & 0x3F3F3F3F, mn_lo = b & 0x3F3F3F3F;
+  const uint32_t sc_hi = (c & 0x0F0F0F0F) | ((a >> 2) & 0x30303030);
+  const uint32_t mn_hi = ((c >> 4) & 0x0F0F0F0F) | ((b >> 2) & 0x30303030);
+  return _mm_set_epi32(int(mn_hi), int(mn_lo), int(sc_hi), int(sc_lo));
+}
+
+// NT tokens against one Q4_K row: the weights and scales are unpacked once per block
+// and reused for every token (prefill), NT = 1 for decode.
+template <int NT>
+DAWN_AVX2 inline void q4k_dot(int64_t n, const BlockQ4_K* x, const uint8_t* act, size_t stride, float* out) {
   const __m256i low4 = _mm256_set1_epi8(0xF);
-  __m256 acc = _mm256_setzero_ps();
-  float mins = 0;
+  // Byte shuffles that broadcast int16 word k of each 128-bit lane.
+  alignas(32) static const uint8_t kWord[8][32] = {
+#define DAWN_W(k)                                                                                              \
+  {2 * k, 2 * k + 1, 2 * k, 2 * k + 1, 2 * k, 2 * k + 1, 2 * k, 2 * k + 1, 2 * k, 2 * k + 1, 2 * k, 2 * k + 1, \
+   2 * k, 2 * k + 1, 2 * k, 2 * k + 1, 2 * k, 2 * k + 1, 2 * k, 2 * k + 1, 2 * k, 2 * k + 1, 2 * k, 2 * k + 1, \
+   2 * k, 2 * k + 1, 2 * k, 2 * k + 1, 2 * k, 2 * k + 1, 2 * k, 2 * k + 1}
+      DAWN_W(0), DAWN_W(1), DAWN_W(2), DAWN_W(3), DAWN_W(4),
+      DAWN_W(5), DAWN_W(6), DAWN_W(7)
+#undef DAWN_W
+  };
+  const __m128i dup_mins = _mm_setr_epi8(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15);
+  __m256 acc[NT], acc_m[NT];
+  for (int t = 0; t < NT; ++t) acc[t] = acc_m[t] = _mm256_setzero_ps();
   for (int64_t i = 0; i < n / QK_K; ++i) {
-    uint8_t sc[8], m[8];
-    for (int s = 0; s < 8; ++s) get_scale_min_k4(s, x[i].scales, &sc[s], &m[s]);
-    int32_t summ = 0;
-    for (int s = 0; s < 8; ++s) summ += m[s] * (y[i].bsums[2 * s] + y[i].bsums[2 * s + 1]);
-    __m256i sumi = _mm256_setzero_si256();
-    for (int j = 0; j < 4; ++j) {  // 64 elements: sub-block 2j in low nibbles, 2j+1 in high
+    const __m128i sm = q4k_scales_mins(x[i].scales);
+    const __m256i mins16 = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(sm, dup_mins));  // m0 m0 m1 m1 ... m7 m7
+    const __m256i sc16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(sm));      // s0..s7 in each lane
+    const float d = _cvtsh_ss(x[i].d), dmin = _cvtsh_ss(x[i].dmin);
+    __m256i sumi[NT];
+    for (int t = 0; t < NT; ++t) sumi[t] = _mm256_setzero_si256();
+    for (int j = 0; j < 4; ++j) {  // 64 weights: sub-block 2j in the low nibbles, 2j+1 in the high
       const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i].qs + 32 * j));
-      const __m256i y0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i].qs + 64 * j));
-      const __m256i y1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i].qs + 64 * j + 32));
-      const __m256i p0 = _mm256_maddubs_epi16(_mm256_and_si256(q, low4), y0);
-      const __m256i p1 = _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(q, 4), low4), y1);
-      sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p0, _mm256_set1_epi16(sc[2 * j])));
-      sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p1, _mm256_set1_epi16(sc[2 * j + 1])));
+      const __m256i q0 = _mm256_and_si256(q, low4), q1 = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
+      const __m256i s0 = _mm256_shuffle_epi8(sc16, _mm256_load_si256(reinterpret_cast<const __m256i*>(kWord[2 * j])));
+      const __m256i s1 =
+          _mm256_shuffle_epi8(sc16, _mm256_load_si256(reinterpret_cast<const __m256i*>(kWord[2 * j + 1])));
+      for (int t = 0; t < NT; ++t) {
+        const BlockQ8_K* y = reinterpret_cast<const BlockQ8_K*>(act + stride * size_t(t)) + i;
+        const __m256i y0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y->qs + 64 * j));
+        const __m256i y1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y->qs + 64 * j + 32));
+        const __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(q0, y0), s0);
+        const __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(q1, y1), s1);
+        sumi[t] = _mm256_add_epi32(sumi[t], _mm256_add_epi32(p0, p1));
+      }
     }
-    const float d = y[i].d * fp16_to_f32(x[i].d);
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
-    mins += y[i].d * fp16_to_f32(x[i].dmin) * float(summ);
+    for (int t = 0; t < NT; ++t) {
+      const BlockQ8_K* y = reinterpret_cast<const BlockQ8_K*>(act + stride * size_t(t)) + i;
+      const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y->bsums));
+      acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d * y->d), _mm256_cvtepi32_ps(sumi[t]), acc[t]);
+      acc_m[t] =
+          _mm256_fmadd_ps(_mm256_set1_ps(dmin * y->d), _mm256_cvtepi32_ps(_mm256_madd_epi16(bs, mins16)), acc_m[t]);
+    }
   }
-  return hsum(acc) - mins;
+  for (int t = 0; t < NT; ++t) out[t] = hsum(acc[t]) - hsum(acc_m[t]);
+}
+
+}  // namespace
+
+DAWN_AVX2 float vec_dot_q4_k_avx2(int64_t n, const void* w, const void* act) {
+  float r;
+  q4k_dot<1>(n, static_cast<const BlockQ4_K*>(w), static_cast<const uint8_t*>(act), 0, &r);
+  return r;
+}
+
+DAWN_AVX2 void vec_dot_q4_k_x4_avx2(int64_t n, const void* w, const void* act, size_t act_stride, float* out) {
+  q4k_dot<4>(n, static_cast<const BlockQ4_K*>(w), static_cast<const uint8_t*>(act), act_stride, out);
 }
 
 DAWN_AVX2 float vec_dot_q6_k_avx2(int64_t n, const void* w, const void* act) {

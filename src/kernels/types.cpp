@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <string>
 
+#include "kernels/dispatch.h"
+
 namespace dawn {
 
 extern const TypeTraits kTraitsF32, kTraitsF16, kTraitsBF16, kTraitsQ8_0, kTraitsQ4_0, kTraitsQ5_0, kTraitsQ5_1,
@@ -49,6 +51,18 @@ bool parse_type_name(std::string_view s, DType* out) {
     }
   }
   return false;
+}
+
+}  // namespace dawn
+
+namespace dawn {
+
+VecDotX4Fn vec_dot_x4(DType t) {
+  if (!use_avx2()) return nullptr;
+  switch (t) {
+    case DType::Q4_K: return vec_dot_q4_k_x4_avx2;
+    default: return nullptr;
+  }
 }
 
 }  // namespace dawn

@@ -1,5 +1,7 @@
 #include "ops/matmul.h"
 
+#include "kernels/dispatch.h"
+
 namespace dawn {
 
 namespace {
@@ -19,12 +21,34 @@ void matmul(const Weight& w, const float* x, int64_t n_tok, float* y, ThreadPool
   size_t stride;
   const uint8_t* act = convert(w, x, n_tok, buf, &stride);
   const auto dot = traits(w.type).vec_dot;
-  const int64_t grain = std::max<int64_t>(1, 64 / std::max<int64_t>(1, n_tok));
-  pool.parallel_for(w.rows, grain, [&](int64_t r0, int64_t r1) {
-    for (int64_t t = 0; t < n_tok; ++t) {
-      const uint8_t* a = act + stride * size_t(t);
-      float* yt = y + t * w.rows;
-      for (int64_t r = r0; r < r1; ++r) yt[r] = dot(w.cols, w.row(r), a);
+  const VecDotX4Fn dot4 = n_tok >= 4 ? vec_dot_x4(w.type) : nullptr;
+  if (!dot4) {
+    const int64_t grain = std::max<int64_t>(1, 64 / std::max<int64_t>(1, n_tok));
+    pool.parallel_for(w.rows, grain, [&](int64_t r0, int64_t r1) {
+      for (int64_t t = 0; t < n_tok; ++t) {
+        const uint8_t* a = act + stride * size_t(t);
+        float* yt = y + t * w.rows;
+        for (int64_t r = r0; r < r1; ++r) yt[r] = dot(w.cols, w.row(r), a);
+      }
+    });
+    return;
+  }
+  // Prefill: blocks of rows; within one, tokens in groups whose activations stay in L2 while
+  // each weight row, unpacked once per four tokens, stays in L1.
+  const int64_t tok_block = std::max<int64_t>(4, int64_t(256 * 1024 / stride) & ~int64_t(3));
+  pool.parallel_for(w.rows, 16, [&](int64_t r0, int64_t r1) {
+    float out[4];
+    for (int64_t t0 = 0; t0 < n_tok; t0 += tok_block) {
+      const int64_t t1 = std::min(n_tok, t0 + tok_block);
+      for (int64_t r = r0; r < r1; ++r) {
+        const uint8_t* wr = w.row(r);
+        int64_t t = t0;
+        for (; t + 4 <= t1; t += 4) {
+          dot4(w.cols, wr, act + stride * size_t(t), stride, out);
+          for (int k = 0; k < 4; ++k) y[(t + k) * w.rows + r] = out[k];
+        }
+        for (; t < t1; ++t) y[t * w.rows + r] = dot(w.cols, wr, act + stride * size_t(t));
+      }
     }
   });
 }
