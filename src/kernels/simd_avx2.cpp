@@ -172,16 +172,37 @@ DAWN_AVX2 void vec_dot_q4_k_x4_avx2(int64_t n, const void* w, const void* act, s
   q4k_dot<4>(n, static_cast<const BlockQ4_K*>(w), static_cast<const uint8_t*>(act), act_stride, out);
 }
 
-DAWN_AVX2 float vec_dot_q6_k_avx2(int64_t n, const void* w, const void* act) {
-  const BlockQ6_K* x = static_cast<const BlockQ6_K*>(w);
-  const BlockQ8_K* y = static_cast<const BlockQ8_K*>(act);
+namespace {
+
+// NT tokens against one Q6_K row; the 6-bit levels and the scales are unpacked once per block.
+template <int NT>
+DAWN_AVX2 inline void q6k_dot(int64_t n, const BlockQ6_K* x, const uint8_t* act, size_t stride, float* out) {
   const __m256i low4 = _mm256_set1_epi8(0xF), two = _mm256_set1_epi8(3);
-  __m256 acc = _mm256_setzero_ps();
+  // Shuffles giving 16-element group g (even) its scale in the low lane and g + 1's in the high lane.
+  alignas(32) static const uint8_t kPair[4][32] = {
+#define DAWN_P(k)                                                                          \
+  {2 * k,     2 * k + 1, 2 * k,     2 * k + 1, 2 * k,     2 * k + 1, 2 * k,     2 * k + 1, \
+   2 * k,     2 * k + 1, 2 * k,     2 * k + 1, 2 * k,     2 * k + 1, 2 * k,     2 * k + 1, \
+   2 * k + 2, 2 * k + 3, 2 * k + 2, 2 * k + 3, 2 * k + 2, 2 * k + 3, 2 * k + 2, 2 * k + 3, \
+   2 * k + 2, 2 * k + 3, 2 * k + 2, 2 * k + 3, 2 * k + 2, 2 * k + 3, 2 * k + 2, 2 * k + 3}
+      DAWN_P(0), DAWN_P(2), DAWN_P(4), DAWN_P(6)
+#undef DAWN_P
+  };
+  __m256 acc[NT];
+  for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
   for (int64_t i = 0; i < n / QK_K; ++i) {
-    // Levels are stored +32: sum (q-32)*y = sum q*y - 32 * sum y, the latter from bsums.
-    int32_t offset = 0;
-    for (int s = 0; s < 16; ++s) offset += x[i].scales[s] * y[i].bsums[s];
-    __m256i sumi = _mm256_setzero_si256();
+    const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[i].scales));
+    const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);  // 16 scales as int16
+    const __m256i half[2] = {_mm256_broadcastsi128_si256(_mm256_castsi256_si128(sc16)),
+                             _mm256_broadcastsi128_si256(_mm256_extracti128_si256(sc16, 1))};
+    const float d = _cvtsh_ss(x[i].d);
+    __m256i sumi[NT];
+    // Levels are stored +32: sum (q-32)*y = sum q*y - 32 * sum_g scale_g * bsum_g.
+    for (int t = 0; t < NT; ++t) {
+      const BlockQ8_K* y = reinterpret_cast<const BlockQ8_K*>(act + stride * size_t(t)) + i;
+      const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y->bsums));
+      sumi[t] = _mm256_slli_epi32(_mm256_sub_epi32(_mm256_setzero_si256(), _mm256_madd_epi16(bs, sc16)), 5);
+    }
     for (int h = 0; h < 2; ++h) {
       const uint8_t* ql = x[i].ql + 64 * h;
       const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i].qh + 32 * h));
@@ -196,21 +217,35 @@ DAWN_AVX2 float vec_dot_q6_k_avx2(int64_t n, const void* w, const void* act) {
           _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low4),
                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), two), 4)),
       };
-      for (int k = 0; k < 4; ++k) {  // 32 elements = two scale groups of 16
-        const int e = 128 * h + 32 * k;
-        const __m256i yv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i].qs + e));
-        const __m256i p = _mm256_maddubs_epi16(q[k], yv);
+      for (int k = 0; k < 4; ++k) {  // 32 elements = scale groups g and g + 1
+        const int g = 8 * h + 2 * k;
         const __m256i s =
-            _mm256_set_m128i(_mm_set1_epi16(x[i].scales[e / 16 + 1]), _mm_set1_epi16(x[i].scales[e / 16]));
-        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, s));
+            _mm256_shuffle_epi8(half[g / 8], _mm256_load_si256(reinterpret_cast<const __m256i*>(kPair[(g % 8) / 2])));
+        for (int t = 0; t < NT; ++t) {
+          const BlockQ8_K* y = reinterpret_cast<const BlockQ8_K*>(act + stride * size_t(t)) + i;
+          const __m256i yv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y->qs + 16 * g));
+          sumi[t] = _mm256_add_epi32(sumi[t], _mm256_madd_epi16(_mm256_maddubs_epi16(q[k], yv), s));
+        }
       }
     }
-    const float d = y[i].d * fp16_to_f32(x[i].d);
-    acc = _mm256_fmadd_ps(
-        _mm256_set1_ps(d),
-        _mm256_cvtepi32_ps(_mm256_sub_epi32(sumi, _mm256_setr_epi32(32 * offset, 0, 0, 0, 0, 0, 0, 0))), acc);
+    for (int t = 0; t < NT; ++t) {
+      const BlockQ8_K* y = reinterpret_cast<const BlockQ8_K*>(act + stride * size_t(t)) + i;
+      acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d * y->d), _mm256_cvtepi32_ps(sumi[t]), acc[t]);
+    }
   }
-  return hsum(acc);
+  for (int t = 0; t < NT; ++t) out[t] = hsum(acc[t]);
+}
+
+}  // namespace
+
+DAWN_AVX2 float vec_dot_q6_k_avx2(int64_t n, const void* w, const void* act) {
+  float r;
+  q6k_dot<1>(n, static_cast<const BlockQ6_K*>(w), static_cast<const uint8_t*>(act), 0, &r);
+  return r;
+}
+
+DAWN_AVX2 void vec_dot_q6_k_x4_avx2(int64_t n, const void* w, const void* act, size_t act_stride, float* out) {
+  q6k_dot<4>(n, static_cast<const BlockQ6_K*>(w), static_cast<const uint8_t*>(act), act_stride, out);
 }
 
 DAWN_AVX2 float dot_f32_f16_avx2(const float* q, const uint16_t* k, int64_t n) {
