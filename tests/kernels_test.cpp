@@ -189,7 +189,7 @@ TEST_P(TypeTest, MultiTokenDotMatchesScalarReference) {
 
 TEST(Types, SimdIsUsedWhereTheCpuHasIt) {
   if (!use_avx2()) GTEST_SKIP() << "no AVX2/FMA/F16C here (or DAWN_SIMD=0)";
-  for (DType t : {DType::F16, DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q6_K}) {
+  for (DType t : {DType::F16, DType::Q8_0, DType::Q4_0, DType::Q5_0, DType::Q4_K, DType::Q6_K}) {
     EXPECT_NE(traits(t).vec_dot, traits(t).vec_dot_ref) << type_name(t);
   }
 }

@@ -19,6 +19,7 @@ inline VecDotFn pick_avx2(VecDotFn simd, VecDotFn scalar) { return use_avx2() ? 
 float vec_dot_f16_avx2(int64_t n, const void* w, const void* act);
 float vec_dot_q8_0_avx2(int64_t n, const void* w, const void* act);
 float vec_dot_q4_0_avx2(int64_t n, const void* w, const void* act);
+float vec_dot_q5_0_avx2(int64_t n, const void* w, const void* act);
 float vec_dot_q4_k_avx2(int64_t n, const void* w, const void* act);
 float vec_dot_q6_k_avx2(int64_t n, const void* w, const void* act);
 void vec_dot_q4_k_x4_avx2(int64_t n, const void* w, const void* act, size_t act_stride, float* out);

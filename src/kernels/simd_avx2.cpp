@@ -64,6 +64,31 @@ DAWN_AVX2 float vec_dot_f16_avx2(int64_t n, const void* w, const void* act) {
   return sum;
 }
 
+// Q5_0 x Q8_0: the fifth bit of element j is bit j of qh; levels are stored +16.
+DAWN_AVX2 float vec_dot_q5_0_avx2(int64_t n, const void* w, const void* act) {
+  const BlockQ5_0* x = static_cast<const BlockQ5_0*>(w);
+  const BlockQ8_0* y = static_cast<const BlockQ8_0*>(act);
+  const __m256i low4 = _mm256_set1_epi8(0xF), sixteen = _mm256_set1_epi8(16);
+  // Byte j takes qh byte j / 8; then bit j % 8 of it selects the fifth bit.
+  const __m256i spread =
+      _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+  const __m256i bit = _mm256_set1_epi64x(int64_t(0x8040201008040201ULL));
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t i = 0; i < n / QK; ++i) {
+    const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[i].qs));
+    const __m256i nib = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), low4);
+    uint32_t qh;
+    std::memcpy(&qh, x[i].qh, 4);
+    const __m256i hb = _mm256_shuffle_epi8(_mm256_set1_epi32(int(qh)), spread);
+    const __m256i hi = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hb, bit), bit), sixteen);
+    const __m256i qx = _mm256_sub_epi8(_mm256_or_si256(nib, hi), sixteen);
+    const __m256i qy = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i].qs));
+    const __m256 d = _mm256_set1_ps(_cvtsh_ss(x[i].d) * _cvtsh_ss(y[i].d));
+    acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_i8(qx, qy)), acc);
+  }
+  return hsum(acc);
+}
+
 DAWN_AVX2 float vec_dot_q8_0_avx2(int64_t n, const void* w, const void* act) {
   const BlockQ8_0* x = static_cast<const BlockQ8_0*>(w);
   const BlockQ8_0* y = static_cast<const BlockQ8_0*>(act);

@@ -2,6 +2,7 @@
 #include <cstring>
 
 #include "kernels/blocks.h"
+#include "kernels/dispatch.h"
 #include "kernels/half.h"
 #include "kernels/quant_search.h"
 #include "kernels/types.h"
@@ -61,7 +62,7 @@ float vec_dot(int64_t n, const void* w, const void* a) {
 
 }  // namespace
 
-extern const TypeTraits kTraitsQ5_0 = {"q5_0",   QK,         sizeof(BlockQ5_0), DType::Q8_0,
-                                       to_float, from_float, vec_dot,           vec_dot};
+extern const TypeTraits kTraitsQ5_0 = {
+    "q5_0", QK, sizeof(BlockQ5_0), DType::Q8_0, to_float, from_float, pick_avx2(vec_dot_q5_0_avx2, vec_dot), vec_dot};
 
 }  // namespace dawn

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# dawn vs llama.cpp, side by side in one run, same files, same thread count, one table.
+#
+# llama.cpp is built from the source node-llama-cpp@3.22.1 ships (llama/gitRelease.bundle, the same
+# llama.cpp as the oracle), CPU-only with native ISA flags, OUTSIDE this tree ($WORK/llama.cpp).
+# The files are made by dawn synth + dawn quantize in the shapes of ../shared/docs/machine.md:
+# Qwen-1.5B (R1-Distill-Qwen-1.5B) Q4_K_M and Q8_0, DeepSeek-V2-Lite Q4_K_M (9.6 GiB; needs ~40 GB
+# free disk while it is made, and 10+ minutes).
+#
+# Usage: bench/compare.sh [-t THREADS] [-r REPS] [-p N_PROMPT] [-n N_GEN] [--no-v2lite]
+# Env: WORK (default /tmp/dawn-bench), LLAMA_BUNDLE (default: the oracle's node-llama-cpp),
+#      DAWN (default build/dawn), LLAMA_BENCH (skip the build and use this binary).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+threads=2 reps=3 n_prompt=512 n_gen=128 v2lite=1
+while [ $# -gt 0 ]; do
+  case $1 in
+    -t) threads=$2; shift 2 ;;
+    -r) reps=$2; shift 2 ;;
+    -p) n_prompt=$2; shift 2 ;;
+    -n) n_gen=$2; shift 2 ;;
+    --no-v2lite) v2lite=0; shift ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+work=${WORK:-/tmp/dawn-bench}
+dawn=${DAWN:-$root/build/dawn}
+mkdir -p "$work"
+[ -x "$dawn" ] || { echo "build dawn first (scripts/test.sh or cmake + ninja): $dawn" >&2; exit 1; }
+
+llama_bench=${LLAMA_BENCH:-$work/llama.cpp/build/bin/llama-bench}
+if [ ! -x "$llama_bench" ]; then
+  bundle=${LLAMA_BUNDLE:-${LLAMA_ORACLE_PREFIX:-$root/../shared/oracle}/node_modules/node-llama-cpp/llama/gitRelease.bundle}
+  [ -f "$bundle" ] || { echo "no llama.cpp bundle at $bundle (install the oracle, or set LLAMA_BUNDLE)" >&2; exit 1; }
+  echo "building llama.cpp from $bundle in $work/llama.cpp ..." >&2
+  rm -rf "$work/llama.cpp"
+  git clone -q "$bundle" "$work/llama.cpp"
+  cmake -S "$work/llama.cpp" -B "$work/llama.cpp/build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON \
+    -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF >/dev/null
+  ninja -C "$work/llama.cpp/build" llama-bench >/dev/null
+fi
+
+make_file() {  # preset type out
+  local f16=$work/$1-f16.gguf
+  [ -f "$3" ] && return
+  echo "making $3 ..." >&2
+  [ -f "$f16" ] || "$dawn" synth --preset "$1" --dtype f16 --seed 1 -o "$f16" 2>/dev/null
+  "$dawn" quantize "$f16" "$3" "$2" 2>/dev/null
+}
+files=()
+make_file qwen2.5-1.5b q4_k_m "$work/qwen-1.5b-q4_k_m.gguf"; files+=("$work/qwen-1.5b-q4_k_m.gguf")
+make_file qwen2.5-1.5b q8_0 "$work/qwen-1.5b-q8_0.gguf"; files+=("$work/qwen-1.5b-q8_0.gguf")
+rm -f "$work/qwen2.5-1.5b-f16.gguf"
+if [ "$v2lite" = 1 ]; then
+  make_file deepseek-v2-lite q4_k_m "$work/v2lite-q4_k_m.gguf"; files+=("$work/v2lite-q4_k_m.gguf")
+  rm -f "$work/deepseek-v2-lite-f16.gguf"
+fi
+
+membw=$("$dawn" bench --membw --json -t "$threads" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["membw_bytes_s"])')
+rows=()
+for f in "${files[@]}"; do
+  echo "measuring $(basename "$f") ..." >&2
+  /usr/bin/time -f '%M' -o "$work/llama.rss" "$llama_bench" -m "$f" -t "$threads" -p "$n_prompt" -n "$n_gen" \
+    -r "$reps" -o json >"$work/llama.json" 2>/dev/null
+  "$dawn" bench "$f" -t "$threads" -p "$n_prompt" -n "$n_gen" -r "$reps" --json >"$work/dawn.json" 2>/dev/null
+  rows+=("$(python3 - "$work" "$f" "$membw" <<'PY'
+import json, os, sys
+work, f, membw = sys.argv[1], sys.argv[2], float(sys.argv[3])
+ll = json.load(open(f"{work}/llama.json"))
+pp = next(r["avg_ts"] for r in ll if r["n_prompt"] > 0)
+tg = next(r["avg_ts"] for r in ll if r["n_gen"] > 0)
+lrss = int(open(f"{work}/llama.rss").read().split()[-1]) * 1024
+d = json.load(open(f"{work}/dawn.json"))
+roof = membw / d["weight_bytes_per_token"]
+gib = lambda b: b / 2**30
+print(f"| {os.path.basename(f)} | {gib(os.path.getsize(f)):.2f} | {pp:.1f} | {d['prefill_tok_s']:.1f} | "
+      f"{d['prefill_tok_s'] / pp:.2f}x | {tg:.1f} | {d['decode_tok_s']:.1f} | {d['decode_tok_s'] / tg:.2f}x | "
+      f"{100 * d['decode_tok_s'] / roof:.0f}% | {gib(d['peak_rss_bytes']):.2f} | {gib(lrss):.2f} |")
+PY
+)")
+done
+echo
+echo "threads $threads, pp$n_prompt / tg$n_gen, $reps reps; roofline = $(python3 -c "print(f'{$membw/1e9:.1f}')") GB/s (dawn bench --membw) / weight bytes per token"
+echo "| file | GiB | llama.cpp pp | dawn pp | ratio | llama.cpp tg | dawn tg | ratio | dawn tg % roofline | dawn RSS GiB | llama.cpp RSS GiB |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
+printf '%s\n' "${rows[@]}"
