@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <thread>
 #include <vector>
 
 #include "formats/gguf.h"
+#include "kernels/thread_pool.h"
 #include "kernels/types.h"
 #include "models/synth.h"
 #include "util/error.h"
@@ -92,6 +94,8 @@ void quantize_model(const std::string& in, const std::string& out, const std::st
   }
   w.set_u32("general.file_type", ftype_of(mix, base));
   w.set_u32("general.quantization_version", 2);
+  // Rows are quantized independently: all cores share each tensor.
+  ThreadPool pool(int(std::max(1u, std::thread::hardware_concurrency())));
   for (const GgufTensor& x : f->tensors()) {
     DType type = x.type;
     if (quantizable(x)) {
@@ -122,18 +126,20 @@ void quantize_model(const std::string& in, const std::string& out, const std::st
     }
     std::vector<int64_t> ne(x.ne, x.ne + x.n_dims);
     const GgufTensor* src = &x;
-    w.add_tensor(x.name, type, ne, [src, type](uint8_t* dst) {
+    w.add_tensor(x.name, type, ne, [src, type, &pool](uint8_t* dst) {
       const int64_t cols = src->ne[0], rows = src->nelements() / cols;
       if (type == src->type) {
         std::copy(src->data, src->data + src->nbytes, dst);
         return;
       }
-      std::vector<float> row(cols);
       const size_t in_rb = row_bytes(src->type, cols), out_rb = row_bytes(type, cols);
-      for (int64_t r = 0; r < rows; ++r) {
-        traits(src->type).to_float(src->data + size_t(r) * in_rb, row.data(), cols);
-        traits(type).from_float(row.data(), dst + size_t(r) * out_rb, cols);
-      }
+      pool.parallel_for(rows, 16, [&](int64_t r0, int64_t r1) {
+        std::vector<float> row(static_cast<size_t>(cols));
+        for (int64_t r = r0; r < r1; ++r) {
+          traits(src->type).to_float(src->data + size_t(r) * in_rb, row.data(), cols);
+          traits(type).from_float(row.data(), dst + size_t(r) * out_rb, cols);
+        }
+      });
     });
   }
   w.write(out, progress);
