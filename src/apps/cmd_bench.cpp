@@ -60,6 +60,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 
 void add_bench_command(CLI::App& app) {
   struct Opts {
+    bool mlock = false;
     std::string kv = "f16";
     std::string model;
     int n_prompt = 512, n_gen = 128, threads = 0, reps = 3;
@@ -68,6 +69,7 @@ void add_bench_command(CLI::App& app) {
   auto o = std::make_shared<Opts>();
   CLI::App* c = app.add_subcommand("bench", "Measure prefill and decode speed (like llama-bench) and memory bandwidth");
   c->add_option("model", o->model, "GGUF model file (optional with --membw)")->check(CLI::ExistingFile);
+  c->add_flag("--mlock", o->mlock, "Pin the weights in memory (no paging; needs ulimit -l)");
   c->add_option("-p,--n-prompt", o->n_prompt, "Prompt tokens per prefill run (0: skip)")->capture_default_str();
   c->add_option("-n,--n-gen", o->n_gen, "Tokens generated per decode run (0: skip)")->capture_default_str();
   c->add_option("-t,--threads", o->threads, "Threads (0: all cores)")->capture_default_str();
@@ -96,7 +98,7 @@ void add_bench_command(CLI::App& app) {
       }
       return;
     }
-    auto m = load_model(o->model);
+    auto m = load_model(o->model, LoadOptions{o->mlock});
     const int V = m->hp.n_vocab;
     Session s(*m, std::max(1, o->n_prompt + o->n_gen), threads, parse_kv_type(o->kv, "--kv-type"));
     std::mt19937 rng(1234);

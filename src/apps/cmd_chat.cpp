@@ -33,6 +33,7 @@ void print(std::string_view s) {
 
 void add_chat_command(CLI::App& app) {
   struct Opts {
+    bool mlock = false;
     std::string model, system, chat_template, kv = "f16";
     int threads = 0, ctx = 4096, n_predict = -1;
     bool hide_reasoning = false;
@@ -42,6 +43,7 @@ void add_chat_command(CLI::App& app) {
   CLI::App* c = app.add_subcommand(
       "chat", "Interactive multi-turn chat using the model's chat template (/reset starts over, /exit quits)");
   c->add_option("model", o->model, "GGUF model file")->required()->check(CLI::ExistingFile);
+  c->add_flag("--mlock", o->mlock, "Pin the weights in memory (no paging; needs ulimit -l)");
   c->add_option("-s,--system", o->system, "System prompt");
   c->add_flag("--hide-reasoning", o->hide_reasoning, "Do not print the model's <think> reasoning");
   c->add_option("--chat-template", o->chat_template, "Use this Jinja template file instead of the model's")
@@ -57,7 +59,7 @@ void add_chat_command(CLI::App& app) {
   o->gen.sampling.top_p = 0.95f;
   add_sampling_options(c, o->gen.sampling);
   c->callback([o] {
-    auto m = load_model(o->model);
+    auto m = load_model(o->model, LoadOptions{o->mlock});
     Vocab vocab(*m->file);
     std::unique_ptr<ChatTemplate> tmpl;
     if (o->chat_template.empty()) {

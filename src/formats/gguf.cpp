@@ -119,6 +119,36 @@ std::unique_ptr<GgufFile> GgufFile::open(const std::string& path) {
   return f;
 }
 
+namespace {
+
+// The page-aligned span of [offset, offset + bytes) within a mapping at base.
+std::pair<void*, size_t> page_span(const uint8_t* base, size_t size, size_t offset, size_t bytes) {
+  const size_t page = size_t(sysconf(_SC_PAGESIZE));
+  if (offset >= size) return {nullptr, 0};
+  bytes = std::min(bytes, size - offset);
+  const size_t begin = offset / page * page;
+  return {const_cast<uint8_t*>(base) + begin, offset + bytes - begin};
+}
+
+}  // namespace
+
+void GgufFile::advise_willneed(const uint8_t* p, size_t bytes) const {
+  auto [a, n] = page_span(base_, size_, size_t(p - base_), bytes);
+  if (n) madvise(a, n, MADV_WILLNEED);
+}
+
+void GgufFile::advise_random(const uint8_t* p, size_t bytes) const {
+  auto [a, n] = page_span(base_, size_, size_t(p - base_), bytes);
+  if (n) madvise(a, n, MADV_RANDOM);
+}
+
+void GgufFile::lock() const {
+  if (mlock(base_, size_) != 0) {
+    fail("--mlock", std::string("cannot lock ") + std::to_string(size_ >> 20) + " MiB in memory: " +
+                        std::strerror(errno) + " (raise the limit: ulimit -l, or LimitMEMLOCK for a service)");
+  }
+}
+
 GgufFile::~GgufFile() {
   if (base_) munmap(const_cast<uint8_t*>(base_), size_);
 }

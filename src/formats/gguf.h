@@ -88,6 +88,13 @@ class GgufFile {
 
   [[noreturn]] void fail(std::string_view field, std::string_view what) const;
 
+  // Page-cache hints for bytes of the mapping: read them ahead (a file that fits in memory), or
+  // expect random access (routed experts of a file larger than memory). Best effort.
+  void advise_willneed(const uint8_t* p, size_t bytes) const;
+  void advise_random(const uint8_t* p, size_t bytes) const;
+  // Pins the whole file in memory (mlock); throws Error naming the limit when refused.
+  void lock() const;
+
  private:
   GgufFile() = default;
   void parse();

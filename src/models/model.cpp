@@ -1,5 +1,7 @@
 #include "models/model.h"
 
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -335,7 +337,7 @@ int64_t Model::kv_v_dim() const {
   return int64_t(hp.n_head_kv) * hp.head_dim_v;
 }
 
-std::unique_ptr<Model> load_model(const std::string& path) {
+std::unique_ptr<Model> load_model(const std::string& path, const LoadOptions& opts) {
   auto m = std::make_unique<Model>();
   m->file = GgufFile::open(path);
   const GgufFile& f = *m->file;
@@ -371,6 +373,18 @@ std::unique_ptr<Model> load_model(const std::string& path) {
   m->output_norm = b.bind_f32("output_norm.weight", {D});
   m->output = b.bind("output.weight", {D, V}, false);
   if (m->output.empty()) m->output = m->tok_embd;
+  // A file that fits in memory is read ahead in the background; in one that does not, routed
+  // experts are touched sparsely, and read-ahead around them would only evict useful pages.
+  const double ram = double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGESIZE));
+  const bool fits = double(f.file_size()) < 0.8 * ram;
+  for (const GgufTensor& t : f.tensors()) {
+    if (fits) {
+      f.advise_willneed(t.data, t.nbytes);
+    } else if (std::string_view(t.name).find("_exps.") != std::string_view::npos) {
+      f.advise_random(t.data, t.nbytes);
+    }
+  }
+  if (opts.mlock) f.lock();
   return m;
 }
 

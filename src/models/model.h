@@ -68,7 +68,10 @@ struct Model {
 bool is_mtp_tensor(const Hparams& hp, const std::string& name);
 
 // Loads and validates; throws Error naming the file, key or tensor at fault.
-std::unique_ptr<Model> load_model(const std::string& path);
+struct LoadOptions {
+  bool mlock = false;  // pin the weights in memory (throws Error when the limit refuses)
+};
+std::unique_ptr<Model> load_model(const std::string& path, const LoadOptions& opts = {});
 
 // Key/value rows for one sequence in one layer: position p is at k + p*k_stride.
 struct LayerKv {
