@@ -7,8 +7,10 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "engine/generate.h"
 #include "engine/perplexity.h"
 #include "models/synth.h"
+#include "text/unicode.h"
 #include "text/vocab.h"
 
 namespace dawn {
@@ -144,6 +146,60 @@ TEST_F(Cli, ChatAnswersEachTurnAndResets) {
   ASSERT_GT(chat.size(), 2 * first.size());
   EXPECT_EQ(chat.substr(0, first.size()), first);
   EXPECT_EQ(chat.substr(chat.size() - first.size()), first);
+}
+
+}  // namespace
+}  // namespace dawn
+
+namespace dawn {
+namespace {
+
+TEST(Utf8, CompletePrefixHoldsBackUnfinishedCharacters) {
+  EXPECT_EQ(utf8_complete_prefix("abc"), 3u);
+  EXPECT_EQ(utf8_complete_prefix("a\xe4\xbd"), 1u);               // 你 cut after two of three bytes
+  EXPECT_EQ(utf8_complete_prefix("a\xe4\xbd\xa0"), 4u);           // whole
+  EXPECT_EQ(utf8_complete_prefix("\xf0\x9f\x98"), 0u);            // 😀 cut
+  EXPECT_EQ(utf8_complete_prefix("x\xf0\x9f\x98\x80y\xc3"), 6u);  // é cut at the end
+}
+
+// Streamed text is handed out in whole characters: no chunk boundary falls inside a valid
+// multi-byte UTF-8 character. (A random model also emits invalid byte runs; those go out as they
+// come.) Sampling a random model at a high temperature produces plenty of byte tokens.
+TEST_F(Cli, GenerationStreamsWholeCharacters) {
+  auto m = load_model(dir_ + "/m.gguf");
+  Vocab v(*m->file);
+  Session s(*m, 256, 1, KvType::F16);
+  GenerateParams p;
+  p.n_predict = 200;
+  p.sampling.temp = 2.0f;
+  p.sampling.top_k = 0;
+  p.sampling.top_p = 1.0f;
+  p.sampling.min_p = 0.0f;
+  p.sampling.seed = 5;
+  std::string all;
+  std::vector<size_t> cuts;
+  const auto r = generate(s, v, v.encode("Hello", true), p, [&](const std::string& t) {
+    all += t;
+    cuts.push_back(all.size());
+  });
+  ASSERT_GT(r.tokens.size(), 50u);
+  std::vector<bool> inside(all.size() + 1, false);  // position splits a valid character
+  size_t valid_multibyte = 0;
+  for (size_t i = 0; i < all.size();) {
+    const unsigned char c = all[i];
+    const size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+    bool ok = n > 1 && i + n <= all.size();
+    for (size_t k = 1; ok && k < n; ++k) ok = (uint8_t(all[i + k]) & 0xC0) == 0x80;
+    if (!ok) {
+      ++i;
+      continue;
+    }
+    ++valid_multibyte;
+    for (size_t k = 1; k < n; ++k) inside[i + k] = true;
+    i += n;
+  }
+  EXPECT_GT(valid_multibyte, 0u) << "the stream had no multi-byte characters to split";
+  for (size_t cut : cuts) EXPECT_FALSE(inside[cut]) << "chunk boundary at byte " << cut << " splits a character";
 }
 
 }  // namespace
