@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <unordered_map>
 
 namespace dawn {
 
@@ -13,13 +12,19 @@ int32_t Sampler::sample(const float* logits, int n_vocab, const std::vector<int3
   const bool penalise = p_.repeat_penalty != 1.0f || p_.presence_penalty != 0.0f || p_.frequency_penalty != 0.0f;
   if (penalise && p_.penalty_last_n != 0) {
     const size_t n = p_.penalty_last_n < 0 ? history.size() : std::min(history.size(), size_t(p_.penalty_last_n));
-    std::unordered_map<int32_t, int> counts;
-    for (size_t i = history.size() - n; i < history.size(); ++i) counts[history[i]]++;
-    for (const auto& [tok, cnt] : counts) {
+    // Counts in a vocabulary-sized table (kept between calls, reset after use: no allocation per token).
+    if (count_.size() < size_t(n_vocab)) count_.assign(size_t(n_vocab), 0);
+    seen_.clear();
+    for (size_t i = history.size() - n; i < history.size(); ++i) {
+      const int32_t tok = history[i];
       if (tok < 0 || tok >= n_vocab) continue;
-      float& l = work_[tok];
+      if (count_[size_t(tok)]++ == 0) seen_.push_back(tok);
+    }
+    for (int32_t tok : seen_) {
+      float& l = work_[size_t(tok)];
       l = l > 0 ? l / p_.repeat_penalty : l * p_.repeat_penalty;
-      l -= float(cnt) * p_.frequency_penalty + p_.presence_penalty;
+      l -= float(count_[size_t(tok)]) * p_.frequency_penalty + p_.presence_penalty;
+      count_[size_t(tok)] = 0;
     }
   }
   if (p_.temp <= 0.0f) {
@@ -36,14 +41,15 @@ int32_t Sampler::sample(const float* logits, int n_vocab, const std::vector<int3
     std::sort(ids_.begin(), ids_.end(), by_logit);
   }
   // Probabilities at temperature over the survivors, in descending order.
-  std::vector<double> prob(n);
+  prob_.resize(size_t(n));
+  double* prob = prob_.data();
   const double max = work_[ids_[0]];
   double sum = 0;
   for (int i = 0; i < n; ++i) {
     prob[i] = std::exp((work_[ids_[i]] - max) / p_.temp);
     sum += prob[i];
   }
-  for (double& x : prob) x /= sum;
+  for (int i = 0; i < n; ++i) prob[i] /= sum;
   int keep = n;
   if (p_.min_p > 0.0f) {
     for (int i = 1; i < keep; ++i) {

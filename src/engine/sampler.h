@@ -30,6 +30,8 @@ class Sampler {
   std::mt19937_64 rng_;
   std::vector<float> work_;
   std::vector<int32_t> ids_;
+  std::vector<double> prob_;
+  std::vector<int32_t> count_, seen_;  // penalty counts per token id; the ids counted
 };
 
 }  // namespace dawn
