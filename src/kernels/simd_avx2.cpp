@@ -89,17 +89,38 @@ DAWN_AVX2 float vec_dot_q5_0_avx2(int64_t n, const void* w, const void* act) {
   return hsum(acc);
 }
 
-DAWN_AVX2 float vec_dot_q8_0_avx2(int64_t n, const void* w, const void* act) {
-  const BlockQ8_0* x = static_cast<const BlockQ8_0*>(w);
-  const BlockQ8_0* y = static_cast<const BlockQ8_0*>(act);
-  __m256 acc = _mm256_setzero_ps();
+namespace {
+
+// NT tokens against one Q8_0 row: |w| and the weight scale are computed once per block.
+template <int NT>
+DAWN_AVX2 inline void q80_dot(int64_t n, const BlockQ8_0* x, const uint8_t* act, size_t stride, float* out) {
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256 acc[NT];
+  for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
   for (int64_t i = 0; i < n / QK; ++i) {
     const __m256i qx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i].qs));
-    const __m256i qy = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i].qs));
-    const __m256 d = _mm256_set1_ps(fp16_to_f32(x[i].d) * fp16_to_f32(y[i].d));
-    acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_i8(qx, qy)), acc);
+    const __m256i ax = _mm256_sign_epi8(qx, qx);
+    const float dx = _cvtsh_ss(x[i].d);
+    for (int t = 0; t < NT; ++t) {
+      const BlockQ8_0* y = reinterpret_cast<const BlockQ8_0*>(act + stride * size_t(t)) + i;
+      const __m256i qy = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y->qs));
+      const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(ax, _mm256_sign_epi8(qy, qx)), ones);
+      acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dx * _cvtsh_ss(y->d)), _mm256_cvtepi32_ps(p), acc[t]);
+    }
   }
-  return hsum(acc);
+  for (int t = 0; t < NT; ++t) out[t] = hsum(acc[t]);
+}
+
+}  // namespace
+
+DAWN_AVX2 float vec_dot_q8_0_avx2(int64_t n, const void* w, const void* act) {
+  float r;
+  q80_dot<1>(n, static_cast<const BlockQ8_0*>(w), static_cast<const uint8_t*>(act), 0, &r);
+  return r;
+}
+
+DAWN_AVX2 void vec_dot_q8_0_x4_avx2(int64_t n, const void* w, const void* act, size_t act_stride, float* out) {
+  q80_dot<4>(n, static_cast<const BlockQ8_0*>(w), static_cast<const uint8_t*>(act), act_stride, out);
 }
 
 DAWN_AVX2 float vec_dot_q4_0_avx2(int64_t n, const void* w, const void* act) {
@@ -113,7 +134,7 @@ DAWN_AVX2 float vec_dot_q4_0_avx2(int64_t n, const void* w, const void* act) {
     const __m256i both = _mm256_set_m128i(_mm_srli_epi16(q, 4), q);
     const __m256i qx = _mm256_sub_epi8(_mm256_and_si256(both, low4), eight);
     const __m256i qy = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i].qs));
-    const __m256 d = _mm256_set1_ps(fp16_to_f32(x[i].d) * fp16_to_f32(y[i].d));
+    const __m256 d = _mm256_set1_ps(_cvtsh_ss(x[i].d) * _cvtsh_ss(y[i].d));
     acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_i8(qx, qy)), acc);
   }
   return hsum(acc);
