@@ -22,6 +22,7 @@ float vec_dot_q4_0_avx2(int64_t n, const void* w, const void* act);
 float vec_dot_q5_0_avx2(int64_t n, const void* w, const void* act);
 float vec_dot_q4_k_avx2(int64_t n, const void* w, const void* act);
 float vec_dot_q6_k_avx2(int64_t n, const void* w, const void* act);
+void vec_dot_q5_0_x4_avx2(int64_t n, const void* w, const void* act, size_t act_stride, float* out);
 void vec_dot_q8_0_x4_avx2(int64_t n, const void* w, const void* act, size_t act_stride, float* out);
 void vec_dot_q4_k_x4_avx2(int64_t n, const void* w, const void* act, size_t act_stride, float* out);
 void vec_dot_q6_k_x4_avx2(int64_t n, const void* w, const void* act, size_t act_stride, float* out);

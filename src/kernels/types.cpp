@@ -60,6 +60,7 @@ namespace dawn {
 VecDotX4Fn vec_dot_x4(DType t) {
   if (!use_avx2()) return nullptr;
   switch (t) {
+    case DType::Q5_0: return vec_dot_q5_0_x4_avx2;
     case DType::Q8_0: return vec_dot_q8_0_x4_avx2;
     case DType::Q4_K: return vec_dot_q4_k_x4_avx2;
     case DType::Q6_K: return vec_dot_q6_k_x4_avx2;
