@@ -6,6 +6,7 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "text/chat.h"
 #include "util/error.h"
@@ -73,6 +74,62 @@ TEST(Jinja, BuiltinTemplatesRenderTheirFormats) {
             "<B><|start_header_id|>system<|end_header_id|>\n\nS<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nU"
             "<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n<think>old</think>A<|eot_id|>"
             "<|start_header_id|>user<|end_header_id|>\n\nV<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n");
+}
+
+}  // namespace
+}  // namespace dawn
+
+namespace dawn {
+namespace {
+
+// Hostile templates: deep nesting, runaway loops and random mutations of real ones end in an
+// Error (or render), never a crash or a hang. CI runs this under ASan/UBSan.
+TEST(Jinja, HostileTemplatesFailCleanly) {
+  const json ctx = json::parse(R"({"messages":[{"role":"user","content":"hi"}],"add_generation_prompt":true})");
+  for (const std::string& bad :
+       {std::string(100000, '(') + "1", "{{ " + std::string(5000, '[') + " }}", std::string(3000, '-') + "1",
+        "{{ " + std::string(2000, 'n') + " }}", std::string("{% if 1 %}") + std::string(0, ' ')}) {
+    EXPECT_THROW(jinja::Template("{{ " + bad + " }}").render(ctx), Error);
+  }
+  std::string nested;
+  for (int i = 0; i < 1000; ++i) nested += "{% if true %}";
+  EXPECT_THROW(jinja::Template(nested).render(ctx), Error);
+  EXPECT_THROW(
+      jinja::Template("{% for i in range(3000) %}{% for j in range(3000) %}{% endfor %}{% endfor %}").render(ctx),
+      Error);
+  EXPECT_THROW(jinja::Template("{{ 'x' * 300000000 }}").render(ctx), Error);
+  EXPECT_THROW(jinja::Template("{% for i in range(300) %}{{ 'x' * 1000000 }}{% endfor %}").render(ctx), Error);
+}
+
+TEST(Jinja, FuzzedTemplatesNeverCrash) {
+  std::vector<std::string> seeds = {builtin_chat_template("deepseek-r1"), builtin_chat_template("chatml"),
+                                    builtin_chat_template("llama3")};
+  for (const json& c : load_cases()) seeds.push_back(c["template"].get<std::string>());
+  const json ctx = json::parse(
+      R"({"messages":[{"role":"system","content":"s"},{"role":"user","content":"hi"},{"role":"assistant","content":"<think>r</think>a","tool_calls":[{"type":"function","function":{"name":"f","arguments":"{}"}}]},{"role":"tool","content":"t"}],"add_generation_prompt":true,"bos_token":"<s>","tools":[{"type":"function"}]})");
+  std::mt19937 rng(1234);
+  const std::string alphabet = "{}%#-+()[]'\"|.,:~=!<> \n\tabcdefgifnotrue0123456789";
+  int parsed = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::string src = seeds[rng() % seeds.size()];
+    const int edits = 1 + int(rng() % 4);
+    for (int e = 0; e < edits && !src.empty(); ++e) {
+      const size_t at = rng() % src.size();
+      switch (rng() % 3) {
+        case 0: src.erase(at, 1 + rng() % 3); break;
+        case 1: src.insert(at, 1, alphabet[rng() % alphabet.size()]); break;
+        default: src.insert(at, src.substr(rng() % src.size(), rng() % 8)); break;
+      }
+    }
+    try {
+      jinja::Template t(src);
+      ++parsed;
+      t.render(ctx);
+    } catch (const Error&) {
+      // a clear error is the expected outcome for most mutations
+    }
+  }
+  EXPECT_GT(parsed, 100);  // the mutations also reach the renderer
 }
 
 }  // namespace

@@ -153,7 +153,13 @@ class Scanner {
   }
 
  private:
-  int line_at(size_t pos) const { return 1 + int(std::count(src_.begin(), src_.begin() + long(pos), '\n')); }
+  // Line of a position; positions are asked for mostly in increasing order, so count on from the last one.
+  int line_at(size_t pos) {
+    if (pos < line_pos_) line_pos_ = 0, line_ = 1;
+    line_ += int(std::count(src_.begin() + long(line_pos_), src_.begin() + long(pos), '\n'));
+    line_pos_ = pos;
+    return line_;
+  }
 
   static void push_text(std::vector<Segment>& segs, std::string text, int line) {
     if (!text.empty()) segs.push_back({Segment::Text, std::move(text), {}, line});
@@ -203,7 +209,11 @@ class Scanner {
           if (src_[k] != '_') num += src_[k];
         if (is_float) {
           t.kind = Tok::Float;
-          t.f = std::stod(num);
+          try {
+            t.f = std::stod(num);
+          } catch (const std::exception&) {
+            fail(t.line, "number literal out of range");
+          }
         } else {
           t.kind = Tok::Int;
           try {
@@ -239,6 +249,8 @@ class Scanner {
   }
 
   std::string src_;
+  size_t line_pos_ = 0;
+  int line_ = 1;
 };
 
 // ---------------------------------------------------------------- syntax tree
@@ -283,6 +295,7 @@ class Parser {
  private:
   // Parses statements into `out` until one of the `enders` tags; returns the ender (its tokens stay current).
   std::string parse_body(Body& out, const std::vector<std::string>& enders) {
+    const Nest nest(*this);
     while (seg_ < segs_.size()) {
       Segment& s = segs_[seg_];
       line_ = s.line;
@@ -446,8 +459,18 @@ class Parser {
     return n;
   }
 
+  // Recursion guard: hostile templates nest without bound; the stack does not.
+  struct Nest {
+    explicit Nest(Parser& p) : p(p) {
+      if (++p.depth_ > 200) fail(p.cur_line(), "nesting deeper than 200 levels");
+    }
+    ~Nest() { --p.depth_; }
+    Parser& p;
+  };
+
   // ---- expressions, in Jinja2's precedence order
   NodeP expression() {
+    const Nest nest(*this);
     NodeP e = or_expr();
     if (is_name("if")) {
       ++t_;
@@ -480,6 +503,7 @@ class Parser {
     return l;
   }
   NodeP not_expr() {
+    const Nest nest(*this);
     if (accept_name("not")) {
       NodeP n = node(Node::Not);
       n->a = not_expr();
@@ -533,6 +557,7 @@ class Parser {
   NodeP power() { return binary_left(&Parser::unary_filtered, {"**"}); }
   NodeP unary_filtered() { return unary(true); }
   NodeP unary(bool with_filter) {
+    const Nest nest(*this);
     NodeP n;
     if (accept("-")) {
       n = node(Node::Neg);
@@ -704,6 +729,7 @@ class Parser {
   const std::vector<Tok>* toks_ = nullptr;
   size_t t_ = 0;
   int line_ = 1;
+  int depth_ = 0;
 };
 
 // ---------------------------------------------------------------- evaluation
@@ -1016,6 +1042,7 @@ class Renderer {
 
  private:
   Flow exec(const Stmt& s, std::string& out) {
+    tick(s.line, out);
     switch (s.kind) {
       case Stmt::Text: out += s.text; break;
       case Stmt::Out: out += to_str(eval(*s.expr)); break;
@@ -1054,6 +1081,12 @@ class Renderer {
     return Normal;
   }
 
+  // A chat template renders in thousands of steps; a runaway one is stopped, not waited for.
+  void tick(int line, const std::string& out) {
+    if (++steps_ > 1'000'000 || out.size() > (size_t(256) << 20))
+      fail(line, "rendering exceeded a million steps or 256 MiB of output");
+  }
+
   Flow exec_for(const Stmt& s, std::string& out) {
     List items = iterate(eval(*s.expr), s.line);
     if (s.value) {  // `for x in xs if cond`: filter first, so loop.* counts the kept items
@@ -1069,6 +1102,7 @@ class Renderer {
     if (items.empty()) return exec(s.else_body, out);
     const int64_t n = int64_t(items.size());
     for (int64_t k = 0; k < n; ++k) {
+      tick(s.line, out);
       scopes_.emplace_back();
       bind(s, items[size_t(k)]);
       Dict loop{{"index", Value::integer(k + 1)},
@@ -1261,9 +1295,11 @@ class Renderer {
     }
     if (op == "*" && (a.kind == Value::Str || a.kind == Value::ListK) && b.kind == Value::Int) {
       if (a.kind == Value::Str) {
+        if (b.i > 0 && a.s.size() * size_t(b.i) > (size_t(256) << 20)) fail(line, "string repetition over 256 MiB");
         std::string s;
+        s.reserve(a.s.size() * size_t(std::max<int64_t>(0, b.i)));
         for (int64_t k = 0; k < b.i; ++k) s += a.s;
-        return Value::str(s);
+        return Value::str(std::move(s));
       }
       List l;
       for (int64_t k = 0; k < b.i; ++k) l.insert(l.end(), a.list->begin(), a.list->end());
@@ -1555,6 +1591,7 @@ class Renderer {
   }
 
   std::vector<std::map<std::string, Value>> scopes_;
+  int64_t steps_ = 0;
 };
 
 }  // namespace
