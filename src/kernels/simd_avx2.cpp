@@ -66,25 +66,16 @@ DAWN_AVX2 float vec_dot_f16_avx2(int64_t n, const void* w, const void* act) {
 
 namespace {
 
-// Q5_0 x Q8_0 for NT tokens: the fifth bit of element j is bit j of qh; levels are stored +16.
-// The signed levels and |w| are built once per block for all tokens.
-template <int NT>
-DAWN_AVX2 inline void q50_dot(int64_t n, const BlockQ5_0* x, const uint8_t* act, size_t stride, float* out) {
-  const __m256i low4 = _mm256_set1_epi8(0xF), sixteen = _mm256_set1_epi8(16), ones = _mm256_set1_epi16(1);
-  // Byte j takes qh byte j / 8; then bit j % 8 of it selects the fifth bit.
-  const __m256i spread =
-      _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
-  const __m256i bit = _mm256_set1_epi64x(int64_t(0x8040201008040201ULL));
+// NT tokens of Q8_0 activations against one row of 32-element blocks whose signed levels
+// `levels(block)` unpacks: the levels, |w| and the weight scale are computed once per block.
+template <int NT, class Block, class Levels>
+DAWN_AVX2 inline void dot_q8_act(int64_t n, const Block* x, const uint8_t* act, size_t stride, float* out,
+                                 const Levels& levels) {
+  const __m256i ones = _mm256_set1_epi16(1);
   __m256 acc[NT];
   for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
   for (int64_t i = 0; i < n / QK; ++i) {
-    const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[i].qs));
-    const __m256i nib = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), low4);
-    uint32_t qh;
-    std::memcpy(&qh, x[i].qh, 4);
-    const __m256i hb = _mm256_shuffle_epi8(_mm256_set1_epi32(int(qh)), spread);
-    const __m256i hi = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hb, bit), bit), sixteen);
-    const __m256i qx = _mm256_sub_epi8(_mm256_or_si256(nib, hi), sixteen);
+    const __m256i qx = levels(x[i]);
     const __m256i ax = _mm256_sign_epi8(qx, qx);
     const float dx = _cvtsh_ss(x[i].d);
     for (int t = 0; t < NT; ++t) {
@@ -96,51 +87,54 @@ DAWN_AVX2 inline void q50_dot(int64_t n, const BlockQ5_0* x, const uint8_t* act,
   }
   for (int t = 0; t < NT; ++t) out[t] = hsum(acc[t]);
 }
+
+struct Q8_0Levels {
+  DAWN_AVX2 __m256i operator()(const BlockQ8_0& b) const {
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs));
+  }
+};
+
+// The fifth bit of element j is bit j of qh; levels are stored +16.
+struct Q5_0Levels {
+  DAWN_AVX2 Q5_0Levels()
+      : low4(_mm256_set1_epi8(0xF)),
+        sixteen(_mm256_set1_epi8(16)),
+        // Byte j takes qh byte j / 8; then bit j % 8 of it selects the fifth bit.
+        spread(_mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3,
+                                3, 3, 3)),
+        bit(_mm256_set1_epi64x(int64_t(0x8040201008040201ULL))) {}
+  DAWN_AVX2 __m256i operator()(const BlockQ5_0& b) const {
+    const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs));
+    const __m256i nib = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), low4);
+    uint32_t qh;
+    std::memcpy(&qh, b.qh, 4);
+    const __m256i hb = _mm256_shuffle_epi8(_mm256_set1_epi32(int(qh)), spread);
+    const __m256i hi = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hb, bit), bit), sixteen);
+    return _mm256_sub_epi8(_mm256_or_si256(nib, hi), sixteen);
+  }
+  __m256i low4, sixteen, spread, bit;
+};
 
 }  // namespace
 
 DAWN_AVX2 float vec_dot_q5_0_avx2(int64_t n, const void* w, const void* act) {
   float r;
-  q50_dot<1>(n, static_cast<const BlockQ5_0*>(w), static_cast<const uint8_t*>(act), 0, &r);
+  dot_q8_act<1>(n, static_cast<const BlockQ5_0*>(w), static_cast<const uint8_t*>(act), 0, &r, Q5_0Levels());
   return r;
 }
 
 DAWN_AVX2 void vec_dot_q5_0_x4_avx2(int64_t n, const void* w, const void* act, size_t act_stride, float* out) {
-  q50_dot<4>(n, static_cast<const BlockQ5_0*>(w), static_cast<const uint8_t*>(act), act_stride, out);
+  dot_q8_act<4>(n, static_cast<const BlockQ5_0*>(w), static_cast<const uint8_t*>(act), act_stride, out, Q5_0Levels());
 }
-
-namespace {
-
-// NT tokens against one Q8_0 row: |w| and the weight scale are computed once per block.
-template <int NT>
-DAWN_AVX2 inline void q80_dot(int64_t n, const BlockQ8_0* x, const uint8_t* act, size_t stride, float* out) {
-  const __m256i ones = _mm256_set1_epi16(1);
-  __m256 acc[NT];
-  for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
-  for (int64_t i = 0; i < n / QK; ++i) {
-    const __m256i qx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i].qs));
-    const __m256i ax = _mm256_sign_epi8(qx, qx);
-    const float dx = _cvtsh_ss(x[i].d);
-    for (int t = 0; t < NT; ++t) {
-      const BlockQ8_0* y = reinterpret_cast<const BlockQ8_0*>(act + stride * size_t(t)) + i;
-      const __m256i qy = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y->qs));
-      const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(ax, _mm256_sign_epi8(qy, qx)), ones);
-      acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dx * _cvtsh_ss(y->d)), _mm256_cvtepi32_ps(p), acc[t]);
-    }
-  }
-  for (int t = 0; t < NT; ++t) out[t] = hsum(acc[t]);
-}
-
-}  // namespace
 
 DAWN_AVX2 float vec_dot_q8_0_avx2(int64_t n, const void* w, const void* act) {
   float r;
-  q80_dot<1>(n, static_cast<const BlockQ8_0*>(w), static_cast<const uint8_t*>(act), 0, &r);
+  dot_q8_act<1>(n, static_cast<const BlockQ8_0*>(w), static_cast<const uint8_t*>(act), 0, &r, Q8_0Levels());
   return r;
 }
 
 DAWN_AVX2 void vec_dot_q8_0_x4_avx2(int64_t n, const void* w, const void* act, size_t act_stride, float* out) {
-  q80_dot<4>(n, static_cast<const BlockQ8_0*>(w), static_cast<const uint8_t*>(act), act_stride, out);
+  dot_q8_act<4>(n, static_cast<const BlockQ8_0*>(w), static_cast<const uint8_t*>(act), act_stride, out, Q8_0Levels());
 }
 
 DAWN_AVX2 float vec_dot_q4_0_avx2(int64_t n, const void* w, const void* act) {
