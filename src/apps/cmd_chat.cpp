@@ -2,10 +2,8 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <thread>
 
 #include "apps/commands.h"
@@ -61,15 +59,7 @@ void add_chat_command(CLI::App& app) {
   c->callback([o] {
     auto m = load_model(o->model, LoadOptions{o->mlock});
     Vocab vocab(*m->file);
-    std::unique_ptr<ChatTemplate> tmpl;
-    if (o->chat_template.empty()) {
-      tmpl = std::make_unique<ChatTemplate>(*m->file, vocab);
-    } else {
-      std::ifstream in(o->chat_template, std::ios::binary);
-      std::stringstream ss;
-      ss << in.rdbuf();
-      tmpl = std::make_unique<ChatTemplate>(ss.str(), vocab, o->chat_template);
-    }
+    const auto tmpl = load_chat_template(*m->file, vocab, o->chat_template);
     const int threads = o->threads > 0 ? o->threads : int(std::max(1u, std::thread::hardware_concurrency()));
     Session s(*m, o->ctx, threads, parse_kv_type(o->kv, "--kv-type"));
     const bool tty_in = isatty(0), tty_out = isatty(1);

@@ -1,6 +1,4 @@
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "apps/commands.h"
@@ -8,6 +6,7 @@
 #include "engine/session.h"
 #include "text/vocab.h"
 #include "util/error.h"
+#include "util/file.h"
 
 namespace dawn {
 
@@ -31,13 +30,9 @@ void add_perplexity_command(CLI::App& app) {
   c->add_option("--chunks", o->chunks, "Score at most this many chunks (0: all)")->capture_default_str();
   c->add_option("-t,--threads", o->threads, "Threads (0: all cores)")->capture_default_str();
   c->callback([o] {
-    std::ifstream in(o->file, std::ios::binary);
-    if (!in) throw Error(o->file + ": cannot open");
-    std::stringstream ss;
-    ss << in.rdbuf();
     auto m = load_model(o->model, LoadOptions{o->mlock});
     Vocab vocab(*m->file);
-    const std::vector<int32_t> tokens = vocab.encode(ss.str(), true);
+    const std::vector<int32_t> tokens = vocab.encode(read_file(o->file), true);
     const int n_ctx = o->ctx > 0 ? o->ctx : std::min(512, m->hp.n_ctx_train > 0 ? m->hp.n_ctx_train : 512);
     const int threads = o->threads > 0 ? o->threads : int(std::max(1u, std::thread::hardware_concurrency()));
     Session s(*m, n_ctx, threads, parse_kv_type(o->kv, "--kv-type"));

@@ -1,9 +1,9 @@
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "apps/commands.h"
+#include "apps/jsonl.h"
 #include "text/chat.h"
 #include "util/error.h"
 
@@ -21,14 +21,6 @@ json read_json_file(const std::string& path, const char* what) {
   } catch (const json::exception& e) {
     throw Error(path + ": " + what + " is not valid JSON (" + e.what() + ")");
   }
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot open");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 }  // namespace
@@ -57,8 +49,8 @@ void add_template_command(CLI::App& app) {
   c->callback([o] {
     auto f = GgufFile::open(o->model);
     Vocab v(*f);
-    const ChatTemplate t =
-        o->chat_template.empty() ? ChatTemplate(*f, v) : ChatTemplate(read_text(o->chat_template), v, o->chat_template);
+    const auto tmpl = load_chat_template(*f, v, o->chat_template);
+    const ChatTemplate& t = *tmpl;
     json extra = json::object();
     if (!o->kwargs.empty()) {
       try {
@@ -69,18 +61,7 @@ void add_template_command(CLI::App& app) {
       if (!extra.is_object()) throw Error("--kwargs: must be a JSON object");
     }
     if (!o->jsonl.empty()) {
-      std::ifstream in(o->jsonl, std::ios::binary);
-      std::string line;
-      for (size_t n = 1; std::getline(in, line); ++n) {
-        if (line.empty()) continue;
-        json j;
-        try {
-          j = json::parse(line);
-        } catch (const json::exception&) {
-          throw Error(o->jsonl + ":" + std::to_string(n) + ": not valid JSON");
-        }
-        if (!j.is_object() || !j.contains("messages"))
-          throw Error(o->jsonl + ":" + std::to_string(n) + ": expected an object with 'messages'");
+      for_each_jsonl<json>(o->jsonl, "messages", [&](const json& j, size_t) {
         json out = {{"id", j.value("id", json())}};
         json kw = extra;
         if (j.contains("kwargs") && j["kwargs"].is_object())
@@ -91,7 +72,7 @@ void add_template_command(CLI::App& app) {
           out["error"] = e.what();
         }
         std::printf("%s\n", out.dump(-1, ' ', false, json::error_handler_t::replace).c_str());
-      }
+      });
       return;
     }
     if (o->messages.empty()) throw Error("template: give --messages FILE or --jsonl FILE");

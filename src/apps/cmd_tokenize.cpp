@@ -1,12 +1,13 @@
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "apps/commands.h"
+#include "apps/jsonl.h"
 #include "text/vocab.h"
 #include "util/error.h"
+#include "util/file.h"
 
 namespace dawn {
 
@@ -14,36 +15,8 @@ namespace {
 
 using nlohmann::json;
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot open");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // Invalid UTF-8 (a token may end mid-character) is written as U+FFFD, as Hugging Face decodes it.
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
-
-// Runs fn on each {"id":..., key:...} line of a JSON-lines file; errors name the line.
-template <class Fn>
-void for_each_jsonl(const std::string& path, const char* key, Fn fn) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot open");
-  std::string line;
-  for (size_t n = 1; std::getline(in, line); ++n) {
-    if (line.empty()) continue;
-    json j;
-    try {
-      j = json::parse(line);
-    } catch (const json::exception& e) {
-      throw Error(path + ":" + std::to_string(n) + ": not valid JSON");
-    }
-    if (!j.is_object() || !j.contains(key))
-      throw Error(path + ":" + std::to_string(n) + ": expected an object with '" + key + "'");
-    fn(j.value("id", json()), j.at(key), n);
-  }
-}
 
 std::vector<int32_t> parse_ids(const std::string& s, const Vocab& v) {
   std::vector<int32_t> ids;
@@ -85,10 +58,11 @@ void add_tokenize_commands(CLI::App& app) {
     auto f = GgufFile::open(o->model);
     Vocab v(*f);
     if (!o->jsonl.empty()) {
-      for_each_jsonl(o->jsonl, "text", [&](const json& id, const json& text, size_t n) {
+      for_each_jsonl<json>(o->jsonl, "text", [&](const json& j, size_t n) {
+        const json& text = j.at("text");
         if (!text.is_string()) throw Error(o->jsonl + ":" + std::to_string(n) + ": 'text' is not a string");
         const auto ids = v.encode(text.get<std::string>(), o->add_special, !o->no_special);
-        std::printf("%s\n", dump(json{{"id", id}, {"ids", ids}}).c_str());
+        std::printf("%s\n", dump(json{{"id", j.value("id", json())}, {"ids", ids}}).c_str());
       });
       return;
     }
@@ -117,14 +91,14 @@ void add_tokenize_commands(CLI::App& app) {
     auto f = GgufFile::open(o->model);
     Vocab v(*f);
     if (!o->jsonl.empty()) {
-      for_each_jsonl(o->jsonl, "ids", [&](const json& id, const json& ids, size_t n) {
+      for_each_jsonl<json>(o->jsonl, "ids", [&](const json& j, size_t n) {
         std::vector<int32_t> list;
-        for (const json& x : ids) {
+        for (const json& x : j.at("ids")) {
           if (!x.is_number_integer() || x.get<int64_t>() < 0 || x.get<int64_t>() >= v.size())
             throw Error(o->jsonl + ":" + std::to_string(n) + ": " + x.dump() + " is not a token id of this vocabulary");
           list.push_back(x.get<int32_t>());
         }
-        std::printf("%s\n", dump(json{{"id", id}, {"text", v.decode(list, true)}}).c_str());
+        std::printf("%s\n", dump(json{{"id", j.value("id", json())}, {"text", v.decode(list, true)}}).c_str());
       });
       return;
     }

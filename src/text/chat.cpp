@@ -1,6 +1,7 @@
 #include "text/chat.h"
 
 #include "util/error.h"
+#include "util/file.h"
 
 namespace dawn {
 
@@ -125,18 +126,17 @@ ChatTemplate::ChatTemplate(const std::string& source, const Vocab& v, std::strin
   }
 }
 
-ChatTemplate::ChatTemplate(const GgufFile& f, const Vocab& v)
-    : ChatTemplate(
-          [&] {
-            if (f.find("tokenizer.chat_template")) return f.get_str("tokenizer.chat_template");
-            const std::string name = pick_builtin(v);
-            if (name.empty()) {
-              f.fail("key 'tokenizer.chat_template'",
-                     "is missing and the vocabulary matches no built-in format (deepseek-r1, chatml, llama3)");
-            }
-            return builtin_chat_template(name);
-          }(),
-          v, f.find("tokenizer.chat_template") ? "file" : "builtin:" + pick_builtin(v)) {}
+std::unique_ptr<ChatTemplate> load_chat_template(const GgufFile& f, const Vocab& v, const std::string& template_path) {
+  if (!template_path.empty()) return std::make_unique<ChatTemplate>(read_file(template_path), v, template_path);
+  if (f.find("tokenizer.chat_template"))
+    return std::make_unique<ChatTemplate>(f.get_str("tokenizer.chat_template"), v, "file");
+  const std::string name = pick_builtin(v);
+  if (name.empty()) {
+    f.fail("key 'tokenizer.chat_template'",
+           "is missing and the vocabulary matches no built-in format (deepseek-r1, chatml, llama3)");
+  }
+  return std::make_unique<ChatTemplate>(builtin_chat_template(name), v, "builtin:" + name);
+}
 
 std::string ChatTemplate::apply(const nlohmann::ordered_json& messages, const nlohmann::ordered_json& tools,
                                 bool add_generation_prompt, const nlohmann::ordered_json& extra) const {

@@ -13,9 +13,6 @@ namespace dawn {
 
 class ChatTemplate {
  public:
-  // Throws Error when the file has no template and its vocabulary matches no built-in format.
-  ChatTemplate(const GgufFile& f, const Vocab& v);
-  // A template given as source text (e.g. --chat-template FILE).
   ChatTemplate(const std::string& source, const Vocab& v, std::string origin);
 
   // Renders messages (OpenAI-style array) as transformers' apply_chat_template does;
@@ -24,7 +21,7 @@ class ChatTemplate {
                     bool add_generation_prompt,
                     const nlohmann::ordered_json& extra = nlohmann::ordered_json::object()) const;
 
-  // "file" or "builtin:<name>".
+  // "file", "builtin:<name>" or the path of a --chat-template file.
   const std::string& origin() const { return origin_; }
   // Whether the template opens a <think> block itself after the generation prompt.
   bool opens_think() const { return opens_think_; }
@@ -34,6 +31,10 @@ class ChatTemplate {
   bool opens_think_ = false;
   std::unique_ptr<jinja::Template> tmpl_;
 };
+
+// The Jinja file at template_path when given, else the model's own template, else the
+// built-in one its vocabulary matches; throws Error when there is none.
+std::unique_ptr<ChatTemplate> load_chat_template(const GgufFile& f, const Vocab& v, const std::string& template_path);
 
 // Source of a built-in template: deepseek-r1, chatml or llama3 ("" if unknown).
 std::string builtin_chat_template(const std::string& name);
