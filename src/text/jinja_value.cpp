@@ -297,13 +297,8 @@ namespace {
 // Code points with the byte offset where each starts (invalid bytes stand for themselves).
 void decode(std::string_view s, std::vector<uint32_t>& cps, std::vector<size_t>* starts) {
   for (size_t i = 0; i < s.size();) {
-    const unsigned char c = s[i];
-    const size_t n = std::min(utf8_len(c), s.size() - i);
-    uint32_t cp = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
-    for (size_t k = 1; k < n; ++k) cp = (cp << 6) | (uint8_t(s[i + k]) & 0x3F);
-    cps.push_back(cp);
     if (starts) starts->push_back(i);
-    i += n;
+    cps.push_back(utf8_next(s, &i));
   }
 }
 

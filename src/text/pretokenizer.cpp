@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <mutex>
 
 #include "text/unicode.h"
 #include "util/error.h"
@@ -151,13 +152,9 @@ std::string canonical(std::string_view p) {
       ++i;
       continue;
     }
-    const size_t n = std::min(utf8_len(c), p.size() - i);
-    uint32_t cp = n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
-    for (size_t k = 1; k < n; ++k) cp = (cp << 6) | (uint8_t(p[i + k]) & 0x3F);
     char buf[16];
-    std::snprintf(buf, sizeof buf, "\\x{%X}", cp);
+    std::snprintf(buf, sizeof buf, "\\x{%X}", utf8_next(p, &i));
     out += buf;
-    i += n;
   }
   return out;
 }

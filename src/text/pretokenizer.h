@@ -3,7 +3,6 @@
 // them both become pieces), plus the per-family normalizer and BPE flags.
 #pragma once
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>

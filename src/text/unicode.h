@@ -17,6 +17,17 @@ inline size_t utf8_len(unsigned char c) {
 
 std::string utf8_encode(uint32_t cp);
 
+// The code point starting at s[*i], advancing *i past it (a truncated or invalid sequence
+// yields what its bytes spell; an invalid lead byte stands for itself).
+inline uint32_t utf8_next(std::string_view s, size_t* i) {
+  const unsigned char c = s[*i];
+  const size_t n = utf8_len(c) < s.size() - *i ? utf8_len(c) : s.size() - *i;
+  uint32_t cp = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
+  for (size_t k = 1; k < n; ++k) cp = (cp << 6) | (uint8_t(s[*i + k]) & 0x3F);
+  *i += n;
+  return cp;
+}
+
 // Length of the longest prefix of s that does not end inside a UTF-8 character.
 size_t utf8_complete_prefix(std::string_view s);
 
