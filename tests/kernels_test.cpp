@@ -135,8 +135,16 @@ TEST_P(TypeTest, DotMatchesDequantizedReference) {
   }
 }
 
-// Every dispatched (SIMD) dot product against its scalar reference on random
-// data, with block counts that are not multiples of any unroll factor.
+// Every SIMD tier this CPU runs (AVX2 and AVX-512 where present, not only the dispatched one),
+// against the scalar reference on random data, with block counts that are not multiples of any
+// unroll factor.
+std::vector<std::pair<const char*, DotKernels>> tiers(DType t) {
+  std::vector<std::pair<const char*, DotKernels>> out;
+  if (cpu_isa() >= Isa::Avx2) out.push_back({"avx2", dot_kernels(t, Isa::Avx2)});
+  if (cpu_isa() >= Isa::Avx512) out.push_back({"avx512", dot_kernels(t, Isa::Avx512)});
+  return out;
+}
+
 TEST_P(TypeTest, FastDotMatchesScalarReference) {
   const TypeCase c = GetParam();
   const TypeTraits& tt = traits(c.type);
@@ -145,6 +153,10 @@ TEST_P(TypeTest, FastDotMatchesScalarReference) {
   std::vector<int64_t> sizes;
   for (int64_t units : {1, 2, 3, 5, 7, 9, 17}) sizes.push_back(unit * units);
   if (unit == 1) sizes = {1, 7, 8, 31, 32, 33, 100, 257, 1000};
+  std::vector<std::pair<const char*, VecDotFn>> dots = {{"dispatched", tt.vec_dot}};
+  for (const auto& [isa, k] : tiers(c.type)) {
+    if (k.dot) dots.push_back({isa, k.dot});
+  }
   for (int64_t n : sizes) {
     const auto w = random_row(n, uint32_t(n * 31 + 7), 0.05f);
     const auto x = random_row(n, uint32_t(n * 17 + 3), 1.0f);
@@ -155,18 +167,23 @@ TEST_P(TypeTest, FastDotMatchesScalarReference) {
     const auto xd = dequantize(tt.dot_type, xq, n);
     double mag = 0;
     for (int64_t i = 0; i < n; ++i) mag += std::fabs(double(wd[i]) * double(xd[i]));
-    const float fast = tt.vec_dot(n, wq.data(), xq.data());
     const float ref = tt.vec_dot_ref(n, wq.data(), xq.data());
-    EXPECT_NEAR(fast, ref, 2e-6 * mag + 1e-7) << type_name(c.type) << " n=" << n;
+    for (const auto& [isa, dot] : dots) {
+      const float fast = dot(n, wq.data(), xq.data());
+      EXPECT_NEAR(fast, ref, 2e-6 * mag + 1e-7) << type_name(c.type) << " " << isa << " n=" << n;
+    }
   }
 }
 
-// The multi-token (prefill) kernels: four activation rows against one weight row, each
-// equal to the scalar reference's single dot product.
+// The multi-token (prefill) kernels of every tier: four activation rows against one weight row,
+// each equal to the scalar reference's single dot product.
 TEST_P(TypeTest, MultiTokenDotMatchesScalarReference) {
   const TypeCase c = GetParam();
-  const VecDotX4Fn dot4 = vec_dot_x4(c.type);
-  if (!dot4) GTEST_SKIP() << "no multi-token kernel for " << type_name(c.type);
+  std::vector<std::pair<const char*, VecDotX4Fn>> dots;
+  for (const auto& [isa, k] : tiers(c.type)) {
+    if (k.dot4) dots.push_back({isa, k.dot4});
+  }
+  if (dots.empty()) GTEST_SKIP() << "no multi-token kernel for " << type_name(c.type);
   const TypeTraits& tt = traits(c.type);
   const TypeTraits& at = traits(tt.dot_type);
   for (int64_t units : {1, 2, 3, 7}) {
@@ -178,11 +195,14 @@ TEST_P(TypeTest, MultiTokenDotMatchesScalarReference) {
       const auto x = random_row(n, uint32_t(n * 3 + k), 1.0f + float(k));
       at.from_float(x.data(), act.data() + stride * size_t(k), n);
     }
-    float out[4];
-    dot4(n, wq.data(), act.data(), stride, out);
-    for (int k = 0; k < 4; ++k) {
-      const float ref = tt.vec_dot_ref(n, wq.data(), act.data() + stride * size_t(k));
-      EXPECT_NEAR(out[k], ref, 1e-5f * (1.0f + std::fabs(ref))) << type_name(c.type) << " n=" << n << " k=" << k;
+    for (const auto& [isa, dot4] : dots) {
+      float out[4];
+      dot4(n, wq.data(), act.data(), stride, out);
+      for (int k = 0; k < 4; ++k) {
+        const float ref = tt.vec_dot_ref(n, wq.data(), act.data() + stride * size_t(k));
+        EXPECT_NEAR(out[k], ref, 1e-5f * (1.0f + std::fabs(ref)))
+            << type_name(c.type) << " " << isa << " n=" << n << " k=" << k;
+      }
     }
   }
 }
@@ -191,6 +211,13 @@ TEST(Types, SimdIsUsedWhereTheCpuHasIt) {
   if (!use_avx2()) GTEST_SKIP() << "no AVX2/FMA/F16C here (or DAWN_SIMD=0)";
   for (DType t : {DType::F16, DType::Q8_0, DType::Q4_0, DType::Q5_0, DType::Q4_K, DType::Q6_K}) {
     EXPECT_NE(traits(t).vec_dot, traits(t).vec_dot_ref) << type_name(t);
+  }
+  // The best tier wins where it has a kernel.
+  if (cpu_isa() >= Isa::Avx512) {
+    for (DType t : {DType::Q8_0, DType::Q5_0, DType::Q4_K, DType::Q6_K}) {
+      EXPECT_EQ(traits(t).vec_dot, dot_kernels(t, Isa::Avx512).dot) << type_name(t);
+      EXPECT_EQ(vec_dot_x4(t), dot_kernels(t, Isa::Avx512).dot4) << type_name(t);
+    }
   }
 }
 

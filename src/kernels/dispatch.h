@@ -9,11 +9,26 @@ using VecDotFn = float (*)(int64_t n, const void* w, const void* act);
 // Four activation rows (act, act + act_stride, ...) against one weight row: out[0..3].
 using VecDotX4Fn = void (*)(int64_t n, const void* w, const void* act, size_t act_stride, float* out);
 
-// True when the CPU has AVX2, FMA and F16C and DAWN_SIMD is not "0" in the
-// environment (so benchmarks and bug hunts can force the scalar kernels).
-bool use_avx2();
+// Instruction-set tiers dawn has kernels for, in increasing order.
+enum class Isa { Scalar, Avx2, Avx512 };
 
-inline VecDotFn pick_avx2(VecDotFn simd, VecDotFn scalar) { return use_avx2() ? simd : scalar; }
+// The best tier this CPU runs (AVX2 = AVX2+FMA+F16C; AVX-512 = F/BW/VL/DQ + VNNI), capped by
+// DAWN_SIMD in the environment ("0" or "scalar", "avx2") so benchmarks and bug hunts can force
+// a lower tier.
+Isa cpu_isa();
+inline bool use_avx2() { return cpu_isa() >= Isa::Avx2; }
+
+enum class DType : uint32_t;
+
+// The kernels of one tier for weights of type t; nullptr where that tier has none.
+struct DotKernels {
+  VecDotFn dot = nullptr;
+  VecDotX4Fn dot4 = nullptr;
+};
+DotKernels dot_kernels(DType t, Isa isa);
+
+// The fastest single-token dot this CPU has for t, else `scalar`.
+VecDotFn pick_dot(DType t, VecDotFn scalar);
 
 // AVX2 dot products; each computes what the named type's scalar vec_dot does.
 float vec_dot_f16_avx2(int64_t n, const void* w, const void* act);
@@ -27,8 +42,17 @@ void vec_dot_q8_0_x4_avx2(int64_t n, const void* w, const void* act, size_t act_
 void vec_dot_q4_k_x4_avx2(int64_t n, const void* w, const void* act, size_t act_stride, float* out);
 void vec_dot_q6_k_x4_avx2(int64_t n, const void* w, const void* act, size_t act_stride, float* out);
 
-// The multi-token kernel for weights of type t (declared by id to keep this header light), or nullptr.
-enum class DType : uint32_t;
+// AVX-512 + VNNI dot products.
+float vec_dot_q8_0_avx512(int64_t n, const void* w, const void* act);
+float vec_dot_q5_0_avx512(int64_t n, const void* w, const void* act);
+float vec_dot_q4_k_avx512(int64_t n, const void* w, const void* act);
+float vec_dot_q6_k_avx512(int64_t n, const void* w, const void* act);
+void vec_dot_q5_0_x4_avx512(int64_t n, const void* w, const void* act, size_t act_stride, float* out);
+void vec_dot_q8_0_x4_avx512(int64_t n, const void* w, const void* act, size_t act_stride, float* out);
+void vec_dot_q4_k_x4_avx512(int64_t n, const void* w, const void* act, size_t act_stride, float* out);
+void vec_dot_q6_k_x4_avx512(int64_t n, const void* w, const void* act, size_t act_stride, float* out);
+
+// The multi-token kernel of the best tier that has one for t, or nullptr.
 VecDotX4Fn vec_dot_x4(DType t);
 
 // f32 query row . f16 cache row, and out += a * f16 cache row (attention over an f16 KV cache).

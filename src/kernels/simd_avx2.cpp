@@ -9,20 +9,11 @@
 #include "kernels/blocks.h"
 #include "kernels/dispatch.h"
 #include "kernels/half.h"
+#include "kernels/simd_x86.h"
 
 #define DAWN_AVX2 __attribute__((target("avx2,fma,f16c")))
 
 namespace dawn {
-
-bool use_avx2() {
-  static const bool on = [] {
-    const char* env = std::getenv("DAWN_SIMD");
-    if (env && std::strcmp(env, "0") == 0) return false;
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
-  }();
-  return on;
-}
 
 namespace {
 
@@ -155,19 +146,6 @@ DAWN_AVX2 float vec_dot_q4_0_avx2(int64_t n, const void* w, const void* act) {
 }
 
 namespace {
-
-// The 8 six-bit scales (bytes 0-7) and 8 mins (bytes 8-15) of a Q4_K block, unpacked
-// with 32-bit operations (get_scale_min_k4 for all eight sub-blocks at once).
-DAWN_AVX2 inline __m128i q4k_scales_mins(const uint8_t* p) {
-  uint32_t a, b, c;
-  std::memcpy(&a, p, 4);
-  std::memcpy(&b, p + 4, 4);
-  std::memcpy(&c, p + 8, 4);
-  const uint32_t sc_lo = a & 0x3F3F3F3F, mn_lo = b & 0x3F3F3F3F;
-  const uint32_t sc_hi = (c & 0x0F0F0F0F) | ((a >> 2) & 0x30303030);
-  const uint32_t mn_hi = ((c >> 4) & 0x0F0F0F0F) | ((b >> 2) & 0x30303030);
-  return _mm_set_epi32(int(mn_hi), int(mn_lo), int(sc_hi), int(sc_lo));
-}
 
 // NT tokens against one Q4_K row: the weights and scales are unpacked once per block
 // and reused for every token (prefill), NT = 1 for decode.

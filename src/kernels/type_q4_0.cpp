@@ -50,6 +50,6 @@ float vec_dot(int64_t n, const void* w, const void* a) {
 }  // namespace
 
 extern const TypeTraits kTraitsQ4_0 = {
-    "q4_0", QK, sizeof(BlockQ4_0), DType::Q8_0, to_float, from_float, pick_avx2(vec_dot_q4_0_avx2, vec_dot), vec_dot};
+    "q4_0", QK, sizeof(BlockQ4_0), DType::Q8_0, to_float, from_float, pick_dot(DType::Q4_0, vec_dot), vec_dot};
 
 }  // namespace dawn

@@ -91,6 +91,6 @@ float vec_dot(int64_t n, const void* w, const void* a) {
 }  // namespace
 
 extern const TypeTraits kTraitsQ4_K = {
-    "q4_K", QK_K, sizeof(BlockQ4_K), DType::Q8_K, to_float, from_float, pick_avx2(vec_dot_q4_k_avx2, vec_dot), vec_dot};
+    "q4_K", QK_K, sizeof(BlockQ4_K), DType::Q8_K, to_float, from_float, pick_dot(DType::Q4_K, vec_dot), vec_dot};
 
 }  // namespace dawn

@@ -63,6 +63,6 @@ float vec_dot(int64_t n, const void* w, const void* a) {
 }  // namespace
 
 extern const TypeTraits kTraitsQ5_0 = {
-    "q5_0", QK, sizeof(BlockQ5_0), DType::Q8_0, to_float, from_float, pick_avx2(vec_dot_q5_0_avx2, vec_dot), vec_dot};
+    "q5_0", QK, sizeof(BlockQ5_0), DType::Q8_0, to_float, from_float, pick_dot(DType::Q5_0, vec_dot), vec_dot};
 
 }  // namespace dawn

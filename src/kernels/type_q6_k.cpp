@@ -86,6 +86,6 @@ float vec_dot(int64_t n, const void* w, const void* a) {
 }  // namespace
 
 extern const TypeTraits kTraitsQ6_K = {
-    "q6_K", QK_K, sizeof(BlockQ6_K), DType::Q8_K, to_float, from_float, pick_avx2(vec_dot_q6_k_avx2, vec_dot), vec_dot};
+    "q6_K", QK_K, sizeof(BlockQ6_K), DType::Q8_K, to_float, from_float, pick_dot(DType::Q6_K, vec_dot), vec_dot};
 
 }  // namespace dawn

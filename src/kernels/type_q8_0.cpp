@@ -36,6 +36,6 @@ float vec_dot(int64_t n, const void* w, const void* a) {
 }  // namespace
 
 extern const TypeTraits kTraitsQ8_0 = {
-    "q8_0", QK, sizeof(BlockQ8_0), DType::Q8_0, to_float, from_float, pick_avx2(vec_dot_q8_0_avx2, vec_dot), vec_dot};
+    "q8_0", QK, sizeof(BlockQ8_0), DType::Q8_0, to_float, from_float, pick_dot(DType::Q8_0, vec_dot), vec_dot};
 
 }  // namespace dawn

@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "kernels/dispatch.h"
@@ -57,15 +58,62 @@ bool parse_type_name(std::string_view s, DType* out) {
 
 namespace dawn {
 
-VecDotX4Fn vec_dot_x4(DType t) {
-  if (!use_avx2()) return nullptr;
-  switch (t) {
-    case DType::Q5_0: return vec_dot_q5_0_x4_avx2;
-    case DType::Q8_0: return vec_dot_q8_0_x4_avx2;
-    case DType::Q4_K: return vec_dot_q4_k_x4_avx2;
-    case DType::Q6_K: return vec_dot_q6_k_x4_avx2;
-    default: return nullptr;
+Isa cpu_isa() {
+  static const Isa isa = [] {
+    __builtin_cpu_init();
+    Isa best = Isa::Scalar;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) {
+      best = Isa::Avx2;
+      if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+          __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+          __builtin_cpu_supports("avx512vnni")) {
+        best = Isa::Avx512;
+      }
+    }
+    const char* env = std::getenv("DAWN_SIMD");
+    if (env && (std::strcmp(env, "0") == 0 || std::strcmp(env, "scalar") == 0)) return Isa::Scalar;
+    if (env && std::strcmp(env, "avx2") == 0 && best > Isa::Avx2) return Isa::Avx2;
+    return best;
+  }();
+  return isa;
+}
+
+DotKernels dot_kernels(DType t, Isa isa) {
+  if (isa == Isa::Avx2) {
+    switch (t) {
+      case DType::F16: return {vec_dot_f16_avx2, nullptr};
+      case DType::Q4_0: return {vec_dot_q4_0_avx2, nullptr};
+      case DType::Q5_0: return {vec_dot_q5_0_avx2, vec_dot_q5_0_x4_avx2};
+      case DType::Q8_0: return {vec_dot_q8_0_avx2, vec_dot_q8_0_x4_avx2};
+      case DType::Q4_K: return {vec_dot_q4_k_avx2, vec_dot_q4_k_x4_avx2};
+      case DType::Q6_K: return {vec_dot_q6_k_avx2, vec_dot_q6_k_x4_avx2};
+      default: return {};
+    }
   }
+  if (isa == Isa::Avx512) {
+    switch (t) {
+      case DType::Q5_0: return {vec_dot_q5_0_avx512, vec_dot_q5_0_x4_avx512};
+      case DType::Q8_0: return {vec_dot_q8_0_avx512, vec_dot_q8_0_x4_avx512};
+      case DType::Q4_K: return {vec_dot_q4_k_avx512, vec_dot_q4_k_x4_avx512};
+      case DType::Q6_K: return {vec_dot_q6_k_avx512, vec_dot_q6_k_x4_avx512};
+      default: return {};
+    }
+  }
+  return {};
+}
+
+VecDotFn pick_dot(DType t, VecDotFn scalar) {
+  for (int isa = int(cpu_isa()); isa > int(Isa::Scalar); --isa) {
+    if (VecDotFn f = dot_kernels(t, Isa(isa)).dot) return f;
+  }
+  return scalar;
+}
+
+VecDotX4Fn vec_dot_x4(DType t) {
+  for (int isa = int(cpu_isa()); isa > int(Isa::Scalar); --isa) {
+    if (VecDotX4Fn f = dot_kernels(t, Isa(isa)).dot4) return f;
+  }
+  return nullptr;
 }
 
 }  // namespace dawn

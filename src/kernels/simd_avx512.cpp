@@ -1,0 +1,213 @@
+// AVX-512 + VNNI dot products (Zen 4/5, Ice Lake and later). vpdpbusd multiplies unsigned
+// weight levels by signed activations and sums groups of four in one instruction, where AVX2
+// needs maddubs + madd; 512-bit registers hold 64 levels, two K-quant sub-blocks at a time.
+// Compiled through target attributes so one binary still runs on AVX2-only CPUs.
+// GCC 12's AVX-512 headers make "undefined" vectors by self-initialisation, which its own
+// -Wuninitialized then reports from inside the intrinsics (a false positive, fixed in GCC 13).
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+
+#include "kernels/blocks.h"
+#include "kernels/dispatch.h"
+#include "kernels/half.h"
+#include "kernels/simd_x86.h"
+
+#define DAWN_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c")))
+
+namespace dawn {
+
+namespace {
+
+DAWN_AVX512 inline float hsum8(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+// sum over four 64-level groups k of scale_k * dpbusd(w_k, y_k): lanes stay per sub-block so
+// the (per-lane) scale multiply is exact integer arithmetic.
+DAWN_AVX512 inline __m512i scaled_dots(const __m512i* w, const __m512i* s, const int8_t* y, __m512i init) {
+  __m512i sum = init;
+  for (int k = 0; k < 4; ++k) {
+    const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[k], _mm512_loadu_si512(y + 64 * k));
+    sum = _mm512_add_epi32(sum, _mm512_mullo_epi32(p, s[k]));
+  }
+  return sum;
+}
+
+// NT tokens against one Q4_K row; levels and scales are unpacked once per block (NT = 1: decode).
+template <int NT>
+DAWN_AVX512 inline void q4k_dot(int64_t n, const BlockQ4_K* x, const uint8_t* act, size_t stride, float* out) {
+  const __m512i low4 = _mm512_set1_epi8(0xF);
+  // Register k holds sub-blocks 2k (lanes 0-7 of a dpbusd result) and 2k + 1 (lanes 8-15).
+  const __m512i pair[4] = {
+      _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1),
+      _mm512_setr_epi32(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3),
+      _mm512_setr_epi32(4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5),
+      _mm512_setr_epi32(6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7),
+  };
+  const __m128i dup_mins = _mm_setr_epi8(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15);
+  __m512 acc[NT];
+  __m256 acc_m[NT];
+  for (int t = 0; t < NT; ++t) {
+    acc[t] = _mm512_setzero_ps();
+    acc_m[t] = _mm256_setzero_ps();
+  }
+  for (int64_t i = 0; i < n / QK_K; ++i) {
+    const __m128i sm = q4k_scales_mins(x[i].scales);
+    const __m256i mins16 = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(sm, dup_mins));  // m0 m0 m1 m1 ... m7 m7
+    const __m512i sc32 = _mm512_cvtepu8_epi32(sm);
+    __m512i w[4], s[4];
+    for (int h = 0; h < 2; ++h) {
+      // 64 bytes = elements 128h + 0..31 | +64..95 in the low nibbles, +32..63 | +96..127 in the high.
+      const __m512i q = _mm512_loadu_si512(x[i].qs + 64 * h);
+      const __m512i lo = _mm512_and_si512(q, low4), hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), low4);
+      w[2 * h] = _mm512_shuffle_i64x2(lo, hi, 0x44);      // elements 128h + 0..63
+      w[2 * h + 1] = _mm512_shuffle_i64x2(lo, hi, 0xEE);  // elements 128h + 64..127
+    }
+    for (int k = 0; k < 4; ++k) s[k] = _mm512_permutexvar_epi32(pair[k], sc32);
+    const float d = _cvtsh_ss(x[i].d), dmin = _cvtsh_ss(x[i].dmin);
+    for (int t = 0; t < NT; ++t) {
+      const BlockQ8_K* y = reinterpret_cast<const BlockQ8_K*>(act + stride * size_t(t)) + i;
+      const __m512i sumi = scaled_dots(w, s, y->qs, _mm512_setzero_si512());
+      acc[t] = _mm512_fmadd_ps(_mm512_set1_ps(d * y->d), _mm512_cvtepi32_ps(sumi), acc[t]);
+      const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y->bsums));
+      acc_m[t] =
+          _mm256_fmadd_ps(_mm256_set1_ps(dmin * y->d), _mm256_cvtepi32_ps(_mm256_madd_epi16(bs, mins16)), acc_m[t]);
+    }
+  }
+  for (int t = 0; t < NT; ++t) out[t] = _mm512_reduce_add_ps(acc[t]) - hsum8(acc_m[t]);
+}
+
+// NT tokens against one Q6_K row.
+template <int NT>
+DAWN_AVX512 inline void q6k_dot(int64_t n, const BlockQ6_K* x, const uint8_t* act, size_t stride, float* out) {
+  const __m512i low4 = _mm512_set1_epi8(0xF), three = _mm512_set1_epi8(3);
+  // The two 2-bit fields of qh that belong to the low and the high 256 bits of a register.
+  const __m512i shift_a = _mm512_setr_epi64(0, 0, 0, 0, 2, 2, 2, 2);
+  const __m512i shift_b = _mm512_setr_epi64(4, 4, 4, 4, 6, 6, 6, 6);
+  // Register k holds scale groups 4k..4k+3 (16 elements = 4 dpbusd lanes each).
+  __m512i group[4];
+  for (int k = 0; k < 4; ++k) {
+    const int g = 4 * k;
+    group[k] = _mm512_setr_epi32(g, g, g, g, g + 1, g + 1, g + 1, g + 1, g + 2, g + 2, g + 2, g + 2, g + 3, g + 3,
+                                 g + 3, g + 3);
+  }
+  __m512 acc[NT];
+  for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
+  for (int64_t i = 0; i < n / QK_K; ++i) {
+    const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[i].scales));
+    const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
+    const __m512i sc32 = _mm512_cvtepi8_epi32(sc8);
+    __m512i w[4], s[4];
+    for (int h = 0; h < 2; ++h) {
+      // ql bytes 64h..64h+63: low nibbles are elements 128h + 0..63, high nibbles 128h + 64..127;
+      // the matching fifth and sixth bits sit in qh[32h..32h+31] at shifts 0, 2 | 4, 6.
+      const __m512i l = _mm512_loadu_si512(x[i].ql + 64 * h);
+      const __m512i qh =
+          _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i].qh + 32 * h)));
+      const __m512i ha = _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi64(qh, shift_a), three), 4);
+      const __m512i hb = _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi64(qh, shift_b), three), 4);
+      w[2 * h] = _mm512_or_si512(_mm512_and_si512(l, low4), ha);
+      w[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l, 4), low4), hb);
+    }
+    for (int k = 0; k < 4; ++k) s[k] = _mm512_permutexvar_epi32(group[k], sc32);
+    const float d = _cvtsh_ss(x[i].d);
+    for (int t = 0; t < NT; ++t) {
+      const BlockQ8_K* y = reinterpret_cast<const BlockQ8_K*>(act + stride * size_t(t)) + i;
+      // Levels are stored +32: sum (q-32)*y = sum q*y - 32 * sum_g scale_g * bsum_g.
+      const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y->bsums));
+      const __m256i bias = _mm256_slli_epi32(_mm256_sub_epi32(_mm256_setzero_si256(), _mm256_madd_epi16(bs, sc16)), 5);
+      const __m512i sumi = scaled_dots(w, s, y->qs, _mm512_zextsi256_si512(bias));
+      acc[t] = _mm512_fmadd_ps(_mm512_set1_ps(d * y->d), _mm512_cvtepi32_ps(sumi), acc[t]);
+    }
+  }
+  for (int t = 0; t < NT; ++t) out[t] = _mm512_reduce_add_ps(acc[t]);
+}
+
+// NT tokens of Q8_0 activations against one row of 32-element blocks with signed levels
+// `levels(block)`. vpdpbusd wants one unsigned operand: |w| times y with w's sign moved onto y.
+template <int NT, class Block, class Levels>
+DAWN_AVX512 inline void dot_q8_act(int64_t n, const Block* x, const uint8_t* act, size_t stride, float* out,
+                                   const Levels& levels) {
+  __m256 acc[NT];
+  for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
+  for (int64_t i = 0; i < n / QK; ++i) {
+    const __m256i qx = levels(x[i]);
+    const __m256i ax = _mm256_abs_epi8(qx);
+    const __mmask32 neg = _mm256_movepi8_mask(qx);
+    const float dx = _cvtsh_ss(x[i].d);
+    for (int t = 0; t < NT; ++t) {
+      const BlockQ8_0* y = reinterpret_cast<const BlockQ8_0*>(act + stride * size_t(t)) + i;
+      const __m256i qy = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y->qs));
+      const __m256i sy = _mm256_mask_sub_epi8(qy, neg, _mm256_setzero_si256(), qy);
+      const __m256i p = _mm256_dpbusd_epi32(_mm256_setzero_si256(), ax, sy);
+      acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dx * _cvtsh_ss(y->d)), _mm256_cvtepi32_ps(p), acc[t]);
+    }
+  }
+  for (int t = 0; t < NT; ++t) out[t] = hsum8(acc[t]);
+}
+
+struct Q8_0Levels {
+  DAWN_AVX512 __m256i operator()(const BlockQ8_0& b) const {
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs));
+  }
+};
+
+// Levels are stored +16 with the fifth bit of element j in bit j of qh.
+struct Q5_0Levels {
+  DAWN_AVX512 __m256i operator()(const BlockQ5_0& b) const {
+    const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs));
+    const __m256i nib = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), _mm256_set1_epi8(0xF));
+    uint32_t qh;
+    std::memcpy(&qh, b.qh, 4);
+    // Elements without their fifth bit are level - 16: subtract 16 only there.
+    return _mm256_mask_sub_epi8(nib, __mmask32(~qh), nib, _mm256_set1_epi8(16));
+  }
+};
+
+}  // namespace
+
+DAWN_AVX512 float vec_dot_q4_k_avx512(int64_t n, const void* w, const void* act) {
+  float r;
+  q4k_dot<1>(n, static_cast<const BlockQ4_K*>(w), static_cast<const uint8_t*>(act), 0, &r);
+  return r;
+}
+
+DAWN_AVX512 void vec_dot_q4_k_x4_avx512(int64_t n, const void* w, const void* act, size_t act_stride, float* out) {
+  q4k_dot<4>(n, static_cast<const BlockQ4_K*>(w), static_cast<const uint8_t*>(act), act_stride, out);
+}
+
+DAWN_AVX512 float vec_dot_q6_k_avx512(int64_t n, const void* w, const void* act) {
+  float r;
+  q6k_dot<1>(n, static_cast<const BlockQ6_K*>(w), static_cast<const uint8_t*>(act), 0, &r);
+  return r;
+}
+
+DAWN_AVX512 void vec_dot_q6_k_x4_avx512(int64_t n, const void* w, const void* act, size_t act_stride, float* out) {
+  q6k_dot<4>(n, static_cast<const BlockQ6_K*>(w), static_cast<const uint8_t*>(act), act_stride, out);
+}
+
+DAWN_AVX512 float vec_dot_q8_0_avx512(int64_t n, const void* w, const void* act) {
+  float r;
+  dot_q8_act<1>(n, static_cast<const BlockQ8_0*>(w), static_cast<const uint8_t*>(act), 0, &r, Q8_0Levels());
+  return r;
+}
+
+DAWN_AVX512 void vec_dot_q8_0_x4_avx512(int64_t n, const void* w, const void* act, size_t act_stride, float* out) {
+  dot_q8_act<4>(n, static_cast<const BlockQ8_0*>(w), static_cast<const uint8_t*>(act), act_stride, out, Q8_0Levels());
+}
+
+DAWN_AVX512 float vec_dot_q5_0_avx512(int64_t n, const void* w, const void* act) {
+  float r;
+  dot_q8_act<1>(n, static_cast<const BlockQ5_0*>(w), static_cast<const uint8_t*>(act), 0, &r, Q5_0Levels());
+  return r;
+}
+
+DAWN_AVX512 void vec_dot_q5_0_x4_avx512(int64_t n, const void* w, const void* act, size_t act_stride, float* out) {
+  dot_q8_act<4>(n, static_cast<const BlockQ5_0*>(w), static_cast<const uint8_t*>(act), act_stride, out, Q5_0Levels());
+}
+
+}  // namespace dawn
