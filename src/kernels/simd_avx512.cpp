@@ -26,28 +26,40 @@ DAWN_AVX512 inline float hsum8(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
-// sum over four 64-level groups k of scale_k * dpbusd(w_k, y_k): lanes stay per sub-block so
-// the (per-lane) scale multiply is exact integer arithmetic.
-DAWN_AVX512 inline __m512i scaled_dots(const __m512i* w, const __m512i* s, const int8_t* y, __m512i init) {
-  __m512i sum = init;
+// sum over four 64-level groups k of dpwssd(maddubs(w_k, y_k), s_k): maddubs makes int16 pair
+// sums (at most 2 * 63 * 128, no saturation for levels below 64) and dpwssd multiplies them by the
+// int16 scales s_k of their sub-blocks and accumulates, two instructions per 64 levels.
+DAWN_AVX512 inline __m512i scaled_dots(const __m512i* w, const __m512i* s, const int8_t* y, __m512i sum) {
   for (int k = 0; k < 4; ++k) {
-    const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[k], _mm512_loadu_si512(y + 64 * k));
-    sum = _mm512_add_epi32(sum, _mm512_mullo_epi32(p, s[k]));
+    sum = _mm512_dpwssd_epi32(sum, _mm512_maddubs_epi16(w[k], _mm512_loadu_si512(y + 64 * k)), s[k]);
   }
   return sum;
+}
+
+// The Q4_K scales (dwords 0-1) and mins (dwords 2-3) of block b as bytes, unpacked in vector registers:
+// the block starts with d, dmin (dword 0) and then the 12 packed bytes a, b, c (dwords 1-3).
+DAWN_AVX512 inline __m128i q4k_scales_mins_v(__m128i blk) {
+  const __m128i p = _mm_shuffle_epi32(blk, _MM_SHUFFLE(3, 2, 3, 1));  // a c b c
+  const __m128i q = _mm_shuffle_epi32(blk, _MM_SHUFFLE(2, 2, 1, 1));  // a a b b
+  const __m128i lo = _mm_and_si128(_mm_srlv_epi32(p, _mm_setr_epi32(0, 0, 0, 4)),
+                                   _mm_setr_epi32(0x3F3F3F3F, 0x0F0F0F0F, 0x3F3F3F3F, 0x0F0F0F0F));
+  const __m128i hi = _mm_and_si128(_mm_srli_epi32(q, 2), _mm_setr_epi32(0, 0x30303030, 0, 0x30303030));
+  return _mm_or_si128(lo, hi);
 }
 
 // NT tokens against one Q4_K row; levels and scales are unpacked once per block (NT = 1: decode).
 template <int NT>
 DAWN_AVX512 inline void q4k_dot(int64_t n, const BlockQ4_K* x, const uint8_t* act, size_t stride, float* out) {
   const __m512i low4 = _mm512_set1_epi8(0xF);
-  // Register k holds sub-blocks 2k (lanes 0-7 of a dpbusd result) and 2k + 1 (lanes 8-15).
-  const __m512i pair[4] = {
-      _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1),
-      _mm512_setr_epi32(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3),
-      _mm512_setr_epi32(4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5),
-      _mm512_setr_epi32(6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7),
-  };
+  // Register k holds sub-blocks 2k (int16 pair sums 0-15) and 2k + 1 (16-31): byte shuffles that
+  // give each 128-bit lane the int16 scale of its sub-block.
+  __m512i pick[4];
+  for (int k = 0; k < 4; ++k) {
+    const int a = 2 * (2 * k) * 0x0101 + 0x0100, b = 2 * (2 * k + 1) * 0x0101 + 0x0100;
+    pick[k] = _mm512_setr_epi32(a * 0x10001, a * 0x10001, a * 0x10001, a * 0x10001, a * 0x10001, a * 0x10001,
+                                a * 0x10001, a * 0x10001, b * 0x10001, b * 0x10001, b * 0x10001, b * 0x10001,
+                                b * 0x10001, b * 0x10001, b * 0x10001, b * 0x10001);
+  }
   const __m128i dup_mins = _mm_setr_epi8(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15);
   __m512 acc[NT];
   __m256 acc_m[NT];
@@ -56,9 +68,11 @@ DAWN_AVX512 inline void q4k_dot(int64_t n, const BlockQ4_K* x, const uint8_t* ac
     acc_m[t] = _mm256_setzero_ps();
   }
   for (int64_t i = 0; i < n / QK_K; ++i) {
-    const __m128i sm = q4k_scales_mins(x[i].scales);
+    const __m128i blk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(&x[i]));
+    const __m128i sm = q4k_scales_mins_v(blk);
     const __m256i mins16 = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(sm, dup_mins));  // m0 m0 m1 m1 ... m7 m7
-    const __m512i sc32 = _mm512_cvtepu8_epi32(sm);
+    const __m512i sc16 = _mm512_broadcast_i32x4(_mm_cvtepu8_epi16(sm));           // s0..s7 in each lane
+    const __m128 dd = _mm_cvtph_ps(blk);                                           // d, dmin
     __m512i w[4], s[4];
     for (int h = 0; h < 2; ++h) {
       // 64 bytes = elements 128h + 0..31 | +64..95 in the low nibbles, +32..63 | +96..127 in the high.
@@ -67,15 +81,15 @@ DAWN_AVX512 inline void q4k_dot(int64_t n, const BlockQ4_K* x, const uint8_t* ac
       w[2 * h] = _mm512_shuffle_i64x2(lo, hi, 0x44);      // elements 128h + 0..63
       w[2 * h + 1] = _mm512_shuffle_i64x2(lo, hi, 0xEE);  // elements 128h + 64..127
     }
-    for (int k = 0; k < 4; ++k) s[k] = _mm512_permutexvar_epi32(pair[k], sc32);
-    const float d = _cvtsh_ss(x[i].d), dmin = _cvtsh_ss(x[i].dmin);
+    for (int k = 0; k < 4; ++k) s[k] = _mm512_shuffle_epi8(sc16, pick[k]);
     for (int t = 0; t < NT; ++t) {
       const BlockQ8_K* y = reinterpret_cast<const BlockQ8_K*>(act + stride * size_t(t)) + i;
       const __m512i sumi = scaled_dots(w, s, y->qs, _mm512_setzero_si512());
-      acc[t] = _mm512_fmadd_ps(_mm512_set1_ps(d * y->d), _mm512_cvtepi32_ps(sumi), acc[t]);
+      const __m128 ddy = _mm_mul_ps(dd, _mm_broadcast_ss(&y->d));
+      acc[t] = _mm512_fmadd_ps(_mm512_broadcastss_ps(ddy), _mm512_cvtepi32_ps(sumi), acc[t]);
       const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y->bsums));
-      acc_m[t] =
-          _mm256_fmadd_ps(_mm256_set1_ps(dmin * y->d), _mm256_cvtepi32_ps(_mm256_madd_epi16(bs, mins16)), acc_m[t]);
+      acc_m[t] = _mm256_fmadd_ps(_mm256_broadcastss_ps(_mm_movehdup_ps(ddy)),
+                                 _mm256_cvtepi32_ps(_mm256_madd_epi16(bs, mins16)), acc_m[t]);
     }
   }
   for (int t = 0; t < NT; ++t) out[t] = _mm512_reduce_add_ps(acc[t]) - hsum8(acc_m[t]);
@@ -88,19 +102,18 @@ DAWN_AVX512 inline void q6k_dot(int64_t n, const BlockQ6_K* x, const uint8_t* ac
   // The two 2-bit fields of qh that belong to the low and the high 256 bits of a register.
   const __m512i shift_a = _mm512_setr_epi64(0, 0, 0, 0, 2, 2, 2, 2);
   const __m512i shift_b = _mm512_setr_epi64(4, 4, 4, 4, 6, 6, 6, 6);
-  // Register k holds scale groups 4k..4k+3 (16 elements = 4 dpbusd lanes each).
+  // Register k holds scale groups 4k..4k+3, one per 128-bit lane (8 int16 pair sums each).
   __m512i group[4];
   for (int k = 0; k < 4; ++k) {
-    const int g = 4 * k;
-    group[k] = _mm512_setr_epi32(g, g, g, g, g + 1, g + 1, g + 1, g + 1, g + 2, g + 2, g + 2, g + 2, g + 3, g + 3,
-                                 g + 3, g + 3);
+    alignas(64) int16_t idx[32];
+    for (int j = 0; j < 32; ++j) idx[j] = int16_t(4 * k + j / 8);
+    group[k] = _mm512_load_si512(idx);
   }
   __m512 acc[NT];
   for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
   for (int64_t i = 0; i < n / QK_K; ++i) {
-    const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[i].scales));
-    const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
-    const __m512i sc32 = _mm512_cvtepi8_epi32(sc8);
+    const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x[i].scales)));
+    const __m512i sc = _mm512_castsi256_si512(sc16);
     __m512i w[4], s[4];
     for (int h = 0; h < 2; ++h) {
       // ql bytes 64h..64h+63: low nibbles are elements 128h + 0..63, high nibbles 128h + 64..127;
@@ -113,7 +126,7 @@ DAWN_AVX512 inline void q6k_dot(int64_t n, const BlockQ6_K* x, const uint8_t* ac
       w[2 * h] = _mm512_or_si512(_mm512_and_si512(l, low4), ha);
       w[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l, 4), low4), hb);
     }
-    for (int k = 0; k < 4; ++k) s[k] = _mm512_permutexvar_epi32(group[k], sc32);
+    for (int k = 0; k < 4; ++k) s[k] = _mm512_permutexvar_epi16(group[k], sc);
     const float d = _cvtsh_ss(x[i].d);
     for (int t = 0; t < NT; ++t) {
       const BlockQ8_K* y = reinterpret_cast<const BlockQ8_K*>(act + stride * size_t(t)) + i;

@@ -33,22 +33,21 @@ void matmul(const Weight& w, const float* x, int64_t n_tok, float* y, ThreadPool
     });
     return;
   }
-  // Prefill: blocks of rows; within one, tokens in groups whose activations stay in L2 while
-  // each weight row, unpacked once per four tokens, stays in L1.
-  const int64_t tok_block = std::max<int64_t>(4, int64_t(256 * 1024 / stride) & ~int64_t(3));
+  // Prefill: each thread takes 16 rows at a time (they stay in L2) and runs every group of four
+  // tokens over them, so the group's activations stay in L1 and each weight row is unpacked
+  // once per four tokens.
   pool.parallel_for(w.rows, 16, [&](int64_t r0, int64_t r1) {
     float out[4];
-    for (int64_t t0 = 0; t0 < n_tok; t0 += tok_block) {
-      const int64_t t1 = std::min(n_tok, t0 + tok_block);
+    int64_t t = 0;
+    for (; t + 4 <= n_tok; t += 4) {
+      const uint8_t* a = act + stride * size_t(t);
       for (int64_t r = r0; r < r1; ++r) {
-        const uint8_t* wr = w.row(r);
-        int64_t t = t0;
-        for (; t + 4 <= t1; t += 4) {
-          dot4(w.cols, wr, act + stride * size_t(t), stride, out);
-          for (int k = 0; k < 4; ++k) y[(t + k) * w.rows + r] = out[k];
-        }
-        for (; t < t1; ++t) y[t * w.rows + r] = dot(w.cols, wr, act + stride * size_t(t));
+        dot4(w.cols, w.row(r), a, stride, out);
+        for (int k = 0; k < 4; ++k) y[(t + k) * w.rows + r] = out[k];
       }
+    }
+    for (; t < n_tok; ++t) {
+      for (int64_t r = r0; r < r1; ++r) y[t * w.rows + r] = dot(w.cols, w.row(r), act + stride * size_t(t));
     }
   });
 }
