@@ -31,6 +31,7 @@ DotKernels dot_kernels(DType t, Isa isa);
 VecDotFn pick_dot(DType t, VecDotFn scalar);
 
 // AVX2 dot products; each computes what the named type's scalar vec_dot does.
+float vec_dot_f32_avx2(int64_t n, const void* w, const void* act);
 float vec_dot_f16_avx2(int64_t n, const void* w, const void* act);
 float vec_dot_q8_0_avx2(int64_t n, const void* w, const void* act);
 float vec_dot_q4_0_avx2(int64_t n, const void* w, const void* act);

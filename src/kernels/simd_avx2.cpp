@@ -33,6 +33,22 @@ DAWN_AVX2 inline __m256i dot_i8(__m256i x, __m256i y) {
 
 }  // namespace
 
+DAWN_AVX2 float vec_dot_f32_avx2(int64_t n, const void* w, const void* act) {
+  const float* x = static_cast<const float*>(w);
+  const float* y = static_cast<const float*>(act);
+  __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    for (int k = 0; k < 4; ++k) {
+      acc[k] = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 8 * k), _mm256_loadu_ps(y + i + 8 * k), acc[k]);
+    }
+  }
+  for (; i + 8 <= n; i += 8) acc[0] = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), acc[0]);
+  float sum = hsum(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
+  for (; i < n; ++i) sum += x[i] * y[i];
+  return sum;
+}
+
 DAWN_AVX2 float vec_dot_f16_avx2(int64_t n, const void* w, const void* act) {
   const uint16_t* x = static_cast<const uint16_t*>(w);
   const uint16_t* y = static_cast<const uint16_t*>(act);

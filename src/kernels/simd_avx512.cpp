@@ -140,14 +140,40 @@ DAWN_AVX512 inline void q6k_dot(int64_t n, const BlockQ6_K* x, const uint8_t* ac
   for (int t = 0; t < NT; ++t) out[t] = _mm512_reduce_add_ps(acc[t]);
 }
 
+// The f16 scales of blocks b and b + 1 (34 bytes apart in Q8_0 activations) as two floats.
+template <class Block>
+DAWN_AVX512 inline __m128 two_scales(const Block* b) {
+  return _mm_cvtph_ps(_mm_insert_epi16(_mm_cvtsi32_si128(b[0].d), b[1].d, 1));
+}
+
 // NT tokens of Q8_0 activations against one row of 32-element blocks with signed levels
 // `levels(block)`. vpdpbusd wants one unsigned operand: |w| times y with w's sign moved onto y.
+// Blocks go in pairs, one per 256-bit half, so the per-block float work is shared.
 template <int NT, class Block, class Levels>
 DAWN_AVX512 inline void dot_q8_act(int64_t n, const Block* x, const uint8_t* act, size_t stride, float* out,
                                    const Levels& levels) {
-  __m256 acc[NT];
-  for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
-  for (int64_t i = 0; i < n / QK; ++i) {
+  const __m512i halves = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+  __m512 acc[NT];
+  for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
+  const int64_t nb = n / QK;
+  int64_t i = 0;
+  for (; i + 2 <= nb; i += 2) {
+    const __m512i qx = _mm512_inserti64x4(_mm512_castsi256_si512(levels(x[i])), levels(x[i + 1]), 1);
+    const __m512i ax = _mm512_abs_epi8(qx);
+    const __mmask64 neg = _mm512_movepi8_mask(qx);
+    const __m128 dx = two_scales(x + i);
+    for (int t = 0; t < NT; ++t) {
+      const BlockQ8_0* y = reinterpret_cast<const BlockQ8_0*>(act + stride * size_t(t)) + i;
+      const __m512i qy = _mm512_inserti64x4(
+          _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[0].qs))),
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[1].qs)), 1);
+      const __m512i sy = _mm512_mask_sub_epi8(qy, neg, _mm512_setzero_si512(), qy);
+      const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), ax, sy);
+      const __m512 d = _mm512_permutexvar_ps(halves, _mm512_castps128_ps512(_mm_mul_ps(dx, two_scales(y))));
+      acc[t] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(p), acc[t]);
+    }
+  }
+  for (; i < nb; ++i) {  // an odd last block
     const __m256i qx = levels(x[i]);
     const __m256i ax = _mm256_abs_epi8(qx);
     const __mmask32 neg = _mm256_movepi8_mask(qx);
@@ -157,10 +183,11 @@ DAWN_AVX512 inline void dot_q8_act(int64_t n, const Block* x, const uint8_t* act
       const __m256i qy = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y->qs));
       const __m256i sy = _mm256_mask_sub_epi8(qy, neg, _mm256_setzero_si256(), qy);
       const __m256i p = _mm256_dpbusd_epi32(_mm256_setzero_si256(), ax, sy);
-      acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dx * _cvtsh_ss(y->d)), _mm256_cvtepi32_ps(p), acc[t]);
+      const __m256 v = _mm256_mul_ps(_mm256_set1_ps(dx * _cvtsh_ss(y->d)), _mm256_cvtepi32_ps(p));
+      acc[t] = _mm512_add_ps(acc[t], _mm512_zextps256_ps512(v));
     }
   }
-  for (int t = 0; t < NT; ++t) out[t] = hsum8(acc[t]);
+  for (int t = 0; t < NT; ++t) out[t] = _mm512_reduce_add_ps(acc[t]);
 }
 
 struct Q8_0Levels {

@@ -81,6 +81,7 @@ Isa cpu_isa() {
 DotKernels dot_kernels(DType t, Isa isa) {
   if (isa == Isa::Avx2) {
     switch (t) {
+      case DType::F32: return {vec_dot_f32_avx2, nullptr};
       case DType::F16: return {vec_dot_f16_avx2, nullptr};
       case DType::Q4_0: return {vec_dot_q4_0_avx2, nullptr};
       case DType::Q5_0: return {vec_dot_q5_0_avx2, vec_dot_q5_0_x4_avx2};
