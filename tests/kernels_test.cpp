@@ -92,7 +92,8 @@ TEST_P(TypeTest, QuantizationErrorIsBounded) {
       ref += x[i] * x[i];
     }
     EXPECT_LE(std::sqrt(err / ref), c.max_rel_rmse) << type_name(c.type) << " n=" << n;
-    if (c.type != DType::F32) EXPECT_GT(std::sqrt(err / ref), 0.0) << "exact round trip is suspicious for quantized types";
+    if (c.type != DType::F32)
+      EXPECT_GT(std::sqrt(err / ref), 0.0) << "exact round trip is suspicious for quantized types";
   }
 }
 
@@ -222,13 +223,13 @@ TEST(Types, SimdIsUsedWhereTheCpuHasIt) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllTypes, TypeTest,
-                         ::testing::Values(TypeCase{DType::F32, 1e-6}, TypeCase{DType::F16, 1e-3}, TypeCase{DType::BF16, 5e-3},
-                                           TypeCase{DType::Q8_0, 0.01}, TypeCase{DType::Q4_0, 0.12},
-                                           TypeCase{DType::Q5_0, 0.06}, TypeCase{DType::Q5_1, 0.06},
-                                           TypeCase{DType::Q8_1, 0.01}, TypeCase{DType::Q2_K, 0.40},
-                                           TypeCase{DType::Q3_K, 0.22}, TypeCase{DType::Q4_K, 0.12},
-                                           TypeCase{DType::Q5_K, 0.06}, TypeCase{DType::Q6_K, 0.03},
-                                           TypeCase{DType::Q8_K, 0.01}),
+                         ::testing::Values(TypeCase{DType::F32, 1e-6}, TypeCase{DType::F16, 1e-3},
+                                           TypeCase{DType::BF16, 5e-3}, TypeCase{DType::Q8_0, 0.01},
+                                           TypeCase{DType::Q4_0, 0.12}, TypeCase{DType::Q5_0, 0.06},
+                                           TypeCase{DType::Q5_1, 0.06}, TypeCase{DType::Q8_1, 0.01},
+                                           TypeCase{DType::Q2_K, 0.40}, TypeCase{DType::Q3_K, 0.22},
+                                           TypeCase{DType::Q4_K, 0.12}, TypeCase{DType::Q5_K, 0.06},
+                                           TypeCase{DType::Q6_K, 0.03}, TypeCase{DType::Q8_K, 0.01}),
                          [](const auto& info) { return std::string(type_name(info.param.type)); });
 
 TEST(Types, BlockGeometryMatchesGgml) {

@@ -72,7 +72,7 @@ DAWN_AVX512 inline void q4k_dot(int64_t n, const BlockQ4_K* x, const uint8_t* ac
     const __m128i sm = q4k_scales_mins_v(blk);
     const __m256i mins16 = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(sm, dup_mins));  // m0 m0 m1 m1 ... m7 m7
     const __m512i sc16 = _mm512_broadcast_i32x4(_mm_cvtepu8_epi16(sm));           // s0..s7 in each lane
-    const __m128 dd = _mm_cvtph_ps(blk);                                           // d, dmin
+    const __m128 dd = _mm_cvtph_ps(blk);                                          // d, dmin
     __m512i w[4], s[4];
     for (int h = 0; h < 2; ++h) {
       // 64 bytes = elements 128h + 0..31 | +64..95 in the low nibbles, +32..63 | +96..127 in the high.
@@ -119,8 +119,7 @@ DAWN_AVX512 inline void q6k_dot(int64_t n, const BlockQ6_K* x, const uint8_t* ac
       // ql bytes 64h..64h+63: low nibbles are elements 128h + 0..63, high nibbles 128h + 64..127;
       // the matching fifth and sixth bits sit in qh[32h..32h+31] at shifts 0, 2 | 4, 6.
       const __m512i l = _mm512_loadu_si512(x[i].ql + 64 * h);
-      const __m512i qh =
-          _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i].qh + 32 * h)));
+      const __m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i].qh + 32 * h)));
       const __m512i ha = _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi64(qh, shift_a), three), 4);
       const __m512i hb = _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi64(qh, shift_b), three), 4);
       w[2 * h] = _mm512_or_si512(_mm512_and_si512(l, low4), ha);
@@ -164,9 +163,9 @@ DAWN_AVX512 inline void dot_q8_act(int64_t n, const Block* x, const uint8_t* act
     const __m128 dx = two_scales(x + i);
     for (int t = 0; t < NT; ++t) {
       const BlockQ8_0* y = reinterpret_cast<const BlockQ8_0*>(act + stride * size_t(t)) + i;
-      const __m512i qy = _mm512_inserti64x4(
-          _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[0].qs))),
-          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[1].qs)), 1);
+      const __m512i qy =
+          _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[0].qs))),
+                             _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[1].qs)), 1);
       const __m512i sy = _mm512_mask_sub_epi8(qy, neg, _mm512_setzero_si512(), qy);
       const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), ax, sy);
       const __m512 d = _mm512_permutexvar_ps(halves, _mm512_castps128_ps512(_mm_mul_ps(dx, two_scales(y))));

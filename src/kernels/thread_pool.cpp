@@ -2,10 +2,14 @@
 
 #include <immintrin.h>
 
+#include <climits>
+#include <cstdint>
+#include <stdexcept>
+
 namespace dawn {
 
-ThreadPool::ThreadPool(int n_threads) {
-  for (int i = 1; i < n_threads; ++i) workers_.emplace_back([this] { worker_loop(); });
+ThreadPool::ThreadPool(int n_threads) : shares_(new Share[size_t(std::max(1, n_threads))]) {
+  for (int i = 1; i < n_threads; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
 }
 
 ThreadPool::~ThreadPool() {
@@ -18,15 +22,55 @@ ThreadPool::~ThreadPool() {
   for (std::thread& t : workers_) t.join();
 }
 
-void ThreadPool::run_chunks() {
+namespace {
+
+uint64_t pack(int64_t front, int64_t back) { return uint64_t(front) << 32 | uint64_t(back); }
+int64_t front_of(uint64_t r) { return int64_t(r >> 32); }
+int64_t back_of(uint64_t r) { return int64_t(r & 0xFFFFFFFFu); }
+
+}  // namespace
+
+bool ThreadPool::take_front(int owner, int64_t* b, int64_t* e) {
+  std::atomic<uint64_t>& a = shares_[size_t(owner)].range;
+  uint64_t r = a.load(std::memory_order_relaxed);
   for (;;) {
-    const int64_t begin = next_.fetch_add(grain_);
-    if (begin >= n_) break;
-    (*fn_)(begin, std::min(n_, begin + grain_));
+    const int64_t f = front_of(r), k = back_of(r);
+    if (f >= k) return false;
+    const int64_t to = std::min(k, f + grain_);
+    if (a.compare_exchange_weak(r, pack(to, k), std::memory_order_acq_rel)) {
+      *b = f;
+      *e = to;
+      return true;
+    }
   }
 }
 
-void ThreadPool::worker_loop() {
+bool ThreadPool::take_back(int victim, int64_t* b, int64_t* e) {
+  std::atomic<uint64_t>& a = shares_[size_t(victim)].range;
+  uint64_t r = a.load(std::memory_order_relaxed);
+  for (;;) {
+    const int64_t f = front_of(r), k = back_of(r);
+    if (f >= k) return false;
+    const int64_t from = std::max(f, k - grain_);
+    if (a.compare_exchange_weak(r, pack(f, from), std::memory_order_acq_rel)) {
+      *b = from;
+      *e = k;
+      return true;
+    }
+  }
+}
+
+void ThreadPool::run_chunks(int id) {
+  int64_t b, e;
+  while (take_front(id, &b, &e)) (*fn_)(b, e);
+  const int n = size();
+  for (int k = 1; k < n; ++k) {
+    const int victim = (id + k) % n;
+    while (take_back(victim, &b, &e)) (*fn_)(b, e);
+  }
+}
+
+void ThreadPool::worker_loop(int id) {
   uint64_t seen = 0;
   for (;;) {
     uint64_t gen = generation_.load(std::memory_order_acquire);
@@ -44,13 +88,14 @@ void ThreadPool::worker_loop() {
       std::lock_guard<std::mutex> lock(mu_);
       if (stop_) return;
     }
-    run_chunks();
+    run_chunks(id);
     pending_.fetch_sub(1, std::memory_order_acq_rel);
   }
 }
 
 void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
   if (n <= 0) return;
+  if (n > int64_t(INT32_MAX)) throw std::length_error("ThreadPool::parallel_for: loop too long");
   grain = std::max<int64_t>(1, grain);
   if (workers_.empty() || n <= grain) {
     fn(0, n);
@@ -59,14 +104,14 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void
   {
     std::lock_guard<std::mutex> lock(mu_);
     fn_ = &fn;
-    n_ = n;
     grain_ = grain;
-    next_.store(0);
+    const int64_t t = size();
+    for (int64_t i = 0; i < t; ++i) shares_[size_t(i)].range.store(pack(n * i / t, n * (i + 1) / t));
     pending_.store(int(workers_.size()));
     generation_.fetch_add(1, std::memory_order_release);
   }
   cv_.notify_all();
-  run_chunks();
+  run_chunks(0);
   while (pending_.load(std::memory_order_acquire) != 0) _mm_pause();
 }
 

@@ -5,6 +5,7 @@
 
 #include "models/model.h"
 #include "ops/attention.h"
+#include "ops/matmul.h"
 #include "ops/norm.h"
 
 namespace dawn {
@@ -26,7 +27,7 @@ void moe_ffn(const Model& m, const Layer& L, int n_tok, ThreadPool& pool, Scratc
   grow(s.moe_w, nk);
   grow(s.moe_count, size_t(E + 1));
   grow(s.moe_order, nk);
-  grow(s.moe_x, size_t(n_tok) * size_t(D + 2 * fe));
+  grow(s.moe_x, nk * size_t(D + 2 * fe));
   grow(s.moe_y, nk * size_t(D));
   matmul(L.gate_inp, s.h.data(), n_tok, s.router.data(), pool, s.act);
   float* scratch = s.router.data() + n_tok * E;
@@ -39,26 +40,42 @@ void moe_ffn(const Model& m, const Layer& L, int n_tok, ThreadPool& pool, Scratc
   for (size_t i = 0; i < nk; ++i) ++s.moe_count[size_t(s.moe_ids[i]) + 1];
   for (int64_t e = 0; e < E; ++e) s.moe_count[size_t(e + 1)] += s.moe_count[size_t(e)];
   for (size_t i = 0; i < nk; ++i) s.moe_order[size_t(s.moe_count[size_t(s.moe_ids[i])]++)] = int32_t(i);
-  // moe_count[e] is now the end of expert e's run; its start is moe_count[e-1].
-  float* xe = s.moe_x.data();
-  float* g = xe + size_t(n_tok) * D;
-  float* u = g + size_t(n_tok) * fe;
+  // moe_count[e] is now the end of expert e's run; its start is moe_count[e-1]. All chosen
+  // experts' gate and up products go in one batch, then all down products: for decode that is
+  // two parallel regions per layer instead of three per expert. Sorted pair r's rows sit at
+  // r * D in xs and r * fe in g and u.
+  float* xs = s.moe_x.data();
+  float* g = xs + nk * size_t(D);
+  float* u = g + nk * size_t(fe);
+  s.moe_tasks.clear();
   for (int64_t e = 0, begin = 0; e < E; ++e) {
     const int64_t end = s.moe_count[size_t(e)], n = end - begin;
     if (n > 0) {
       const int32_t* pairs = s.moe_order.data() + begin;
-      for (int64_t r = 0; r < n; ++r) {
-        const float* h = s.h.data() + (pairs[r] / k) * D;
-        std::copy(h, h + D, xe + r * D);
+      const float* x = s.h.data() + (pairs[0] / k) * D;  // one token: read in place (and shared)
+      if (n > 1) {
+        for (int64_t r = 0; r < n; ++r) {
+          const float* h = s.h.data() + (pairs[r] / k) * D;
+          std::copy(h, h + D, xs + (begin + r) * D);
+        }
+        x = xs + begin * D;
       }
-      matmul(L.gate_exps.slice(e * fe, fe), xe, n, g, pool, s.act);
-      matmul(L.up_exps.slice(e * fe, fe), xe, n, u, pool, s.act);
-      for (int64_t i = 0; i < n * fe; ++i) g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
-      // Rows land in xe first (matmul writes n x D contiguously), then move to their slots.
-      matmul(L.down_exps.slice(e * D, D), g, n, xe, pool, s.act);
-      for (int64_t r = 0; r < n; ++r) std::copy(xe + r * D, xe + (r + 1) * D, s.moe_y.data() + size_t(pairs[r]) * D);
+      s.moe_tasks.push_back({L.gate_exps.slice(e * fe, fe), x, n, g + begin * fe});
+      s.moe_tasks.push_back({L.up_exps.slice(e * fe, fe), x, n, u + begin * fe});
     }
     begin = end;
+  }
+  matmul_batch(s.moe_tasks.data(), int(s.moe_tasks.size()), pool, s.act);
+  for (size_t i = 0; i < nk * size_t(fe); ++i) g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
+  s.moe_tasks.clear();
+  for (int64_t e = 0, begin = 0; e < E; ++e) {
+    const int64_t end = s.moe_count[size_t(e)], n = end - begin;
+    if (n > 0) s.moe_tasks.push_back({L.down_exps.slice(e * D, D), g + begin * fe, n, xs + begin * D});
+    begin = end;
+  }
+  matmul_batch(s.moe_tasks.data(), int(s.moe_tasks.size()), pool, s.act);
+  for (size_t r = 0; r < nk; ++r) {
+    std::copy(xs + r * D, xs + (r + 1) * D, s.moe_y.data() + size_t(s.moe_order[r]) * D);
   }
   for (int t = 0; t < n_tok; ++t) {
     float* out = s.tmp.data() + t * D;

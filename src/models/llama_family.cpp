@@ -37,9 +37,10 @@ void forward_llama(const Model& m, const std::vector<LayerKv>& kv, const int32_t
     const Layer& L = m.layers[l];
     const LayerKv& c = kv[l];
     norm_rows(s.x.data(), L.attn_norm, n_tok, D, hp.rms_eps, s.h.data());
-    matmul(L.wq, s.h.data(), n_tok, s.q.data(), pool, s.act);
-    matmul(L.wk, s.h.data(), n_tok, s.k.data(), pool, s.act);
-    matmul(L.wv, s.h.data(), n_tok, s.v.data(), pool, s.act);
+    const MatmulTask qkv[3] = {{L.wq, s.h.data(), n_tok, s.q.data()},
+                               {L.wk, s.h.data(), n_tok, s.k.data()},
+                               {L.wv, s.h.data(), n_tok, s.v.data()}};
+    matmul_batch(qkv, 3, pool, s.act);
     add_bias(s.q.data(), L.bq, n_tok, qd);
     add_bias(s.k.data(), L.bk, n_tok, kd);
     add_bias(s.v.data(), L.bv, n_tok, vd);

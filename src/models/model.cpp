@@ -397,8 +397,8 @@ void swiglu_ffn(const Weight& gate, const Weight& up, const Weight& down, const 
   const int64_t F = gate.rows;
   grow(s.ffn_g, size_t(n_tok * F));
   grow(s.ffn_u, size_t(n_tok * F));
-  matmul(gate, h, n_tok, s.ffn_g.data(), pool, s.act);
-  matmul(up, h, n_tok, s.ffn_u.data(), pool, s.act);
+  const MatmulTask gate_up[2] = {{gate, h, n_tok, s.ffn_g.data()}, {up, h, n_tok, s.ffn_u.data()}};
+  matmul_batch(gate_up, 2, pool, s.act);
   for (int64_t i = 0; i < n_tok * F; ++i) {
     const float g = s.ffn_g[i];
     s.ffn_g[i] = g / (1.0f + std::exp(-g)) * s.ffn_u[i];

@@ -84,6 +84,7 @@ struct Scratch {
   // MoE: per-token choices, then the tokens grouped by expert
   std::vector<float> moe_w, moe_x, moe_y;
   std::vector<int32_t> moe_ids, moe_count, moe_order;
+  std::vector<MatmulTask> moe_tasks;
   ActBuffer act;
 };
 

@@ -15,28 +15,76 @@ const uint8_t* convert(const Weight& w, const float* x, int64_t n_tok, ActBuffer
   return buf.bytes.data();
 }
 
+DType at_type(const MatmulTask& t) { return traits(t.w.type).dot_type; }
+
 }  // namespace
 
+void matmul_batch(const MatmulTask* tasks, int n_tasks, ThreadPool& pool, ActBuffer& buf) {
+  if (n_tasks <= 0) return;
+  for (int i = 0; i < n_tasks; ++i) {
+    if (tasks[i].n_tok >= 4 && vec_dot_x4(tasks[i].w.type)) {  // prefill: one blocked product each
+      for (int k = 0; k < n_tasks; ++k) matmul(tasks[k].w, tasks[k].x, tasks[k].n_tok, tasks[k].y, pool, buf);
+      return;
+    }
+  }
+  // Activations in each task's dot format, back to back; a task with the same input and format
+  // as the one before it shares its conversion (gate and up, all experts' gate/up of a token).
+  buf.offsets.resize(size_t(n_tasks));
+  size_t total = 0;
+  int64_t rows = 0, max_tok = 1;
+  for (int i = 0; i < n_tasks; ++i) {
+    const MatmulTask& t = tasks[i];
+    const DType dt = traits(t.w.type).dot_type;
+    const bool shared = i > 0 && t.x == tasks[i - 1].x && t.n_tok == tasks[i - 1].n_tok &&
+                        dt == traits(tasks[i - 1].w.type).dot_type && t.w.cols == tasks[i - 1].w.cols;
+    buf.offsets[size_t(i)] = shared ? buf.offsets[size_t(i - 1)] : total;
+    if (!shared) total += row_bytes(dt, t.w.cols) * size_t(t.n_tok);
+    rows += t.w.rows;
+    max_tok = std::max(max_tok, t.n_tok);
+  }
+  if (buf.bytes.size() < total) buf.bytes.resize(total);
+  for (int i = 0; i < n_tasks; ++i) {
+    const MatmulTask& t = tasks[i];
+    if (i > 0 && buf.offsets[size_t(i)] == buf.offsets[size_t(i - 1)]) continue;
+    const TypeTraits& at = traits(traits(t.w.type).dot_type);
+    const size_t stride = row_bytes(at_type(t), t.w.cols);
+    for (int64_t k = 0; k < t.n_tok; ++k) {
+      at.from_float(t.x + k * t.w.cols, buf.bytes.data() + buf.offsets[size_t(i)] + stride * size_t(k), t.w.cols);
+    }
+  }
+  // The pool gives each thread one contiguous share of the rows (a sequential stream the
+  // hardware prefetchers turn into full bandwidth) and balances with pieces of `grain` rows.
+  const int64_t grain = std::max<int64_t>(16, 64 / max_tok);
+  pool.parallel_for(rows, grain, [&](int64_t r0, int64_t r1) {
+    int i = 0;
+    int64_t base = 0;  // first global row of task i
+    while (base + tasks[i].w.rows <= r0) base += tasks[i++].w.rows;
+    for (; r0 < r1; base += tasks[i++].w.rows) {
+      const MatmulTask& t = tasks[i];
+      const Weight& w = t.w;
+      const int64_t end = std::min(r1 - base, w.rows);
+      const auto dot = traits(w.type).vec_dot;
+      const size_t stride = row_bytes(at_type(t), w.cols);
+      for (int64_t k = 0; k < t.n_tok; ++k) {
+        const uint8_t* a = buf.bytes.data() + buf.offsets[size_t(i)] + stride * size_t(k);
+        float* yk = t.y + k * w.rows;
+        for (int64_t r = r0 - base; r < end; ++r) yk[r] = dot(w.cols, w.row(r), a);
+      }
+      r0 = base + end;
+    }
+  });
+}
+
 void matmul(const Weight& w, const float* x, int64_t n_tok, float* y, ThreadPool& pool, ActBuffer& buf) {
+  const VecDotX4Fn dot4 = n_tok >= 4 ? vec_dot_x4(w.type) : nullptr;
+  if (!dot4) {  // decode-sized: the row-range path
+    const MatmulTask task{w, x, n_tok, y};
+    matmul_batch(&task, 1, pool, buf);
+    return;
+  }
   size_t stride;
   const uint8_t* act = convert(w, x, n_tok, buf, &stride);
   const auto dot = traits(w.type).vec_dot;
-  const VecDotX4Fn dot4 = n_tok >= 4 ? vec_dot_x4(w.type) : nullptr;
-  if (!dot4) {
-    // Few, long contiguous row ranges per thread: each thread then streams its weights
-    // sequentially, which the hardware prefetchers turn into full bandwidth (64-row chunks
-    // handed out in turn gave both threads together ~30% less).
-    const int64_t chunks = 2 * int64_t(pool.size());
-    const int64_t grain = std::max<int64_t>(64 / std::max<int64_t>(1, n_tok), (w.rows + chunks - 1) / chunks);
-    pool.parallel_for(w.rows, grain, [&](int64_t r0, int64_t r1) {
-      for (int64_t t = 0; t < n_tok; ++t) {
-        const uint8_t* a = act + stride * size_t(t);
-        float* yt = y + t * w.rows;
-        for (int64_t r = r0; r < r1; ++r) yt[r] = dot(w.cols, w.row(r), a);
-      }
-    });
-    return;
-  }
   // Prefill: each thread takes 16 rows at a time (they stay in L2) and runs every group of four
   // tokens over them, so the group's activations stay in L1 and each weight row is unpacked
   // once per four tokens.

@@ -12,9 +12,21 @@ namespace dawn {
 // Reusable buffer for activations converted to a dot format.
 struct ActBuffer {
   std::vector<uint8_t> bytes;
+  std::vector<size_t> offsets;  // per task of matmul_batch
 };
 
 void matmul(const Weight& w, const float* x, int64_t n_tok, float* y, ThreadPool& pool, ActBuffer& buf);
+
+// Independent products y = W x (y: n_tok x W.rows). Decode-sized ones run as one parallel
+// region, since one region per small matrix (MoE experts, gate/up) costs more in
+// synchronisation than the rows themselves; prefill-sized ones run one matmul each.
+struct MatmulTask {
+  Weight w;
+  const float* x;
+  int64_t n_tok;
+  float* y;
+};
+void matmul_batch(const MatmulTask* tasks, int n_tasks, ThreadPool& pool, ActBuffer& buf);
 
 // One row vector times W, single-threaded (small per-head products).
 void matvec(const Weight& w, const float* x, float* y, ActBuffer& buf);
