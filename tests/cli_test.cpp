@@ -55,6 +55,20 @@ TEST_F(Cli, BenchJsonHasTheIssueFields) {
   EXPECT_LT(j["weight_bytes_per_token"].get<double>(), j["file_bytes"].get<double>());
 }
 
+// Weights copied into huge pages compute exactly what the mapped file does.
+TEST_F(Cli, RunIsTheSameWithCopiedAndMappedWeights) {
+  int rc_map, rc_copy, rc_bad;
+  const std::string args = "run " + dir_ + "/m.gguf -p 'hello world' -n 12 --temp 0 -t 1 --load ";
+  const std::string mapped = run(args + "map", &rc_map);
+  const std::string copied = run(args + "copy", &rc_copy);
+  ASSERT_EQ(rc_map, 0) << mapped;
+  ASSERT_EQ(rc_copy, 0) << copied;
+  EXPECT_GT(mapped.size(), std::string("hello world").size());
+  EXPECT_EQ(copied, mapped);
+  run(args + "mmap", &rc_bad);
+  EXPECT_NE(rc_bad, 0);
+}
+
 TEST_F(Cli, BenchWithoutModelOrMembwIsAnError) {
   int rc;
   run("bench", &rc);

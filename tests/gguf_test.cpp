@@ -83,9 +83,29 @@ TEST(Gguf, RoundTripsEveryKind) {
   EXPECT_EQ(b.nbytes, 34u * 2 * 3);
 }
 
-std::string error_of(const std::string& path, const std::function<void(const GgufFile&)>& use = {}) {
+// The copy into huge pages holds the same bytes at a huge-page-aligned base.
+TEST(Gguf, CopyHoldsTheSameBytesAsTheMap) {
+  const std::string p = make_valid();
+  auto mapped = GgufFile::open(p);
+  auto copied = GgufFile::open(p, GgufFile::Residency::Copy);
+  EXPECT_EQ(mapped->residency(), GgufFile::Residency::Map);
+  EXPECT_EQ(copied->residency(), GgufFile::Residency::Copy);
+  ASSERT_EQ(copied->tensors().size(), mapped->tensors().size());
+  for (size_t i = 0; i < mapped->tensors().size(); ++i) {
+    const GgufTensor &a = mapped->tensors()[i], &b = copied->tensors()[i];
+    EXPECT_EQ(a.name, b.name);
+    ASSERT_EQ(a.nbytes, b.nbytes);
+    EXPECT_NE(a.data, b.data);
+    EXPECT_EQ(std::memcmp(a.data, b.data, a.nbytes), 0) << a.name;
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(b.data) % 32, 0u);
+  }
+  EXPECT_EQ(copied->get_str_array("names")[1], "bb");
+}
+
+std::string error_of(const std::string& path, const std::function<void(const GgufFile&)>& use = {},
+                     GgufFile::Residency r = GgufFile::Residency::Map) {
   try {
-    auto f = GgufFile::open(path);
+    auto f = GgufFile::open(path, r);
     if (use) use(*f);
   } catch (const Error& e) {
     return e.what();
@@ -157,6 +177,7 @@ TEST_P(HostileTest, OneClearError) {
   EXPECT_NE(err.find(p), std::string::npos) << err;
   EXPECT_NE(err.find(h.expect), std::string::npos) << err;
   EXPECT_EQ(err.find('\n'), std::string::npos) << err;
+  EXPECT_EQ(error_of(p, {}, GgufFile::Residency::Copy), err);
   // The CLI: one line on stderr, non-zero exit, no crash.
   const std::string cmd = std::string(DAWN_BINARY) + " info " + p + " 2>&1 >/dev/null";
   FILE* pipe = popen(cmd.c_str(), "r");

@@ -60,7 +60,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 
 void add_bench_command(CLI::App& app) {
   struct Opts {
-    bool mlock = false;
+    LoadOptions load;
     std::string kv = "f16";
     std::string model;
     int n_prompt = 512, n_gen = 128, threads = 0, reps = 3;
@@ -69,7 +69,7 @@ void add_bench_command(CLI::App& app) {
   auto o = std::make_shared<Opts>();
   CLI::App* c = app.add_subcommand("bench", "Measure prefill and decode speed (like llama-bench) and memory bandwidth");
   c->add_option("model", o->model, "GGUF model file (optional with --membw)")->check(CLI::ExistingFile);
-  c->add_flag("--mlock", o->mlock, "Pin the weights in memory (no paging; needs ulimit -l)");
+  add_load_options(c, o->load);
   c->add_option("-p,--n-prompt", o->n_prompt, "Prompt tokens per prefill run (0: skip)")->capture_default_str();
   c->add_option("-n,--n-gen", o->n_gen, "Tokens generated per decode run (0: skip)")->capture_default_str();
   c->add_option("-t,--threads", o->threads, "Threads (0: all cores)")->capture_default_str();
@@ -98,7 +98,7 @@ void add_bench_command(CLI::App& app) {
       }
       return;
     }
-    auto m = load_model(o->model, LoadOptions{o->mlock});
+    auto m = load_model(o->model, o->load);
     const int V = m->hp.n_vocab;
     Session s(*m, std::max(1, o->n_prompt + o->n_gen), threads, parse_kv_type(o->kv, "--kv-type"));
     std::mt19937 rng(1234);
@@ -130,19 +130,20 @@ void add_bench_command(CLI::App& app) {
     const double rss = peak_rss_bytes();
     const double file = double(m->file->file_size());
     const double bw = membw();
+    const char* weights = m->file->residency() == GgufFile::Residency::Copy ? "copy" : "map";
     if (o->json) {
       std::printf(
           "{\"model\":\"%s\",\"threads\":%d,\"n_prompt\":%d,\"n_gen\":%d,\"reps\":%d,\"prefill_tok_s\":%.3f,"
           "\"prefill_tok_s_sd\":%.3f,\"decode_tok_s\":%.3f,\"decode_tok_s_sd\":%.3f,\"weight_bytes_per_token\":%.0f,"
-          "\"decode_bytes_s\":%.0f,\"peak_rss_bytes\":%.0f,\"file_bytes\":%.0f",
+          "\"decode_bytes_s\":%.0f,\"peak_rss_bytes\":%.0f,\"file_bytes\":%.0f,\"weights\":\"%s\"",
           o->model.c_str(), threads, o->n_prompt, o->n_gen, o->reps, p.mean, p.sd, g.mean, g.sd, wb, wb * g.mean, rss,
-          file);
+          file, weights);
       if (bw > 0) std::printf(",\"membw_bytes_s\":%.0f,\"decode_roofline_frac\":%.4f", bw, wb * g.mean / bw);
       std::printf("}\n");
       return;
     }
-    std::printf("model:    %s (%s, %.1f MiB)\nthreads:  %d, %d reps after 1 warm-up\n", o->model.c_str(),
-                arch_name(m->hp.arch), file / (1 << 20), threads, o->reps);
+    std::printf("model:    %s (%s, %.1f MiB, weights %s)\nthreads:  %d, %d reps after 1 warm-up\n", o->model.c_str(),
+                arch_name(m->hp.arch), file / (1 << 20), weights, threads, o->reps);
     if (o->n_prompt > 0) std::printf("prefill:  pp%-5d %10.2f ± %.2f tok/s\n", o->n_prompt, p.mean, p.sd);
     if (o->n_gen > 0) {
       std::printf("decode:   tg%-5d %10.2f ± %.2f tok/s   %.2f MiB weights/token -> %.2f GB/s", o->n_gen, g.mean, g.sd,

@@ -31,7 +31,7 @@ void print(std::string_view s) {
 
 void add_chat_command(CLI::App& app) {
   struct Opts {
-    bool mlock = false;
+    LoadOptions load;
     std::string model, system, chat_template, kv = "f16";
     int threads = 0, ctx = 4096, n_predict = -1;
     bool hide_reasoning = false;
@@ -41,7 +41,7 @@ void add_chat_command(CLI::App& app) {
   CLI::App* c = app.add_subcommand(
       "chat", "Interactive multi-turn chat using the model's chat template (/reset starts over, /exit quits)");
   c->add_option("model", o->model, "GGUF model file")->required()->check(CLI::ExistingFile);
-  c->add_flag("--mlock", o->mlock, "Pin the weights in memory (no paging; needs ulimit -l)");
+  add_load_options(c, o->load);
   c->add_option("-s,--system", o->system, "System prompt");
   c->add_flag("--hide-reasoning", o->hide_reasoning, "Do not print the model's <think> reasoning");
   c->add_option("--chat-template", o->chat_template, "Use this Jinja template file instead of the model's")
@@ -57,7 +57,7 @@ void add_chat_command(CLI::App& app) {
   o->gen.sampling.top_p = 0.95f;
   add_sampling_options(c, o->gen.sampling);
   c->callback([o] {
-    auto m = load_model(o->model, LoadOptions{o->mlock});
+    auto m = load_model(o->model, o->load);
     Vocab vocab(*m->file);
     const auto tmpl = load_chat_template(*m->file, vocab, o->chat_template);
     const int threads = o->threads > 0 ? o->threads : int(std::max(1u, std::thread::hardware_concurrency()));

@@ -12,7 +12,7 @@ namespace dawn {
 
 void add_perplexity_command(CLI::App& app) {
   struct Opts {
-    bool mlock = false;
+    LoadOptions load;
     std::string kv = "f16";
     std::string model, file;
     int ctx = 0, threads = 0, chunks = 0;
@@ -22,7 +22,7 @@ void add_perplexity_command(CLI::App& app) {
       "perplexity",
       "Perplexity of a model on a text file, measured as llama-perplexity does (second half of each chunk)");
   c->add_option("model", o->model, "GGUF model file")->required()->check(CLI::ExistingFile);
-  c->add_flag("--mlock", o->mlock, "Pin the weights in memory (no paging; needs ulimit -l)");
+  add_load_options(c, o->load);
   c->add_option("file", o->file, "UTF-8 text file")->required()->check(CLI::ExistingFile);
   c->add_option("--kv-type", o->kv, "KV cache type: f32 or f16 (f16 halves the cache)")->capture_default_str();
   c->add_option("-c,--ctx-size", o->ctx, "Chunk length in tokens (0: min(512, the model's training context))")
@@ -30,7 +30,7 @@ void add_perplexity_command(CLI::App& app) {
   c->add_option("--chunks", o->chunks, "Score at most this many chunks (0: all)")->capture_default_str();
   c->add_option("-t,--threads", o->threads, "Threads (0: all cores)")->capture_default_str();
   c->callback([o] {
-    auto m = load_model(o->model, LoadOptions{o->mlock});
+    auto m = load_model(o->model, o->load);
     Vocab vocab(*m->file);
     const std::vector<int32_t> tokens = vocab.encode(read_file(o->file), true);
     const int n_ctx = o->ctx > 0 ? o->ctx : std::min(512, m->hp.n_ctx_train > 0 ? m->hp.n_ctx_train : 512);

@@ -11,7 +11,7 @@ namespace dawn {
 
 void add_run_command(CLI::App& app) {
   struct Opts {
-    bool mlock = false;
+    LoadOptions load;
     std::string kv = "f16";
     std::string model, prompt;
     int n_predict = 128, threads = 0, ctx = 4096;
@@ -21,7 +21,7 @@ void add_run_command(CLI::App& app) {
   auto o = std::make_shared<Opts>();
   CLI::App* c = app.add_subcommand("run", "Generate text from a prompt, streamed to stdout");
   c->add_option("model", o->model, "GGUF model file")->required()->check(CLI::ExistingFile);
-  c->add_flag("--mlock", o->mlock, "Pin the weights in memory (no paging; needs ulimit -l)");
+  add_load_options(c, o->load);
   c->add_option("-p,--prompt", o->prompt, "Prompt text")->required();
   c->add_option("-n,--n-predict", o->n_predict, "Tokens to generate (-1: until the context is full)")
       ->capture_default_str();
@@ -34,7 +34,7 @@ void add_run_command(CLI::App& app) {
   c->add_option("--stop", o->gen.stop, "Stop when this text is generated (repeatable)");
   c->add_flag("--no-special", o->no_special, "Treat special-token text in the prompt as plain text");
   c->callback([o] {
-    auto m = load_model(o->model, LoadOptions{o->mlock});
+    auto m = load_model(o->model, o->load);
     Vocab vocab(*m->file);
     const int threads = o->threads > 0 ? o->threads : int(std::max(1u, std::thread::hardware_concurrency()));
     Session s(*m, o->ctx, threads, parse_kv_type(o->kv, "--kv-type"));

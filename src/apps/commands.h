@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "engine/sampler.h"
+#include "models/model.h"
 
 namespace dawn {
 
@@ -16,6 +17,9 @@ void add_perplexity_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_template_command(CLI::App& app);
 void add_chat_command(CLI::App& app);
+
+// --mlock and --load, shared by every command that runs a model.
+void add_load_options(CLI::App* c, LoadOptions& o);
 
 // --temp, --top-k, --top-p, --min-p, penalties and --seed, shared by run and chat.
 void add_sampling_options(CLI::App* c, SamplerParams& p);

@@ -12,6 +12,7 @@
 #include <limits>
 
 #include "util/error.h"
+#include "util/progress.h"
 
 namespace dawn {
 
@@ -96,7 +97,43 @@ void GgufFile::fail(std::string_view field, std::string_view what) const {
   throw Error(path_ + ": " + std::string(field) + ": " + std::string(what));
 }
 
-std::unique_ptr<GgufFile> GgufFile::open(const std::string& path) {
+namespace {
+
+struct Mapping {
+  void* map;
+  size_t len;
+  const uint8_t* base;
+};
+
+// Reads all of fd into a private anonymous mapping aligned to and advised for huge pages.
+Mapping copy_to_huge_pages(const GgufFile& f, int fd, size_t size) {
+  constexpr size_t kHuge = size_t(2) << 20;
+  const size_t len = size + kHuge;
+  void* map = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (map == MAP_FAILED) {
+    f.fail("read", "cannot allocate " + std::to_string(size >> 20) + " MiB for the weights: " + std::strerror(errno));
+  }
+  uint8_t* base = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(map) + kHuge - 1) & ~(kHuge - 1));
+  madvise(base, size, MADV_HUGEPAGE);
+  Progress bar("loading " + f.path());
+  size_t done = 0;
+  while (done < size) {
+    const ssize_t r = pread(fd, base + done, std::min(size - done, size_t(64) << 20), off_t(done));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) {
+      munmap(map, len);
+      f.fail("read", r < 0 ? std::strerror(errno) : "file shrank while being read");
+    }
+    done += size_t(r);
+    bar.update(done, size);
+  }
+  mprotect(map, len, PROT_READ);
+  return {map, len, base};
+}
+
+}  // namespace
+
+std::unique_ptr<GgufFile> GgufFile::open(const std::string& path, Residency r) {
   std::unique_ptr<GgufFile> f(new GgufFile());
   f->path_ = path;
   const int fd = ::open(path.c_str(), O_RDONLY);
@@ -111,10 +148,27 @@ std::unique_ptr<GgufFile> GgufFile::open(const std::string& path) {
     ::close(fd);
     f->fail("header.magic", "file is empty");
   }
-  void* p = mmap(nullptr, f->size_, PROT_READ, MAP_SHARED, fd, 0);
-  ::close(fd);
-  if (p == MAP_FAILED) f->fail("mmap", std::strerror(errno));
-  f->base_ = static_cast<const uint8_t*>(p);
+  if (r == Residency::Copy) {
+    Mapping m;
+    try {
+      m = copy_to_huge_pages(*f, fd, f->size_);
+    } catch (...) {
+      ::close(fd);
+      throw;
+    }
+    ::close(fd);
+    f->map_ = m.map;
+    f->map_len_ = m.len;
+    f->base_ = m.base;
+  } else {
+    void* p = mmap(nullptr, f->size_, PROT_READ, MAP_SHARED, fd, 0);
+    ::close(fd);
+    if (p == MAP_FAILED) f->fail("mmap", std::strerror(errno));
+    f->map_ = p;
+    f->map_len_ = f->size_;
+    f->base_ = static_cast<const uint8_t*>(p);
+  }
+  f->residency_ = r;
   f->parse();
   return f;
 }
@@ -150,7 +204,7 @@ void GgufFile::lock() const {
 }
 
 GgufFile::~GgufFile() {
-  if (base_) munmap(const_cast<uint8_t*>(base_), size_);
+  if (map_) munmap(map_, map_len_);
 }
 
 void GgufFile::parse() {

@@ -56,8 +56,12 @@ struct GgufTensor {
 
 class GgufFile {
  public:
-  // Maps and validates the whole file; throws Error.
-  static std::unique_ptr<GgufFile> open(const std::string& path);
+  // Where the bytes live: a shared mapping of the file (pages come and go with the page cache),
+  // or a private copy in transparent huge pages (2 MiB TLB entries: a decode step streams
+  // gigabytes of weights, and 4 KiB pages cost it a page walk every 4 KiB).
+  enum class Residency { Map, Copy };
+  // Maps (or reads) and validates the whole file; throws Error.
+  static std::unique_ptr<GgufFile> open(const std::string& path, Residency r = Residency::Map);
   ~GgufFile();
   GgufFile(const GgufFile&) = delete;
   GgufFile& operator=(const GgufFile&) = delete;
@@ -66,6 +70,7 @@ class GgufFile {
   uint32_t version() const { return version_; }
   uint32_t alignment() const { return alignment_; }
   size_t file_size() const { return size_; }
+  Residency residency() const { return residency_; }
   const std::vector<GgufKV>& kvs() const { return kvs_; }
   const std::vector<GgufTensor>& tensors() const { return tensors_; }
 
@@ -103,6 +108,9 @@ class GgufFile {
   std::string path_;
   const uint8_t* base_ = nullptr;
   size_t size_ = 0;
+  Residency residency_ = Residency::Map;
+  void* map_ = nullptr;  // what munmap gets: the copy's base is rounded up to a huge page
+  size_t map_len_ = 0;
   uint32_t version_ = 0;
   uint32_t alignment_ = 32;
   std::vector<GgufKV> kvs_;

@@ -1,10 +1,13 @@
 #include "models/model.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <limits>
 
 #include "ops/norm.h"
 #include "util/error.h"
@@ -337,9 +340,48 @@ int64_t Model::kv_v_dim() const {
   return int64_t(hp.n_head_kv) * hp.head_dim_v;
 }
 
+WeightLoad parse_weight_load(const std::string& s, const std::string& what) {
+  if (s == "auto") return WeightLoad::Auto;
+  if (s == "map") return WeightLoad::Map;
+  if (s == "copy") return WeightLoad::Copy;
+  throw Error(what + ": unknown weight loading '" + s + "' (expected auto, map or copy)");
+}
+
+namespace {
+
+// MemAvailable counts the page cache that a copy may evict, including the file's own pages.
+double available_memory() {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  double kib = 0;
+  while (in >> key >> kib) {
+    if (key == "MemAvailable:") return kib * 1024;
+    in.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+  }
+  return double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGESIZE));
+}
+
+bool huge_pages_offered() {
+  std::ifstream in("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string modes;
+  std::getline(in, modes);
+  return in && modes.find("[never]") == std::string::npos;
+}
+
+GgufFile::Residency residency_for(const std::string& path, WeightLoad load) {
+  if (load == WeightLoad::Map) return GgufFile::Residency::Map;
+  if (load == WeightLoad::Copy) return GgufFile::Residency::Copy;
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return GgufFile::Residency::Map;  // open() reports the error
+  const bool fits = double(st.st_size) < 0.8 * available_memory();
+  return fits && huge_pages_offered() ? GgufFile::Residency::Copy : GgufFile::Residency::Map;
+}
+
+}  // namespace
+
 std::unique_ptr<Model> load_model(const std::string& path, const LoadOptions& opts) {
   auto m = std::make_unique<Model>();
-  m->file = GgufFile::open(path);
+  m->file = GgufFile::open(path, residency_for(path, opts.load));
   const GgufFile& f = *m->file;
   const std::string arch = f.get_str("general.architecture");
   if (arch == "llama") {
@@ -373,15 +415,17 @@ std::unique_ptr<Model> load_model(const std::string& path, const LoadOptions& op
   m->output_norm = b.bind_f32("output_norm.weight", {D});
   m->output = b.bind("output.weight", {D, V}, false);
   if (m->output.empty()) m->output = m->tok_embd;
-  // A file that fits in memory is read ahead in the background; in one that does not, routed
-  // experts are touched sparsely, and read-ahead around them would only evict useful pages.
-  const double ram = double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGESIZE));
-  const bool fits = double(f.file_size()) < 0.8 * ram;
-  for (const GgufTensor& t : f.tensors()) {
-    if (fits) {
-      f.advise_willneed(t.data, t.nbytes);
-    } else if (std::string_view(t.name).find("_exps.") != std::string_view::npos) {
-      f.advise_random(t.data, t.nbytes);
+  // A mapped file that fits in memory is read ahead in the background; in one that does not,
+  // routed experts are touched sparsely, and read-ahead around them would only evict useful pages.
+  if (f.residency() == GgufFile::Residency::Map) {
+    const double ram = double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGESIZE));
+    const bool fits = double(f.file_size()) < 0.8 * ram;
+    for (const GgufTensor& t : f.tensors()) {
+      if (fits) {
+        f.advise_willneed(t.data, t.nbytes);
+      } else if (std::string_view(t.name).find("_exps.") != std::string_view::npos) {
+        f.advise_random(t.data, t.nbytes);
+      }
     }
   }
   if (opts.mlock) f.lock();

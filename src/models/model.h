@@ -68,9 +68,17 @@ struct Model {
 bool is_mtp_tensor(const Hparams& hp, const std::string& name);
 
 // Loads and validates; throws Error naming the file, key or tensor at fault.
-struct LoadOptions {
-  bool mlock = false;  // pin the weights in memory (throws Error when the limit refuses)
+enum class WeightLoad {
+  Auto,  // Copy when the file fits in available memory and the kernel offers huge pages, else Map
+  Map,   // read in place from the page cache: instant start, any file size
+  Copy,  // a private copy in huge pages: slower start, faster decode (fewer TLB misses)
 };
+struct LoadOptions {
+  bool mlock = false;                 // pin the weights in memory (throws Error when the limit refuses)
+  WeightLoad load = WeightLoad::Map;  // the generating commands default to Auto
+};
+// Parses "auto", "map" or "copy"; throws Error naming `what` otherwise.
+WeightLoad parse_weight_load(const std::string& s, const std::string& what);
 std::unique_ptr<Model> load_model(const std::string& path, const LoadOptions& opts = {});
 
 // Key/value rows for one sequence in one layer: position p is at k + p*k_stride.
