@@ -92,8 +92,9 @@ TEST_P(TypeTest, QuantizationErrorIsBounded) {
       ref += x[i] * x[i];
     }
     EXPECT_LE(std::sqrt(err / ref), c.max_rel_rmse) << type_name(c.type) << " n=" << n;
-    if (c.type != DType::F32)
+    if (c.type != DType::F32) {
       EXPECT_GT(std::sqrt(err / ref), 0.0) << "exact round trip is suspicious for quantized types";
+    }
   }
 }
 

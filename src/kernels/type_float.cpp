@@ -54,7 +54,8 @@ float bf16_dot(int64_t n, const void* w, const void* a) {
 
 }  // namespace
 
-extern const TypeTraits kTraitsF32 = {"f32", 1, 4, DType::F32, f32_to_float, f32_from_float, pick_dot(DType::F32, f32_dot), f32_dot};
+extern const TypeTraits kTraitsF32 = {
+    "f32", 1, 4, DType::F32, f32_to_float, f32_from_float, pick_dot(DType::F32, f32_dot), f32_dot};
 extern const TypeTraits kTraitsF16 = {
     "f16", 1, 2, DType::F16, f16_to_float, f16_from_float, pick_dot(DType::F16, f16_dot), f16_dot};
 extern const TypeTraits kTraitsBF16 = {"bf16", 1, 2, DType::BF16, bf16_to_float, bf16_from_float, bf16_dot, bf16_dot};

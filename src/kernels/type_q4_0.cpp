@@ -47,9 +47,30 @@ float vec_dot(int64_t n, const void* w, const void* a) {
   return sum;
 }
 
+void unpack_levels(const void* src, int64_t n, uint8_t* q, float* scale, float* min) {
+  const BlockQ4_0* b = static_cast<const BlockQ4_0*>(src);
+  for (int64_t i = 0; i < n / QK; ++i, q += QK) {
+    scale[i] = fp16_to_f32(b[i].d);
+    min[i] = 0;
+    for (int j = 0; j < QK / 2; ++j) {
+      q[j] = b[i].qs[j] & 0xF;
+      q[j + QK / 2] = b[i].qs[j] >> 4;
+    }
+  }
+}
+
 }  // namespace
 
-extern const TypeTraits kTraitsQ4_0 = {
-    "q4_0", QK, sizeof(BlockQ4_0), DType::Q8_0, to_float, from_float, pick_dot(DType::Q4_0, vec_dot), vec_dot};
+extern const TypeTraits kTraitsQ4_0 = {"q4_0",
+                                       QK,
+                                       sizeof(BlockQ4_0),
+                                       DType::Q8_0,
+                                       to_float,
+                                       from_float,
+                                       pick_dot(DType::Q4_0, vec_dot),
+                                       vec_dot,
+                                       unpack_levels,
+                                       32,
+                                       8};
 
 }  // namespace dawn

@@ -88,9 +88,38 @@ float vec_dot(int64_t n, const void* w, const void* a) {
   return sum;
 }
 
+void unpack_levels(const void* src, int64_t n, uint8_t* q, float* scale, float* min) {
+  const BlockQ4_K* b = static_cast<const BlockQ4_K*>(src);
+  for (int64_t i = 0; i < n / QK_K; ++i, q += QK_K, scale += 8, min += 8) {
+    const float d = fp16_to_f32(b[i].d), dmin = fp16_to_f32(b[i].dmin);
+    for (int s = 0; s < 8; ++s) {
+      uint8_t sc, m;
+      get_scale_min_k4(s, b[i].scales, &sc, &m);
+      scale[s] = d * sc;
+      min[s] = dmin * m;
+    }
+    for (int c = 0; c < 4; ++c) {
+      for (int l = 0; l < 32; ++l) {
+        q[c * 64 + l] = b[i].qs[c * 32 + l] & 0xF;
+        q[c * 64 + 32 + l] = b[i].qs[c * 32 + l] >> 4;
+      }
+    }
+  }
+}
+
 }  // namespace
 
-extern const TypeTraits kTraitsQ4_K = {
-    "q4_K", QK_K, sizeof(BlockQ4_K), DType::Q8_K, to_float, from_float, pick_dot(DType::Q4_K, vec_dot), vec_dot};
+extern const TypeTraits kTraitsQ4_K = {"q4_K",
+                                       QK_K,
+                                       sizeof(BlockQ4_K),
+                                       DType::Q8_K,
+                                       to_float,
+                                       from_float,
+                                       pick_dot(DType::Q4_K, vec_dot),
+                                       vec_dot,
+                                       unpack_levels,
+                                       32,
+                                       0,
+                                       true};
 
 }  // namespace dawn

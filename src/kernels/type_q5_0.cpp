@@ -60,9 +60,29 @@ float vec_dot(int64_t n, const void* w, const void* a) {
   return sum;
 }
 
+void unpack_levels(const void* src, int64_t n, uint8_t* q, float* scale, float* min) {
+  const BlockQ5_0* b = static_cast<const BlockQ5_0*>(src);
+  int l[QK];
+  for (int64_t i = 0; i < n / QK; ++i) {
+    levels(b[i], l);
+    scale[i] = fp16_to_f32(b[i].d);
+    min[i] = 0;
+    for (int j = 0; j < QK; ++j) q[i * QK + j] = uint8_t(l[j] + 16);
+  }
+}
+
 }  // namespace
 
-extern const TypeTraits kTraitsQ5_0 = {
-    "q5_0", QK, sizeof(BlockQ5_0), DType::Q8_0, to_float, from_float, pick_dot(DType::Q5_0, vec_dot), vec_dot};
+extern const TypeTraits kTraitsQ5_0 = {"q5_0",
+                                       QK,
+                                       sizeof(BlockQ5_0),
+                                       DType::Q8_0,
+                                       to_float,
+                                       from_float,
+                                       pick_dot(DType::Q5_0, vec_dot),
+                                       vec_dot,
+                                       unpack_levels,
+                                       32,
+                                       16};
 
 }  // namespace dawn

@@ -83,9 +83,30 @@ float vec_dot(int64_t n, const void* w, const void* a) {
   return sum;
 }
 
+void unpack_levels(const void* src, int64_t n, uint8_t* q, float* scale, float* min) {
+  const BlockQ6_K* b = static_cast<const BlockQ6_K*>(src);
+  for (int64_t i = 0; i < n / QK_K; ++i, q += QK_K, scale += 16, min += 16) {
+    const float d = fp16_to_f32(b[i].d);
+    for (int s = 0; s < 16; ++s) {
+      scale[s] = d * float(b[i].scales[s]);
+      min[s] = 0;
+    }
+    for (int k = 0; k < QK_K; ++k) q[k] = uint8_t(level(b[i], k) + 32);
+  }
+}
+
 }  // namespace
 
-extern const TypeTraits kTraitsQ6_K = {
-    "q6_K", QK_K, sizeof(BlockQ6_K), DType::Q8_K, to_float, from_float, pick_dot(DType::Q6_K, vec_dot), vec_dot};
+extern const TypeTraits kTraitsQ6_K = {"q6_K",
+                                       QK_K,
+                                       sizeof(BlockQ6_K),
+                                       DType::Q8_K,
+                                       to_float,
+                                       from_float,
+                                       pick_dot(DType::Q6_K, vec_dot),
+                                       vec_dot,
+                                       unpack_levels,
+                                       16,
+                                       32};
 
 }  // namespace dawn

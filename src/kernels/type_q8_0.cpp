@@ -33,9 +33,28 @@ float vec_dot(int64_t n, const void* w, const void* a) {
   return sum;
 }
 
+// Levels are the int8 values moved up by 128 into the unsigned range.
+void unpack_levels(const void* src, int64_t n, uint8_t* q, float* scale, float* min) {
+  const BlockQ8_0* b = static_cast<const BlockQ8_0*>(src);
+  for (int64_t i = 0; i < n / QK; ++i) {
+    scale[i] = fp16_to_f32(b[i].d);
+    min[i] = 0;
+    for (int j = 0; j < QK; ++j) q[i * QK + j] = uint8_t(b[i].qs[j] + 128);
+  }
+}
+
 }  // namespace
 
-extern const TypeTraits kTraitsQ8_0 = {
-    "q8_0", QK, sizeof(BlockQ8_0), DType::Q8_0, to_float, from_float, pick_dot(DType::Q8_0, vec_dot), vec_dot};
+extern const TypeTraits kTraitsQ8_0 = {"q8_0",
+                                       QK,
+                                       sizeof(BlockQ8_0),
+                                       DType::Q8_0,
+                                       to_float,
+                                       from_float,
+                                       pick_dot(DType::Q8_0, vec_dot),
+                                       vec_dot,
+                                       unpack_levels,
+                                       32,
+                                       128};
 
 }  // namespace dawn

@@ -23,6 +23,12 @@ enum class DType : uint32_t {
   BF16 = 30,
 };
 
+// A row of a quantized type as unsigned 8-bit levels with one float scale and min per
+// sub-block of `sub` elements: w[k] = scale[k / sub] * (q[k] - zero) - min[k / sub]. Every
+// block-quantized type fits this shape, so one integer GEMM kernel serves them all once a
+// tile of rows has been unpacked to it (prefill, where the unpacking is shared by many tokens).
+using UnpackLevelsFn = void (*)(const void* src, int64_t n, uint8_t* q, float* scale, float* min);
+
 // One element type: its block geometry and the kernels that read and write it.
 // vec_dot multiplies one row of this type with an activation row already converted
 // to dot_type (the way llama.cpp quantizes activations for integer dot products).
@@ -35,6 +41,11 @@ struct TypeTraits {
   void (*from_float)(const float* src, void* dst, int64_t n);
   float (*vec_dot)(int64_t n, const void* w, const void* act);      // fastest for this CPU
   float (*vec_dot_ref)(int64_t n, const void* w, const void* act);  // plain scalar reference
+  // The levels form; unpack_levels is null for types without one (floats, activation types).
+  UnpackLevelsFn unpack_levels = nullptr;
+  int sub = 0;           // elements per sub-block
+  int zero = 0;          // level that stands for 0 (a constant of the type)
+  bool has_min = false;  // false: every min is 0
 };
 
 // nullptr for type ids dawn does not know.

@@ -1,5 +1,7 @@
 #include "ops/matmul.h"
 
+#include <algorithm>
+
 #include "kernels/dispatch.h"
 
 namespace dawn {
@@ -75,7 +77,37 @@ void matmul_batch(const MatmulTask* tasks, int n_tasks, ThreadPool& pool, ActBuf
   });
 }
 
+namespace {
+
+// Below this many tokens unpacking a tile costs more than the 4-token kernels lose.
+constexpr int64_t kLevelMinTokens = 8;
+
+void level_matmul(const Weight& w, const float* x, int64_t n_tok, float* y, ThreadPool& pool, ActBuffer& buf) {
+  size_t stride;
+  const uint8_t* act = convert(w, x, n_tok, buf, &stride);
+  split_acts(w.type, act, stride, n_tok, w.cols, buf.levels);
+  const int64_t n_tiles = (w.rows + kTileRows - 1) / kTileRows;
+  pool.parallel_for(n_tiles, 1, [&](int64_t b0, int64_t b1) {
+    thread_local LevelTile tile;
+    for (int64_t b = b0; b < b1; ++b) {
+      const int64_t r0 = b * kTileRows;
+      const int n_rows = int(std::min<int64_t>(kTileRows, w.rows - r0));
+      pack_tile(w.type, w.row(r0), w.row_stride, n_rows, w.cols, tile);
+      for (int64_t t = 0; t < n_tok; t += kTileTokens) {
+        const int nt = int(std::min<int64_t>(kTileTokens, n_tok - t));
+        level_gemm(tile, buf.levels, t, nt, y + t * w.rows + r0, w.rows, n_rows);
+      }
+    }
+  });
+}
+
+}  // namespace
+
 void matmul(const Weight& w, const float* x, int64_t n_tok, float* y, ThreadPool& pool, ActBuffer& buf) {
+  if (n_tok >= kLevelMinTokens && level_gemm_available(w.type)) {
+    level_matmul(w, x, n_tok, y, pool, buf);
+    return;
+  }
   const VecDotX4Fn dot4 = n_tok >= 4 ? vec_dot_x4(w.type) : nullptr;
   if (!dot4) {  // decode-sized: the row-range path
     const MatmulTask task{w, x, n_tok, y};

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/level_gemm.h"
 #include "kernels/thread_pool.h"
 #include "ops/weight.h"
 
@@ -13,6 +14,7 @@ namespace dawn {
 struct ActBuffer {
   std::vector<uint8_t> bytes;
   std::vector<size_t> offsets;  // per task of matmul_batch
+  LevelActs levels;             // the level GEMM's split of the activations
 };
 
 void matmul(const Weight& w, const float* x, int64_t n_tok, float* y, ThreadPool& pool, ActBuffer& buf);

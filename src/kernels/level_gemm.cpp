@@ -1,0 +1,108 @@
+#include "kernels/level_gemm.h"
+
+#include <cstring>
+
+#include "kernels/blocks.h"
+#include "kernels/dispatch.h"
+#include "kernels/half.h"
+
+namespace dawn {
+
+void pack_tile(DType t, const uint8_t* rows, size_t row_stride, int n_rows, int64_t cols, LevelTile& tile) {
+  const TypeTraits& tt = traits(t);
+  const int64_t n_sub = cols / tt.sub;
+  tile.cols = cols;
+  tile.sub = tt.sub;
+  tile.zero = tt.zero;
+  tile.has_min = tt.has_min;
+  tile.q.resize(size_t(cols) * kTileRows);
+  tile.scale.resize(size_t(n_sub) * kTileRows);
+  tile.min.resize(size_t(n_sub) * kTileRows);
+  tile.row_q.resize(size_t(cols));
+  tile.row_scale.resize(size_t(n_sub));
+  tile.row_min.resize(size_t(n_sub));
+  for (int r = 0; r < kTileRows; ++r) {
+    if (r < n_rows) {
+      tt.unpack_levels(rows + size_t(r) * row_stride, cols, tile.row_q.data(), tile.row_scale.data(),
+                       tile.row_min.data());
+    } else {  // padding rows: all-zero scales, so their (discarded) results are 0
+      std::memset(tile.row_q.data(), 0, size_t(cols));
+      std::memset(tile.row_scale.data(), 0, sizeof(float) * size_t(n_sub));
+      std::memset(tile.row_min.data(), 0, sizeof(float) * size_t(n_sub));
+    }
+    uint8_t* q = tile.q.data() + 4 * r;
+    for (int64_t k = 0; k < cols; k += 4) std::memcpy(q + k * kTileRows, tile.row_q.data() + k, 4);
+    for (int64_t j = 0; j < n_sub; ++j) {
+      tile.scale[size_t(j * kTileRows + r)] = tile.row_scale[size_t(j)];
+      tile.min[size_t(j * kTileRows + r)] = tile.row_min[size_t(j)];
+    }
+  }
+}
+
+void split_acts(DType weight_type, const uint8_t* act, size_t act_stride, int64_t n_tok, int64_t cols, LevelActs& out) {
+  const TypeTraits& tt = traits(weight_type);
+  const int sub = tt.sub;
+  const int64_t n_sub = cols / sub;
+  out.cols = cols;
+  out.n_tok = n_tok;
+  out.sub = sub;
+  out.q.resize(size_t(n_tok * cols));
+  out.d.resize(size_t(n_tok * n_sub));
+  out.dsum.resize(size_t(n_tok * n_sub));
+  out.zsum.resize(size_t(n_tok * n_sub));
+  const bool k_quant = tt.dot_type == DType::Q8_K;
+  const int block = k_quant ? QK_K : QK;
+  for (int64_t t = 0; t < n_tok; ++t) {
+    const uint8_t* row = act + act_stride * size_t(t);
+    int8_t* q = out.q.data() + t * cols;
+    for (int64_t b = 0; b < cols / block; ++b) {
+      if (k_quant) {
+        std::memcpy(q + b * block, reinterpret_cast<const BlockQ8_K*>(row)[b].qs, QK_K);
+      } else {
+        std::memcpy(q + b * block, reinterpret_cast<const BlockQ8_0*>(row)[b].qs, QK);
+      }
+    }
+    for (int64_t j = 0; j < n_sub; ++j) {
+      const int64_t b = j * sub / block;
+      const float d = k_quant ? reinterpret_cast<const BlockQ8_K*>(row)[b].d
+                              : fp16_to_f32(reinterpret_cast<const BlockQ8_0*>(row)[b].d);
+      int32_t sum = 0;
+      for (int k = 0; k < sub; ++k) sum += q[j * sub + k];
+      out.d[size_t(t * n_sub + j)] = d;
+      out.dsum[size_t(t * n_sub + j)] = d * float(sum);
+      out.zsum[size_t(t * n_sub + j)] = -tt.zero * sum;
+    }
+  }
+}
+
+void level_gemm_ref(const LevelTile& w, const LevelActs& a, int64_t t0, int nt, float* y, int64_t ldy, int n_rows) {
+  const int64_t n_sub = w.cols / w.sub;
+  for (int t = 0; t < nt; ++t) {
+    const int8_t* x = a.q.data() + (t0 + t) * a.cols;
+    const size_t at = size_t((t0 + t) * n_sub);
+    for (int r = 0; r < n_rows; ++r) {
+      float acc = 0;
+      for (int64_t j = 0; j < n_sub; ++j) {
+        int32_t sum = a.zsum[at + size_t(j)];
+        for (int64_t k = j * w.sub; k < (j + 1) * w.sub; ++k) {
+          sum += int32_t(w.q[size_t((k / 4) * 64 + r * 4 + k % 4)]) * x[k];
+        }
+        acc += float(sum) * a.d[at + size_t(j)] * w.scale[size_t(j * kTileRows + r)];
+        acc -= w.min[size_t(j * kTileRows + r)] * a.dsum[at + size_t(j)];
+      }
+      y[t * ldy + r] = acc;
+    }
+  }
+}
+
+bool level_gemm_available(DType t) { return cpu_isa() >= Isa::Avx512 && traits(t).unpack_levels; }
+
+void level_gemm(const LevelTile& w, const LevelActs& a, int64_t t0, int nt, float* y, int64_t ldy, int n_rows) {
+  if (cpu_isa() >= Isa::Avx512) {
+    level_gemm_avx512(w, a, t0, nt, y, ldy, n_rows);
+  } else {
+    level_gemm_ref(w, a, t0, nt, y, ldy, n_rows);
+  }
+}
+
+}  // namespace dawn

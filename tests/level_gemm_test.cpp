@@ -1,0 +1,123 @@
+// The level GEMM (prefill): each type's levels form against its dequantizer, the tile kernel
+// against its scalar reference, and the whole product against the type's scalar dot product.
+#include "kernels/level_gemm.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "kernels/dispatch.h"
+#include "ops/matmul.h"
+
+namespace dawn {
+namespace {
+
+std::vector<float> random_floats(size_t n, uint32_t seed, float scale) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> nd(0.0f, scale);
+  std::vector<float> v(n);
+  for (float& x : v) x = nd(rng);
+  return v;
+}
+
+// Rows of type t quantized from random data, back to back.
+std::vector<uint8_t> random_rows(DType t, int64_t rows, int64_t cols, uint32_t seed) {
+  const auto w = random_floats(size_t(rows * cols), seed, 0.05f);
+  std::vector<uint8_t> q(row_bytes(t, cols) * size_t(rows));
+  for (int64_t r = 0; r < rows; ++r) traits(t).from_float(w.data() + r * cols, q.data() + row_bytes(t, cols) * r, cols);
+  return q;
+}
+
+class LevelTest : public ::testing::TestWithParam<DType> {};
+
+TEST_P(LevelTest, LevelsFormIsTheDequantizedRow) {
+  const TypeTraits& tt = traits(GetParam());
+  ASSERT_NE(tt.unpack_levels, nullptr);
+  const int64_t n = 256 * 3;
+  const auto q = random_rows(GetParam(), 1, n, 11);
+  std::vector<uint8_t> lv(n);
+  std::vector<float> scale(n / tt.sub), min(n / tt.sub), ref(n);
+  tt.unpack_levels(q.data(), n, lv.data(), scale.data(), min.data());
+  tt.to_float(q.data(), ref.data(), n);
+  int distinct = 0;
+  for (int64_t k = 0; k < n; ++k) {
+    const float v = scale[k / tt.sub] * float(int(lv[k]) - tt.zero) - min[k / tt.sub];
+    EXPECT_NEAR(v, ref[k], 1e-6f * (1.0f + std::fabs(ref[k]))) << tt.name << " k=" << k;
+    distinct += lv[k] != lv[0];
+  }
+  EXPECT_GT(distinct, 0);
+}
+
+// Tiles of 16 and of fewer rows, token groups of every size up to kTileTokens, at offsets.
+TEST_P(LevelTest, TileKernelMatchesScalarReferences) {
+  const DType t = GetParam();
+  const TypeTraits& tt = traits(t);
+  const TypeTraits& at = traits(tt.dot_type);
+  for (int64_t cols : {256, 768, 1792}) {
+    for (int n_rows : {16, 5}) {
+      const size_t rb = row_bytes(t, cols);
+      const auto w = random_rows(t, n_rows, cols, uint32_t(cols + n_rows));
+      LevelTile tile;
+      pack_tile(t, w.data(), rb, n_rows, cols, tile);
+      const int64_t n_tok = 11;
+      const size_t stride = row_bytes(tt.dot_type, cols);
+      std::vector<uint8_t> act(stride * n_tok);
+      for (int64_t k = 0; k < n_tok; ++k) {
+        const auto x = random_floats(size_t(cols), uint32_t(k * 7 + cols), 1.0f + float(k % 3));
+        at.from_float(x.data(), act.data() + stride * k, cols);
+      }
+      LevelActs acts;
+      split_acts(t, act.data(), stride, n_tok, cols, acts);
+      for (int nt = 1; nt <= kTileTokens; ++nt) {
+        const int64_t t0 = n_tok - nt;
+        const int64_t ldy = 20;
+        std::vector<float> fast(size_t(nt * ldy), -7.0f), ref(size_t(nt * ldy), -7.0f);
+        level_gemm(tile, acts, t0, nt, fast.data(), ldy, n_rows);
+        level_gemm_ref(tile, acts, t0, nt, ref.data(), ldy, n_rows);
+        for (int k = 0; k < nt; ++k) {
+          for (int r = 0; r < ldy; ++r) {
+            const float f = fast[size_t(k * ldy + r)], s = ref[size_t(k * ldy + r)];
+            if (r >= n_rows) {
+              EXPECT_EQ(f, -7.0f) << "wrote past the tile's rows";
+              continue;
+            }
+            const float dot = tt.vec_dot_ref(cols, w.data() + rb * size_t(r), act.data() + stride * size_t(t0 + k));
+            EXPECT_NEAR(s, dot, 2e-5f * (1.0f + std::fabs(dot))) << tt.name << " cols=" << cols << " r=" << r;
+            EXPECT_NEAR(f, s, 2e-5f * (1.0f + std::fabs(s))) << tt.name << " nt=" << nt << " r=" << r;
+          }
+        }
+      }
+    }
+  }
+}
+
+// matmul over enough tokens to take the level path, rows not a multiple of the tile.
+TEST_P(LevelTest, MatmulMatchesScalarDots) {
+  const DType t = GetParam();
+  const TypeTraits& tt = traits(t);
+  const int64_t rows = 37, cols = 512, n_tok = 19;
+  const auto q = random_rows(t, rows, cols, 5);
+  const Weight w{t, cols, rows, q.data(), row_bytes(t, cols)};
+  const auto x = random_floats(size_t(n_tok * cols), 9, 1.0f);
+  std::vector<float> y(size_t(n_tok * rows));
+  ThreadPool pool(2);
+  ActBuffer buf;
+  matmul(w, x.data(), n_tok, y.data(), pool, buf);
+  std::vector<uint8_t> act(row_bytes(tt.dot_type, cols));
+  for (int64_t k = 0; k < n_tok; ++k) {
+    traits(tt.dot_type).from_float(x.data() + k * cols, act.data(), cols);
+    for (int64_t r = 0; r < rows; ++r) {
+      const float ref = tt.vec_dot_ref(cols, w.row(r), act.data());
+      EXPECT_NEAR(y[size_t(k * rows + r)], ref, 2e-5f * (1.0f + std::fabs(ref))) << tt.name << " t=" << k << " r=" << r;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Types, LevelTest,
+                         ::testing::Values(DType::Q4_0, DType::Q5_0, DType::Q8_0, DType::Q4_K, DType::Q6_K),
+                         [](const auto& info) { return std::string(type_name(info.param)); });
+
+}  // namespace
+}  // namespace dawn
