@@ -87,6 +87,75 @@ void moe_ffn(const Model& m, const Layer& L, int n_tok, ThreadPool& pool, Scratc
   }
 }
 
+// Tokens per pass of mla_attention: bounds its buffers (they grow with heads x tokens) while
+// keeping enough tokens per head product for the prefill GEMM.
+constexpr int64_t kMlaChunk = 256;
+
+// Absorbed MLA over the latent cache, for queries already in s.q (n_tok x H x dk, roped) and
+// the chunk's latents already stored. Per head, q_nope goes to latent space with one product
+// over all the chunk's tokens; all heads of a token then attend over the shared latent rows
+// together (each cache row read once per group of heads); per head, the latent result goes
+// to v with one product. Writes s.att (n_tok x H x dv).
+void mla_attention(const Model& m, const Layer& L, const LayerKv& c, int n_tok, int64_t pos0, ThreadPool& pool,
+                   Scratch& s) {
+  const Hparams& hp = m.hp;
+  const int64_t H = hp.n_head, dk = hp.head_dim_k, dv = hp.head_dim_v, dn = hp.qk_nope;
+  const int64_t rkv = hp.kv_lora_rank, kvw = rkv + hp.qk_rope;
+  const Weight k_b = hp.mla_split ? L.wk_b
+                                  : Weight{DType::F32, dn, H * rkv,
+                                           reinterpret_cast<const uint8_t*>(L.k_b_legacy.data()), size_t(dn) * 4};
+  const int64_t chunk = std::min<int64_t>(n_tok, kMlaChunk);
+  grow(s.mla_q, size_t(H * chunk * dn));
+  grow(s.mla_lat, size_t(H * chunk * kvw));
+  grow(s.mla_o, size_t(H * chunk * rkv));
+  grow(s.mla_v, size_t(H * chunk * dv));
+  const int64_t group = std::min<int64_t>(H, 8), n_groups = (H + group - 1) / group;
+  for (int64_t t0 = 0; t0 < n_tok; t0 += chunk) {
+    const int64_t T = std::min(chunk, n_tok - t0);
+    for (int64_t h = 0; h < H; ++h) {
+      for (int64_t t = 0; t < T; ++t) {
+        const float* q = s.q.data() + ((t0 + t) * H + h) * dk;
+        std::copy(q, q + dn, s.mla_q.data() + (h * T + t) * dn);
+      }
+    }
+    s.moe_tasks.clear();
+    for (int64_t h = 0; h < H; ++h) {
+      s.moe_tasks.push_back({k_b.slice(h * rkv, rkv), s.mla_q.data() + h * T * dn, T, s.mla_o.data() + h * T * rkv});
+    }
+    matmul_batch(s.moe_tasks.data(), int(H), pool, s.act);
+    for (int64_t t = 0; t < T; ++t) {
+      for (int64_t h = 0; h < H; ++h) {
+        const float* ql = s.mla_o.data() + (h * T + t) * rkv;
+        const float* q = s.q.data() + ((t0 + t) * H + h) * dk;
+        float* row = s.mla_lat.data() + (t * H + h) * kvw;
+        std::copy(ql, ql + rkv, row);
+        std::copy(q + dn, q + dk, row + rkv);
+      }
+    }
+    pool.parallel_for(T * n_groups, 1, [&](int64_t i0, int64_t i1) {
+      thread_local std::vector<float> scores;
+      grow(scores, size_t(group * (pos0 + t0 + T)));
+      for (int64_t i = i0; i < i1; ++i) {
+        const int64_t t = i / n_groups, h0 = (i % n_groups) * group;
+        attend_rows(s.mla_lat.data() + (t * H + h0) * kvw, kvw, int(std::min(group, H - h0)), kvw, c.k, c.k, rkv,
+                    pos0 + t0 + t + 1, hp.kq_scale, scores.data(), s.mla_o.data() + (h0 * T + t) * rkv, T * rkv);
+      }
+    });
+    s.moe_tasks.clear();
+    for (int64_t h = 0; h < H; ++h) {
+      const int64_t v_row0 = hp.mla_split ? h * dv : h * (dn + dv) + dn;
+      s.moe_tasks.push_back({L.wv_b.slice(v_row0, dv), s.mla_o.data() + h * T * rkv, T, s.mla_v.data() + h * T * dv});
+    }
+    matmul_batch(s.moe_tasks.data(), int(H), pool, s.act);
+    for (int64_t h = 0; h < H; ++h) {
+      for (int64_t t = 0; t < T; ++t) {
+        const float* v = s.mla_v.data() + (h * T + t) * dv;
+        std::copy(v, v + dv, s.att.data() + ((t0 + t) * H + h) * dv);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void forward_deepseek2(const Model& m, const std::vector<LayerKv>& kv, const int32_t*, int n_tok, int64_t pos0,
@@ -105,7 +174,6 @@ void forward_deepseek2(const Model& m, const std::vector<LayerKv>& kv, const int
 
   for (int l = 0; l < hp.n_layer; ++l) {
     const Layer& L = m.layers[l];
-    const LayerKv& c = kv[l];
     norm_rows(s.x.data(), L.attn_norm, n_tok, D, hp.rms_eps, s.h.data());
     if (hp.q_lora_rank > 0) {
       const int64_t r = hp.q_lora_rank;
@@ -122,27 +190,9 @@ void forward_deepseek2(const Model& m, const std::vector<LayerKv>& kv, const int
       const float* cs = s.cs.data() + t * 2 * half;
       rope_apply(hp.rope, cs, cs + half, kvt + rkv, 1, dr);
       rope_apply(hp.rope, cs, cs + half, s.q.data() + t * H * dk + dn, int(H), dk);
-      kv_store(c.k, pos0 + t, kvt, kvw);
+      kv_store(kv[l].k, pos0 + t, kvt, kvw);
     }
-    const Weight k_b = hp.mla_split ? L.wk_b
-                                    : Weight{DType::F32, dn, H * rkv,
-                                             reinterpret_cast<const uint8_t*>(L.k_b_legacy.data()), size_t(dn) * 4};
-    pool.parallel_for(n_tok * H, 1, [&](int64_t i0, int64_t i1) {
-      thread_local std::vector<float> qfull, scores, o;
-      thread_local ActBuffer act;
-      grow(qfull, size_t(kvw));
-      grow(o, size_t(rkv));
-      grow(scores, size_t(pos0 + n_tok));
-      for (int64_t i = i0; i < i1; ++i) {
-        const int64_t t = i / H, h = i % H;
-        const float* q = s.q.data() + t * H * dk + h * dk;
-        matvec(k_b.slice(h * rkv, rkv), q, qfull.data(), act);  // q_nope -> latent space
-        std::copy(q + dn, q + dk, qfull.data() + rkv);
-        attend(qfull.data(), kvw, c.k, c.k, rkv, pos0 + t + 1, hp.kq_scale, scores.data(), o.data());
-        const int64_t v_row0 = hp.mla_split ? h * dv : h * (dn + dv) + dn;
-        matvec(L.wv_b.slice(v_row0, dv), o.data(), s.att.data() + t * H * dv + h * dv, act);
-      }
-    });
+    mla_attention(m, L, kv[l], n_tok, pos0, pool, s);
     matmul(L.wo, s.att.data(), n_tok, s.o.data(), pool, s.act);
     for (int64_t i = 0; i < n_tok * D; ++i) s.x[i] += s.o[i];
 

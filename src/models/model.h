@@ -92,7 +92,10 @@ struct Scratch {
   // MoE: per-token choices, then the tokens grouped by expert
   std::vector<float> moe_w, moe_x, moe_y;
   std::vector<int32_t> moe_ids, moe_count, moe_order;
-  std::vector<MatmulTask> moe_tasks;
+  std::vector<MatmulTask> moe_tasks;  // also the per-head products of MLA
+  // MLA per chunk of tokens: q_nope per head, latent queries per token, latent results and
+  // values per head
+  std::vector<float> mla_q, mla_lat, mla_o, mla_v;
   ActBuffer act;
 };
 

@@ -70,4 +70,29 @@ void attend(const float* q, int64_t dk, const KvRows& k, const KvRows& v, int64_
   }
 }
 
+void attend_rows(const float* q, int64_t q_stride, int n_q, int64_t dk, const KvRows& k, const KvRows& v, int64_t dv,
+                 int64_t n_kv, float scale, float* scores, float* out, int64_t out_stride) {
+  if (cpu_isa() < Isa::Avx512 || k.f16 != v.f16) {
+    for (int r = 0; r < n_q; ++r) attend(q + r * q_stride, dk, k, v, dv, n_kv, scale, scores, out + r * out_stride);
+    return;
+  }
+  qk_rows_avx512(q, q_stride, n_q, dk, k.base, k.stride, k.f16, n_kv, scores, n_kv);
+  for (int r = 0; r < n_q; ++r) {
+    float* s = scores + r * n_kv;
+    float max = -INFINITY;
+    for (int64_t j = 0; j < n_kv; ++j) {
+      s[j] *= scale;
+      max = std::fmax(max, s[j]);
+    }
+    double sum = 0;
+    for (int64_t j = 0; j < n_kv; ++j) {
+      s[j] = std::exp(s[j] - max);
+      sum += s[j];
+    }
+    const float inv = float(1.0 / sum);
+    for (int64_t j = 0; j < n_kv; ++j) s[j] *= inv;
+  }
+  pv_rows_avx512(scores, n_kv, n_q, v.base, v.stride, v.f16, n_kv, dv, out, out_stride);
+}
+
 }  // namespace dawn

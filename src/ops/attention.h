@@ -1,4 +1,4 @@
-// Causal softmax attention of one query head over cached keys and values.
+// Causal softmax attention of query heads over cached keys and values.
 #pragma once
 #include <cstdint>
 
@@ -21,5 +21,11 @@ void kv_store(const KvRows& rows, int64_t pos, const float* src, int64_t n);
 // out[dv] = softmax(scale * q . k_j) . v_j over j < n_kv; scores needs n_kv floats.
 void attend(const float* q, int64_t dk, const KvRows& k, const KvRows& v, int64_t dv, int64_t n_kv, float scale,
             float* scores, float* out);
+
+// attend() for n_q query rows (q_stride floats apart) at one position over the same cache: all
+// MLA heads over the latent, or the query heads of one GQA group. Each cache row is read once
+// for all of them. scores needs n_q * n_kv floats; row r's result goes to out + r * out_stride.
+void attend_rows(const float* q, int64_t q_stride, int n_q, int64_t dk, const KvRows& k, const KvRows& v, int64_t dv,
+                 int64_t n_kv, float scale, float* scores, float* out, int64_t out_stride);
 
 }  // namespace dawn

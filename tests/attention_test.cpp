@@ -1,0 +1,82 @@
+// Attention over a shared cache (attend_rows, SIMD) against the one-row reference (attend).
+#include "ops/attention.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "kernels/half.h"
+
+namespace dawn {
+namespace {
+
+struct Cache {
+  std::vector<float> f32;
+  std::vector<uint16_t> f16;
+  KvRows rows(bool half) { return {half ? static_cast<void*>(f16.data()) : static_cast<void*>(f32.data()), 0, half}; }
+};
+
+// n rows of `stride` random elements; K and V share the rows as MLA's latent cache does.
+Cache random_cache(int64_t n, int64_t stride, std::mt19937& rng) {
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  Cache c;
+  for (int64_t i = 0; i < n * stride; ++i) {
+    c.f16.push_back(f32_to_fp16(nd(rng)));
+    c.f32.push_back(fp16_to_f32(c.f16.back()));
+  }
+  return c;
+}
+
+void check(int n_q, int64_t dk, int64_t dv, int64_t n_kv, bool half) {
+  std::mt19937 rng(uint32_t(n_q * 1000 + dk * 7 + n_kv));
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  const int64_t stride = dk + 3;  // rows wider than what is read, as a cache's are
+  Cache c = random_cache(n_kv, stride, rng);
+  KvRows k = c.rows(half), v = k.offset(2);
+  k.stride = v.stride = stride;
+  const int64_t q_stride = dk + 5, out_stride = dv + 7;
+  std::vector<float> q(size_t(n_q * q_stride));
+  for (float& x : q) x = nd(rng);
+  const float scale = 0.3f;
+  std::vector<float> scores(size_t(n_q * n_kv)), out(size_t(n_q * out_stride), 12345.0f);
+  attend_rows(q.data(), q_stride, n_q, dk, k, v, dv, n_kv, scale, scores.data(), out.data(), out_stride);
+  std::vector<float> ref(static_cast<size_t>(dv)), s1(static_cast<size_t>(n_kv));
+  for (int r = 0; r < n_q; ++r) {
+    attend(q.data() + r * q_stride, dk, k, v, dv, n_kv, scale, s1.data(), ref.data());
+    for (int64_t i = 0; i < dv; ++i) {
+      ASSERT_NEAR(out[size_t(r * out_stride + i)], ref[size_t(i)], 1e-4f * (1.0f + std::fabs(ref[size_t(i)])))
+          << "row " << r << " element " << i << " n_q " << n_q << " dk " << dk << " n_kv " << n_kv;
+    }
+    for (int64_t i = dv; i < out_stride; ++i) EXPECT_EQ(out[size_t(r * out_stride + i)], 12345.0f) << "wrote past dv";
+  }
+}
+
+TEST(AttendRows, MatchesOneRowAttentionOverF16AndF32Caches) {
+  for (bool half : {true, false}) {
+    for (int n_q : {1, 3, 4, 5, 8, 9, 16}) {
+      for (int64_t n_kv : {1, 3, 4, 7, 37}) {
+        check(n_q, 72, 40, n_kv, half);
+        if (HasFatalFailure()) return;
+      }
+    }
+  }
+}
+
+TEST(AttendRows, MatchesOneRowAttentionAtMlaShapes) {
+  check(8, 576, 512, 130, true);
+  check(16, 576, 512, 61, false);
+}
+
+TEST(AttendRows, SizesThatAreNotMultiplesOfTheSimdWidth) {
+  for (int64_t dk : {1, 15, 17, 33}) {
+    for (int64_t dv : {1, 13, 31, 33, 47}) {
+      check(5, dk, dv, 9, true);
+      if (HasFatalFailure()) return;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace dawn
