@@ -64,18 +64,22 @@ TEST_P(LevelTest, TileKernelMatchesScalarReferences) {
       const int64_t n_tok = 11;
       const size_t stride = row_bytes(tt.dot_type, cols);
       std::vector<uint8_t> act(stride * n_tok);
+      std::vector<float> x(size_t(n_tok * cols));
       for (int64_t k = 0; k < n_tok; ++k) {
-        const auto x = random_floats(size_t(cols), uint32_t(k * 7 + cols), 1.0f + float(k % 3));
-        at.from_float(x.data(), act.data() + stride * k, cols);
+        const auto xk = random_floats(size_t(cols), uint32_t(k * 7 + cols), 1.0f + float(k % 3));
+        std::copy(xk.begin(), xk.end(), x.begin() + k * cols);
+        at.from_float(xk.data(), act.data() + stride * k, cols);
       }
       LevelActs acts;
-      split_acts(t, act.data(), stride, n_tok, cols, acts);
+      size_acts(t, n_tok, cols, acts);
+      fill_acts(t, x.data(), 0, 6, acts);  // in two ranges, as threads fill them
+      fill_acts(t, x.data(), 6, n_tok, acts);
+      const int32_t picked[kTileTokens] = {10, 3, 7, 0, 5, 9, 1, 4};  // tokens by index, out of order
       for (int nt = 1; nt <= kTileTokens; ++nt) {
-        const int64_t t0 = n_tok - nt;
         const int64_t ldy = 20;
         std::vector<float> fast(size_t(nt * ldy), -7.0f), ref(size_t(nt * ldy), -7.0f);
-        level_gemm(tile, acts, t0, nt, fast.data(), ldy, n_rows);
-        level_gemm_ref(tile, acts, t0, nt, ref.data(), ldy, n_rows);
+        level_gemm(tile, acts, picked, nt, fast.data(), ldy, n_rows);
+        level_gemm_ref(tile, acts, picked, nt, ref.data(), ldy, n_rows);
         for (int k = 0; k < nt; ++k) {
           for (int r = 0; r < ldy; ++r) {
             const float f = fast[size_t(k * ldy + r)], s = ref[size_t(k * ldy + r)];
@@ -83,7 +87,7 @@ TEST_P(LevelTest, TileKernelMatchesScalarReferences) {
               EXPECT_EQ(f, -7.0f) << "wrote past the tile's rows";
               continue;
             }
-            const float dot = tt.vec_dot_ref(cols, w.data() + rb * size_t(r), act.data() + stride * size_t(t0 + k));
+            const float dot = tt.vec_dot_ref(cols, w.data() + rb * size_t(r), act.data() + stride * size_t(picked[k]));
             EXPECT_NEAR(s, dot, 2e-5f * (1.0f + std::fabs(dot))) << tt.name << " cols=" << cols << " r=" << r;
             EXPECT_NEAR(f, s, 2e-5f * (1.0f + std::fabs(s))) << tt.name << " nt=" << nt << " r=" << r;
           }
@@ -113,6 +117,46 @@ TEST_P(LevelTest, MatmulMatchesScalarDots) {
       EXPECT_NEAR(y[size_t(k * rows + r)], ref, 2e-5f * (1.0f + std::fabs(ref))) << tt.name << " t=" << k << " r=" << r;
     }
   }
+}
+
+// Experts over picked tokens: three slices of one weight, each over its own rows of x.
+void check_gather(DType t, const std::vector<std::vector<int32_t>>& picks) {
+  const TypeTraits& tt = traits(t);
+  const int64_t rows_per = 21, cols = 512, n_x = 13;
+  const int n_tasks = int(picks.size());
+  const auto q = random_rows(t, rows_per * n_tasks, cols, 17);
+  const Weight w{t, cols, rows_per * n_tasks, q.data(), row_bytes(t, cols)};
+  const auto x = random_floats(size_t(n_x * cols), 23, 1.0f);
+  std::vector<std::vector<float>> y(picks.size());
+  std::vector<GatherTask> tasks;
+  for (int i = 0; i < n_tasks; ++i) {
+    y[size_t(i)].assign(picks[size_t(i)].size() * rows_per, -7.0f);
+    tasks.push_back({w.slice(i * rows_per, rows_per), picks[size_t(i)].data(), int64_t(picks[size_t(i)].size()),
+                     y[size_t(i)].data()});
+  }
+  ThreadPool pool(2);
+  ActBuffer buf;
+  matmul_gather(tasks.data(), n_tasks, x.data(), n_x, pool, buf);
+  std::vector<uint8_t> act(row_bytes(tt.dot_type, cols));
+  for (int i = 0; i < n_tasks; ++i) {
+    for (size_t k = 0; k < picks[size_t(i)].size(); ++k) {
+      traits(tt.dot_type).from_float(x.data() + picks[size_t(i)][k] * cols, act.data(), cols);
+      for (int64_t r = 0; r < rows_per; ++r) {
+        const float ref = tt.vec_dot_ref(cols, w.row(i * rows_per + r), act.data());
+        EXPECT_NEAR(y[size_t(i)][k * rows_per + size_t(r)], ref, 2e-5f * (1.0f + std::fabs(ref)))
+            << tt.name << " task " << i << " pick " << k << " row " << r;
+      }
+    }
+  }
+}
+
+TEST_P(LevelTest, GatherMatchesScalarDots) {
+  check_gather(GetParam(), {{12, 0, 5, 5, 7, 1, 2, 3, 11}, {4}, {9, 8, 6, 10, 0, 2}});  // the level GEMM
+  check_gather(GetParam(), {{3}, {12, 1}, {3}});                                        // rows copied out
+}
+
+TEST(LevelGather, TypesWithoutALevelsForm) {
+  check_gather(DType::Q5_K, {{12, 0, 5, 5, 7, 1, 2, 3, 11}, {4}, {9, 8, 6, 10, 0, 2}});
 }
 
 INSTANTIATE_TEST_SUITE_P(Types, LevelTest,

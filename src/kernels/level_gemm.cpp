@@ -39,9 +39,8 @@ void pack_tile(DType t, const uint8_t* rows, size_t row_stride, int n_rows, int6
   }
 }
 
-void split_acts(DType weight_type, const uint8_t* act, size_t act_stride, int64_t n_tok, int64_t cols, LevelActs& out) {
-  const TypeTraits& tt = traits(weight_type);
-  const int sub = tt.sub;
+void size_acts(DType weight_type, int64_t n_tok, int64_t cols, LevelActs& out) {
+  const int sub = traits(weight_type).sub;
   const int64_t n_sub = cols / sub;
   out.cols = cols;
   out.n_tok = n_tok;
@@ -50,22 +49,30 @@ void split_acts(DType weight_type, const uint8_t* act, size_t act_stride, int64_
   out.d.resize(size_t(n_tok * n_sub));
   out.dsum.resize(size_t(n_tok * n_sub));
   out.zsum.resize(size_t(n_tok * n_sub));
+}
+
+void fill_acts(DType weight_type, const float* x, int64_t t0, int64_t t1, LevelActs& out) {
+  const TypeTraits& tt = traits(weight_type);
+  const int sub = out.sub;
+  const int64_t cols = out.cols, n_sub = cols / sub;
   const bool k_quant = tt.dot_type == DType::Q8_K;
   const int block = k_quant ? QK_K : QK;
-  for (int64_t t = 0; t < n_tok; ++t) {
-    const uint8_t* row = act + act_stride * size_t(t);
+  thread_local std::vector<uint8_t> row;
+  row.resize(row_bytes(tt.dot_type, cols));
+  for (int64_t t = t0; t < t1; ++t) {
+    traits(tt.dot_type).from_float(x + t * cols, row.data(), cols);
     int8_t* q = out.q.data() + t * cols;
     for (int64_t b = 0; b < cols / block; ++b) {
       if (k_quant) {
-        std::memcpy(q + b * block, reinterpret_cast<const BlockQ8_K*>(row)[b].qs, QK_K);
+        std::memcpy(q + b * block, reinterpret_cast<const BlockQ8_K*>(row.data())[b].qs, QK_K);
       } else {
-        std::memcpy(q + b * block, reinterpret_cast<const BlockQ8_0*>(row)[b].qs, QK);
+        std::memcpy(q + b * block, reinterpret_cast<const BlockQ8_0*>(row.data())[b].qs, QK);
       }
     }
     for (int64_t j = 0; j < n_sub; ++j) {
       const int64_t b = j * sub / block;
-      const float d = k_quant ? reinterpret_cast<const BlockQ8_K*>(row)[b].d
-                              : fp16_to_f32(reinterpret_cast<const BlockQ8_0*>(row)[b].d);
+      const float d = k_quant ? reinterpret_cast<const BlockQ8_K*>(row.data())[b].d
+                              : fp16_to_f32(reinterpret_cast<const BlockQ8_0*>(row.data())[b].d);
       int32_t sum = 0;
       for (int k = 0; k < sub; ++k) sum += q[j * sub + k];
       out.d[size_t(t * n_sub + j)] = d;
@@ -75,11 +82,12 @@ void split_acts(DType weight_type, const uint8_t* act, size_t act_stride, int64_
   }
 }
 
-void level_gemm_ref(const LevelTile& w, const LevelActs& a, int64_t t0, int nt, float* y, int64_t ldy, int n_rows) {
+void level_gemm_ref(const LevelTile& w, const LevelActs& a, const int32_t* toks, int nt, float* y, int64_t ldy,
+                    int n_rows) {
   const int64_t n_sub = w.cols / w.sub;
   for (int t = 0; t < nt; ++t) {
-    const int8_t* x = a.q.data() + (t0 + t) * a.cols;
-    const size_t at = size_t((t0 + t) * n_sub);
+    const int8_t* x = a.q.data() + toks[t] * a.cols;
+    const size_t at = size_t(toks[t] * n_sub);
     for (int r = 0; r < n_rows; ++r) {
       float acc = 0;
       for (int64_t j = 0; j < n_sub; ++j) {
@@ -97,11 +105,12 @@ void level_gemm_ref(const LevelTile& w, const LevelActs& a, int64_t t0, int nt, 
 
 bool level_gemm_available(DType t) { return cpu_isa() >= Isa::Avx512 && traits(t).unpack_levels; }
 
-void level_gemm(const LevelTile& w, const LevelActs& a, int64_t t0, int nt, float* y, int64_t ldy, int n_rows) {
+void level_gemm(const LevelTile& w, const LevelActs& a, const int32_t* toks, int nt, float* y, int64_t ldy,
+                int n_rows) {
   if (cpu_isa() >= Isa::Avx512) {
-    level_gemm_avx512(w, a, t0, nt, y, ldy, n_rows);
+    level_gemm_avx512(w, a, toks, nt, y, ldy, n_rows);
   } else {
-    level_gemm_ref(w, a, t0, nt, y, ldy, n_rows);
+    level_gemm_ref(w, a, toks, nt, y, ldy, n_rows);
   }
 }
 

@@ -27,8 +27,8 @@ struct LevelTile {
 // Unpacks n_rows (<= 16; missing rows are zero) rows of type t, row_stride bytes apart.
 void pack_tile(DType t, const uint8_t* rows, size_t row_stride, int n_rows, int64_t cols, LevelTile& tile);
 
-// Activation rows already converted to the weight type's dot format (Q8_K or Q8_0), split into
-// plain int8 values and per-sub-block terms for the tile kernel.
+// Activation rows in the weight type's dot format (Q8_K or Q8_0, as the type's vec_dot takes
+// them), split into plain int8 values and per-sub-block terms for the tile kernel.
 struct LevelActs {
   int64_t cols = 0, n_tok = 0;
   int sub = 0;
@@ -37,18 +37,24 @@ struct LevelActs {
   std::vector<float> dsum;    // d * sum of the sub-block's int8 values (the mins' term)
   std::vector<int32_t> zsum;  // -zero * sum of the sub-block's int8 values (the zero level's term)
 };
-void split_acts(DType weight_type, const uint8_t* act, size_t act_stride, int64_t n_tok, int64_t cols, LevelActs& out);
+// Sizes `out` for n_tok rows of cols against weights of type t; then fill_acts converts float
+// rows [t0, t1) of x (cols apart) into it. Separate so that threads can fill disjoint ranges.
+void size_acts(DType weight_type, int64_t n_tok, int64_t cols, LevelActs& out);
+void fill_acts(DType weight_type, const float* x, int64_t t0, int64_t t1, LevelActs& out);
 
-// y[(t - t0) * ldy + r] = row r of the tile . token t, for r < n_rows and t0 <= t < t0 + nt
-// (nt <= kTileTokens): the plain scalar reference, and the fastest this CPU has.
+// y[k * ldy + r] = row r of the tile . token toks[k], for r < n_rows and k < nt <= kTileTokens:
+// the plain scalar reference, and the fastest this CPU has. Tokens are picked by index so that
+// MoE experts read their tokens' rows in place.
 constexpr int kTileTokens = 8;
-void level_gemm_ref(const LevelTile& w, const LevelActs& a, int64_t t0, int nt, float* y, int64_t ldy, int n_rows);
-void level_gemm(const LevelTile& w, const LevelActs& a, int64_t t0, int nt, float* y, int64_t ldy, int n_rows);
+void level_gemm_ref(const LevelTile& w, const LevelActs& a, const int32_t* toks, int nt, float* y, int64_t ldy,
+                    int n_rows);
+void level_gemm(const LevelTile& w, const LevelActs& a, const int32_t* toks, int nt, float* y, int64_t ldy, int n_rows);
 
 // True when weights of type t have a levels form and this CPU a tile kernel for it.
 bool level_gemm_available(DType t);
 
 // The AVX-512 VNNI tile kernel (simd_avx512_gemm.cpp).
-void level_gemm_avx512(const LevelTile& w, const LevelActs& a, int64_t t0, int nt, float* y, int64_t ldy, int n_rows);
+void level_gemm_avx512(const LevelTile& w, const LevelActs& a, const int32_t* toks, int nt, float* y, int64_t ldy,
+                       int n_rows);
 
 }  // namespace dawn

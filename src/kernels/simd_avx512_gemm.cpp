@@ -15,7 +15,7 @@ namespace dawn {
 namespace {
 
 template <int NT, int SUB, bool MIN>
-DAWN_AVX512 void tile_kernel(const LevelTile& w, const LevelActs& a, int64_t t0, float* y, int64_t ldy,
+DAWN_AVX512 void tile_kernel(const LevelTile& w, const LevelActs& a, const int32_t* toks, float* y, int64_t ldy,
                              __mmask16 rows) {
   const int64_t n_sub = w.cols / SUB;
   const int8_t* x[NT];
@@ -23,10 +23,10 @@ DAWN_AVX512 void tile_kernel(const LevelTile& w, const LevelActs& a, int64_t t0,
   const int32_t* zsum[NT];
   __m512 acc[NT];
   for (int t = 0; t < NT; ++t) {
-    x[t] = a.q.data() + (t0 + t) * a.cols;
-    d[t] = a.d.data() + (t0 + t) * n_sub;
-    dsum[t] = a.dsum.data() + (t0 + t) * n_sub;
-    zsum[t] = a.zsum.data() + (t0 + t) * n_sub;
+    x[t] = a.q.data() + toks[t] * a.cols;
+    d[t] = a.d.data() + toks[t] * n_sub;
+    dsum[t] = a.dsum.data() + toks[t] * n_sub;
+    zsum[t] = a.zsum.data() + toks[t] * n_sub;
     acc[t] = _mm512_setzero_ps();
   }
   const uint8_t* wq = w.q.data();
@@ -55,31 +55,31 @@ DAWN_AVX512 void tile_kernel(const LevelTile& w, const LevelActs& a, int64_t t0,
 }
 
 template <int SUB, bool MIN>
-DAWN_AVX512 void tile_nt(const LevelTile& w, const LevelActs& a, int64_t t0, int nt, float* y, int64_t ldy,
+DAWN_AVX512 void tile_nt(const LevelTile& w, const LevelActs& a, const int32_t* toks, int nt, float* y, int64_t ldy,
                          __mmask16 rows) {
   switch (nt) {
-    case 1: return tile_kernel<1, SUB, MIN>(w, a, t0, y, ldy, rows);
-    case 2: return tile_kernel<2, SUB, MIN>(w, a, t0, y, ldy, rows);
-    case 3: return tile_kernel<3, SUB, MIN>(w, a, t0, y, ldy, rows);
-    case 4: return tile_kernel<4, SUB, MIN>(w, a, t0, y, ldy, rows);
-    case 5: return tile_kernel<5, SUB, MIN>(w, a, t0, y, ldy, rows);
-    case 6: return tile_kernel<6, SUB, MIN>(w, a, t0, y, ldy, rows);
-    case 7: return tile_kernel<7, SUB, MIN>(w, a, t0, y, ldy, rows);
-    default: return tile_kernel<8, SUB, MIN>(w, a, t0, y, ldy, rows);
+    case 1: return tile_kernel<1, SUB, MIN>(w, a, toks, y, ldy, rows);
+    case 2: return tile_kernel<2, SUB, MIN>(w, a, toks, y, ldy, rows);
+    case 3: return tile_kernel<3, SUB, MIN>(w, a, toks, y, ldy, rows);
+    case 4: return tile_kernel<4, SUB, MIN>(w, a, toks, y, ldy, rows);
+    case 5: return tile_kernel<5, SUB, MIN>(w, a, toks, y, ldy, rows);
+    case 6: return tile_kernel<6, SUB, MIN>(w, a, toks, y, ldy, rows);
+    case 7: return tile_kernel<7, SUB, MIN>(w, a, toks, y, ldy, rows);
+    default: return tile_kernel<8, SUB, MIN>(w, a, toks, y, ldy, rows);
   }
 }
 
 }  // namespace
 
-DAWN_AVX512 void level_gemm_avx512(const LevelTile& w, const LevelActs& a, int64_t t0, int nt, float* y, int64_t ldy,
-                                   int n_rows) {
+DAWN_AVX512 void level_gemm_avx512(const LevelTile& w, const LevelActs& a, const int32_t* toks, int nt, float* y,
+                                   int64_t ldy, int n_rows) {
   const __mmask16 rows = __mmask16((1u << n_rows) - 1);
   if (w.sub == 16) {
-    if (w.has_min) return tile_nt<16, true>(w, a, t0, nt, y, ldy, rows);
-    return tile_nt<16, false>(w, a, t0, nt, y, ldy, rows);
+    if (w.has_min) return tile_nt<16, true>(w, a, toks, nt, y, ldy, rows);
+    return tile_nt<16, false>(w, a, toks, nt, y, ldy, rows);
   }
-  if (w.has_min) return tile_nt<32, true>(w, a, t0, nt, y, ldy, rows);
-  return tile_nt<32, false>(w, a, t0, nt, y, ldy, rows);
+  if (w.has_min) return tile_nt<32, true>(w, a, toks, nt, y, ldy, rows);
+  return tile_nt<32, false>(w, a, toks, nt, y, ldy, rows);
 }
 
 }  // namespace dawn

@@ -27,6 +27,8 @@ void moe_ffn(const Model& m, const Layer& L, int n_tok, ThreadPool& pool, Scratc
   grow(s.moe_w, nk);
   grow(s.moe_count, size_t(E + 1));
   grow(s.moe_order, nk);
+  grow(s.moe_tok, nk);
+  grow(s.moe_seq, nk);
   grow(s.moe_x, nk * size_t(D + 2 * fe));
   grow(s.moe_y, nk * size_t(D));
   matmul(L.gate_inp, s.h.data(), n_tok, s.router.data(), pool, s.act);
@@ -40,40 +42,46 @@ void moe_ffn(const Model& m, const Layer& L, int n_tok, ThreadPool& pool, Scratc
   for (size_t i = 0; i < nk; ++i) ++s.moe_count[size_t(s.moe_ids[i]) + 1];
   for (int64_t e = 0; e < E; ++e) s.moe_count[size_t(e + 1)] += s.moe_count[size_t(e)];
   for (size_t i = 0; i < nk; ++i) s.moe_order[size_t(s.moe_count[size_t(s.moe_ids[i])]++)] = int32_t(i);
-  // moe_count[e] is now the end of expert e's run; its start is moe_count[e-1]. All chosen
+  // moe_count[e] is now the end of expert e's run; its start is moe_count[e-1]. Sorted pair r
+  // reads token moe_tok[r] and writes its rows at r * fe in g and u, then r * D in xs. All chosen
   // experts' gate and up products go in one batch, then all down products: for decode that is
-  // two parallel regions per layer instead of three per expert. Sorted pair r's rows sit at
-  // r * D in xs and r * fe in g and u.
+  // two parallel regions per layer instead of three per expert.
+  for (size_t r = 0; r < nk; ++r) {
+    s.moe_tok[r] = s.moe_order[r] / k;
+    s.moe_seq[r] = int32_t(r);
+  }
   float* xs = s.moe_x.data();
   float* g = xs + nk * size_t(D);
   float* u = g + nk * size_t(fe);
-  s.moe_tasks.clear();
+  s.moe_gather.clear();
   for (int64_t e = 0, begin = 0; e < E; ++e) {
-    const int64_t end = s.moe_count[size_t(e)], n = end - begin;
-    if (n > 0) {
-      const int32_t* pairs = s.moe_order.data() + begin;
-      const float* x = s.h.data() + (pairs[0] / k) * D;  // one token: read in place (and shared)
-      if (n > 1) {
-        for (int64_t r = 0; r < n; ++r) {
-          const float* h = s.h.data() + (pairs[r] / k) * D;
-          std::copy(h, h + D, xs + (begin + r) * D);
-        }
-        x = xs + begin * D;
-      }
-      s.moe_tasks.push_back({L.gate_exps.slice(e * fe, fe), x, n, g + begin * fe});
-      s.moe_tasks.push_back({L.up_exps.slice(e * fe, fe), x, n, u + begin * fe});
+    const int64_t end = s.moe_count[size_t(e)];
+    if (end > begin) {
+      const int32_t* toks = s.moe_tok.data() + begin;
+      s.moe_gather.push_back({L.gate_exps.slice(e * fe, fe), toks, end - begin, g + begin * fe});
+      s.moe_gather.push_back({L.up_exps.slice(e * fe, fe), toks, end - begin, u + begin * fe});
     }
     begin = end;
   }
-  matmul_batch(s.moe_tasks.data(), int(s.moe_tasks.size()), pool, s.act);
+  if (L.gate_exps.type == L.up_exps.type) {
+    matmul_gather(s.moe_gather.data(), int(s.moe_gather.size()), s.h.data(), n_tok, pool, s.act);
+  } else {  // gate and up products in separate batches, each in one type
+    for (int which = 0; which < 2; ++which) {
+      s.moe_split.clear();
+      for (size_t i = size_t(which); i < s.moe_gather.size(); i += 2) s.moe_split.push_back(s.moe_gather[i]);
+      matmul_gather(s.moe_split.data(), int(s.moe_split.size()), s.h.data(), n_tok, pool, s.act);
+    }
+  }
   for (size_t i = 0; i < nk * size_t(fe); ++i) g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
-  s.moe_tasks.clear();
+  s.moe_gather.clear();
   for (int64_t e = 0, begin = 0; e < E; ++e) {
-    const int64_t end = s.moe_count[size_t(e)], n = end - begin;
-    if (n > 0) s.moe_tasks.push_back({L.down_exps.slice(e * D, D), g + begin * fe, n, xs + begin * D});
+    const int64_t end = s.moe_count[size_t(e)];
+    if (end > begin) {
+      s.moe_gather.push_back({L.down_exps.slice(e * D, D), s.moe_seq.data() + begin, end - begin, xs + begin * D});
+    }
     begin = end;
   }
-  matmul_batch(s.moe_tasks.data(), int(s.moe_tasks.size()), pool, s.act);
+  matmul_gather(s.moe_gather.data(), int(s.moe_gather.size()), g, int64_t(nk), pool, s.act);
   for (size_t r = 0; r < nk; ++r) {
     std::copy(xs + r * D, xs + (r + 1) * D, s.moe_y.data() + size_t(s.moe_order[r]) * D);
   }
@@ -118,11 +126,11 @@ void mla_attention(const Model& m, const Layer& L, const LayerKv& c, int n_tok, 
         std::copy(q, q + dn, s.mla_q.data() + (h * T + t) * dn);
       }
     }
-    s.moe_tasks.clear();
+    s.head_tasks.clear();
     for (int64_t h = 0; h < H; ++h) {
-      s.moe_tasks.push_back({k_b.slice(h * rkv, rkv), s.mla_q.data() + h * T * dn, T, s.mla_o.data() + h * T * rkv});
+      s.head_tasks.push_back({k_b.slice(h * rkv, rkv), s.mla_q.data() + h * T * dn, T, s.mla_o.data() + h * T * rkv});
     }
-    matmul_batch(s.moe_tasks.data(), int(H), pool, s.act);
+    matmul_batch(s.head_tasks.data(), int(H), pool, s.act);
     for (int64_t t = 0; t < T; ++t) {
       for (int64_t h = 0; h < H; ++h) {
         const float* ql = s.mla_o.data() + (h * T + t) * rkv;
@@ -141,12 +149,12 @@ void mla_attention(const Model& m, const Layer& L, const LayerKv& c, int n_tok, 
                     pos0 + t0 + t + 1, hp.kq_scale, scores.data(), s.mla_o.data() + (h0 * T + t) * rkv, T * rkv);
       }
     });
-    s.moe_tasks.clear();
+    s.head_tasks.clear();
     for (int64_t h = 0; h < H; ++h) {
       const int64_t v_row0 = hp.mla_split ? h * dv : h * (dn + dv) + dn;
-      s.moe_tasks.push_back({L.wv_b.slice(v_row0, dv), s.mla_o.data() + h * T * rkv, T, s.mla_v.data() + h * T * dv});
+      s.head_tasks.push_back({L.wv_b.slice(v_row0, dv), s.mla_o.data() + h * T * rkv, T, s.mla_v.data() + h * T * dv});
     }
-    matmul_batch(s.moe_tasks.data(), int(H), pool, s.act);
+    matmul_batch(s.head_tasks.data(), int(H), pool, s.act);
     for (int64_t h = 0; h < H; ++h) {
       for (int64_t t = 0; t < T; ++t) {
         const float* v = s.mla_v.data() + (h * T + t) * dv;

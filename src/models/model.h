@@ -91,8 +91,9 @@ struct Scratch {
   std::vector<float> x, h, q, k, v, att, o, tmp, tmp2, ffn_g, ffn_u, cs, router;
   // MoE: per-token choices, then the tokens grouped by expert
   std::vector<float> moe_w, moe_x, moe_y;
-  std::vector<int32_t> moe_ids, moe_count, moe_order;
-  std::vector<MatmulTask> moe_tasks;  // also the per-head products of MLA
+  std::vector<int32_t> moe_ids, moe_count, moe_order, moe_tok, moe_seq;
+  std::vector<GatherTask> moe_gather, moe_split;
+  std::vector<MatmulTask> head_tasks;  // the per-head products of MLA
   // MLA per chunk of tokens: q_nope per head, latent queries per token, latent results and
   // values per head
   std::vector<float> mla_q, mla_lat, mla_o, mla_v;

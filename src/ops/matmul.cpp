@@ -19,15 +19,79 @@ const uint8_t* convert(const Weight& w, const float* x, int64_t n_tok, ActBuffer
 
 DType at_type(const MatmulTask& t) { return traits(t.w.type).dot_type; }
 
+// Below this many tokens unpacking a tile costs more than the 4-token kernels lose.
+constexpr int64_t kLevelMinTokens = 8;
+// matmul_gather takes the level GEMM when its tasks average this many rows.
+constexpr int64_t kGatherMinRows = 4;
+
+const int32_t* iota(ActBuffer& buf, int64_t n) {
+  for (int64_t i = int64_t(buf.iota.size()); i < n; ++i) buf.iota.push_back(int32_t(i));
+  return buf.iota.data();
+}
+
+// n_x rows of x in levels form for weights of type t, converted by all threads.
+void level_acts(DType t, const float* x, int64_t n_x, int64_t cols, LevelActs& acts, ThreadPool& pool) {
+  size_acts(t, n_x, cols, acts);
+  pool.parallel_for(n_x, 4, [&](int64_t t0, int64_t t1) { fill_acts(t, x, t0, t1, acts); });
+}
+
+// Every tile of every task as one parallel region: a thread unpacks 16 weight rows once and runs
+// all of the task's rows of acts over them, kTileTokens at a time.
+void level_run(const GatherTask* tasks, int n_tasks, const LevelActs& acts, ThreadPool& pool, ActBuffer& buf) {
+  buf.tiles.resize(size_t(n_tasks + 1));
+  buf.tiles[0] = 0;
+  for (int i = 0; i < n_tasks; ++i) {
+    const int64_t n = tasks[i].n > 0 ? (tasks[i].w.rows + kTileRows - 1) / kTileRows : 0;
+    buf.tiles[size_t(i + 1)] = buf.tiles[size_t(i)] + n;
+  }
+  const int64_t* first = buf.tiles.data();
+  pool.parallel_for(first[n_tasks], 1, [&](int64_t b0, int64_t b1) {
+    thread_local LevelTile tile;
+    int i = int(std::upper_bound(first, first + n_tasks + 1, b0) - first) - 1;
+    for (int64_t b = b0; b < b1; ++b) {
+      while (first[i + 1] <= b) ++i;
+      const GatherTask& t = tasks[i];
+      const Weight& w = t.w;
+      const int64_t r0 = (b - first[i]) * kTileRows;
+      const int n_rows = int(std::min<int64_t>(kTileRows, w.rows - r0));
+      pack_tile(w.type, w.row(r0), w.row_stride, n_rows, w.cols, tile);
+      for (int64_t k = 0; k < t.n; k += kTileTokens) {
+        const int nt = int(std::min<int64_t>(kTileTokens, t.n - k));
+        level_gemm(tile, acts, t.rows + k, nt, t.y + k * w.rows + r0, w.rows, n_rows);
+      }
+    }
+  });
+}
+
+void matmul_one(const MatmulTask& t, ThreadPool& pool, ActBuffer& buf);
+
+// Prefill-sized products. A run of tasks over the same input (gate and up) in the same format
+// shares one conversion and one parallel region.
+void prefill_batch(const MatmulTask* tasks, int n_tasks, ThreadPool& pool, ActBuffer& buf) {
+  for (int i = 0, j; i < n_tasks; i = j) {
+    const MatmulTask& a = tasks[i];
+    for (j = i + 1; j < n_tasks; ++j) {
+      const MatmulTask& b = tasks[j];
+      if (b.x != a.x || b.n_tok != a.n_tok || b.w.type != a.w.type || b.w.cols != a.w.cols) break;
+    }
+    if (a.n_tok < kLevelMinTokens || !level_gemm_available(a.w.type)) {
+      for (int k = i; k < j; ++k) matmul_one(tasks[k], pool, buf);
+      continue;
+    }
+    level_acts(a.w.type, a.x, a.n_tok, a.w.cols, buf.levels, pool);
+    buf.gather.clear();
+    for (int k = i; k < j; ++k) buf.gather.push_back({tasks[k].w, iota(buf, a.n_tok), a.n_tok, tasks[k].y});
+    level_run(buf.gather.data(), j - i, buf.levels, pool, buf);
+  }
+}
+
 }  // namespace
 
 void matmul_batch(const MatmulTask* tasks, int n_tasks, ThreadPool& pool, ActBuffer& buf) {
   if (n_tasks <= 0) return;
-  for (int i = 0; i < n_tasks; ++i) {
-    if (tasks[i].n_tok >= 4 && vec_dot_x4(tasks[i].w.type)) {  // prefill: one blocked product each
-      for (int k = 0; k < n_tasks; ++k) matmul(tasks[k].w, tasks[k].x, tasks[k].n_tok, tasks[k].y, pool, buf);
-      return;
-    }
+  if (tasks[0].n_tok >= 4 && vec_dot_x4(tasks[0].w.type)) {
+    prefill_batch(tasks, n_tasks, pool, buf);
+    return;
   }
   // Activations in each task's dot format, back to back; a task with the same input and format
   // as the one before it shares its conversion (gate and up, all experts' gate/up of a token).
@@ -77,40 +141,25 @@ void matmul_batch(const MatmulTask* tasks, int n_tasks, ThreadPool& pool, ActBuf
   });
 }
 
-namespace {
-
-// Below this many tokens unpacking a tile costs more than the 4-token kernels lose.
-constexpr int64_t kLevelMinTokens = 8;
-
-void level_matmul(const Weight& w, const float* x, int64_t n_tok, float* y, ThreadPool& pool, ActBuffer& buf) {
-  size_t stride;
-  const uint8_t* act = convert(w, x, n_tok, buf, &stride);
-  split_acts(w.type, act, stride, n_tok, w.cols, buf.levels);
-  const int64_t n_tiles = (w.rows + kTileRows - 1) / kTileRows;
-  pool.parallel_for(n_tiles, 1, [&](int64_t b0, int64_t b1) {
-    thread_local LevelTile tile;
-    for (int64_t b = b0; b < b1; ++b) {
-      const int64_t r0 = b * kTileRows;
-      const int n_rows = int(std::min<int64_t>(kTileRows, w.rows - r0));
-      pack_tile(w.type, w.row(r0), w.row_stride, n_rows, w.cols, tile);
-      for (int64_t t = 0; t < n_tok; t += kTileTokens) {
-        const int nt = int(std::min<int64_t>(kTileTokens, n_tok - t));
-        level_gemm(tile, buf.levels, t, nt, y + t * w.rows + r0, w.rows, n_rows);
-      }
-    }
-  });
+void matmul(const Weight& w, const float* x, int64_t n_tok, float* y, ThreadPool& pool, ActBuffer& buf) {
+  matmul_one({w, x, n_tok, y}, pool, buf);
 }
 
-}  // namespace
+namespace {
 
-void matmul(const Weight& w, const float* x, int64_t n_tok, float* y, ThreadPool& pool, ActBuffer& buf) {
+void matmul_one(const MatmulTask& task, ThreadPool& pool, ActBuffer& buf) {
+  const Weight& w = task.w;
+  const float* x = task.x;
+  const int64_t n_tok = task.n_tok;
+  float* y = task.y;
   if (n_tok >= kLevelMinTokens && level_gemm_available(w.type)) {
-    level_matmul(w, x, n_tok, y, pool, buf);
+    level_acts(w.type, x, n_tok, w.cols, buf.levels, pool);
+    const GatherTask all{w, iota(buf, n_tok), n_tok, y};
+    level_run(&all, 1, buf.levels, pool, buf);
     return;
   }
   const VecDotX4Fn dot4 = n_tok >= 4 ? vec_dot_x4(w.type) : nullptr;
   if (!dot4) {  // decode-sized: the row-range path
-    const MatmulTask task{w, x, n_tok, y};
     matmul_batch(&task, 1, pool, buf);
     return;
   }
@@ -136,11 +185,38 @@ void matmul(const Weight& w, const float* x, int64_t n_tok, float* y, ThreadPool
   });
 }
 
-void matvec(const Weight& w, const float* x, float* y, ActBuffer& buf) {
-  size_t stride;
-  const uint8_t* act = convert(w, x, 1, buf, &stride);
-  const auto dot = traits(w.type).vec_dot;
-  for (int64_t r = 0; r < w.rows; ++r) y[r] = dot(w.cols, w.row(r), act);
+}  // namespace
+
+void matmul_gather(const GatherTask* tasks, int n_tasks, const float* x, int64_t n_x, ThreadPool& pool,
+                   ActBuffer& buf) {
+  if (n_tasks <= 0) return;
+  const Weight& w0 = tasks[0].w;
+  int64_t total = 0;
+  for (int i = 0; i < n_tasks; ++i) total += tasks[i].n;
+  if (level_gemm_available(w0.type) && total >= kGatherMinRows * n_tasks) {
+    level_acts(w0.type, x, n_x, w0.cols, buf.levels, pool);
+    level_run(tasks, n_tasks, buf.levels, pool, buf);
+    return;
+  }
+  // Otherwise each task's rows are copied out (a single row is read in place; a task picking
+  // the same rows as the one before reuses its copy, and so its conversion) and run as a batch.
+  if (buf.gathered.size() < size_t(total * w0.cols)) buf.gathered.resize(size_t(total * w0.cols));
+  buf.tasks.clear();
+  int64_t used = 0;
+  for (int i = 0; i < n_tasks; ++i) {
+    const GatherTask& t = tasks[i];
+    const float* xi = t.n > 0 ? x + int64_t(t.rows[0]) * w0.cols : x;
+    if (i > 0 && t.rows == tasks[i - 1].rows && t.n == tasks[i - 1].n) {
+      xi = buf.tasks.back().x;
+    } else if (t.n > 1) {
+      float* dst = buf.gathered.data() + used * w0.cols;
+      for (int64_t r = 0; r < t.n; ++r) std::copy_n(x + int64_t(t.rows[r]) * w0.cols, w0.cols, dst + r * w0.cols);
+      xi = dst;
+      used += t.n;
+    }
+    buf.tasks.push_back({t.w, xi, t.n, t.y});
+  }
+  matmul_batch(buf.tasks.data(), n_tasks, pool, buf);
 }
 
 void dequantize_row(const Weight& w, int64_t r, float* out) { traits(w.type).to_float(w.row(r), out, w.cols); }

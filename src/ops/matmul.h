@@ -10,11 +10,32 @@
 
 namespace dawn {
 
+// One product y = W x over n_tok rows of x (y: n_tok x W.rows).
+struct MatmulTask {
+  Weight w;
+  const float* x;
+  int64_t n_tok;
+  float* y;
+};
+
+// The same over picked rows of an input: y[r] = W . x[rows[r]] for r < n (see matmul_gather).
+struct GatherTask {
+  Weight w;
+  const int32_t* rows;
+  int64_t n;
+  float* y;
+};
+
 // Reusable buffer for activations converted to a dot format.
 struct ActBuffer {
   std::vector<uint8_t> bytes;
   std::vector<size_t> offsets;  // per task of matmul_batch
   LevelActs levels;             // the level GEMM's split of the activations
+  std::vector<int32_t> iota;    // 0, 1, 2, ...: the rows of a plain product
+  std::vector<int64_t> tiles;   // first tile of each task of a level product
+  std::vector<float> gathered;  // matmul_gather's input rows where the level GEMM is not used
+  std::vector<MatmulTask> tasks;
+  std::vector<GatherTask> gather;
 };
 
 void matmul(const Weight& w, const float* x, int64_t n_tok, float* y, ThreadPool& pool, ActBuffer& buf);
@@ -22,16 +43,12 @@ void matmul(const Weight& w, const float* x, int64_t n_tok, float* y, ThreadPool
 // Independent products y = W x (y: n_tok x W.rows). Decode-sized ones run as one parallel
 // region, since one region per small matrix (MoE experts, gate/up) costs more in
 // synchronisation than the rows themselves; prefill-sized ones run one matmul each.
-struct MatmulTask {
-  Weight w;
-  const float* x;
-  int64_t n_tok;
-  float* y;
-};
 void matmul_batch(const MatmulTask* tasks, int n_tasks, ThreadPool& pool, ActBuffer& buf);
 
-// One row vector times W, single-threaded (small per-head products).
-void matvec(const Weight& w, const float* x, float* y, ActBuffer& buf);
+// Products over picked rows of one input x (n_x rows of the weights' width). All tasks' weights share one type and
+// width. These are MoE experts over the tokens routed to them: the input is converted once for all of them, and all
+// their rows are shared out as one parallel region.
+void matmul_gather(const GatherTask* tasks, int n_tasks, const float* x, int64_t n_x, ThreadPool& pool, ActBuffer& buf);
 
 // Dequantizes row r of w into out (w.cols floats).
 void dequantize_row(const Weight& w, int64_t r, float* out);
