@@ -18,23 +18,31 @@ void pack_tile(DType t, const uint8_t* rows, size_t row_stride, int n_rows, int6
   tile.q.resize(size_t(cols) * kTileRows);
   tile.scale.resize(size_t(n_sub) * kTileRows);
   tile.min.resize(size_t(n_sub) * kTileRows);
-  tile.row_q.resize(size_t(cols));
+  tile.rows_q.resize(size_t(cols) * kTileRows);
   tile.row_scale.resize(size_t(n_sub));
   tile.row_min.resize(size_t(n_sub));
   for (int r = 0; r < kTileRows; ++r) {
+    uint8_t* rq = tile.rows_q.data() + r * cols;
     if (r < n_rows) {
-      tt.unpack_levels(rows + size_t(r) * row_stride, cols, tile.row_q.data(), tile.row_scale.data(),
-                       tile.row_min.data());
+      tt.unpack_levels(rows + size_t(r) * row_stride, cols, rq, tile.row_scale.data(), tile.row_min.data());
     } else {  // padding rows: all-zero scales, so their (discarded) results are 0
-      std::memset(tile.row_q.data(), 0, size_t(cols));
+      std::memset(rq, 0, size_t(cols));
       std::memset(tile.row_scale.data(), 0, sizeof(float) * size_t(n_sub));
       std::memset(tile.row_min.data(), 0, sizeof(float) * size_t(n_sub));
     }
-    uint8_t* q = tile.q.data() + 4 * r;
-    for (int64_t k = 0; k < cols; k += 4) std::memcpy(q + k * kTileRows, tile.row_q.data() + k, 4);
     for (int64_t j = 0; j < n_sub; ++j) {
       tile.scale[size_t(j * kTileRows + r)] = tile.row_scale[size_t(j)];
       tile.min[size_t(j * kTileRows + r)] = tile.row_min[size_t(j)];
+    }
+  }
+  int64_t done = 0;
+  if (cpu_isa() >= Isa::Avx512) {
+    interleave_tile_avx512(tile.rows_q.data(), cols, tile.q.data());
+    done = cols / 64 * 64;
+  }
+  for (int r = 0; r < kTileRows; ++r) {
+    for (int64_t k = done; k < cols; k += 4) {
+      std::memcpy(tile.q.data() + k * kTileRows + 4 * r, tile.rows_q.data() + r * cols + k, 4);
     }
   }
 }

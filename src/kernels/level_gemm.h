@@ -20,7 +20,7 @@ struct LevelTile {
   bool has_min = false;
   std::vector<uint8_t> q;         // q[(k / 4) * 64 + r * 4 + k % 4]: level k of row r
   std::vector<float> scale, min;  // [k / sub][r]
-  std::vector<uint8_t> row_q;     // unpacking scratch: one row at a time
+  std::vector<uint8_t> rows_q;    // unpacking scratch: the rows one after another
   std::vector<float> row_scale, row_min;
 };
 
@@ -52,6 +52,9 @@ void level_gemm(const LevelTile& w, const LevelActs& a, const int32_t* toks, int
 
 // True when weights of type t have a levels form and this CPU a tile kernel for it.
 bool level_gemm_available(DType t);
+
+// Interleaves 16 rows of levels (cols apart) into a tile's q for the first cols / 64 * 64 columns.
+void interleave_tile_avx512(const uint8_t* rows, int64_t cols, uint8_t* q);
 
 // The AVX-512 VNNI tile kernel (simd_avx512_gemm.cpp).
 void level_gemm_avx512(const LevelTile& w, const LevelActs& a, const int32_t* toks, int nt, float* y, int64_t ldy,

@@ -82,4 +82,32 @@ DAWN_AVX512 void level_gemm_avx512(const LevelTile& w, const LevelActs& a, const
   return tile_nt<32, false>(w, a, toks, nt, y, ldy, rows);
 }
 
+// One 16 x 16 transpose of dwords per 64 columns: unpack pairs of rows, then quads, then swap
+// 128-bit lanes between the four quads.
+DAWN_AVX512 void interleave_tile_avx512(const uint8_t* rows, int64_t cols, uint8_t* q) {
+  for (int64_t c = 0; c + 64 <= cols; c += 64, q += 64 * kTileRows) {
+    __m512i a[16], b[16];
+    for (int r = 0; r < 16; ++r) a[r] = _mm512_loadu_si512(rows + r * cols + c);
+    for (int m = 0; m < 8; ++m) {
+      b[2 * m] = _mm512_unpacklo_epi32(a[2 * m], a[2 * m + 1]);
+      b[2 * m + 1] = _mm512_unpackhi_epi32(a[2 * m], a[2 * m + 1]);
+    }
+    for (int g = 0; g < 4; ++g) {  // a[4g + s]: rows 4g..4g+3 at column 4l + s of lane l
+      a[4 * g] = _mm512_unpacklo_epi64(b[4 * g], b[4 * g + 2]);
+      a[4 * g + 1] = _mm512_unpackhi_epi64(b[4 * g], b[4 * g + 2]);
+      a[4 * g + 2] = _mm512_unpacklo_epi64(b[4 * g + 1], b[4 * g + 3]);
+      a[4 * g + 3] = _mm512_unpackhi_epi64(b[4 * g + 1], b[4 * g + 3]);
+    }
+    for (int s = 0; s < 4; ++s) {
+      const __m512i d0 = _mm512_shuffle_i32x4(a[s], a[4 + s], 0x44), d1 = _mm512_shuffle_i32x4(a[s], a[4 + s], 0xEE);
+      const __m512i d2 = _mm512_shuffle_i32x4(a[8 + s], a[12 + s], 0x44);
+      const __m512i d3 = _mm512_shuffle_i32x4(a[8 + s], a[12 + s], 0xEE);
+      _mm512_storeu_si512(q + 64 * s, _mm512_shuffle_i32x4(d0, d2, 0x88));
+      _mm512_storeu_si512(q + 64 * (4 + s), _mm512_shuffle_i32x4(d0, d2, 0xDD));
+      _mm512_storeu_si512(q + 64 * (8 + s), _mm512_shuffle_i32x4(d1, d3, 0x88));
+      _mm512_storeu_si512(q + 64 * (12 + s), _mm512_shuffle_i32x4(d1, d3, 0xDD));
+    }
+  }
+}
+
 }  // namespace dawn
