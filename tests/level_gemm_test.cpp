@@ -4,11 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
 
 #include "kernels/dispatch.h"
+#include "kernels/q4_k_x16.h"
 #include "ops/matmul.h"
 
 namespace dawn {
@@ -163,6 +165,104 @@ TEST(LevelGather, TypesWithoutALevelsForm) {
 INSTANTIATE_TEST_SUITE_P(Types, LevelTest,
                          ::testing::Values(DType::Q4_0, DType::Q5_0, DType::Q8_0, DType::Q4_K, DType::Q6_K),
                          [](const auto& info) { return std::string(type_name(info.param)); });
+
+// Q4_K rows repacked into the x16 layout (kernels/q4_k_x16.h) and read by the level GEMM.
+class X16Test : public ::testing::Test {
+ protected:
+  static constexpr int64_t kRows = 48, kCols = 768;
+  void SetUp() override {
+    plain_ = random_rows(DType::Q4_K, kRows, kCols, 31);
+    packed_ = plain_;
+    std::vector<uint8_t> scratch;
+    for (int64_t g = 0; g < kRows / 16; ++g) repack_q4_k_x16(packed_.data() + g * 16 * rb_, kCols, scratch);
+  }
+  float ref_dot(int64_t r, const float* x) const {
+    std::vector<uint8_t> act(row_bytes(DType::Q8_K, kCols));
+    traits(DType::Q8_K).from_float(x, act.data(), kCols);
+    return traits(DType::Q4_K).vec_dot_ref(kCols, plain_.data() + rb_ * size_t(r), act.data());
+  }
+  Weight weight() const { return {DType::Q4_K, kCols, kRows, packed_.data(), rb_, true}; }
+  const size_t rb_ = row_bytes(DType::Q4_K, kCols);
+  std::vector<uint8_t> plain_, packed_;
+};
+
+TEST_F(X16Test, RepackKeepsTheBytesAndMovesThem) {
+  EXPECT_EQ(packed_.size(), plain_.size());
+  EXPECT_NE(packed_, plain_);
+  auto sorted_a = plain_, sorted_b = packed_;
+  std::sort(sorted_a.begin(), sorted_a.end());
+  std::sort(sorted_b.begin(), sorted_b.end());
+  EXPECT_EQ(sorted_a, sorted_b);
+}
+
+TEST_F(X16Test, KernelMatchesScalarReferences) {
+  const int64_t n_tok = 11;
+  const auto x = random_floats(size_t(n_tok * kCols), 41, 1.0f);
+  LevelActs acts;
+  size_acts(DType::Q4_K, n_tok, kCols, acts);
+  fill_acts(DType::Q4_K, x.data(), 0, n_tok, acts);
+  const int32_t picked[kTileTokens] = {10, 3, 7, 0, 5, 9, 1, 4};
+  for (int nt = 1; nt <= kTileTokens; ++nt) {
+    for (int64_t g = 0; g < kRows / 16; ++g) {
+      std::vector<float> fast(size_t(nt * 16)), ref(size_t(nt * 16));
+      q4_k_x16_gemm(packed_.data() + g * 16 * rb_, kCols, acts, picked, nt, fast.data(), 16);
+      q4_k_x16_gemm_ref(packed_.data() + g * 16 * rb_, kCols, acts, picked, nt, ref.data(), 16);
+      for (int k = 0; k < nt; ++k) {
+        for (int r = 0; r < 16; ++r) {
+          const float dot = ref_dot(g * 16 + r, x.data() + picked[k] * kCols);
+          const float s = ref[size_t(k * 16 + r)], f = fast[size_t(k * 16 + r)];
+          EXPECT_NEAR(s, dot, 2e-5f * (1.0f + std::fabs(dot))) << "nt " << nt << " row " << g * 16 + r;
+          EXPECT_NEAR(f, s, 2e-5f * (1.0f + std::fabs(s))) << "nt " << nt << " row " << g * 16 + r;
+        }
+      }
+    }
+  }
+}
+
+// Decode-sized and prefill-sized products, alone, batched with a plain weight, and gathered.
+TEST_F(X16Test, ProductsOfEverySizeMatchScalarDots) {
+  if (!level_gemm_available(DType::Q4_K)) GTEST_SKIP() << "x16 weights are only made where the level GEMM runs";
+  ThreadPool pool(2);
+  ActBuffer buf;
+  const auto plain_q6 = random_rows(DType::Q6_K, 20, kCols, 43);
+  const Weight q6{DType::Q6_K, kCols, 20, plain_q6.data(), row_bytes(DType::Q6_K, kCols)};
+  for (int64_t n_tok : {1, 2, 5, 19}) {
+    const auto x = random_floats(size_t(n_tok * kCols), uint32_t(50 + n_tok), 1.0f);
+    std::vector<float> y(size_t(n_tok * kRows), -1.0f), y6(size_t(n_tok * 20), -1.0f);
+    const MatmulTask tasks[2] = {{q6, x.data(), n_tok, y6.data()}, {weight(), x.data(), n_tok, y.data()}};
+    matmul_batch(tasks, 2, pool, buf);
+    for (int64_t t = 0; t < n_tok; ++t) {
+      for (int64_t r = 0; r < kRows; ++r) {
+        const float ref = ref_dot(r, x.data() + t * kCols);
+        EXPECT_NEAR(y[size_t(t * kRows + r)], ref, 2e-5f * (1.0f + std::fabs(ref))) << "n_tok " << n_tok << " r " << r;
+      }
+    }
+    std::fill(y.begin(), y.end(), -1.0f);
+    matmul(weight(), x.data(), n_tok, y.data(), pool, buf);
+    for (int64_t r = 0; r < kRows; ++r) {
+      const float ref = ref_dot(r, x.data() + (n_tok - 1) * kCols);
+      EXPECT_NEAR(y[size_t((n_tok - 1) * kRows + r)], ref, 2e-5f * (1.0f + std::fabs(ref))) << "matmul " << n_tok;
+    }
+  }
+  // Experts of 16 rows, one token each (decode) and several.
+  const auto x = random_floats(size_t(5 * kCols), 61, 1.0f);
+  const std::vector<int32_t> picks[3] = {{4}, {0, 2, 4}, {1}};
+  std::vector<float> ys[3];
+  std::vector<GatherTask> tasks;
+  for (int e = 0; e < 3; ++e) {
+    ys[e].assign(picks[e].size() * 16, -1.0f);
+    tasks.push_back({weight().slice(e * 16, 16), picks[e].data(), int64_t(picks[e].size()), ys[e].data()});
+  }
+  matmul_gather(tasks.data(), 3, x.data(), 5, pool, buf);
+  for (int e = 0; e < 3; ++e) {
+    for (size_t k = 0; k < picks[e].size(); ++k) {
+      for (int r = 0; r < 16; ++r) {
+        const float ref = ref_dot(e * 16 + r, x.data() + picks[e][k] * kCols);
+        EXPECT_NEAR(ys[e][k * 16 + size_t(r)], ref, 2e-5f * (1.0f + std::fabs(ref))) << "expert " << e;
+      }
+    }
+  }
+}
 
 }  // namespace
 }  // namespace dawn

@@ -105,7 +105,8 @@ struct Mapping {
   const uint8_t* base;
 };
 
-// Reads all of fd into a private anonymous mapping aligned to and advised for huge pages.
+// Reads all of fd into a private anonymous mapping aligned to and advised for huge pages
+// (left writable: see GgufFile::seal).
 Mapping copy_to_huge_pages(const GgufFile& f, int fd, size_t size) {
   constexpr size_t kHuge = size_t(2) << 20;
   const size_t len = size + kHuge;
@@ -127,7 +128,6 @@ Mapping copy_to_huge_pages(const GgufFile& f, int fd, size_t size) {
     done += size_t(r);
     bar.update(done, size);
   }
-  mprotect(map, len, PROT_READ);
   return {map, len, base};
 }
 
@@ -201,6 +201,15 @@ void GgufFile::lock() const {
     fail("--mlock", std::string("cannot lock ") + std::to_string(size_ >> 20) + " MiB in memory: " +
                         std::strerror(errno) + " (raise the limit: ulimit -l, or LimitMEMLOCK for a service)");
   }
+}
+
+uint8_t* GgufFile::writable(const uint8_t* p) const {
+  if (residency_ != Residency::Copy) fail("weights", "a mapped file is read-only");
+  return const_cast<uint8_t*>(p);
+}
+
+void GgufFile::seal() const {
+  if (residency_ == Residency::Copy) mprotect(map_, map_len_, PROT_READ);
 }
 
 GgufFile::~GgufFile() {

@@ -99,6 +99,10 @@ class GgufFile {
   void advise_random(const uint8_t* p, size_t bytes) const;
   // Pins the whole file in memory (mlock); throws Error naming the limit when refused.
   void lock() const;
+  // A Copy's bytes stay writable until seal(), so that the loader can repack weights in place
+  // (writable() throws Error for a Map); seal() makes them read-only.
+  uint8_t* writable(const uint8_t* p) const;
+  void seal() const;
 
  private:
   GgufFile() = default;

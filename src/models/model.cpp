@@ -9,6 +9,9 @@
 #include <fstream>
 #include <limits>
 
+#include "kernels/level_gemm.h"
+#include "kernels/q4_k_x16.h"
+#include "kernels/thread_pool.h"
 #include "ops/norm.h"
 #include "util/error.h"
 
@@ -379,6 +382,42 @@ GgufFile::Residency residency_for(const std::string& path, WeightLoad load) {
 
 }  // namespace
 
+namespace {
+
+// Q4_K matrices that only matmul reads are repacked in place into the x16 layout (same bytes,
+// no unpacking in the GEMM), in groups of 16 rows that never straddle two experts. The token
+// embedding (and an output head tied to it) keeps plain rows: lookups read single rows.
+void repack_weights(Model& m) {
+  if (!level_gemm_available(DType::Q4_K)) return;
+  std::vector<std::pair<Weight*, int64_t>> todo;  // weight, rows per expert (or all rows)
+  for (Layer& L : m.layers) {
+    for (Weight* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.wq_a, &L.wq_b, &L.wkv_a, &L.gate, &L.up, &L.down, &L.gate_shexp,
+                      &L.up_shexp, &L.down_shexp}) {
+      todo.push_back({w, w->rows});
+    }
+    todo.push_back({&L.gate_exps, m.hp.n_ff_exp});
+    todo.push_back({&L.up_exps, m.hp.n_ff_exp});
+    todo.push_back({&L.down_exps, m.hp.n_embd});
+  }
+  if (m.output.data != m.tok_embd.data) todo.push_back({&m.output, m.output.rows});
+  std::erase_if(todo, [](const auto& p) {
+    const Weight& w = *p.first;
+    return w.empty() || w.type != DType::Q4_K || p.second <= 0 || p.second % 16 != 0 || w.rows % 16 != 0;
+  });
+  ThreadPool pool(int(std::max(1u, std::thread::hardware_concurrency())));
+  for (auto& [w, per] : todo) {
+    uint8_t* base = m.file->writable(w->data);
+    const size_t group = 16 * w->row_stride;
+    pool.parallel_for(w->rows / 16, 1, [&, w = w](int64_t g0, int64_t g1) {
+      thread_local std::vector<uint8_t> scratch;
+      for (int64_t g = g0; g < g1; ++g) repack_q4_k_x16(base + size_t(g) * group, w->cols, scratch);
+    });
+    w->x16 = true;
+  }
+}
+
+}  // namespace
+
 std::unique_ptr<Model> load_model(const std::string& path, const LoadOptions& opts) {
   auto m = std::make_unique<Model>();
   m->file = GgufFile::open(path, residency_for(path, opts.load));
@@ -427,6 +466,10 @@ std::unique_ptr<Model> load_model(const std::string& path, const LoadOptions& op
         f.advise_random(t.data, t.nbytes);
       }
     }
+  }
+  if (f.residency() == GgufFile::Residency::Copy) {
+    repack_weights(*m);
+    f.seal();
   }
   if (opts.mlock) f.lock();
   return m;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "kernels/dispatch.h"
+#include "kernels/q4_k_x16.h"
 
 namespace dawn {
 
@@ -54,6 +55,13 @@ void level_run(const GatherTask* tasks, int n_tasks, const LevelActs& acts, Thre
       const Weight& w = t.w;
       const int64_t r0 = (b - first[i]) * kTileRows;
       const int n_rows = int(std::min<int64_t>(kTileRows, w.rows - r0));
+      if (w.x16) {
+        for (int64_t k = 0; k < t.n; k += kTileTokens) {
+          const int nt = int(std::min<int64_t>(kTileTokens, t.n - k));
+          q4_k_x16_gemm(w.row(r0), w.cols, acts, t.rows + k, nt, t.y + k * w.rows + r0, w.rows);
+        }
+        continue;
+      }
       pack_tile(w.type, w.row(r0), w.row_stride, n_rows, w.cols, tile);
       for (int64_t k = 0; k < t.n; k += kTileTokens) {
         const int nt = int(std::min<int64_t>(kTileTokens, t.n - k));
@@ -65,16 +73,16 @@ void level_run(const GatherTask* tasks, int n_tasks, const LevelActs& acts, Thre
 
 void matmul_one(const MatmulTask& t, ThreadPool& pool, ActBuffer& buf);
 
-// Prefill-sized products. A run of tasks over the same input (gate and up) in the same format
+// Prefill-sized products, and any over x16 weights. A run of tasks over the same input (gate and up) in the same format
 // shares one conversion and one parallel region.
 void prefill_batch(const MatmulTask* tasks, int n_tasks, ThreadPool& pool, ActBuffer& buf) {
   for (int i = 0, j; i < n_tasks; i = j) {
     const MatmulTask& a = tasks[i];
     for (j = i + 1; j < n_tasks; ++j) {
       const MatmulTask& b = tasks[j];
-      if (b.x != a.x || b.n_tok != a.n_tok || b.w.type != a.w.type || b.w.cols != a.w.cols) break;
+      if (b.x != a.x || b.n_tok != a.n_tok || b.w.type != a.w.type || b.w.cols != a.w.cols || b.w.x16 != a.w.x16) break;
     }
-    if (a.n_tok < kLevelMinTokens || !level_gemm_available(a.w.type)) {
+    if ((a.n_tok < kLevelMinTokens && !a.w.x16) || !level_gemm_available(a.w.type)) {
       for (int k = i; k < j; ++k) matmul_one(tasks[k], pool, buf);
       continue;
     }
@@ -89,7 +97,9 @@ void prefill_batch(const MatmulTask* tasks, int n_tasks, ThreadPool& pool, ActBu
 
 void matmul_batch(const MatmulTask* tasks, int n_tasks, ThreadPool& pool, ActBuffer& buf) {
   if (n_tasks <= 0) return;
-  if (tasks[0].n_tok >= 4 && vec_dot_x4(tasks[0].w.type)) {
+  bool level = tasks[0].n_tok >= 4 && vec_dot_x4(tasks[0].w.type);
+  for (int i = 0; i < n_tasks; ++i) level = level || tasks[i].w.x16;  // the row path cannot read those
+  if (level) {
     prefill_batch(tasks, n_tasks, pool, buf);
     return;
   }
@@ -152,7 +162,7 @@ void matmul_one(const MatmulTask& task, ThreadPool& pool, ActBuffer& buf) {
   const float* x = task.x;
   const int64_t n_tok = task.n_tok;
   float* y = task.y;
-  if (n_tok >= kLevelMinTokens && level_gemm_available(w.type)) {
+  if ((n_tok >= kLevelMinTokens || w.x16) && level_gemm_available(w.type)) {
     level_acts(w.type, x, n_tok, w.cols, buf.levels, pool);
     const GatherTask all{w, iota(buf, n_tok), n_tok, y};
     level_run(&all, 1, buf.levels, pool, buf);
@@ -193,7 +203,7 @@ void matmul_gather(const GatherTask* tasks, int n_tasks, const float* x, int64_t
   const Weight& w0 = tasks[0].w;
   int64_t total = 0;
   for (int i = 0; i < n_tasks; ++i) total += tasks[i].n;
-  if (level_gemm_available(w0.type) && total >= kGatherMinRows * n_tasks) {
+  if (level_gemm_available(w0.type) && (w0.x16 || total >= kGatherMinRows * n_tasks)) {
     level_acts(w0.type, x, n_x, w0.cols, buf.levels, pool);
     level_run(tasks, n_tasks, buf.levels, pool, buf);
     return;

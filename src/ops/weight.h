@@ -13,10 +13,15 @@ struct Weight {
   int64_t rows = 0;
   const uint8_t* data = nullptr;
   size_t row_stride = 0;  // bytes
+  // Q4_K rows repacked in place 16 at a time (kernels/q4_k_x16.h): only the level GEMM reads
+  // them, a group of 16 rows at a time; row() is the start of a group when r is a multiple of 16.
+  bool x16 = false;
 
   bool empty() const { return data == nullptr; }
   const uint8_t* row(int64_t r) const { return data + size_t(r) * row_stride; }
-  Weight slice(int64_t first_row, int64_t n_rows) const { return {type, cols, n_rows, row(first_row), row_stride}; }
+  Weight slice(int64_t first_row, int64_t n_rows) const {
+    return {type, cols, n_rows, row(first_row), row_stride, x16};
+  }
   // F32 vectors (norms, biases) are read directly.
   const float* f32() const { return reinterpret_cast<const float*>(data); }
 };
