@@ -13,7 +13,7 @@
 
 #include "engine/sampler.h"
 #include "engine/session.h"
-#include "kernels/level_gemm.h"
+#include "kernels/x16.h"
 #include "models/quantize.h"
 #include "models/synth.h"
 
@@ -250,27 +250,27 @@ TEST(GoldenGenerate, GreedyContinuationsMatchLlamaCpp) {
 
 // The f16 KV cache (the CLI default) stays within F16 rounding of the exact one,
 // and takes half the bytes: for DeepSeek MLA only the latent and the rope key.
-// The repacked cases above really ran on x16 weights: a copied file has its Q4_K matrices
-// repacked (where the level GEMM runs), a mapped one is read as it is.
-TEST(Repack, CopiedQ4KMatricesAreRepackedMappedOnesAreNot) {
+// The repacked cases above really ran on x16 weights: a copied file has its Q4_K, Q5_0 and Q8_0
+// matrices repacked (where the level GEMM runs), a mapped one is read as it is.
+TEST(Repack, CopiedMatricesAreRepackedMappedOnesAreNot) {
   if (!level_gemm_available(DType::Q4_K)) GTEST_SKIP() << "repacking needs the level GEMM";
   LoadOptions copy;
   copy.load = WeightLoad::Copy;
   const std::string path = model_for("tiny-deepseek-v2-lite", "q4_k_m");
   auto copied = load_model(path, copy), mapped = load_model(path);
-  int repacked = 0, q4k = 0;
+  int repacked = 0, eligible = 0;
   for (size_t l = 0; l < copied->layers.size(); ++l) {
     for (auto member : {&Layer::wq, &Layer::wkv_a, &Layer::wo, &Layer::gate_exps, &Layer::up_exps, &Layer::down_exps,
                         &Layer::gate_shexp, &Layer::gate}) {
       const Weight& w = copied->layers[l].*member;
-      q4k += w.type == DType::Q4_K;
+      eligible += x16_supported(w.type);
       repacked += w.x16;
-      EXPECT_EQ(w.x16, w.type == DType::Q4_K) << "layer " << l;
+      EXPECT_EQ(w.x16, x16_supported(w.type)) << "layer " << l << " " << type_name(w.type);
       EXPECT_FALSE((mapped->layers[l].*member).x16);
     }
   }
-  EXPECT_GT(q4k, 10);
-  EXPECT_EQ(repacked, q4k);
+  EXPECT_GT(eligible, 10);
+  EXPECT_EQ(repacked, eligible);
   EXPECT_FALSE(copied->tok_embd.x16);
 }
 

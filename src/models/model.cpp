@@ -10,8 +10,8 @@
 #include <limits>
 
 #include "kernels/level_gemm.h"
-#include "kernels/q4_k_x16.h"
 #include "kernels/thread_pool.h"
+#include "kernels/x16.h"
 #include "ops/norm.h"
 #include "util/error.h"
 
@@ -384,11 +384,11 @@ GgufFile::Residency residency_for(const std::string& path, WeightLoad load) {
 
 namespace {
 
-// Q4_K matrices that only matmul reads are repacked in place into the x16 layout (same bytes,
+// Matrices that only matmul reads are repacked in place into the x16 form where their type has
+// one (same bytes,
 // no unpacking in the GEMM), in groups of 16 rows that never straddle two experts. The token
 // embedding (and an output head tied to it) keeps plain rows: lookups read single rows.
 void repack_weights(Model& m) {
-  if (!level_gemm_available(DType::Q4_K)) return;
   std::vector<std::pair<Weight*, int64_t>> todo;  // weight, rows per expert (or all rows)
   for (Layer& L : m.layers) {
     for (Weight* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.wq_a, &L.wq_b, &L.wkv_a, &L.gate, &L.up, &L.down, &L.gate_shexp,
@@ -402,7 +402,8 @@ void repack_weights(Model& m) {
   if (m.output.data != m.tok_embd.data) todo.push_back({&m.output, m.output.rows});
   std::erase_if(todo, [](const auto& p) {
     const Weight& w = *p.first;
-    return w.empty() || w.type != DType::Q4_K || p.second <= 0 || p.second % 16 != 0 || w.rows % 16 != 0;
+    return w.empty() || !x16_supported(w.type) || !level_gemm_available(w.type) || p.second <= 0 ||
+           p.second % 16 != 0 || w.rows % 16 != 0;
   });
   ThreadPool pool(int(std::max(1u, std::thread::hardware_concurrency())));
   for (auto& [w, per] : todo) {
@@ -410,7 +411,7 @@ void repack_weights(Model& m) {
     const size_t group = 16 * w->row_stride;
     pool.parallel_for(w->rows / 16, 1, [&, w = w](int64_t g0, int64_t g1) {
       thread_local std::vector<uint8_t> scratch;
-      for (int64_t g = g0; g < g1; ++g) repack_q4_k_x16(base + size_t(g) * group, w->cols, scratch);
+      for (int64_t g = g0; g < g1; ++g) repack_x16(w->type, base + size_t(g) * group, w->cols, scratch);
     });
     w->x16 = true;
   }

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "kernels/dispatch.h"
-#include "kernels/q4_k_x16.h"
+#include "kernels/x16.h"
 
 namespace dawn {
 
@@ -58,7 +58,7 @@ void level_run(const GatherTask* tasks, int n_tasks, const LevelActs& acts, Thre
       if (w.x16) {
         for (int64_t k = 0; k < t.n; k += kTileTokens) {
           const int nt = int(std::min<int64_t>(kTileTokens, t.n - k));
-          q4_k_x16_gemm(w.row(r0), w.cols, acts, t.rows + k, nt, t.y + k * w.rows + r0, w.rows);
+          x16_gemm(w.type, w.row(r0), w.cols, acts, t.rows + k, nt, t.y + k * w.rows + r0, w.rows);
         }
         continue;
       }

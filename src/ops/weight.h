@@ -13,7 +13,7 @@ struct Weight {
   int64_t rows = 0;
   const uint8_t* data = nullptr;
   size_t row_stride = 0;  // bytes
-  // Q4_K rows repacked in place 16 at a time (kernels/q4_k_x16.h): only the level GEMM reads
+  // Rows repacked in place 16 at a time (kernels/x16.h): only the level GEMM reads
   // them, a group of 16 rows at a time; row() is the start of a group when r is a multiple of 16.
   bool x16 = false;
 
