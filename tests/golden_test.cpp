@@ -177,7 +177,7 @@ TEST_P(GoldenTest, MatchesLlamaCpp) {
   std::printf("[golden] %-32s mean KL %.3e  median %.3e  argmax %.1f%%  (llama.cpp vs itself: %.3e, %.1f%%)\n",
               c.name.c_str(), a.mean_kl, a.median_kl, 100 * a.argmax_agree, c.self_kl, 100 * c.self_agree);
   expect_agreement(c, a);
-  if (c.type == "q4_k_m") {  // again with the weights copied, and their Q4_K matrices repacked (x16)
+  if (c.type == "q4_k_m" || c.type == "q6_k" || c.type == "q8_0") {  // again with the weights repacked (x16)
     const Agreement r = run_case(c, {}, WeightLoad::Copy);
     std::printf("[golden] %-32s repacked: mean KL %.3e  argmax %.1f%%\n", c.name.c_str(), r.mean_kl,
                 100 * r.argmax_agree);

@@ -1,5 +1,5 @@
 // The x16 kernels (x16.h): lanes are the group's 16 rows, as in the level GEMM's tile kernel,
-// reading the repacked weights directly. The Q4_K kernel prefetches two blocks ahead: its block's
+// reading the repacked weights directly. The K-quant kernels prefetch two blocks ahead: its block's
 // work is long enough that the hardware prefetchers alone leave a decode stream at ~16 GB/s per
 // core here (~40 with); the lighter Q8_0 / Q5_0 kernels stream faster without.
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -16,11 +16,12 @@ namespace dawn {
 
 namespace {
 
-constexpr int64_t kBytesQ4_K = 2304, kBytesQ8_0 = 544, kBytesQ5_0 = 352;
+constexpr int64_t kBytesQ4_K = 2304, kBytesQ6_K = 3360, kBytesQ8_0 = 544, kBytesQ5_0 = 352;
 
+template <int64_t kBytes>
 DAWN_AVX512 inline void prefetch_ahead(const uint8_t* block) {
-  for (int64_t l = 0; l < kBytesQ4_K; l += 64) {
-    _mm_prefetch(reinterpret_cast<const char*>(block + 2 * kBytesQ4_K + l), _MM_HINT_T0);
+  for (int64_t l = 0; l < kBytes; l += 64) {
+    _mm_prefetch(reinterpret_cast<const char*>(block + 2 * kBytes + l), _MM_HINT_T0);
   }
 }
 
@@ -48,7 +49,7 @@ DAWN_AVX512 void q4_k_kernel(const uint8_t* group, int64_t cols, const LevelActs
   }
   for (int64_t i = 0; i < nb; ++i) {
     const uint8_t* b = group + i * kBytesQ4_K;
-    prefetch_ahead(b);
+    prefetch_ahead<kBytesQ4_K>(b);
     const __m512i w0 = _mm512_loadu_si512(b), wa = _mm512_loadu_si512(b + 64);
     const __m512i wb = _mm512_loadu_si512(b + 128), wc = _mm512_loadu_si512(b + 192);
     const __m512 dv = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(w0));
@@ -82,6 +83,70 @@ DAWN_AVX512 void q4_k_kernel(const uint8_t* group, int64_t cols, const LevelActs
         const __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(sum[t]), _mm512_set1_ps(d[t][i * 8 + s]));
         acc[t] = _mm512_fmadd_ps(v, scv, acc[t]);
         acc[t] = _mm512_fnmadd_ps(mnv, _mm512_set1_ps(dsum[t][i * 8 + s]), acc[t]);
+      }
+    }
+  }
+  for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y + t * ldy, acc[t]);
+}
+
+// Q6_K: the four low bits from ql and the two high ones from qh joined in registers; a sub-block
+// is 16 elements (four quant groups) with one int8 scale per row; levels are stored + 32.
+template <int NT>
+DAWN_AVX512 void q6_k_kernel(const uint8_t* group, int64_t cols, const LevelActs& a, const int32_t* toks, float* y,
+                             int64_t ldy) {
+  const int64_t nb = cols / 256, n_sub = cols / 16;
+  const __m512i low4 = _mm512_set1_epi8(0xF), bits45 = _mm512_set1_epi8(0x30);
+  const int8_t* x[NT];
+  const float* d[NT];
+  const int32_t* zsum[NT];
+  __m512 acc[NT];
+  for (int t = 0; t < NT; ++t) {
+    x[t] = a.q.data() + toks[t] * a.cols;
+    d[t] = a.d.data() + toks[t] * n_sub;
+    zsum[t] = a.zsum.data() + toks[t] * n_sub;
+    acc[t] = _mm512_setzero_ps();
+  }
+  for (int64_t i = 0; i < nb; ++i) {
+    const uint8_t* b = group + i * kBytesQ6_K;
+    prefetch_ahead<kBytesQ6_K>(b);
+    const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b)));
+    for (int n = 0; n < 2; ++n) {
+      for (int qq = 0; qq < 4; ++qq) {  // sub-blocks 8n + qq (low nibbles) and 8n + 4 + qq (high)
+        __m512i sl[NT], sh[NT];
+        for (int t = 0; t < NT; ++t) {
+          sl[t] = _mm512_set1_epi32(zsum[t][i * 16 + 8 * n + qq]);
+          sh[t] = _mm512_set1_epi32(zsum[t][i * 16 + 8 * n + 4 + qq]);
+        }
+        for (int k = 0; k < 4; ++k) {
+          const int lg = 4 * qq + k;  // ql group within the half: bytes 4 lg .. 4 lg + 3
+          const __m512i q = _mm512_loadu_si512(b + 288 + (16 * n + lg) * 64);
+          const __m512i qh = _mm512_loadu_si512(b + 2336 + (8 * n + lg % 8) * 64);
+          // Bits 2 (lg / 8) and 4 + 2 (lg / 8) of qh moved to bits 4-5 of each byte.
+          __m512i hl, hh;
+          if (lg < 8) {
+            hl = _mm512_slli_epi16(qh, 4);
+            hh = qh;
+          } else {
+            hl = _mm512_slli_epi16(qh, 2);
+            hh = _mm512_srli_epi16(qh, 2);
+          }
+          const __m512i lo = _mm512_ternarylogic_epi32(_mm512_and_si512(q, low4), hl, bits45, 0xF8);
+          const __m512i hi =
+              _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi16(q, 4), low4), hh, bits45, 0xF8);
+          for (int t = 0; t < NT; ++t) {
+            sl[t] = _mm512_dpbusd_epi32(sl[t], lo, bcast4(x[t] + i * 256 + 128 * n + 4 * lg));
+            sh[t] = _mm512_dpbusd_epi32(sh[t], hi, bcast4(x[t] + i * 256 + 128 * n + 64 + 4 * lg));
+          }
+        }
+        for (int h = 0; h < 2; ++h) {
+          const int s = 8 * n + 4 * h + qq;
+          const __m512 sc = _mm512_mul_ps(dw, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(
+                                                  _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 32 + 16 * s)))));
+          for (int t = 0; t < NT; ++t) {
+            const __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(h ? sh[t] : sl[t]), _mm512_set1_ps(d[t][i * 16 + s]));
+            acc[t] = _mm512_fmadd_ps(v, sc, acc[t]);
+          }
+        }
       }
     }
   }
@@ -148,6 +213,7 @@ template <int NT>
 DAWN_AVX512 void x16_nt(DType t, const uint8_t* group, int64_t cols, const LevelActs& a, const int32_t* toks, float* y,
                         int64_t ldy) {
   if (t == DType::Q4_K) return q4_k_kernel<NT>(group, cols, a, toks, y, ldy);
+  if (t == DType::Q6_K) return q6_k_kernel<NT>(group, cols, a, toks, y, ldy);
   if (t == DType::Q5_0) return q32_kernel<NT, true>(group, cols, a, toks, y, ldy);
   return q32_kernel<NT, false>(group, cols, a, toks, y, ldy);
 }

@@ -8,10 +8,11 @@
 
 namespace dawn {
 
-static_assert(sizeof(BlockQ4_K) == 144 && sizeof(BlockQ8_0) == 34 && sizeof(BlockQ5_0) == 22,
+static_assert(sizeof(BlockQ4_K) == 144 && sizeof(BlockQ6_K) == 210 && sizeof(BlockQ8_0) == 34 &&
+                  sizeof(BlockQ5_0) == 22,
               "x16 layouts assume ggml's block sizes");
 
-bool x16_supported(DType t) { return t == DType::Q4_K || t == DType::Q8_0 || t == DType::Q5_0; }
+bool x16_supported(DType t) { return t == DType::Q4_K || t == DType::Q6_K || t == DType::Q8_0 || t == DType::Q5_0; }
 
 int64_t x16_block_bytes(DType t) { return 16 * int64_t(traits(t).bytes); }
 
@@ -22,6 +23,16 @@ void repack_q4_k(const uint8_t* const* src, uint8_t* out) {
   for (int r = 0; r < 16; ++r) {
     for (int w = 0; w < 4; ++w) std::memcpy(out + (16 * w + r) * 4, src[r] + 4 * w, 4);
     for (int j = 0; j < 32; ++j) std::memcpy(out + 256 + (16 * j + r) * 4, src[r] + 16 + 4 * j, 4);
+  }
+}
+
+void repack_q6_k(const uint8_t* const* src, uint8_t* out) {
+  for (int r = 0; r < 16; ++r) {
+    const auto& b = *reinterpret_cast<const BlockQ6_K*>(src[r]);
+    std::memcpy(out + 2 * r, &b.d, 2);
+    for (int s = 0; s < 16; ++s) out[32 + 16 * s + r] = uint8_t(b.scales[s]);
+    for (int j = 0; j < 32; ++j) std::memcpy(out + 288 + (16 * j + r) * 4, b.ql + 4 * j, 4);
+    for (int j = 0; j < 16; ++j) std::memcpy(out + 2336 + (16 * j + r) * 4, b.qh + 4 * j, 4);
   }
 }
 
@@ -56,6 +67,16 @@ int level_q4_k(const uint8_t* b, int r, int e) {
   return s % 2 ? byte >> 4 : byte & 0xF;
 }
 
+// Element e = 128 n + 64 h + l (l < 64): nibble h of ql byte 64 n + l, and bits 2 (l / 32) + 4 h
+// of qh byte 32 n + l % 32.
+int level_q6_k(const uint8_t* b, int r, int e) {
+  const int n = e / 128, h = (e % 128) / 64, l = e % 64;
+  const int qlb = 64 * n + l, qhb = 32 * n + l % 32;
+  const uint8_t ql = b[288 + (16 * (qlb / 4) + r) * 4 + qlb % 4];
+  const uint8_t qh = b[2336 + (16 * (qhb / 4) + r) * 4 + qhb % 4];
+  return ((h ? ql >> 4 : ql & 0xF) | ((qh >> (2 * (l / 32) + 4 * h)) & 3) << 4);
+}
+
 int level_q8_0(const uint8_t* b, int r, int e) { return b[32 + (16 * (e / 4) + r) * 4 + e % 4]; }
 
 int level_q5_0(const uint8_t* b, int r, int e) {
@@ -78,6 +99,7 @@ void repack_x16(DType t, uint8_t* rows, int64_t cols, std::vector<uint8_t>& scra
     for (int r = 0; r < 16; ++r) src[r] = scratch.data() + r * row + i * tt.bytes;
     uint8_t* out = rows + i * x16_block_bytes(t);
     if (t == DType::Q4_K) repack_q4_k(src, out);
+    if (t == DType::Q6_K) repack_q6_k(src, out);
     if (t == DType::Q8_0) repack_q8_0(src, out);
     if (t == DType::Q5_0) repack_q5_0(src, out);
   }
@@ -103,6 +125,7 @@ void x16_gemm_ref(DType t, const uint8_t* group, int64_t cols, const LevelActs& 
         }
         for (int64_t s = 0; s < per; ++s) {
           float scale = fp16_to_f32(dh), min = 0;
+          if (t == DType::Q6_K) scale *= float(int8_t(b[32 + 16 * s + r]));
           if (t == DType::Q4_K) {
             uint8_t sc, m;
             get_scale_min_k4(int(s), scales, &sc, &m);
@@ -112,6 +135,7 @@ void x16_gemm_ref(DType t, const uint8_t* group, int64_t cols, const LevelActs& 
           int32_t sum = a.zsum[at + size_t(i * per + s)];
           for (int e = int(s) * tt.sub; e < int(s + 1) * tt.sub; ++e) {
             const int l = t == DType::Q4_K   ? level_q4_k(b, r, e)
+                          : t == DType::Q6_K ? level_q6_k(b, r, e)
                           : t == DType::Q8_0 ? level_q8_0(b, r, e)
                                              : level_q5_0(b, r, e);
             sum += l * x[i * tt.block + e];

@@ -6,6 +6,8 @@
 //   Q4_K (2304 bytes): the 16-byte headers as four words (word w of row r at (16 w + r) * 4),
 //        then 32 groups of qs; group j's low nibbles are elements 64 (j / 8) + 4 (j % 8) + 0..3
 //        (sub-block 2 (j / 8)), its high nibbles the four 32 elements further on.
+//   Q6_K (3360 bytes): 16 f16 d, the int8 scales as [sub-block][row], 32 groups of ql, then 16
+//        groups of qh (ggml's bit positions within each row's bytes are kept).
 //   Q8_0 (544 bytes): 16 f16 scales, then 8 groups of levels stored + 128 (unsigned).
 //   Q5_0 (352 bytes): 16 f16 scales, then per row one dword of fifth bits (byte g: bit k for
 //        element 4g + k, bit 4 + k for element 16 + 4g + k), then 4 groups of qs.
