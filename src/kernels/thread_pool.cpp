@@ -15,7 +15,7 @@ ThreadPool::ThreadPool(int n_threads) : shares_(new Share[size_t(std::max(1, n_t
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
+    stop_.store(true, std::memory_order_release);
     generation_.fetch_add(1);
   }
   cv_.notify_all();
@@ -84,10 +84,7 @@ void ThreadPool::worker_loop(int id) {
       gen = generation_.load();
     }
     seen = gen;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (stop_) return;
-    }
+    if (stop_.load(std::memory_order_acquire)) return;
     run_chunks(id);
     pending_.fetch_sub(1, std::memory_order_acq_rel);
   }

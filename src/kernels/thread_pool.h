@@ -48,7 +48,7 @@ class ThreadPool {
   std::unique_ptr<Share[]> shares_;
   std::atomic<int> pending_{0};
   std::atomic<uint64_t> generation_{0};
-  bool stop_ = false;
+  std::atomic<bool> stop_{false};
 };
 
 }  // namespace dawn
