@@ -57,21 +57,33 @@ if [ "$v2lite" = 1 ]; then
   rm -f "$work/deepseek-v2-lite-f16.gguf"
 fi
 
-membw=$("$dawn" bench --membw --json -t "$threads" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["membw_bytes_s"])')
-rows=()
+# The roofline is the best of several bandwidth measurements spread over the run (before each file
+# and at the end): on a shared machine one sample can land in a slow moment and flatter the ratio.
+measure_membw() {
+  "$dawn" bench --membw --json -t "$threads" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["membw_bytes_s"])'
+}
+samples=()
 for f in "${files[@]}"; do
   echo "measuring $(basename "$f") ..." >&2
-  /usr/bin/time -f '%M' -o "$work/llama.rss" "$llama_bench" -m "$f" -t "$threads" -p "$n_prompt" -n "$n_gen" \
-    -r "$reps" -o json >"$work/llama.json" 2>/dev/null
-  "$dawn" bench "$f" -t "$threads" -p "$n_prompt" -n "$n_gen" -r "$reps" --json >"$work/dawn.json" 2>/dev/null
+  samples+=("$(measure_membw)")
+  name=$(basename "$f" .gguf)
+  /usr/bin/time -f '%M' -o "$work/llama-$name.rss" "$llama_bench" -m "$f" -t "$threads" -p "$n_prompt" -n "$n_gen" \
+    -r "$reps" -o json >"$work/llama-$name.json" 2>/dev/null
+  "$dawn" bench "$f" -t "$threads" -p "$n_prompt" -n "$n_gen" -r "$reps" --json >"$work/dawn-$name.json" 2>/dev/null
+done
+samples+=("$(measure_membw)")
+membw=$(printf '%s\n' "${samples[@]}" | sort -g | tail -1)
+rows=()
+for f in "${files[@]}"; do
   rows+=("$(python3 - "$work" "$f" "$membw" <<'PY'
 import json, os, sys
 work, f, membw = sys.argv[1], sys.argv[2], float(sys.argv[3])
-ll = json.load(open(f"{work}/llama.json"))
+name = os.path.basename(f)[: -len(".gguf")]
+ll = json.load(open(f"{work}/llama-{name}.json"))
 pp = next(r["avg_ts"] for r in ll if r["n_prompt"] > 0)
 tg = next(r["avg_ts"] for r in ll if r["n_gen"] > 0)
-lrss = int(open(f"{work}/llama.rss").read().split()[-1]) * 1024
-d = json.load(open(f"{work}/dawn.json"))
+lrss = int(open(f"{work}/llama-{name}.rss").read().split()[-1]) * 1024
+d = json.load(open(f"{work}/dawn-{name}.json"))
 roof = membw / d["weight_bytes_per_token"]
 gib = lambda b: b / 2**30
 print(f"| {os.path.basename(f)} | {gib(os.path.getsize(f)):.2f} | {pp:.1f} | {d['prefill_tok_s']:.1f} | "
@@ -81,7 +93,8 @@ PY
 )")
 done
 echo
-echo "threads $threads, pp$n_prompt / tg$n_gen, $reps reps; roofline = $(python3 -c "print(f'{$membw/1e9:.1f}')") GB/s (dawn bench --membw) / weight bytes per token"
+gbs=$(printf '%s\n' "${samples[@]}" | python3 -c 'import sys; print(" ".join(f"{float(l)/1e9:.1f}" for l in sys.stdin))')
+echo "threads $threads, pp$n_prompt / tg$n_gen, $reps reps; roofline = $(python3 -c "print(f'{$membw/1e9:.1f}')") GB/s, the best of dawn bench --membw samples ($gbs) / weight bytes per token"
 echo "| file | GiB | llama.cpp pp | dawn pp | ratio | llama.cpp tg | dawn tg | ratio | dawn tg % roofline | dawn RSS GiB | llama.cpp RSS GiB |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"

@@ -9,7 +9,8 @@ void add_load_options(CLI::App* c, LoadOptions& o) {
   o.load = WeightLoad::Auto;
   auto text = std::make_shared<std::string>("auto");
   c->add_option("--load", *text,
-                "How weights reach memory: copy (read into huge pages: slower start, faster decode), "
+                "How weights reach memory: copy (read into huge pages and repacked for the interleaved kernels: slower "
+                "start, faster decode), "
                 "map (in place from the page cache: instant start, files larger than memory), "
                 "auto (copy when the file fits in available memory)")
       ->capture_default_str()
