@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -32,7 +33,7 @@ Cache random_cache(int64_t n, int64_t stride, std::mt19937& rng) {
 void check(int n_q, int64_t dk, int64_t dv, int64_t n_kv, bool half) {
   std::mt19937 rng(uint32_t(n_q * 1000 + dk * 7 + n_kv));
   std::normal_distribution<float> nd(0.0f, 1.0f);
-  const int64_t stride = dk + 3;  // rows wider than what is read, as a cache's are
+  const int64_t stride = std::max(dk, dv + 2) + 3;  // rows wider than what is read, as a cache's are
   Cache c = random_cache(n_kv, stride, rng);
   KvRows k = c.rows(half), v = k.offset(2);
   k.stride = v.stride = stride;
