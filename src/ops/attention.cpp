@@ -19,6 +19,22 @@ void axpy_f16_scalar(float a, const uint16_t* v, float* out, int64_t n) {
   for (int64_t i = 0; i < n; ++i) out[i] += a * fp16_to_f32(v[i]);
 }
 
+// s[j] = softmax(scale * s)[j], in place; the one softmax of attend and attend_rows.
+void softmax(float* s, int64_t n, float scale) {
+  float max = -INFINITY;
+  for (int64_t j = 0; j < n; ++j) {
+    s[j] *= scale;
+    max = std::fmax(max, s[j]);
+  }
+  double sum = 0;
+  for (int64_t j = 0; j < n; ++j) {
+    s[j] = std::exp(s[j] - max);
+    sum += s[j];
+  }
+  const float inv = float(1.0 / sum);
+  for (int64_t j = 0; j < n; ++j) s[j] *= inv;
+}
+
 }  // namespace
 
 void kv_store(const KvRows& rows, int64_t pos, const float* src, int64_t n) {
@@ -34,7 +50,6 @@ void kv_store(const KvRows& rows, int64_t pos, const float* src, int64_t n) {
 void attend(const float* q, int64_t dk, const KvRows& k, const KvRows& v, int64_t dv, int64_t n_kv, float scale,
             float* scores, float* out) {
   const bool simd = use_avx2();
-  float max = -INFINITY;
   for (int64_t j = 0; j < n_kv; ++j) {
     float s = 0;
     if (k.f16) {
@@ -44,18 +59,12 @@ void attend(const float* q, int64_t dk, const KvRows& k, const KvRows& v, int64_
       const float* kj = static_cast<const float*>(k.base) + j * k.stride;
       for (int64_t i = 0; i < dk; ++i) s += q[i] * kj[i];
     }
-    scores[j] = s * scale;
-    max = std::fmax(max, scores[j]);
+    scores[j] = s;
   }
-  double sum = 0;
-  for (int64_t j = 0; j < n_kv; ++j) {
-    scores[j] = std::exp(scores[j] - max);
-    sum += scores[j];
-  }
-  const float inv = float(1.0 / sum);
+  softmax(scores, n_kv, scale);
   for (int64_t i = 0; i < dv; ++i) out[i] = 0;
   for (int64_t j = 0; j < n_kv; ++j) {
-    const float p = scores[j] * inv;
+    const float p = scores[j];
     if (v.f16) {
       const uint16_t* vj = static_cast<const uint16_t*>(v.base) + j * v.stride;
       if (simd) {
@@ -77,21 +86,7 @@ void attend_rows(const float* q, int64_t q_stride, int n_q, int64_t dk, const Kv
     return;
   }
   qk_rows_avx512(q, q_stride, n_q, dk, k.base, k.stride, k.f16, n_kv, scores, n_kv);
-  for (int r = 0; r < n_q; ++r) {
-    float* s = scores + r * n_kv;
-    float max = -INFINITY;
-    for (int64_t j = 0; j < n_kv; ++j) {
-      s[j] *= scale;
-      max = std::fmax(max, s[j]);
-    }
-    double sum = 0;
-    for (int64_t j = 0; j < n_kv; ++j) {
-      s[j] = std::exp(s[j] - max);
-      sum += s[j];
-    }
-    const float inv = float(1.0 / sum);
-    for (int64_t j = 0; j < n_kv; ++j) s[j] *= inv;
-  }
+  for (int r = 0; r < n_q; ++r) softmax(scores + r * n_kv, n_kv, scale);
   pv_rows_avx512(scores, n_kv, n_q, v.base, v.stride, v.f16, n_kv, dv, out, out_stride);
 }
 
