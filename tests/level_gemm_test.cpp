@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <tuple>
 #include <vector>
 
 #include "kernels/dispatch.h"
@@ -229,10 +230,16 @@ TEST_P(X16Test, ProductsOfEverySizeMatchScalarDots) {
     std::vector<float> y(size_t(n_tok * kRows), -1.0f), y6(size_t(n_tok * 20), -1.0f);
     const MatmulTask tasks[2] = {{q6, x.data(), n_tok, y6.data()}, {weight(), x.data(), n_tok, y.data()}};
     matmul_batch(tasks, 2, pool, buf);
+    std::vector<uint8_t> act(row_bytes(DType::Q8_K, kCols));
     for (int64_t t = 0; t < n_tok; ++t) {
       for (int64_t r = 0; r < kRows; ++r) {
         const float ref = ref_dot(r, x.data() + t * kCols);
         EXPECT_NEAR(y[size_t(t * kRows + r)], ref, 2e-5f * (1.0f + std::fabs(ref))) << "n_tok " << n_tok << " r " << r;
+      }
+      traits(DType::Q8_K).from_float(x.data() + t * kCols, act.data(), kCols);
+      for (int64_t r = 0; r < 20; ++r) {
+        const float ref = traits(DType::Q6_K).vec_dot_ref(kCols, q6.row(r), act.data());
+        EXPECT_NEAR(y6[size_t(t * 20 + r)], ref, 2e-5f * (1.0f + std::fabs(ref))) << "q6_K n_tok " << n_tok;
       }
     }
     std::fill(y.begin(), y.end(), -1.0f);
@@ -257,6 +264,55 @@ TEST_P(X16Test, ProductsOfEverySizeMatchScalarDots) {
       for (int r = 0; r < 16; ++r) {
         const float ref = ref_dot(e * 16 + r, x.data() + picks[e][k] * kCols);
         EXPECT_NEAR(ys[e][k * 16 + size_t(r)], ref, 2e-5f * (1.0f + std::fabs(ref))) << "expert " << e;
+      }
+    }
+  }
+}
+
+// Gathers over different inputs in one call: this type's x16 experts over one input, a plain Q6_K
+// weight of another width over every row of a second input (a shared expert's down product), and,
+// in the second round, a type without a levels form, which sends every group down the row path.
+TEST_P(X16Test, GroupsOverDifferentInputsMatchScalarDots) {
+  if (!level_gemm_available(t_)) GTEST_SKIP() << "x16 weights are only made where the level GEMM runs";
+  ThreadPool pool(2);
+  ActBuffer buf;
+  constexpr int64_t kOther = 512, kRowsB = 24;
+  const auto q6 = random_rows(DType::Q6_K, kRowsB, kOther, 71), q5k = random_rows(DType::Q5_K, kRowsB, kOther, 73);
+  const Weight wb{DType::Q6_K, kOther, kRowsB, q6.data(), row_bytes(DType::Q6_K, kOther)};
+  const Weight wc{DType::Q5_K, kOther, kRowsB, q5k.data(), row_bytes(DType::Q5_K, kOther)};
+  const auto xa = random_floats(size_t(5 * kCols), 67, 1.0f), xb = random_floats(size_t(5 * kOther), 69, 1.0f);
+  const std::vector<int32_t> picks[3] = {{4}, {0, 2, 4}, {1}}, all = {0, 1, 2, 3, 4};
+  for (int round = 0; round < 2; ++round) {
+    std::vector<float> ya[3], yb(5 * kRowsB, -1.0f), yc(2 * kRowsB, -1.0f);
+    std::vector<GatherTask> a, b, c;
+    for (int e = 0; e < 3; ++e) {
+      ya[e].assign(picks[e].size() * 16, -1.0f);
+      a.push_back({weight().slice(e * 16, 16), picks[e].data(), int64_t(picks[e].size()), ya[e].data()});
+    }
+    b.push_back({wb, all.data(), 5, yb.data()});  // enough rows for the level GEMM
+    c.push_back({wc, all.data() + 1, 2, yc.data()});
+    const GatherGroup groups[3] = {
+        {a.data(), 3, xa.data(), 5}, {b.data(), 1, xb.data(), 5}, {c.data(), 1, xb.data(), 5}};
+    matmul_gather_groups(groups, round == 0 ? 2 : 3, pool, buf);
+    for (int e = 0; e < 3; ++e) {
+      for (size_t k = 0; k < picks[e].size(); ++k) {
+        for (int r = 0; r < 16; ++r) {
+          const float ref = ref_dot(e * 16 + r, xa.data() + picks[e][k] * kCols);
+          EXPECT_NEAR(ya[e][k * 16 + size_t(r)], ref, 2e-5f * (1.0f + std::fabs(ref))) << "round " << round;
+        }
+      }
+    }
+    for (const auto& [w, y, first, n] : {std::tuple{wb, &yb, 0, 5}, std::tuple{wc, &yc, 1, 2}}) {
+      if (round == 0 && w.type == DType::Q5_K) continue;
+      const TypeTraits& tt = traits(w.type);
+      std::vector<uint8_t> act(row_bytes(tt.dot_type, kOther));
+      for (int k = 0; k < n; ++k) {
+        traits(tt.dot_type).from_float(xb.data() + (first + k) * kOther, act.data(), kOther);
+        for (int64_t r = 0; r < kRowsB; ++r) {
+          const float ref = tt.vec_dot_ref(kOther, w.row(r), act.data());
+          EXPECT_NEAR((*y)[size_t(k * kRowsB + r)], ref, 2e-5f * (1.0f + std::fabs(ref)))
+              << tt.name << " round " << round << " row " << r;
+        }
       }
     }
   }

@@ -1,6 +1,7 @@
 // deepseek2: DeepSeek-V2/V2-Lite/V3/R1. Multi-head Latent Attention run in
 // absorbed form (the cache holds the normalised latent c and the roped k_pe),
 // DeepSeekMoE with shared experts after leading dense layers.
+#include <algorithm>
 #include <cmath>
 
 #include "models/model.h"
@@ -12,25 +13,48 @@ namespace dawn {
 
 namespace {
 
-// Routed experts for n_tok tokens. Tokens are grouped by expert so that each
-// chosen expert's weights are read once per batch (prefill) rather than once
-// per token; each token's expert outputs are then summed in its routing order,
-// as llama.cpp sums them. Writes s.tmp (n_tok x D).
+// Orders tasks[first, last) by weight type and width (stably; no allocation) and appends one group
+// per run of equal ones, all reading x.
+void group_by_type(std::vector<GatherTask>& tasks, size_t first, size_t last, const float* x, int64_t n_x,
+                   std::vector<GatherGroup>& groups) {
+  const auto before = [](const GatherTask& a, const GatherTask& b) {
+    return a.w.type != b.w.type ? a.w.type < b.w.type : a.w.cols < b.w.cols;
+  };
+  for (size_t i = first + 1; i < last; ++i) {
+    for (size_t j = i; j > first && before(tasks[j], tasks[j - 1]); --j) std::swap(tasks[j], tasks[j - 1]);
+  }
+  for (size_t i = first, j; i < last; i = j) {
+    for (j = i + 1; j < last && !before(tasks[i], tasks[j]); ++j) {
+    }
+    groups.push_back({tasks.data() + i, int(j - i), x, n_x});
+  }
+}
+
+// The MoE block for n_tok tokens: routed experts into s.tmp, the shared experts (if any) into s.o
+// (both n_tok x D). Tokens are grouped by expert so that each chosen expert's weights are read
+// once per batch (prefill) rather than once per token; each token's expert outputs are then summed
+// in its routing order, as llama.cpp sums them. The shared experts' products go in the same
+// parallel regions as the routed ones: all gate and up products in one, all down products in one.
 void moe_ffn(const Model& m, const Layer& L, int n_tok, ThreadPool& pool, Scratch& s) {
   const Hparams& hp = m.hp;
   const int64_t D = hp.n_embd, E = hp.router.n_expert, fe = hp.n_ff_exp;
   const int k = hp.router.n_used;
   const size_t nk = size_t(n_tok) * size_t(k);
+  const bool shared = !L.gate_shexp.empty();
+  const int64_t fs = shared ? L.gate_shexp.rows : 0;
   grow(s.router, size_t(n_tok * E + 2 * E));
   grow(s.tmp, size_t(n_tok * D));
+  grow(s.o, size_t(n_tok * D));
+  grow(s.ffn_g, size_t(n_tok * fs));
+  grow(s.ffn_u, size_t(n_tok * fs));
   grow(s.moe_ids, nk);
   grow(s.moe_w, nk);
   grow(s.moe_count, size_t(E + 1));
   grow(s.moe_order, nk);
   grow(s.moe_tok, nk);
-  grow(s.moe_seq, nk);
   grow(s.moe_x, nk * size_t(D + 2 * fe));
   grow(s.moe_y, nk * size_t(D));
+  const int32_t* seq = row_indices(s, std::max<int64_t>(int64_t(nk), n_tok));
   matmul(L.gate_inp, s.h.data(), n_tok, s.router.data(), pool, s.act);
   float* scratch = s.router.data() + n_tok * E;
   const float* bias = L.exp_probs_b.empty() ? nullptr : L.exp_probs_b.f32();
@@ -43,13 +67,8 @@ void moe_ffn(const Model& m, const Layer& L, int n_tok, ThreadPool& pool, Scratc
   for (int64_t e = 0; e < E; ++e) s.moe_count[size_t(e + 1)] += s.moe_count[size_t(e)];
   for (size_t i = 0; i < nk; ++i) s.moe_order[size_t(s.moe_count[size_t(s.moe_ids[i])]++)] = int32_t(i);
   // moe_count[e] is now the end of expert e's run; its start is moe_count[e-1]. Sorted pair r
-  // reads token moe_tok[r] and writes its rows at r * fe in g and u, then r * D in xs. All chosen
-  // experts' gate and up products go in one batch, then all down products: for decode that is
-  // two parallel regions per layer instead of three per expert.
-  for (size_t r = 0; r < nk; ++r) {
-    s.moe_tok[r] = s.moe_order[r] / k;
-    s.moe_seq[r] = int32_t(r);
-  }
+  // reads token moe_tok[r] and writes its rows at r * fe in g and u, then r * D in xs.
+  for (size_t r = 0; r < nk; ++r) s.moe_tok[r] = s.moe_order[r] / k;
   float* xs = s.moe_x.data();
   float* g = xs + nk * size_t(D);
   float* u = g + nk * size_t(fe);
@@ -63,25 +82,29 @@ void moe_ffn(const Model& m, const Layer& L, int n_tok, ThreadPool& pool, Scratc
     }
     begin = end;
   }
-  if (L.gate_exps.type == L.up_exps.type) {
-    matmul_gather(s.moe_gather.data(), int(s.moe_gather.size()), s.h.data(), n_tok, pool, s.act);
-  } else {  // gate and up products in separate batches, each in one type
-    for (int which = 0; which < 2; ++which) {
-      s.moe_split.clear();
-      for (size_t i = size_t(which); i < s.moe_gather.size(); i += 2) s.moe_split.push_back(s.moe_gather[i]);
-      matmul_gather(s.moe_split.data(), int(s.moe_split.size()), s.h.data(), n_tok, pool, s.act);
-    }
+  if (shared) {
+    s.moe_gather.push_back({L.gate_shexp, seq, n_tok, s.ffn_g.data()});
+    s.moe_gather.push_back({L.up_shexp, seq, n_tok, s.ffn_u.data()});
   }
+  s.moe_groups.clear();
+  group_by_type(s.moe_gather, 0, s.moe_gather.size(), s.h.data(), n_tok, s.moe_groups);
+  matmul_gather_groups(s.moe_groups.data(), int(s.moe_groups.size()), pool, s.act);
   for (size_t i = 0; i < nk * size_t(fe); ++i) g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
+  for (int64_t i = 0; i < n_tok * fs; ++i) s.ffn_g[i] = s.ffn_g[i] / (1.0f + std::exp(-s.ffn_g[i])) * s.ffn_u[i];
   s.moe_gather.clear();
   for (int64_t e = 0, begin = 0; e < E; ++e) {
     const int64_t end = s.moe_count[size_t(e)];
     if (end > begin) {
-      s.moe_gather.push_back({L.down_exps.slice(e * D, D), s.moe_seq.data() + begin, end - begin, xs + begin * D});
+      s.moe_gather.push_back({L.down_exps.slice(e * D, D), seq + begin, end - begin, xs + begin * D});
     }
     begin = end;
   }
-  matmul_gather(s.moe_gather.data(), int(s.moe_gather.size()), g, int64_t(nk), pool, s.act);
+  const size_t n_routed = s.moe_gather.size();
+  if (shared) s.moe_gather.push_back({L.down_shexp, seq, n_tok, s.o.data()});
+  s.moe_groups.clear();
+  group_by_type(s.moe_gather, 0, n_routed, g, int64_t(nk), s.moe_groups);
+  group_by_type(s.moe_gather, n_routed, s.moe_gather.size(), s.ffn_g.data(), n_tok, s.moe_groups);
+  matmul_gather_groups(s.moe_groups.data(), int(s.moe_groups.size()), pool, s.act);
   for (size_t r = 0; r < nk; ++r) {
     std::copy(xs + r * D, xs + (r + 1) * D, s.moe_y.data() + size_t(s.moe_order[r]) * D);
   }
@@ -126,11 +149,13 @@ void mla_attention(const Model& m, const Layer& L, const LayerKv& c, int n_tok, 
         std::copy(q, q + dn, s.mla_q.data() + (h * T + t) * dn);
       }
     }
+    // Head h's inputs are rows h T .. h T + T - 1 of one matrix: one gathered product for all heads.
+    const int32_t* rows = row_indices(s, H * T);
     s.head_tasks.clear();
     for (int64_t h = 0; h < H; ++h) {
-      s.head_tasks.push_back({k_b.slice(h * rkv, rkv), s.mla_q.data() + h * T * dn, T, s.mla_o.data() + h * T * rkv});
+      s.head_tasks.push_back({k_b.slice(h * rkv, rkv), rows + h * T, T, s.mla_o.data() + h * T * rkv});
     }
-    matmul_batch(s.head_tasks.data(), int(H), pool, s.act);
+    matmul_gather(s.head_tasks.data(), int(H), s.mla_q.data(), H * T, pool, s.act);
     for (int64_t t = 0; t < T; ++t) {
       for (int64_t h = 0; h < H; ++h) {
         const float* ql = s.mla_o.data() + (h * T + t) * rkv;
@@ -152,9 +177,9 @@ void mla_attention(const Model& m, const Layer& L, const LayerKv& c, int n_tok, 
     s.head_tasks.clear();
     for (int64_t h = 0; h < H; ++h) {
       const int64_t v_row0 = hp.mla_split ? h * dv : h * (dn + dv) + dn;
-      s.head_tasks.push_back({L.wv_b.slice(v_row0, dv), s.mla_o.data() + h * T * rkv, T, s.mla_v.data() + h * T * dv});
+      s.head_tasks.push_back({L.wv_b.slice(v_row0, dv), rows + h * T, T, s.mla_v.data() + h * T * dv});
     }
-    matmul_batch(s.head_tasks.data(), int(H), pool, s.act);
+    matmul_gather(s.head_tasks.data(), int(H), s.mla_o.data(), H * T, pool, s.act);
     for (int64_t h = 0; h < H; ++h) {
       for (int64_t t = 0; t < T; ++t) {
         const float* v = s.mla_v.data() + (h * T + t) * dv;
@@ -185,13 +210,14 @@ void forward_deepseek2(const Model& m, const std::vector<LayerKv>& kv, const int
     norm_rows(s.x.data(), L.attn_norm, n_tok, D, hp.rms_eps, s.h.data());
     if (hp.q_lora_rank > 0) {
       const int64_t r = hp.q_lora_rank;
-      matmul(L.wq_a, s.h.data(), n_tok, s.v.data(), pool, s.act);
+      const MatmulTask in[2] = {{L.wq_a, s.h.data(), n_tok, s.v.data()}, {L.wkv_a, s.h.data(), n_tok, s.k.data()}};
+      matmul_batch(in, 2, pool, s.act);
       norm_rows(s.v.data(), L.q_a_norm, n_tok, r, hp.rms_eps, s.v.data());
       matmul(L.wq_b, s.v.data(), n_tok, s.q.data(), pool, s.act);
     } else {
-      matmul(L.wq, s.h.data(), n_tok, s.q.data(), pool, s.act);
+      const MatmulTask in[2] = {{L.wq, s.h.data(), n_tok, s.q.data()}, {L.wkv_a, s.h.data(), n_tok, s.k.data()}};
+      matmul_batch(in, 2, pool, s.act);
     }
-    matmul(L.wkv_a, s.h.data(), n_tok, s.k.data(), pool, s.act);
     for (int t = 0; t < n_tok; ++t) {
       float* kvt = s.k.data() + t * kvw;
       rms_norm(kvt, L.kv_a_norm.f32(), rkv, hp.rms_eps, kvt);
@@ -212,7 +238,6 @@ void forward_deepseek2(const Model& m, const std::vector<LayerKv>& kv, const int
     }
     moe_ffn(m, L, n_tok, pool, s);
     if (!L.gate_shexp.empty()) {
-      swiglu_ffn(L.gate_shexp, L.up_shexp, L.down_shexp, s.h.data(), n_tok, s.o.data(), pool, s);
       for (int64_t i = 0; i < n_tok * D; ++i) s.x[i] += s.tmp[i] + s.o[i];
     } else {
       for (int64_t i = 0; i < n_tok * D; ++i) s.x[i] += s.tmp[i];

@@ -395,6 +395,15 @@ void repack_weights(Model& m) {
                       &L.up_shexp, &L.down_shexp}) {
       todo.push_back({w, w->rows});
     }
+    // MLA's per-head products read slices of these; they stay whole groups when a head's rows
+    // start and end on multiples of 16 (split layout: k_b rows per head, v_b rows per head;
+    // legacy kv_b: a head's k rows, then its v rows).
+    if (m.hp.mla_split) {
+      todo.push_back({&L.wk_b, m.hp.kv_lora_rank});
+      todo.push_back({&L.wv_b, m.hp.head_dim_v});
+    } else if (m.hp.qk_nope % 16 == 0) {
+      todo.push_back({&L.wv_b, m.hp.qk_nope + m.hp.head_dim_v});
+    }
     todo.push_back({&L.gate_exps, m.hp.n_ff_exp});
     todo.push_back({&L.up_exps, m.hp.n_ff_exp});
     todo.push_back({&L.down_exps, m.hp.n_embd});

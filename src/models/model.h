@@ -91,9 +91,11 @@ struct Scratch {
   std::vector<float> x, h, q, k, v, att, o, tmp, tmp2, ffn_g, ffn_u, cs, router;
   // MoE: per-token choices, then the tokens grouped by expert
   std::vector<float> moe_w, moe_x, moe_y;
-  std::vector<int32_t> moe_ids, moe_count, moe_order, moe_tok, moe_seq;
-  std::vector<GatherTask> moe_gather, moe_split;
-  std::vector<MatmulTask> head_tasks;  // the per-head products of MLA
+  std::vector<int32_t> moe_ids, moe_count, moe_order, moe_tok;
+  std::vector<GatherTask> moe_gather;
+  std::vector<GatherGroup> moe_groups;
+  std::vector<GatherTask> head_tasks;  // the per-head products of MLA
+  std::vector<int32_t> seq;            // 0, 1, 2, ...: see row_indices
   // MLA per chunk of tokens: q_nope per head, latent queries per token, latent results and
   // values per head
   std::vector<float> mla_q, mla_lat, mla_o, mla_v;
@@ -124,6 +126,13 @@ void norm_rows(const float* x, const Weight& w, int n_tok, int64_t n, float eps,
 template <typename T>
 inline void grow(std::vector<T>& v, size_t n) {
   if (v.size() < n) v.resize(n);
+}
+
+// 0, 1, ..., n - 1 (at least): the rows of a gathered product that reads every row. A later call
+// for more rows may move them.
+inline const int32_t* row_indices(Scratch& s, int64_t n) {
+  for (int64_t i = int64_t(s.seq.size()); i < n; ++i) s.seq.push_back(int32_t(i));
+  return s.seq.data();
 }
 
 }  // namespace dawn

@@ -25,20 +25,40 @@ constexpr int64_t kLevelMinTokens = 8;
 // matmul_gather takes the level GEMM when its tasks average this many rows.
 constexpr int64_t kGatherMinRows = 4;
 
+// True when a gather's tasks (one type) take the level GEMM: x16 weights always (the row path
+// cannot read them), others when the tasks average enough rows to pay for unpacking tiles.
+bool gather_levels(const GatherTask* tasks, int n_tasks) {
+  int64_t total = 0;
+  bool x16 = false;
+  for (int i = 0; i < n_tasks; ++i) {
+    total += tasks[i].n;
+    x16 = x16 || tasks[i].w.x16;
+  }
+  return level_gemm_available(tasks[0].w.type) && (x16 || total >= kGatherMinRows * n_tasks);
+}
+
 const int32_t* iota(ActBuffer& buf, int64_t n) {
   for (int64_t i = int64_t(buf.iota.size()); i < n; ++i) buf.iota.push_back(int32_t(i));
   return buf.iota.data();
 }
 
-// n_x rows of x in levels form for weights of type t, converted by all threads.
+// n_x rows of x in levels form for weights of type t, converted by all threads when there is
+// enough of them to pay for a parallel region (a decode step's few rows are not).
 void level_acts(DType t, const float* x, int64_t n_x, int64_t cols, LevelActs& acts, ThreadPool& pool) {
   size_acts(t, n_x, cols, acts);
-  pool.parallel_for(n_x, 4, [&](int64_t t0, int64_t t1) { fill_acts(t, x, t0, t1, acts); });
+  const int64_t grain = std::max<int64_t>(4, (int64_t(1) << 15) / std::max<int64_t>(cols, 1));
+  pool.parallel_for(n_x, grain, [&](int64_t t0, int64_t t1) { fill_acts(t, x, t0, t1, acts); });
+}
+
+// The same acts for every task of a product over one input.
+const LevelActs* const* same_acts(const LevelActs& acts, int n_tasks, ActBuffer& buf) {
+  buf.task_acts.assign(size_t(n_tasks), &acts);
+  return buf.task_acts.data();
 }
 
 // Every tile of every task as one parallel region: a thread unpacks 16 weight rows once and runs
-// all of the task's rows of acts over them, kTileTokens at a time.
-void level_run(const GatherTask* tasks, int n_tasks, const LevelActs& acts, ThreadPool& pool, ActBuffer& buf) {
+// all of the task's rows of its acts (acts[i] for task i) over them, kTileTokens at a time.
+void level_run(const GatherTask* tasks, int n_tasks, const LevelActs* const* acts, ThreadPool& pool, ActBuffer& buf) {
   buf.tiles.resize(size_t(n_tasks + 1));
   buf.tiles[0] = 0;
   for (int i = 0; i < n_tasks; ++i) {
@@ -59,19 +79,20 @@ void level_run(const GatherTask* tasks, int n_tasks, const LevelActs& acts, Thre
       while (first[i + 1] <= b) ++i;
       const GatherTask& t = tasks[i];
       const Weight& w = t.w;
+      const LevelActs& a = *acts[i];
       const int64_t r0 = (b - first[i]) * kTileRows;
       const int n_rows = int(std::min<int64_t>(kTileRows, w.rows - r0));
       if (w.x16) {
         for (int64_t k = 0; k < t.n; k += kTileTokens) {
           const int nt = int(std::min<int64_t>(kTileTokens, t.n - k));
-          x16_gemm(w.type, w.row(r0), w.cols, acts, t.rows + k, nt, t.y + k * w.rows + r0, w.rows);
+          x16_gemm(w.type, w.row(r0), w.cols, a, t.rows + k, nt, t.y + k * w.rows + r0, w.rows);
         }
         continue;
       }
       pack_tile(w.type, w.row(r0), w.row_stride, n_rows, w.cols, tile);
       for (int64_t k = 0; k < t.n; k += kTileTokens) {
         const int nt = int(std::min<int64_t>(kTileTokens, t.n - k));
-        level_gemm(tile, acts, t.rows + k, nt, t.y + k * w.rows + r0, w.rows, n_rows);
+        level_gemm(tile, a, t.rows + k, nt, t.y + k * w.rows + r0, w.rows, n_rows);
       }
     }
   });
@@ -80,22 +101,45 @@ void level_run(const GatherTask* tasks, int n_tasks, const LevelActs& acts, Thre
 void matmul_one(const MatmulTask& t, ThreadPool& pool, ActBuffer& buf);
 
 // Prefill-sized products, and any over x16 weights. A run of tasks over the same input (gate and up) in the same format
-// shares one conversion and one parallel region.
+// shares one conversion; all the level GEMM's tasks (of every run) go in one parallel region.
 void prefill_batch(const MatmulTask* tasks, int n_tasks, ThreadPool& pool, ActBuffer& buf) {
-  for (int i = 0, j; i < n_tasks; i = j) {
+  const auto run_end = [&](int i) {
     const MatmulTask& a = tasks[i];
-    for (j = i + 1; j < n_tasks; ++j) {
+    int j = i + 1;
+    for (; j < n_tasks; ++j) {
       const MatmulTask& b = tasks[j];
       if (b.x != a.x || b.n_tok != a.n_tok || b.w.type != a.w.type || b.w.cols != a.w.cols || b.w.x16 != a.w.x16) break;
     }
-    if ((a.n_tok < kLevelMinTokens && !a.w.x16) || !level_gemm_available(a.w.type)) {
-      for (int k = i; k < j; ++k) matmul_one(tasks[k], pool, buf);
-      continue;
+    return j;
+  };
+  const auto level = [&](const MatmulTask& a) {
+    return (a.n_tok >= kLevelMinTokens || a.w.x16) && level_gemm_available(a.w.type);
+  };
+  // Sized before any pointer into them is taken.
+  int runs = 0;
+  int64_t max_tok = 0;
+  for (int i = 0; i < n_tasks; i = run_end(i)) {
+    if (level(tasks[i])) ++runs;
+    max_tok = std::max(max_tok, tasks[i].n_tok);
+  }
+  if (buf.group_levels.size() < size_t(runs)) buf.group_levels.resize(size_t(runs));
+  const int32_t* rows = iota(buf, max_tok);
+  buf.gather.clear();
+  buf.task_acts.clear();
+  for (int i = 0, j, run = 0; i < n_tasks; i = j) {
+    j = run_end(i);
+    const MatmulTask& a = tasks[i];
+    if (!level(a)) continue;
+    LevelActs& acts = buf.group_levels[size_t(run++)];
+    level_acts(a.w.type, a.x, a.n_tok, a.w.cols, acts, pool);
+    for (int k = i; k < j; ++k) {
+      buf.gather.push_back({tasks[k].w, rows, a.n_tok, tasks[k].y});
+      buf.task_acts.push_back(&acts);
     }
-    level_acts(a.w.type, a.x, a.n_tok, a.w.cols, buf.levels, pool);
-    buf.gather.clear();
-    for (int k = i; k < j; ++k) buf.gather.push_back({tasks[k].w, iota(buf, a.n_tok), a.n_tok, tasks[k].y});
-    level_run(buf.gather.data(), j - i, buf.levels, pool, buf);
+  }
+  if (!buf.gather.empty()) level_run(buf.gather.data(), int(buf.gather.size()), buf.task_acts.data(), pool, buf);
+  for (int i = 0; i < n_tasks; ++i) {
+    if (!level(tasks[i])) matmul_one(tasks[i], pool, buf);
   }
 }
 
@@ -171,7 +215,7 @@ void matmul_one(const MatmulTask& task, ThreadPool& pool, ActBuffer& buf) {
   if ((n_tok >= kLevelMinTokens || w.x16) && level_gemm_available(w.type)) {
     level_acts(w.type, x, n_tok, w.cols, buf.levels, pool);
     const GatherTask all{w, iota(buf, n_tok), n_tok, y};
-    level_run(&all, 1, buf.levels, pool, buf);
+    level_run(&all, 1, same_acts(buf.levels, 1, buf), pool, buf);
     return;
   }
   const VecDotX4Fn dot4 = n_tok >= 4 ? vec_dot_x4(w.type) : nullptr;
@@ -209,9 +253,9 @@ void matmul_gather(const GatherTask* tasks, int n_tasks, const float* x, int64_t
   const Weight& w0 = tasks[0].w;
   int64_t total = 0;
   for (int i = 0; i < n_tasks; ++i) total += tasks[i].n;
-  if (level_gemm_available(w0.type) && (w0.x16 || total >= kGatherMinRows * n_tasks)) {
+  if (gather_levels(tasks, n_tasks)) {
     level_acts(w0.type, x, n_x, w0.cols, buf.levels, pool);
-    level_run(tasks, n_tasks, buf.levels, pool, buf);
+    level_run(tasks, n_tasks, same_acts(buf.levels, n_tasks, buf), pool, buf);
     return;
   }
   // Otherwise each task's rows are copied out (a single row is read in place; a task picking
@@ -233,6 +277,31 @@ void matmul_gather(const GatherTask* tasks, int n_tasks, const float* x, int64_t
     buf.tasks.push_back({t.w, xi, t.n, t.y});
   }
   matmul_batch(buf.tasks.data(), n_tasks, pool, buf);
+}
+
+void matmul_gather_groups(const GatherGroup* groups, int n_groups, ThreadPool& pool, ActBuffer& buf) {
+  bool level = true;
+  for (int g = 0; g < n_groups; ++g)
+    level = level && (groups[g].n_tasks == 0 || gather_levels(groups[g].tasks, groups[g].n_tasks));
+  if (!level) {
+    for (int g = 0; g < n_groups; ++g)
+      matmul_gather(groups[g].tasks, groups[g].n_tasks, groups[g].x, groups[g].n_x, pool, buf);
+    return;
+  }
+  if (buf.group_levels.size() < size_t(n_groups)) buf.group_levels.resize(size_t(n_groups));
+  buf.gather.clear();
+  buf.task_acts.clear();
+  for (int g = 0; g < n_groups; ++g) {
+    const GatherGroup& gr = groups[g];
+    if (gr.n_tasks == 0) continue;
+    const Weight& w0 = gr.tasks[0].w;
+    level_acts(w0.type, gr.x, gr.n_x, w0.cols, buf.group_levels[size_t(g)], pool);
+    for (int i = 0; i < gr.n_tasks; ++i) {
+      buf.gather.push_back(gr.tasks[i]);
+      buf.task_acts.push_back(&buf.group_levels[size_t(g)]);
+    }
+  }
+  level_run(buf.gather.data(), int(buf.gather.size()), buf.task_acts.data(), pool, buf);
 }
 
 void dequantize_row(const Weight& w, int64_t r, float* out) { traits(w.type).to_float(w.row(r), out, w.cols); }

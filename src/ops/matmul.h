@@ -26,14 +26,25 @@ struct GatherTask {
   float* y;
 };
 
+// Gathered products over one input x (n_x rows of the tasks' width); all tasks share one weight
+// type and width.
+struct GatherGroup {
+  const GatherTask* tasks;
+  int n_tasks;
+  const float* x;
+  int64_t n_x;
+};
+
 // Reusable buffer for activations converted to a dot format.
 struct ActBuffer {
   std::vector<uint8_t> bytes;
-  std::vector<size_t> offsets;  // per task of matmul_batch
-  LevelActs levels;             // the level GEMM's split of the activations
-  std::vector<int32_t> iota;    // 0, 1, 2, ...: the rows of a plain product
-  std::vector<int64_t> tiles;   // first tile of each task of a level product
-  std::vector<float> gathered;  // matmul_gather's input rows where the level GEMM is not used
+  std::vector<size_t> offsets;              // per task of matmul_batch
+  LevelActs levels;                         // the level GEMM's split of the activations
+  std::vector<LevelActs> group_levels;      // the same per group of matmul_gather_groups
+  std::vector<const LevelActs*> task_acts;  // each level task's activations
+  std::vector<int32_t> iota;                // 0, 1, 2, ...: the rows of a plain product
+  std::vector<int64_t> tiles;               // first tile of each task of a level product
+  std::vector<float> gathered;              // matmul_gather's input rows where the level GEMM is not used
   std::vector<MatmulTask> tasks;
   std::vector<GatherTask> gather;
 };
@@ -49,6 +60,11 @@ void matmul_batch(const MatmulTask* tasks, int n_tasks, ThreadPool& pool, ActBuf
 // width. These are MoE experts over the tokens routed to them: the input is converted once for all of them, and all
 // their rows are shared out as one parallel region.
 void matmul_gather(const GatherTask* tasks, int n_tasks, const float* x, int64_t n_x, ThreadPool& pool, ActBuffer& buf);
+
+// Several gathers over different inputs (MoE routed and shared experts: the routed down products
+// read the routed hidden rows, the shared expert's its own) as one parallel region where the level
+// GEMM serves them all; otherwise one matmul_gather per group.
+void matmul_gather_groups(const GatherGroup* groups, int n_groups, ThreadPool& pool, ActBuffer& buf);
 
 // Dequantizes row r of w into out (w.cols floats).
 void dequantize_row(const Weight& w, int64_t r, float* out);

@@ -1,0 +1,126 @@
+// Decode-shaped products (one token) over matrices far larger than the caches: the rate at which
+// each kernel streams weights, beside the machine's plain read rate. Decode is bound by this
+// stream, so a kernel well below the read rate is what a slow decode step is made of.
+//   build/bench/dawn_kernels_bench [--benchmark_filter=x16]
+#include <benchmark/benchmark.h>
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "kernels/membw.h"
+#include "kernels/thread_pool.h"
+#include "kernels/types.h"
+#include "kernels/x16.h"
+#include "ops/matmul.h"
+
+namespace {
+
+using dawn::DType;
+
+constexpr size_t kBytes = size_t(512) << 20;  // well past any last-level cache
+constexpr size_t kHuge = size_t(2) << 20;
+
+// A weight of `type` with `cols` columns filling ~kBytes: 16 rows quantized from random values,
+// copied over the whole buffer (the rate does not depend on the values; realistic scales keep
+// the float work free of special cases), repacked when `x16`.
+// In transparent huge pages, as `--load copy` holds a model's weights.
+struct BigWeight {
+  struct Free {
+    void operator()(uint8_t* p) const { std::free(p); }
+  };
+  std::unique_ptr<uint8_t[], Free> bytes;
+  size_t size;
+  dawn::Weight w;
+  BigWeight(DType type, int64_t cols, bool x16) {
+    const size_t rb = dawn::row_bytes(type, cols);
+    const int64_t rows = int64_t(kBytes / rb) / 16 * 16;
+    size = rb * size_t(rows);
+    bytes.reset(static_cast<uint8_t*>(std::aligned_alloc(kHuge, (size + kHuge - 1) / kHuge * kHuge)));
+    madvise(bytes.get(), size, MADV_HUGEPAGE);
+    std::mt19937 rng(7);
+    std::normal_distribution<float> dist(0.0f, 0.05f);
+    std::vector<float> row(static_cast<size_t>(cols));
+    for (int r = 0; r < 16; ++r) {
+      for (float& v : row) v = dist(rng);
+      dawn::traits(type).from_float(row.data(), bytes.get() + rb * size_t(r), cols);
+    }
+    std::vector<uint8_t> scratch;
+    if (x16) dawn::repack_x16(type, bytes.get(), cols, scratch);
+    for (int64_t r = 16; r < rows; r += 16) std::memcpy(bytes.get() + rb * size_t(r), bytes.get(), rb * 16);
+    w = {type, cols, rows, bytes.get(), rb, x16};
+  }
+};
+
+void matvec(benchmark::State& state, DType type, int64_t cols, bool x16) {
+  const int threads = int(state.range(0));
+  dawn::ThreadPool pool(threads);
+  const BigWeight big(type, cols, x16);
+  std::vector<float> x(static_cast<size_t>(cols)), y(static_cast<size_t>(big.w.rows));
+  std::mt19937 rng(3);
+  std::normal_distribution<float> dist;
+  for (float& v : x) v = dist(rng);
+  dawn::ActBuffer buf;
+  for (auto _ : state) {
+    dawn::matmul(big.w, x.data(), 1, y.data(), pool, buf);
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(big.size));
+}
+
+// MoE decode: 6 of 64 experts (fresh picks every iteration, so their weights are cold), one input
+// row per expert, as one gathered product; the rate counts the picked experts' bytes.
+void experts(benchmark::State& state, DType type, int64_t rows, int64_t cols) {
+  constexpr int kExperts = 64, kUsed = 6;
+  dawn::ThreadPool pool(int(state.range(0)));
+  const BigWeight big(type, cols, true);
+  const int64_t per = big.w.rows / kExperts / 16 * 16;
+  rows = std::min(rows, per);
+  std::vector<float> x(static_cast<size_t>(kUsed * cols)), y(static_cast<size_t>(kUsed * rows));
+  std::mt19937 rng(5);
+  std::normal_distribution<float> dist;
+  for (float& v : x) v = dist(rng);
+  std::vector<int32_t> seq(kUsed);
+  for (int i = 0; i < kUsed; ++i) seq[size_t(i)] = i;
+  std::vector<dawn::GatherTask> tasks(kUsed);
+  dawn::ActBuffer buf;
+  for (auto _ : state) {
+    for (int i = 0; i < kUsed; ++i) {
+      const int64_t e = int64_t(rng() % kExperts);
+      tasks[size_t(i)] = {big.w.slice(e * per, rows), seq.data() + i, 1, y.data() + i * rows};
+    }
+    dawn::matmul_gather(tasks.data(), kUsed, x.data(), kUsed, pool, buf);
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetBytesProcessed(int64_t(state.iterations()) * kUsed * rows * int64_t(big.w.row_stride));
+}
+
+void read_rate(benchmark::State& state) {
+  dawn::ThreadPool pool(int(state.range(0)));
+  double best = 0;
+  for (auto _ : state) best = dawn::read_bandwidth(pool, kBytes, 3);
+  state.counters["GB/s"] = best / 1e9;
+}
+
+}  // namespace
+
+BENCHMARK(read_rate)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(matvec, q4_K_x16, DType::Q4_K, 2048, true)->Arg(1)->Arg(2)->UseRealTime();
+BENCHMARK_CAPTURE(matvec, q4_K_rows, DType::Q4_K, 2048, false)->Arg(1)->Arg(2)->UseRealTime();
+BENCHMARK_CAPTURE(matvec, q6_K_x16, DType::Q6_K, 2048, true)->Arg(1)->Arg(2)->UseRealTime();
+BENCHMARK_CAPTURE(matvec, q6_K_rows, DType::Q6_K, 2048, false)->Arg(1)->Arg(2)->UseRealTime();
+BENCHMARK_CAPTURE(matvec, q8_0_x16, DType::Q8_0, 1408, true)->Arg(1)->Arg(2)->UseRealTime();
+BENCHMARK_CAPTURE(matvec, q8_0_rows, DType::Q8_0, 1408, false)->Arg(1)->Arg(2)->UseRealTime();
+BENCHMARK_CAPTURE(matvec, q5_0_x16, DType::Q5_0, 1408, true)->Arg(1)->Arg(2)->UseRealTime();
+BENCHMARK_CAPTURE(matvec, q5_0_rows, DType::Q5_0, 1408, false)->Arg(1)->Arg(2)->UseRealTime();
+
+// V2-Lite's expert shapes: gate/up 1408 x 2048, down 2048 x 1408.
+BENCHMARK_CAPTURE(experts, gate_q4_K, DType::Q4_K, 1408, 2048)->Arg(1)->Arg(2)->UseRealTime();
+BENCHMARK_CAPTURE(experts, down_q8_0, DType::Q8_0, 2048, 1408)->Arg(1)->Arg(2)->UseRealTime();
+BENCHMARK_CAPTURE(experts, down_q5_0, DType::Q5_0, 2048, 1408)->Arg(1)->Arg(2)->UseRealTime();
+
+BENCHMARK_MAIN();
