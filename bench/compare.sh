@@ -94,7 +94,7 @@ PY
 done
 echo
 gbs=$(printf '%s\n' "${samples[@]}" | python3 -c 'import sys; print(" ".join(f"{float(l)/1e9:.1f}" for l in sys.stdin))')
-echo "threads $threads, pp$n_prompt / tg$n_gen, $reps reps; roofline = $(python3 -c "print(f'{$membw/1e9:.1f}')") GB/s, the best of dawn bench --membw samples ($gbs) / weight bytes per token"
+echo "threads $threads, pp$n_prompt / tg$n_gen (each from an empty cache, in both tools), $reps reps; roofline = $(python3 -c "print(f'{$membw/1e9:.1f}')") GB/s, the best of dawn bench --membw samples ($gbs) / weight bytes per token"
 echo "| file | GiB | llama.cpp pp | dawn pp | ratio | llama.cpp tg | dawn tg | ratio | dawn tg % roofline | dawn RSS GiB | llama.cpp RSS GiB |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"

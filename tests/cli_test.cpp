@@ -55,6 +55,18 @@ TEST_F(Cli, BenchJsonHasTheIssueFields) {
   EXPECT_LT(j["weight_bytes_per_token"].get<double>(), j["file_bytes"].get<double>());
 }
 
+// Runs that start from a filled cache (llama-bench's -d): the depth is reported; a negative one is refused.
+TEST_F(Cli, BenchAtDepth) {
+  int rc;
+  const std::string out = run("bench " + dir_ + "/m.gguf -p 8 -n 4 -d 24 -r 1 -t 1 --json", &rc);
+  ASSERT_EQ(rc, 0) << out;
+  const auto j = nlohmann::json::parse(out);
+  EXPECT_EQ(j["depth"].get<int>(), 24);
+  EXPECT_GT(j["decode_tok_s"].get<double>(), 0);
+  run("bench " + dir_ + "/m.gguf -d -1", &rc);
+  EXPECT_NE(rc, 0);
+}
+
 // Weights copied into huge pages compute exactly what the mapped file does.
 TEST_F(Cli, RunIsTheSameWithCopiedAndMappedWeights) {
   int rc_map, rc_copy, rc_bad;

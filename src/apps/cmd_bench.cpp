@@ -63,7 +63,7 @@ void add_bench_command(CLI::App& app) {
     LoadOptions load;
     std::string kv = "f16";
     std::string model;
-    int n_prompt = 512, n_gen = 128, threads = 0, reps = 3;
+    int n_prompt = 512, n_gen = 128, depth = 0, threads = 0, reps = 3;
     bool json = false, membw = false;
   };
   auto o = std::make_shared<Opts>();
@@ -72,6 +72,10 @@ void add_bench_command(CLI::App& app) {
   add_load_options(c, o->load);
   c->add_option("-p,--n-prompt", o->n_prompt, "Prompt tokens per prefill run (0: skip)")->capture_default_str();
   c->add_option("-n,--n-gen", o->n_gen, "Tokens generated per decode run (0: skip)")->capture_default_str();
+  c->add_option("-d,--depth", o->depth,
+                "Tokens already in the KV cache when each prefill and decode run starts (as llama-bench's -d); "
+                "decode runs start from this depth, not after the prompt")
+      ->capture_default_str();
   c->add_option("-t,--threads", o->threads, "Threads (0: all cores)")->capture_default_str();
   c->add_option("-r,--reps", o->reps, "Repetitions; mean and standard deviation are reported")
       ->capture_default_str()
@@ -81,7 +85,7 @@ void add_bench_command(CLI::App& app) {
   c->add_flag("--json", o->json, "Print one JSON object instead of a table");
   c->callback([o] {
     if (o->model.empty() && !o->membw) throw Error("bench: give a MODEL, --membw, or both");
-    if (o->n_prompt < 0 || o->n_gen < 0) throw Error("bench: -p and -n must not be negative");
+    if (o->n_prompt < 0 || o->n_gen < 0 || o->depth < 0) throw Error("bench: -p, -n and -d must not be negative");
     const int threads = o->threads > 0 ? o->threads : int(std::max(1u, std::thread::hardware_concurrency()));
     // Measured after the model runs, so its 1 GiB buffer stays out of the peak RSS.
     const auto membw = [&] {
@@ -100,29 +104,33 @@ void add_bench_command(CLI::App& app) {
     }
     auto m = load_model(o->model, o->load);
     const int V = m->hp.n_vocab;
-    Session s(*m, std::max(1, o->n_prompt + o->n_gen), threads, parse_kv_type(o->kv, "--kv-type"));
+    // As llama-bench: a prefill run and a decode run each start from a cache holding `depth` tokens
+    // (none by default), so decode is not measured over the prompt's attention.
+    Session s(*m, std::max(1, o->depth + std::max(o->n_prompt, o->n_gen)), threads, parse_kv_type(o->kv, "--kv-type"));
     std::mt19937 rng(1234);
-    std::vector<int32_t> prompt(size_t(std::max(o->n_prompt, 1)));
+    std::vector<int32_t> tokens(size_t(std::max(o->depth, o->n_prompt)));
+    const auto start = [&] {
+      for (int32_t& t : tokens) t = int32_t(rng() % uint32_t(V));
+      s.reset();
+      if (o->depth > 0) s.eval(tokens.data(), o->depth);
+    };
     std::vector<double> pp, tg;
     const int warm = 1;
     for (int r = 0; r < o->reps + warm; ++r) {
-      for (int32_t& t : prompt) t = int32_t(rng() % uint32_t(V));
-      s.reset();
       if (o->n_prompt > 0) {
+        start();
         const auto t0 = std::chrono::steady_clock::now();
-        s.eval(prompt.data(), o->n_prompt);
+        s.eval(tokens.data(), o->n_prompt);
         if (r >= warm) pp.push_back(o->n_prompt / seconds_since(t0));
-      } else {
-        s.eval(prompt.data(), 1);
       }
       if (o->n_gen > 0) {
-        const int n = o->n_prompt > 0 ? o->n_gen : o->n_gen - 1;
+        start();
         const auto t0 = std::chrono::steady_clock::now();
-        for (int i = 0; i < n; ++i) {
+        for (int i = 0; i < o->n_gen; ++i) {
           const int32_t t = int32_t(rng() % uint32_t(V));
           s.eval(&t, 1);
         }
-        if (r >= warm && n > 0) tg.push_back(n / seconds_since(t0));
+        if (r >= warm) tg.push_back(o->n_gen / seconds_since(t0));
       }
     }
     const Stat p = stat(pp), g = stat(tg);
@@ -133,17 +141,18 @@ void add_bench_command(CLI::App& app) {
     const char* weights = m->file->residency() == GgufFile::Residency::Copy ? "copy" : "map";
     if (o->json) {
       std::printf(
-          "{\"model\":\"%s\",\"threads\":%d,\"n_prompt\":%d,\"n_gen\":%d,\"reps\":%d,\"prefill_tok_s\":%.3f,"
+          "{\"model\":\"%s\",\"threads\":%d,\"n_prompt\":%d,\"n_gen\":%d,\"depth\":%d,\"reps\":%d,\"prefill_tok_s\":%."
+          "3f,"
           "\"prefill_tok_s_sd\":%.3f,\"decode_tok_s\":%.3f,\"decode_tok_s_sd\":%.3f,\"weight_bytes_per_token\":%.0f,"
           "\"decode_bytes_s\":%.0f,\"peak_rss_bytes\":%.0f,\"file_bytes\":%.0f,\"weights\":\"%s\"",
-          o->model.c_str(), threads, o->n_prompt, o->n_gen, o->reps, p.mean, p.sd, g.mean, g.sd, wb, wb * g.mean, rss,
-          file, weights);
+          o->model.c_str(), threads, o->n_prompt, o->n_gen, o->depth, o->reps, p.mean, p.sd, g.mean, g.sd, wb,
+          wb * g.mean, rss, file, weights);
       if (bw > 0) std::printf(",\"membw_bytes_s\":%.0f,\"decode_roofline_frac\":%.4f", bw, wb * g.mean / bw);
       std::printf("}\n");
       return;
     }
-    std::printf("model:    %s (%s, %.1f MiB, weights %s)\nthreads:  %d, %d reps after 1 warm-up\n", o->model.c_str(),
-                arch_name(m->hp.arch), file / (1 << 20), weights, threads, o->reps);
+    std::printf("model:    %s (%s, %.1f MiB, weights %s)\nthreads:  %d, %d reps after 1 warm-up, depth %d\n",
+                o->model.c_str(), arch_name(m->hp.arch), file / (1 << 20), weights, threads, o->reps, o->depth);
     if (o->n_prompt > 0) std::printf("prefill:  pp%-5d %10.2f ± %.2f tok/s\n", o->n_prompt, p.mean, p.sd);
     if (o->n_gen > 0) {
       std::printf("decode:   tg%-5d %10.2f ± %.2f tok/s   %.2f MiB weights/token -> %.2f GB/s", o->n_gen, g.mean, g.sd,
