@@ -16,6 +16,7 @@
 #include "kernels/thread_pool.h"
 #include "kernels/types.h"
 #include "kernels/x16.h"
+#include "ops/attention.h"
 #include "ops/matmul.h"
 
 namespace {
@@ -98,6 +99,32 @@ void experts(benchmark::State& state, DType type, int64_t rows, int64_t cols) {
   }
   state.SetBytesProcessed(int64_t(state.iterations()) * kUsed * rows * int64_t(big.w.row_stride));
 }
+
+// One decode step's MLA attention for a group of 8 heads over a latent cache of range(0) positions
+// (V2/V3 shapes: 576-value rows in f16, 512 of them the values); counts multiply-adds.
+void mla_attend(benchmark::State& state) {
+  constexpr int kHeads = 8;
+  constexpr int64_t kRow = 576, kLatent = 512;
+  const int64_t n_kv = state.range(0);
+  std::mt19937 rng(9);
+  std::normal_distribution<float> dist;
+  std::vector<uint16_t> cache(static_cast<size_t>(n_kv * kRow));
+  std::vector<float> row(static_cast<size_t>(kRow)), q(static_cast<size_t>(kHeads * kRow));
+  const dawn::KvRows k{cache.data(), kRow, true};
+  for (int64_t j = 0; j < n_kv; ++j) {
+    for (float& v : row) v = dist(rng);
+    dawn::kv_store(k, j, row.data(), kRow);
+  }
+  for (float& v : q) v = dist(rng);
+  std::vector<float> scores(static_cast<size_t>(kHeads * n_kv)), out(static_cast<size_t>(kHeads * kLatent));
+  for (auto _ : state) {
+    dawn::attend_rows(q.data(), kRow, kHeads, kRow, k, k, kLatent, n_kv, 0.07f, scores.data(), out.data(), kLatent);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.counters["MAC/s"] =
+      benchmark::Counter(double(state.iterations()) * kHeads * n_kv * (kRow + kLatent), benchmark::Counter::kIsRate);
+}
+BENCHMARK(mla_attend)->Arg(64)->Arg(512)->Arg(4096);
 
 void read_rate(benchmark::State& state) {
   dawn::ThreadPool pool(int(state.range(0)));
