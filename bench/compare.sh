@@ -57,8 +57,9 @@ if [ "$v2lite" = 1 ]; then
   rm -f "$work/deepseek-v2-lite-f16.gguf"
 fi
 
-# The roofline is the best of several bandwidth measurements spread over the run (before each file
-# and at the end): on a shared machine one sample can land in a slow moment and flatter the ratio.
+# Bandwidth samples between the files show how much the machine's bandwidth moves during the run. The
+# % roofline column is dawn's own: each decode run against the bandwidth sampled just before and just
+# after it (dawn bench --membw), since on a shared machine the bandwidth moves by 2x within minutes.
 measure_membw() {
   "$dawn" bench --membw --json -t "$threads" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["membw_bytes_s"])'
 }
@@ -69,32 +70,31 @@ for f in "${files[@]}"; do
   name=$(basename "$f" .gguf)
   /usr/bin/time -f '%M' -o "$work/llama-$name.rss" "$llama_bench" -m "$f" -t "$threads" -p "$n_prompt" -n "$n_gen" \
     -r "$reps" -o json >"$work/llama-$name.json" 2>/dev/null
-  "$dawn" bench "$f" -t "$threads" -p "$n_prompt" -n "$n_gen" -r "$reps" --json >"$work/dawn-$name.json" 2>/dev/null
+  "$dawn" bench "$f" -t "$threads" -p "$n_prompt" -n "$n_gen" -r "$reps" --membw --json >"$work/dawn-$name.json" 2>/dev/null
 done
 samples+=("$(measure_membw)")
-membw=$(printf '%s\n' "${samples[@]}" | sort -g | tail -1)
 rows=()
 for f in "${files[@]}"; do
-  rows+=("$(python3 - "$work" "$f" "$membw" <<'PY'
+  rows+=("$(python3 - "$work" "$f" <<'PY'
 import json, os, sys
-work, f, membw = sys.argv[1], sys.argv[2], float(sys.argv[3])
+work, f = sys.argv[1], sys.argv[2]
 name = os.path.basename(f)[: -len(".gguf")]
 ll = json.load(open(f"{work}/llama-{name}.json"))
 pp = next(r["avg_ts"] for r in ll if r["n_prompt"] > 0)
 tg = next(r["avg_ts"] for r in ll if r["n_gen"] > 0)
 lrss = int(open(f"{work}/llama-{name}.rss").read().split()[-1]) * 1024
 d = json.load(open(f"{work}/dawn-{name}.json"))
-roof = membw / d["weight_bytes_per_token"]
 gib = lambda b: b / 2**30
 print(f"| {os.path.basename(f)} | {gib(os.path.getsize(f)):.2f} | {pp:.1f} | {d['prefill_tok_s']:.1f} | "
       f"{d['prefill_tok_s'] / pp:.2f}x | {tg:.1f} | {d['decode_tok_s']:.1f} | {d['decode_tok_s'] / tg:.2f}x | "
-      f"{100 * d['decode_tok_s'] / roof:.0f}% | {gib(d['peak_rss_bytes']):.2f} | {gib(lrss):.2f} |")
+      f"{100 * d['decode_roofline_frac']:.0f}% | {gib(d['peak_rss_bytes']):.2f} | {gib(lrss):.2f} |")
 PY
 )")
 done
 echo
 gbs=$(printf '%s\n' "${samples[@]}" | python3 -c 'import sys; print(" ".join(f"{float(l)/1e9:.1f}" for l in sys.stdin))')
-echo "threads $threads, pp$n_prompt / tg$n_gen (each from an empty cache, in both tools), $reps reps; roofline = $(python3 -c "print(f'{$membw/1e9:.1f}')") GB/s, the best of dawn bench --membw samples ($gbs) / weight bytes per token"
+echo "threads $threads, pp$n_prompt / tg$n_gen (each from an empty cache, in both tools), $reps reps"
+echo "% roofline: weight bytes per token x dawn's decode rate / the bandwidth measured just before and after each of its decode runs (mean over runs); bandwidth samples between files, GB/s: $gbs"
 echo "| file | GiB | llama.cpp pp | dawn pp | ratio | llama.cpp tg | dawn tg | ratio | dawn tg % roofline | dawn RSS GiB | llama.cpp RSS GiB |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"

@@ -55,6 +55,18 @@ TEST_F(Cli, BenchJsonHasTheIssueFields) {
   EXPECT_LT(j["weight_bytes_per_token"].get<double>(), j["file_bytes"].get<double>());
 }
 
+// --membw: each decode run is set against the bandwidth sampled around it, and the samples' buffers
+// (512 MiB) stay out of the model's peak RSS.
+TEST_F(Cli, BenchRooflineFromBandwidthAroundEachRun) {
+  int rc;
+  const std::string out = run("bench " + dir_ + "/m.gguf -p 4 -n 4 -r 2 -t 1 --membw --json", &rc);
+  ASSERT_EQ(rc, 0) << out;
+  const auto j = nlohmann::json::parse(out);
+  EXPECT_GT(j["membw_bytes_s"].get<double>(), 1e8);
+  EXPECT_GT(j["decode_roofline_frac"].get<double>(), 0);
+  EXPECT_LT(j["peak_rss_bytes"].get<double>(), double(256 << 20));
+}
+
 // Runs that start from a filled cache (llama-bench's -d): the depth is reported; a negative one is refused.
 TEST_F(Cli, BenchAtDepth) {
   int rc;
