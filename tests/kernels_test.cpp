@@ -209,6 +209,51 @@ TEST_P(TypeTest, MultiTokenDotMatchesScalarReference) {
   }
 }
 
+// The vector Q8_K quantizer is byte for byte the scalar one: random rows, a row whose extreme
+// magnitude appears with both signs (the first one sets the scale), values that scale to exact
+// halves (rounded to even), an all-zero block, and large and tiny magnitudes.
+TEST(Q8K, VectorQuantizerIsTheScalarOne) {
+  if (cpu_isa() < Isa::Avx512) GTEST_SKIP() << "no AVX-512";
+  std::vector<std::vector<float>> rows;
+  for (uint32_t seed = 1; seed <= 20; ++seed) rows.push_back(random_row(4 * QK_K, seed, seed % 2 ? 1.0f : 1e-3f));
+  std::vector<float> ties = random_row(2 * QK_K, 77);
+  ties[40] = -9.0f, ties[200] = 9.0f, ties[QK_K + 3] = 9.0f, ties[QK_K + 9] = -9.0f;
+  rows.push_back(ties);
+  std::vector<float> halves(QK_K);
+  for (int j = 0; j < QK_K; ++j) halves[size_t(j)] = -127.0f * float((j % 64) * 2 + 1) / 254.0f;  // -127 x odd/254
+  halves[0] = -127.0f;
+  rows.push_back(halves);
+  std::vector<float> zeros(2 * QK_K, 0.0f);
+  for (int j = QK_K; j < 2 * QK_K; ++j) zeros[size_t(j)] = float(j - QK_K) * 1e4f;
+  rows.push_back(zeros);
+  for (const auto& x : rows) {
+    const int64_t n = int64_t(x.size());
+    std::vector<uint8_t> ref(row_bytes(DType::Q8_K, n)), fast(ref.size(), 0xAB);
+    quantize_row_q8_k_ref(x.data(), ref.data(), n);
+    quantize_row_q8_k_avx512(x.data(), fast.data(), n);
+    EXPECT_EQ(fast, ref) << "row of " << n;
+  }
+}
+
+// The same for Q8_0: random rows, exact halves after scaling, a zero block, a tiny block.
+TEST(Q80, VectorQuantizerIsTheScalarOne) {
+  if (cpu_isa() < Isa::Avx512) GTEST_SKIP() << "no AVX-512";
+  std::vector<std::vector<float>> rows;
+  for (uint32_t seed = 1; seed <= 20; ++seed) rows.push_back(random_row(8 * QK, seed + 100, seed % 2 ? 1.0f : 1e-3f));
+  std::vector<float> halves(2 * QK, 0.0f);  // block 0: amax 127, so id = 1 and odd/2 stay halves
+  for (int j = 0; j < QK; ++j) halves[size_t(j)] = float((j % 16) * 2 + 1) / (j % 2 ? 2.0f : -2.0f);
+  halves[5] = 127.0f;
+  for (int j = QK; j < 2 * QK; ++j) halves[size_t(j)] = j == QK + 7 ? 1e-30f : 0.0f;
+  rows.push_back(halves);
+  for (const auto& x : rows) {
+    const int64_t n = int64_t(x.size());
+    std::vector<uint8_t> ref(row_bytes(DType::Q8_0, n)), fast(ref.size(), 0xAB);
+    quantize_row_q8_0_ref(x.data(), ref.data(), n);
+    quantize_row_q8_0_avx512(x.data(), fast.data(), n);
+    EXPECT_EQ(fast, ref) << "row of " << n;
+  }
+}
+
 TEST(Types, SimdIsUsedWhereTheCpuHasIt) {
   if (!use_avx2()) GTEST_SKIP() << "no AVX2/FMA/F16C here (or DAWN_SIMD=0)";
   for (DType t : {DType::F32, DType::F16, DType::Q8_0, DType::Q4_0, DType::Q5_0, DType::Q4_K, DType::Q6_K}) {

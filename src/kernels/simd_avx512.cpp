@@ -8,6 +8,8 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
+#include <cstring>
+
 #include "kernels/blocks.h"
 #include "kernels/dispatch.h"
 #include "kernels/half.h"
@@ -247,6 +249,59 @@ DAWN_AVX512 float vec_dot_q5_0_avx512(int64_t n, const void* w, const void* act)
 
 DAWN_AVX512 void vec_dot_q5_0_x4_avx512(int64_t n, const void* w, const void* act, size_t act_stride, float* out) {
   dot_q8_act<4>(n, static_cast<const BlockQ5_0*>(w), static_cast<const uint8_t*>(act), act_stride, out, Q5_0Levels());
+}
+
+// quantize_row_q8_k_ref with the block's scan, scaling and 16-sums in vectors. The extreme is the
+// first value of the largest magnitude, as the scalar scan finds it; cvtps rounds half to even, as
+// nearest_int does.
+DAWN_AVX512 void quantize_row_q8_k_avx512(const float* src, void* dst, int64_t n) {
+  BlockQ8_K* b = static_cast<BlockQ8_K*>(dst);
+  const __m512 sign = _mm512_set1_ps(-0.0f);
+  const __m512i top = _mm512_set1_epi32(127);
+  for (int64_t i = 0; i < n / QK_K; ++i) {
+    const float* x = src + i * QK_K;
+    __m512 amax = _mm512_setzero_ps();
+    for (int k = 0; k < QK_K / 16; ++k) amax = _mm512_max_ps(amax, _mm512_andnot_ps(sign, _mm512_loadu_ps(x + 16 * k)));
+    const float m = _mm512_reduce_max_ps(amax);
+    if (m == 0) {
+      std::memset(&b[i], 0, sizeof(BlockQ8_K));
+      continue;
+    }
+    const __m512 mv = _mm512_set1_ps(m);
+    int first = 0;
+    for (int k = 0; k < QK_K / 16; ++k) {
+      const __mmask16 hit = _mm512_cmp_ps_mask(_mm512_andnot_ps(sign, _mm512_loadu_ps(x + 16 * k)), mv, _CMP_EQ_OQ);
+      if (hit) {
+        first = 16 * k + __builtin_ctz(hit);
+        break;
+      }
+    }
+    const float iscale = -127.0f / x[first];
+    const __m512 s = _mm512_set1_ps(iscale);
+    for (int k = 0; k < QK_K / 16; ++k) {
+      const __m512i q = _mm512_min_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(s, _mm512_loadu_ps(x + 16 * k))), top);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(b[i].qs + 16 * k), _mm512_cvtepi32_epi8(q));
+      b[i].bsums[k] = int16_t(_mm512_reduce_add_epi32(q));
+    }
+    b[i].d = 1.0f / iscale;
+  }
+}
+
+// quantize_q8_block per block of 32 in vectors: the same magnitude maximum, reciprocal and
+// round-half-even (lrintf in the default rounding mode; so is cvtps).
+DAWN_AVX512 void quantize_row_q8_0_avx512(const float* src, void* dst, int64_t n) {
+  BlockQ8_0* b = static_cast<BlockQ8_0*>(dst);
+  const __m512 sign = _mm512_set1_ps(-0.0f);
+  for (int64_t i = 0; i < n / QK; ++i) {
+    const __m512 x0 = _mm512_loadu_ps(src + i * QK), x1 = _mm512_loadu_ps(src + i * QK + 16);
+    const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_andnot_ps(sign, x0), _mm512_andnot_ps(sign, x1)));
+    const __m512 id = _mm512_set1_ps(amax != 0 ? 127.0f / amax : 0.0f);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(b[i].qs),
+                     _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(_mm512_mul_ps(x0, id))));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(b[i].qs + 16),
+                     _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(_mm512_mul_ps(x1, id))));
+    b[i].d = f32_to_fp16(amax / 127.0f);
+  }
 }
 
 }  // namespace dawn

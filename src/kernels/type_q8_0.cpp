@@ -17,8 +17,11 @@ void to_float(const void* src, float* dst, int64_t n) {
 }
 
 void from_float(const float* src, void* dst, int64_t n) {
-  BlockQ8_0* b = static_cast<BlockQ8_0*>(dst);
-  for (int64_t i = 0; i < n / QK; ++i) b[i].d = f32_to_fp16(quantize_q8_block(src + i * QK, b[i].qs));
+  if (cpu_isa() >= Isa::Avx512) {
+    quantize_row_q8_0_avx512(src, dst, n);
+  } else {
+    quantize_row_q8_0_ref(src, dst, n);
+  }
 }
 
 float vec_dot(int64_t n, const void* w, const void* a) {
@@ -44,6 +47,11 @@ void unpack_levels(const void* src, int64_t n, uint8_t* q, float* scale, float* 
 }
 
 }  // namespace
+
+void quantize_row_q8_0_ref(const float* src, void* dst, int64_t n) {
+  BlockQ8_0* b = static_cast<BlockQ8_0*>(dst);
+  for (int64_t i = 0; i < n / QK; ++i) b[i].d = f32_to_fp16(quantize_q8_block(src + i * QK, b[i].qs));
+}
 
 extern const TypeTraits kTraitsQ8_0 = {"q8_0",
                                        QK,

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "kernels/blocks.h"
+#include "kernels/dispatch.h"
 #include "kernels/types.h"
 
 namespace dawn {
@@ -18,6 +19,28 @@ void to_float(const void* src, float* dst, int64_t n) {
 }
 
 void from_float(const float* src, void* dst, int64_t n) {
+  if (cpu_isa() >= Isa::Avx512) {
+    quantize_row_q8_k_avx512(src, dst, n);
+  } else {
+    quantize_row_q8_k_ref(src, dst, n);
+  }
+}
+
+float vec_dot(int64_t n, const void* w, const void* a) {
+  const BlockQ8_K* x = static_cast<const BlockQ8_K*>(w);
+  const BlockQ8_K* y = static_cast<const BlockQ8_K*>(a);
+  float sum = 0;
+  for (int64_t i = 0; i < n / QK_K; ++i) {
+    int32_t s = 0;
+    for (int j = 0; j < QK_K; ++j) s += int32_t(x[i].qs[j]) * int32_t(y[i].qs[j]);
+    sum += float(s) * x[i].d * y[i].d;
+  }
+  return sum;
+}
+
+}  // namespace
+
+void quantize_row_q8_k_ref(const float* src, void* dst, int64_t n) {
   BlockQ8_K* b = static_cast<BlockQ8_K*>(dst);
   for (int64_t i = 0; i < n / QK_K; ++i) {
     const float* x = src + i * QK_K;
@@ -43,20 +66,6 @@ void from_float(const float* src, void* dst, int64_t n) {
     b[i].d = 1.0f / iscale;
   }
 }
-
-float vec_dot(int64_t n, const void* w, const void* a) {
-  const BlockQ8_K* x = static_cast<const BlockQ8_K*>(w);
-  const BlockQ8_K* y = static_cast<const BlockQ8_K*>(a);
-  float sum = 0;
-  for (int64_t i = 0; i < n / QK_K; ++i) {
-    int32_t s = 0;
-    for (int j = 0; j < QK_K; ++j) s += int32_t(x[i].qs[j]) * int32_t(y[i].qs[j]);
-    sum += float(s) * x[i].d * y[i].d;
-  }
-  return sum;
-}
-
-}  // namespace
 
 extern const TypeTraits kTraitsQ8_K = {"q8_k",   QK_K,       sizeof(BlockQ8_K), DType::Q8_K,
                                        to_float, from_float, vec_dot,           vec_dot};
