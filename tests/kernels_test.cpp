@@ -297,5 +297,38 @@ TEST(Types, BlockGeometryMatchesGgml) {
   EXPECT_FALSE(parse_type_name("q4_k_m", &d));
 }
 
+// The vector SwiGLU against the libm one: gates over the whole range where silu is neither x nor 0
+// to float precision, extremes past exp's clamp, and lengths that leave every tail size.
+TEST(Swiglu, VectorFormIsTheReferenceWithinFourUlp) {
+  if (!use_avx2()) GTEST_SKIP() << "no AVX2";
+  for (int64_t n : {1, 7, 8, 9, 15, 16, 17, 1000, 1411}) {
+    auto g = random_row(n, uint32_t(n + 7), 40.0f);
+    const auto u = random_row(n, uint32_t(n + 8), 3.0f);
+    if (n > 16) g[3] = -200.0f, g[4] = 200.0f, g[5] = -87.5f, g[6] = 88.5f, g[7] = 1e-6f, g[8] = -0.0f;
+    auto ref = g, fast = g;
+    swiglu_ref(ref.data(), u.data(), n);
+    swiglu_avx2(fast.data(), u.data(), n);
+    for (int64_t i = 0; i < n; ++i) {
+      EXPECT_NEAR(fast[size_t(i)], ref[size_t(i)], 5e-7f * std::fabs(ref[size_t(i)]) + 1e-30f)
+          << "n " << n << " i " << i << " gate " << g[size_t(i)];
+    }
+  }
+}
+
+// The vector softmax against the reference: scores spread over many e-folds (tiny probabilities
+// included), every tail length, one row that is a single score.
+TEST(Softmax, VectorFormIsTheReference) {
+  if (!use_avx2()) GTEST_SKIP() << "no AVX2";
+  for (int64_t n : {1, 5, 8, 13, 64, 100, 1029}) {
+    const auto x = random_row(n, uint32_t(n + 11), 4.0f);
+    auto ref = x, fast = x;
+    softmax_ref(ref.data(), n, 0.7f);
+    softmax_avx2(fast.data(), n, 0.7f);
+    for (int64_t i = 0; i < n; ++i) {
+      EXPECT_NEAR(fast[size_t(i)], ref[size_t(i)], 1e-6f * ref[size_t(i)] + 1e-38f) << "n " << n << " i " << i;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace dawn

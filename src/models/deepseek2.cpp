@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "models/model.h"
+#include "ops/activation.h"
 #include "ops/attention.h"
 #include "ops/matmul.h"
 #include "ops/norm.h"
@@ -89,8 +90,8 @@ void moe_ffn(const Model& m, const Layer& L, int n_tok, ThreadPool& pool, Scratc
   s.moe_groups.clear();
   group_by_type(s.moe_gather, 0, s.moe_gather.size(), s.h.data(), n_tok, s.moe_groups);
   matmul_gather_groups(s.moe_groups.data(), int(s.moe_groups.size()), pool, s.act);
-  for (size_t i = 0; i < nk * size_t(fe); ++i) g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
-  for (int64_t i = 0; i < n_tok * fs; ++i) s.ffn_g[i] = s.ffn_g[i] / (1.0f + std::exp(-s.ffn_g[i])) * s.ffn_u[i];
+  swiglu(g, u, int64_t(nk) * fe);
+  swiglu(s.ffn_g.data(), s.ffn_u.data(), n_tok * fs);
   s.moe_gather.clear();
   for (int64_t e = 0, begin = 0; e < E; ++e) {
     const int64_t end = s.moe_count[size_t(e)];

@@ -12,6 +12,7 @@
 #include "kernels/level_gemm.h"
 #include "kernels/thread_pool.h"
 #include "kernels/x16.h"
+#include "ops/activation.h"
 #include "ops/norm.h"
 #include "util/error.h"
 
@@ -496,10 +497,7 @@ void swiglu_ffn(const Weight& gate, const Weight& up, const Weight& down, const 
   grow(s.ffn_u, size_t(n_tok * F));
   const MatmulTask gate_up[2] = {{gate, h, n_tok, s.ffn_g.data()}, {up, h, n_tok, s.ffn_u.data()}};
   matmul_batch(gate_up, 2, pool, s.act);
-  for (int64_t i = 0; i < n_tok * F; ++i) {
-    const float g = s.ffn_g[i];
-    s.ffn_g[i] = g / (1.0f + std::exp(-g)) * s.ffn_u[i];
-  }
+  swiglu(s.ffn_g.data(), s.ffn_u.data(), n_tok * F);
   matmul(down, s.ffn_g.data(), n_tok, out, pool, s.act);
 }
 

@@ -19,20 +19,13 @@ void axpy_f16_scalar(float a, const uint16_t* v, float* out, int64_t n) {
   for (int64_t i = 0; i < n; ++i) out[i] += a * fp16_to_f32(v[i]);
 }
 
-// s[j] = softmax(scale * s)[j], in place; the one softmax of attend and attend_rows.
+// s = softmax(scale * s) in place; the one softmax of attend and attend_rows.
 void softmax(float* s, int64_t n, float scale) {
-  float max = -INFINITY;
-  for (int64_t j = 0; j < n; ++j) {
-    s[j] *= scale;
-    max = std::fmax(max, s[j]);
+  if (use_avx2()) {
+    softmax_avx2(s, n, scale);
+  } else {
+    softmax_ref(s, n, scale);
   }
-  double sum = 0;
-  for (int64_t j = 0; j < n; ++j) {
-    s[j] = std::exp(s[j] - max);
-    sum += s[j];
-  }
-  const float inv = float(1.0 / sum);
-  for (int64_t j = 0; j < n; ++j) s[j] *= inv;
 }
 
 }  // namespace
