@@ -57,6 +57,7 @@ void size_acts(DType weight_type, int64_t n_tok, int64_t cols, LevelActs& out) {
   out.d.resize(size_t(n_tok * n_sub));
   out.dsum.resize(size_t(n_tok * n_sub));
   out.zsum.resize(size_t(n_tok * n_sub));
+  out.qsum.resize(size_t(n_tok * n_sub));
 }
 
 void fill_acts(DType weight_type, const float* x, int64_t t0, int64_t t1, LevelActs& out) {
@@ -86,6 +87,7 @@ void fill_acts(DType weight_type, const float* x, int64_t t0, int64_t t1, LevelA
       out.d[size_t(t * n_sub + j)] = d;
       out.dsum[size_t(t * n_sub + j)] = d * float(sum);
       out.zsum[size_t(t * n_sub + j)] = -tt.zero * sum;
+      out.qsum[size_t(t * n_sub + j)] = sum;
     }
   }
 }

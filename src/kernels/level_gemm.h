@@ -36,6 +36,7 @@ struct LevelActs {
   std::vector<float> d;       // [token][cols / sub]: the activation scale of the sub-block
   std::vector<float> dsum;    // d * sum of the sub-block's int8 values (the mins' term)
   std::vector<int32_t> zsum;  // -zero * sum of the sub-block's int8 values (the zero level's term)
+  std::vector<int32_t> qsum;  // sum of the sub-block's int8 values
 };
 // Sizes `out` for n_tok rows of cols against weights of type t; then fill_acts converts float
 // rows [t0, t1) of x (cols apart) into it. Separate so that threads can fill disjoint ranges.

@@ -31,22 +31,36 @@ DAWN_AVX512 inline __m512i bcast4(const int8_t* p) {
   return _mm512_set1_epi32(four);
 }
 
-// Q4_K: the nibbles split in registers, one sub-block (scale and min per row) at a time.
+// Q4_K: the nibbles split in registers. A Q8_K activation has one scale per 256 values, so each
+// row's six-bit scales and mins are applied in integers (exact) and the block's sums converted to
+// float once. Few tokens take both nibbles of a load at once (two sub-blocks' sums live per
+// token); more would spill, so they go one sub-block at a time.
 template <int NT>
 DAWN_AVX512 void q4_k_kernel(const uint8_t* group, int64_t cols, const LevelActs& a, const int32_t* toks, float* y,
                              int64_t ldy) {
+  constexpr bool kPairs = NT <= 4;
   const int64_t nb = cols / 256, n_sub = cols / 32;
   const __m512i low4 = _mm512_set1_epi8(0xF), m6 = _mm512_set1_epi32(0x3F3F3F3F);
   const __m512i m4 = _mm512_set1_epi32(0x0F0F0F0F), m2 = _mm512_set1_epi32(0x30303030), byte = _mm512_set1_epi32(0xFF);
   const int8_t* x[NT];
-  const float *d[NT], *dsum[NT];
+  const float* d[NT];
+  const int32_t* qsum[NT];
   __m512 acc[NT];
   for (int t = 0; t < NT; ++t) {
     x[t] = a.q.data() + toks[t] * a.cols;
     d[t] = a.d.data() + toks[t] * n_sub;
-    dsum[t] = a.dsum.data() + toks[t] * n_sub;
+    qsum[t] = a.qsum.data() + toks[t] * n_sub;
     acc[t] = _mm512_setzero_ps();
   }
+  // Byte k of each lane of v: the scale or min of sub-block 4h + k of v = sc[h] or mn[h].
+  const auto pick = [byte](__m512i v, int k) {
+    switch (k) {
+      case 0: return _mm512_and_si512(v, byte);
+      case 1: return _mm512_and_si512(_mm512_srli_epi32(v, 8), byte);
+      case 2: return _mm512_and_si512(_mm512_srli_epi32(v, 16), byte);
+      default: return _mm512_srli_epi32(v, 24);
+    }
+  };
   for (int64_t i = 0; i < nb; ++i) {
     const uint8_t* b = group + i * kBytesQ4_K;
     prefetch_ahead<kBytesQ4_K>(b);
@@ -54,43 +68,54 @@ DAWN_AVX512 void q4_k_kernel(const uint8_t* group, int64_t cols, const LevelActs
     const __m512i wb = _mm512_loadu_si512(b + 128), wc = _mm512_loadu_si512(b + 192);
     const __m512 dv = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(w0));
     const __m512 mv = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(w0, 16)));
-    // Bytes k of sc[h] and mn[h]: the six-bit scale and min of sub-block 4h + k, per row.
     const __m512i sc[2] = {_mm512_and_si512(wa, m6),
                            _mm512_or_si512(_mm512_and_si512(wc, m4), _mm512_and_si512(_mm512_srli_epi32(wa, 2), m2))};
     const __m512i mn[2] = {_mm512_and_si512(wb, m6), _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(wc, 4), m4),
                                                                      _mm512_and_si512(_mm512_srli_epi32(wb, 2), m2))};
-    // Sub-block s = 2c + h: the low (h = 0) or high nibbles of quant groups 8c..8c+7. One
-    // sub-block at a time keeps NT sums live, not 2 NT (NT = 8 would spill).
-    for (int s = 0; s < 8; ++s) {
-      const int c = s / 2, h = s % 2;
-      __m512i sum[NT];
-      for (int t = 0; t < NT; ++t) sum[t] = _mm512_setzero_si512();
-      for (int g = 0; g < 8; ++g) {
-        const __m512i q = _mm512_loadu_si512(b + 256 + (c * 8 + g) * 64);
-        const __m512i v = _mm512_and_si512(h ? _mm512_srli_epi16(q, 4) : q, low4);
+    // The mins' term first: sum over sub-blocks of min * (sum of the activation's values there).
+    for (int t = 0; t < NT; ++t) {
+      __m512i m = _mm512_setzero_si512();
+      for (int s = 0; s < 8; ++s) {
+        m = _mm512_add_epi32(m, _mm512_mullo_epi32(pick(mn[s / 4], s % 4), _mm512_set1_epi32(qsum[t][i * 8 + s])));
+      }
+      acc[t] = _mm512_fnmadd_ps(_mm512_mul_ps(mv, _mm512_set1_ps(d[t][i * 8])), _mm512_cvtepi32_ps(m), acc[t]);
+    }
+    __m512i isc[NT];
+    for (int t = 0; t < NT; ++t) isc[t] = _mm512_setzero_si512();
+    // Quant group c * 8 + g holds four values of sub-block 2c (low nibbles) and of 2c + 1 (high).
+    for (int c = 0; c < 4; ++c) {
+      for (int h = 0; h < (kPairs ? 1 : 2); ++h) {
+        __m512i lo[NT], hi[NT];
+        for (int t = 0; t < NT; ++t) lo[t] = hi[t] = _mm512_setzero_si512();
+        for (int g = 0; g < 8; ++g) {
+          const __m512i q = _mm512_loadu_si512(b + 256 + (c * 8 + g) * 64);
+          for (int t = 0; t < NT; ++t) {
+            const int8_t* xc = x[t] + i * 256 + 64 * c + 4 * g;
+            if (kPairs || h == 0) lo[t] = _mm512_dpbusd_epi32(lo[t], _mm512_and_si512(q, low4), bcast4(xc));
+            if (kPairs || h == 1) {
+              hi[t] = _mm512_dpbusd_epi32(hi[t], _mm512_and_si512(_mm512_srli_epi16(q, 4), low4), bcast4(xc + 32));
+            }
+          }
+        }
         for (int t = 0; t < NT; ++t) {
-          int32_t four;
-          std::memcpy(&four, x[t] + i * 256 + s * 32 + 4 * g, 4);
-          sum[t] = _mm512_dpbusd_epi32(sum[t], v, _mm512_set1_epi32(four));
+          if (kPairs || h == 0)
+            isc[t] = _mm512_add_epi32(isc[t], _mm512_mullo_epi32(lo[t], pick(sc[c / 2], 2 * c % 4)));
+          if (kPairs || h == 1) {
+            isc[t] = _mm512_add_epi32(isc[t], _mm512_mullo_epi32(hi[t], pick(sc[c / 2], (2 * c + 1) % 4)));
+          }
         }
       }
-      const __m512i shift = _mm512_set1_epi32(8 * (s % 4));
-      const __m512 scv =
-          _mm512_mul_ps(dv, _mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srlv_epi32(sc[s / 4], shift), byte)));
-      const __m512 mnv =
-          _mm512_mul_ps(mv, _mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srlv_epi32(mn[s / 4], shift), byte)));
-      for (int t = 0; t < NT; ++t) {
-        const __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(sum[t]), _mm512_set1_ps(d[t][i * 8 + s]));
-        acc[t] = _mm512_fmadd_ps(v, scv, acc[t]);
-        acc[t] = _mm512_fnmadd_ps(mnv, _mm512_set1_ps(dsum[t][i * 8 + s]), acc[t]);
-      }
+    }
+    for (int t = 0; t < NT; ++t) {
+      acc[t] = _mm512_fmadd_ps(_mm512_mul_ps(dv, _mm512_set1_ps(d[t][i * 8])), _mm512_cvtepi32_ps(isc[t]), acc[t]);
     }
   }
   for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y + t * ldy, acc[t]);
 }
 
 // Q6_K: the four low bits from ql and the two high ones from qh joined in registers; a sub-block
-// is 16 elements (four quant groups) with one int8 scale per row; levels are stored + 32.
+// is 16 elements (four quant groups) with one int8 scale per row; levels are stored + 32. As in
+// Q4_K the scales are applied in integers and a block's sum converted once.
 template <int NT>
 DAWN_AVX512 void q6_k_kernel(const uint8_t* group, int64_t cols, const LevelActs& a, const int32_t* toks, float* y,
                              int64_t ldy) {
@@ -110,6 +135,8 @@ DAWN_AVX512 void q6_k_kernel(const uint8_t* group, int64_t cols, const LevelActs
     const uint8_t* b = group + i * kBytesQ6_K;
     prefetch_ahead<kBytesQ6_K>(b);
     const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b)));
+    __m512i isc[NT];
+    for (int t = 0; t < NT; ++t) isc[t] = _mm512_setzero_si512();
     for (int n = 0; n < 2; ++n) {
       for (int qq = 0; qq < 4; ++qq) {  // sub-blocks 8n + qq (low nibbles) and 8n + 4 + qq (high)
         __m512i sl[NT], sh[NT];
@@ -140,14 +167,13 @@ DAWN_AVX512 void q6_k_kernel(const uint8_t* group, int64_t cols, const LevelActs
         }
         for (int h = 0; h < 2; ++h) {
           const int s = 8 * n + 4 * h + qq;
-          const __m512 sc = _mm512_mul_ps(dw, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(
-                                                  _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 32 + 16 * s)))));
-          for (int t = 0; t < NT; ++t) {
-            const __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(h ? sh[t] : sl[t]), _mm512_set1_ps(d[t][i * 16 + s]));
-            acc[t] = _mm512_fmadd_ps(v, sc, acc[t]);
-          }
+          const __m512i sc = _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 32 + 16 * s)));
+          for (int t = 0; t < NT; ++t) isc[t] = _mm512_add_epi32(isc[t], _mm512_mullo_epi32(h ? sh[t] : sl[t], sc));
         }
       }
+    }
+    for (int t = 0; t < NT; ++t) {
+      acc[t] = _mm512_fmadd_ps(_mm512_mul_ps(dw, _mm512_set1_ps(d[t][i * 16])), _mm512_cvtepi32_ps(isc[t]), acc[t]);
     }
   }
   for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y + t * ldy, acc[t]);
