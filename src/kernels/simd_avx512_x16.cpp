@@ -31,14 +31,13 @@ DAWN_AVX512 inline __m512i bcast4(const int8_t* p) {
   return _mm512_set1_epi32(four);
 }
 
-// Q4_K: the nibbles split in registers. A Q8_K activation has one scale per 256 values, so each
+// Q4_K for up to 4 tokens: the nibbles split in registers, both nibbles of a load used at once
+// (two sub-blocks' sums live per token). A Q8_K activation has one scale per 256 values, so each
 // row's six-bit scales and mins are applied in integers (exact) and the block's sums converted to
-// float once. Few tokens take both nibbles of a load at once (two sub-blocks' sums live per
-// token); more would spill, so they go one sub-block at a time.
+// float once.
 template <int NT>
-DAWN_AVX512 void q4_k_kernel(const uint8_t* group, int64_t cols, const LevelActs& a, const int32_t* toks, float* y,
-                             int64_t ldy) {
-  constexpr bool kPairs = NT <= 4;
+DAWN_AVX512 void q4_k_few(const uint8_t* group, int64_t cols, const LevelActs& a, const int32_t* toks, float* y,
+                          int64_t ldy) {
   const int64_t nb = cols / 256, n_sub = cols / 32;
   const __m512i low4 = _mm512_set1_epi8(0xF), m6 = _mm512_set1_epi32(0x3F3F3F3F);
   const __m512i m4 = _mm512_set1_epi32(0x0F0F0F0F), m2 = _mm512_set1_epi32(0x30303030), byte = _mm512_set1_epi32(0xFF);
@@ -84,26 +83,20 @@ DAWN_AVX512 void q4_k_kernel(const uint8_t* group, int64_t cols, const LevelActs
     for (int t = 0; t < NT; ++t) isc[t] = _mm512_setzero_si512();
     // Quant group c * 8 + g holds four values of sub-block 2c (low nibbles) and of 2c + 1 (high).
     for (int c = 0; c < 4; ++c) {
-      for (int h = 0; h < (kPairs ? 1 : 2); ++h) {
-        __m512i lo[NT], hi[NT];
-        for (int t = 0; t < NT; ++t) lo[t] = hi[t] = _mm512_setzero_si512();
-        for (int g = 0; g < 8; ++g) {
-          const __m512i q = _mm512_loadu_si512(b + 256 + (c * 8 + g) * 64);
-          for (int t = 0; t < NT; ++t) {
-            const int8_t* xc = x[t] + i * 256 + 64 * c + 4 * g;
-            if (kPairs || h == 0) lo[t] = _mm512_dpbusd_epi32(lo[t], _mm512_and_si512(q, low4), bcast4(xc));
-            if (kPairs || h == 1) {
-              hi[t] = _mm512_dpbusd_epi32(hi[t], _mm512_and_si512(_mm512_srli_epi16(q, 4), low4), bcast4(xc + 32));
-            }
-          }
-        }
+      __m512i lo[NT], hi[NT];
+      for (int t = 0; t < NT; ++t) lo[t] = hi[t] = _mm512_setzero_si512();
+      for (int g = 0; g < 8; ++g) {
+        const __m512i q = _mm512_loadu_si512(b + 256 + (c * 8 + g) * 64);
+        const __m512i ql = _mm512_and_si512(q, low4), qh = _mm512_and_si512(_mm512_srli_epi16(q, 4), low4);
         for (int t = 0; t < NT; ++t) {
-          if (kPairs || h == 0)
-            isc[t] = _mm512_add_epi32(isc[t], _mm512_mullo_epi32(lo[t], pick(sc[c / 2], 2 * c % 4)));
-          if (kPairs || h == 1) {
-            isc[t] = _mm512_add_epi32(isc[t], _mm512_mullo_epi32(hi[t], pick(sc[c / 2], (2 * c + 1) % 4)));
-          }
+          const int8_t* xc = x[t] + i * 256 + 64 * c + 4 * g;
+          lo[t] = _mm512_dpbusd_epi32(lo[t], ql, bcast4(xc));
+          hi[t] = _mm512_dpbusd_epi32(hi[t], qh, bcast4(xc + 32));
         }
+      }
+      for (int t = 0; t < NT; ++t) {
+        isc[t] = _mm512_add_epi32(isc[t], _mm512_mullo_epi32(lo[t], pick(sc[c / 2], 2 * c % 4)));
+        isc[t] = _mm512_add_epi32(isc[t], _mm512_mullo_epi32(hi[t], pick(sc[c / 2], (2 * c + 1) % 4)));
       }
     }
     for (int t = 0; t < NT; ++t) {
@@ -113,9 +106,67 @@ DAWN_AVX512 void q4_k_kernel(const uint8_t* group, int64_t cols, const LevelActs
   for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y + t * ldy, acc[t]);
 }
 
+// Q4_K for 5 to 8 tokens: one sub-block at a time, its scale and min applied in float (integer
+// block sums would take a register per token more and spill).
+template <int NT>
+DAWN_AVX512 void q4_k_many(const uint8_t* group, int64_t cols, const LevelActs& a, const int32_t* toks, float* y,
+                           int64_t ldy) {
+  const int64_t nb = cols / 256, n_sub = cols / 32;
+  const __m512i low4 = _mm512_set1_epi8(0xF), m6 = _mm512_set1_epi32(0x3F3F3F3F);
+  const __m512i m4 = _mm512_set1_epi32(0x0F0F0F0F), m2 = _mm512_set1_epi32(0x30303030), byte = _mm512_set1_epi32(0xFF);
+  const int8_t* x[NT];
+  const float *d[NT], *dsum[NT];
+  __m512 acc[NT];
+  for (int t = 0; t < NT; ++t) {
+    x[t] = a.q.data() + toks[t] * a.cols;
+    d[t] = a.d.data() + toks[t] * n_sub;
+    dsum[t] = a.dsum.data() + toks[t] * n_sub;
+    acc[t] = _mm512_setzero_ps();
+  }
+  for (int64_t i = 0; i < nb; ++i) {
+    const uint8_t* b = group + i * kBytesQ4_K;
+    prefetch_ahead<kBytesQ4_K>(b);
+    const __m512i w0 = _mm512_loadu_si512(b), wa = _mm512_loadu_si512(b + 64);
+    const __m512i wb = _mm512_loadu_si512(b + 128), wc = _mm512_loadu_si512(b + 192);
+    const __m512 dv = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(w0));
+    const __m512 mv = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(w0, 16)));
+    // Bytes k of sc[h] and mn[h]: the six-bit scale and min of sub-block 4h + k, per row.
+    const __m512i sc[2] = {_mm512_and_si512(wa, m6),
+                           _mm512_or_si512(_mm512_and_si512(wc, m4), _mm512_and_si512(_mm512_srli_epi32(wa, 2), m2))};
+    const __m512i mn[2] = {_mm512_and_si512(wb, m6), _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(wc, 4), m4),
+                                                                     _mm512_and_si512(_mm512_srli_epi32(wb, 2), m2))};
+    // Sub-block s = 2c + h: the low (h = 0) or high nibbles of quant groups 8c..8c+7.
+    for (int s = 0; s < 8; ++s) {
+      const int c = s / 2, h = s % 2;
+      __m512i sum[NT];
+      for (int t = 0; t < NT; ++t) sum[t] = _mm512_setzero_si512();
+      for (int g = 0; g < 8; ++g) {
+        const __m512i q = _mm512_loadu_si512(b + 256 + (c * 8 + g) * 64);
+        const __m512i v = _mm512_and_si512(h ? _mm512_srli_epi16(q, 4) : q, low4);
+        for (int t = 0; t < NT; ++t) {
+          int32_t four;
+          std::memcpy(&four, x[t] + i * 256 + s * 32 + 4 * g, 4);
+          sum[t] = _mm512_dpbusd_epi32(sum[t], v, _mm512_set1_epi32(four));
+        }
+      }
+      const __m512i shift = _mm512_set1_epi32(8 * (s % 4));
+      const __m512 scv =
+          _mm512_mul_ps(dv, _mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srlv_epi32(sc[s / 4], shift), byte)));
+      const __m512 mnv =
+          _mm512_mul_ps(mv, _mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srlv_epi32(mn[s / 4], shift), byte)));
+      for (int t = 0; t < NT; ++t) {
+        const __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(sum[t]), _mm512_set1_ps(d[t][i * 8 + s]));
+        acc[t] = _mm512_fmadd_ps(v, scv, acc[t]);
+        acc[t] = _mm512_fnmadd_ps(mnv, _mm512_set1_ps(dsum[t][i * 8 + s]), acc[t]);
+      }
+    }
+  }
+  for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y + t * ldy, acc[t]);
+}
+
 // Q6_K: the four low bits from ql and the two high ones from qh joined in registers; a sub-block
-// is 16 elements (four quant groups) with one int8 scale per row; levels are stored + 32. As in
-// Q4_K the scales are applied in integers and a block's sum converted once.
+// is 16 elements (four quant groups) with one int8 scale per row; levels are stored + 32. For up
+// to 4 tokens, as in Q4_K, the scales are applied in integers and a block's sum converted once.
 template <int NT>
 DAWN_AVX512 void q6_k_kernel(const uint8_t* group, int64_t cols, const LevelActs& a, const int32_t* toks, float* y,
                              int64_t ldy) {
@@ -135,8 +186,8 @@ DAWN_AVX512 void q6_k_kernel(const uint8_t* group, int64_t cols, const LevelActs
     const uint8_t* b = group + i * kBytesQ6_K;
     prefetch_ahead<kBytesQ6_K>(b);
     const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b)));
-    __m512i isc[NT];
-    for (int t = 0; t < NT; ++t) isc[t] = _mm512_setzero_si512();
+    __m512i isc[NT <= 4 ? NT : 1];
+    for (__m512i& v : isc) v = _mm512_setzero_si512();
     for (int n = 0; n < 2; ++n) {
       for (int qq = 0; qq < 4; ++qq) {  // sub-blocks 8n + qq (low nibbles) and 8n + 4 + qq (high)
         __m512i sl[NT], sh[NT];
@@ -168,12 +219,22 @@ DAWN_AVX512 void q6_k_kernel(const uint8_t* group, int64_t cols, const LevelActs
         for (int h = 0; h < 2; ++h) {
           const int s = 8 * n + 4 * h + qq;
           const __m512i sc = _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 32 + 16 * s)));
-          for (int t = 0; t < NT; ++t) isc[t] = _mm512_add_epi32(isc[t], _mm512_mullo_epi32(h ? sh[t] : sl[t], sc));
+          if constexpr (NT <= 4) {
+            for (int t = 0; t < NT; ++t) isc[t] = _mm512_add_epi32(isc[t], _mm512_mullo_epi32(h ? sh[t] : sl[t], sc));
+          } else {  // a register per token more would spill: the scale applied in float
+            const __m512 scf = _mm512_mul_ps(dw, _mm512_cvtepi32_ps(sc));
+            for (int t = 0; t < NT; ++t) {
+              const __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(h ? sh[t] : sl[t]), _mm512_set1_ps(d[t][i * 16 + s]));
+              acc[t] = _mm512_fmadd_ps(v, scf, acc[t]);
+            }
+          }
         }
       }
     }
-    for (int t = 0; t < NT; ++t) {
-      acc[t] = _mm512_fmadd_ps(_mm512_mul_ps(dw, _mm512_set1_ps(d[t][i * 16])), _mm512_cvtepi32_ps(isc[t]), acc[t]);
+    if constexpr (NT <= 4) {
+      for (int t = 0; t < NT; ++t) {
+        acc[t] = _mm512_fmadd_ps(_mm512_mul_ps(dw, _mm512_set1_ps(d[t][i * 16])), _mm512_cvtepi32_ps(isc[t]), acc[t]);
+      }
     }
   }
   for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y + t * ldy, acc[t]);
@@ -238,7 +299,13 @@ DAWN_AVX512 void q32_kernel(const uint8_t* group, int64_t cols, const LevelActs&
 template <int NT>
 DAWN_AVX512 void x16_nt(DType t, const uint8_t* group, int64_t cols, const LevelActs& a, const int32_t* toks, float* y,
                         int64_t ldy) {
-  if (t == DType::Q4_K) return q4_k_kernel<NT>(group, cols, a, toks, y, ldy);
+  if (t == DType::Q4_K) {
+    if constexpr (NT <= 4) {
+      return q4_k_few<NT>(group, cols, a, toks, y, ldy);
+    } else {
+      return q4_k_many<NT>(group, cols, a, toks, y, ldy);
+    }
+  }
   if (t == DType::Q6_K) return q6_k_kernel<NT>(group, cols, a, toks, y, ldy);
   if (t == DType::Q5_0) return q32_kernel<NT, true>(group, cols, a, toks, y, ldy);
   return q32_kernel<NT, false>(group, cols, a, toks, y, ldy);
