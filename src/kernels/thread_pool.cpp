@@ -36,7 +36,7 @@ bool ThreadPool::take_front(int owner, int64_t* b, int64_t* e) {
   for (;;) {
     const int64_t f = front_of(r), k = back_of(r);
     if (f >= k) return false;
-    const int64_t to = std::min(k, f + grain_);
+    const int64_t to = f + std::min(grain_, std::max<int64_t>(1, (k - f) / 4));
     if (a.compare_exchange_weak(r, pack(to, k), std::memory_order_acq_rel)) {
       *b = f;
       *e = to;
@@ -51,7 +51,7 @@ bool ThreadPool::take_back(int victim, int64_t* b, int64_t* e) {
   for (;;) {
     const int64_t f = front_of(r), k = back_of(r);
     if (f >= k) return false;
-    const int64_t from = std::max(f, k - grain_);
+    const int64_t from = k - std::min(grain_, std::max<int64_t>(1, (k - f) / 2));
     if (a.compare_exchange_weak(r, pack(f, from), std::memory_order_acq_rel)) {
       *b = from;
       *e = k;

@@ -179,8 +179,12 @@ void matmul_batch(const MatmulTask* tasks, int n_tasks, ThreadPool& pool, ActBuf
     }
   }
   // The pool gives each thread one contiguous share of the rows (a sequential stream the
-  // hardware prefetchers turn into full bandwidth) and balances with pieces of `grain` rows.
-  const int64_t grain = std::max<int64_t>(16, 64 / max_tok);
+  // hardware prefetchers turn into full bandwidth) and balances with pieces of `grain` rows,
+  // about 64 KiB of weights each (a decode step's F32 MoE router is 64 rows of 8 KiB: one
+  // piece of 64 rows would leave it to one thread).
+  size_t widest = 1;
+  for (int i = 0; i < n_tasks; ++i) widest = std::max(widest, tasks[i].w.row_stride);
+  const int64_t grain = std::clamp<int64_t>(int64_t((size_t(64) << 10) / widest) / max_tok, 1, 64);
   pool.parallel_for(rows, grain, [&](int64_t r0, int64_t r1) {
     int i = 0;
     int64_t base = 0;  // first global row of task i
