@@ -110,7 +110,7 @@ void mla_attend(benchmark::State& state) {
   std::normal_distribution<float> dist;
   std::vector<uint16_t> cache(static_cast<size_t>(n_kv * kRow));
   std::vector<float> row(static_cast<size_t>(kRow)), q(static_cast<size_t>(kHeads * kRow));
-  const dawn::KvRows k{cache.data(), kRow, true};
+  const dawn::KvRows k{cache.data(), kRow, dawn::KvType::F16};
   for (int64_t j = 0; j < n_kv; ++j) {
     for (float& v : row) v = dist(rng);
     dawn::kv_store(k, j, row.data(), kRow);

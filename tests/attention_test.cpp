@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kernels/half.h"
+#include "kernels/types.h"
 
 namespace dawn {
 namespace {
@@ -16,7 +17,10 @@ namespace {
 struct Cache {
   std::vector<float> f32;
   std::vector<uint16_t> f16;
-  KvRows rows(bool half) { return {half ? static_cast<void*>(f16.data()) : static_cast<void*>(f32.data()), 0, half}; }
+  KvRows rows(bool half) {
+    return {half ? static_cast<void*>(f16.data()) : static_cast<void*>(f32.data()), 0,
+            half ? KvType::F16 : KvType::F32};
+  }
 };
 
 // n rows of `stride` random elements; K and V share the rows as MLA's latent cache does.
@@ -75,6 +79,36 @@ TEST(AttendRows, SizesThatAreNotMultiplesOfTheSimdWidth) {
     for (int64_t dv : {1, 13, 31, 33, 47}) {
       check(5, dk, dv, 9, true);
       if (HasFatalFailure()) return;
+    }
+  }
+}
+
+// A q8_0 cache attends exactly as an f32 cache holding its dequantized values: rows written with
+// kv_store (the activation quantizer), read back block by block. V is a slice 32 values in, as a
+// head's is; n_q covers the one-row and the grouped entry points.
+TEST(AttendRows, Q8_0CacheIsItsDequantizedValues) {
+  std::mt19937 rng(11);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  const int64_t stride = 128, dk = 96, dv = 64;
+  for (int64_t n_kv : {1, 5, 37}) {
+    std::vector<uint8_t> q8(kv_bytes(KvType::Q8_0, stride) * size_t(n_kv));
+    std::vector<float> f32(size_t(stride * n_kv)), row(static_cast<size_t>(stride));
+    const KvRows k8{q8.data(), stride, KvType::Q8_0}, k32{f32.data(), stride, KvType::F32};
+    for (int64_t j = 0; j < n_kv; ++j) {
+      for (float& x : row) x = nd(rng);
+      kv_store(k8, j, row.data(), stride);
+      traits(DType::Q8_0).to_float(k8.row(j), f32.data() + j * stride, stride);
+    }
+    ASSERT_NE(f32[0], 0.0f);
+    for (int n_q : {1, 4, 9}) {
+      std::vector<float> q(size_t(n_q * dk)), scores(size_t(n_q * n_kv));
+      for (float& x : q) x = nd(rng);
+      std::vector<float> a(size_t(n_q * dv)), b(size_t(n_q * dv));
+      attend_rows(q.data(), dk, n_q, dk, k8, k8.offset(32), dv, n_kv, 0.2f, scores.data(), a.data(), dv);
+      attend_rows(q.data(), dk, n_q, dk, k32, k32.offset(32), dv, n_kv, 0.2f, scores.data(), b.data(), dv);
+      for (size_t i = 0; i < a.size(); ++i) {
+        ASSERT_NEAR(a[i], b[i], 1e-5f * (1.0f + std::fabs(b[i]))) << "n_kv " << n_kv << " n_q " << n_q << " i " << i;
+      }
     }
   }
 }

@@ -16,6 +16,7 @@
 #include "kernels/x16.h"
 #include "models/quantize.h"
 #include "models/synth.h"
+#include "util/error.h"
 
 namespace dawn {
 namespace {
@@ -301,6 +302,54 @@ TEST(KvCacheF16, CloseToF32AndHalfTheBytes) {
   lite.hp.kv_lora_rank = 512;
   lite.hp.qk_rope = 64;
   EXPECT_EQ(KvCache(lite, 16, 1, KvType::F16).bytes_per_token(), size_t(27 * 576 * 2));
+}
+
+// A q8_0 cache (34 bytes per 32 values): close to f32 over a whole prompt, and refused with an
+// error naming the option for rows that are not in blocks of 32.
+TEST(KvCacheQ8_0, CloseToF32AndBlocksOf32) {
+  Case v3;
+  for (const Case& c : load_manifest()) {
+    if (c.name == "tiny-deepseek-v3.f32") v3 = c;
+  }
+  // The tiny deepseek presets' latent rows are 64 + 16 values; this one's are 64 + 32, as V2/V3's
+  // 512 + 64 are in blocks of 32.
+  SynthConfig mla;
+  ASSERT_TRUE(synth_preset("tiny-deepseek-v3", &mla));
+  mla.seed = 1;
+  mla.qk_rope = 32;
+  const std::string mla_path = tmp_dir() + "/deepseek-v3-rope32.gguf";
+  synth_model(mla, mla_path);
+  for (const std::string path : {mla_path, model_for("tiny-qwen3", "f32")}) {
+    auto m = load_model(path);
+    const std::string preset = std::filesystem::path(path).stem().string();
+    const int n = int(v3.tokens.size());
+    Session exact(*m, n, 2, KvType::F32), q8(*m, n, 2, KvType::Q8_0);
+    const float* a = exact.eval(v3.tokens.data(), n, true);
+    const std::vector<float> ref(a, a + size_t(n) * m->hp.n_vocab);
+    const Agreement g = compare(ref, q8.eval(v3.tokens.data(), n, true), n, m->hp.n_vocab);
+    std::printf("[kv q8_0] %-20s mean KL %.3e  median %.3e  argmax %.1f%%\n", preset.c_str(), g.mean_kl, g.median_kl,
+                100 * g.argmax_agree);
+    EXPECT_LE(g.median_kl, 1e-3) << preset;
+    EXPECT_GT(g.median_kl, 0) << preset << ": a q8_0 cache that changes nothing is not q8_0";
+    EXPECT_EQ(q8.cache().bytes_per_token() * 32, exact.cache().bytes_per_token() / 4 * 34);
+  }
+  Model lite;
+  lite.hp.arch = Arch::Deepseek2;
+  lite.hp.n_layer = 27;
+  lite.hp.kv_lora_rank = 512;
+  lite.hp.qk_rope = 64;
+  EXPECT_EQ(KvCache(lite, 16, 1, KvType::Q8_0).bytes_per_token(), size_t(27 * 18 * 34));
+  Model odd;
+  odd.hp.arch = Arch::Llama;
+  odd.hp.n_layer = 1;
+  odd.hp.n_head_kv = 2;
+  odd.hp.head_dim_k = odd.hp.head_dim_v = 40;
+  try {
+    KvCache c(odd, 16, 1, KvType::Q8_0);
+    ADD_FAILURE() << "a q8_0 cache over 40-value heads was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("q8_0"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

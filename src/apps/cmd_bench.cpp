@@ -81,8 +81,11 @@ void add_bench_command(CLI::App& app) {
   c->add_option("-r,--reps", o->reps, "Repetitions; mean and standard deviation are reported")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
-  c->add_option("--kv-type", o->kv, "KV cache type: f32 or f16 (f16 halves the cache)")->capture_default_str();
-  c->add_flag("--membw", o->membw, "Also measure the machine's memory read bandwidth (the decode roofline): just before and after each "
+  c->add_option("--kv-type", o->kv,
+                "KV cache type: f32, f16 (half of f32) or q8_0 (34 bytes per 32 values; rows in blocks of 32)")
+      ->capture_default_str();
+  c->add_flag("--membw", o->membw,
+              "Also measure the machine's memory read bandwidth (the decode roofline): just before and after each "
               "decode run, whose share of the roofline is taken against those samples, and once at the end");
   c->add_flag("--json", o->json, "Print one JSON object instead of a table");
   c->callback([o] {

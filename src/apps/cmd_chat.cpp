@@ -52,7 +52,7 @@ void add_chat_command(CLI::App& app) {
   c->add_option("-c,--ctx-size", o->ctx, "Context size in tokens (the whole conversation)")
       ->capture_default_str()
       ->check(CLI::Range(16, 1 << 24));
-  c->add_option("--kv-type", o->kv, "KV cache type: f32 or f16")->capture_default_str();
+  c->add_option("--kv-type", o->kv, "KV cache type: f32, f16 or q8_0")->capture_default_str();
   o->gen.sampling.temp = 0.6f;  // DeepSeek's recommendation for R1-style reasoning
   o->gen.sampling.top_p = 0.95f;
   add_sampling_options(c, o->gen.sampling);

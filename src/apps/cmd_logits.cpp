@@ -61,7 +61,7 @@ void add_logits_command(CLI::App& app) {
   c->add_option("--tokens", o->tokens, "Token ids: 1,2,3 or a JSON array")->required();
   c->add_flag("--all-positions", o->all, "Logits at every position, not just the last");
   c->add_option("-t,--threads", o->threads, "Threads (0: all cores)")->capture_default_str();
-  c->add_option("--kv-type", o->kv, "KV cache type: f32 or f16 (f32 matches the oracle's default)")
+  c->add_option("--kv-type", o->kv, "KV cache type: f32, f16 or q8_0 (f32 matches the oracle's default)")
       ->capture_default_str();
   c->add_option("-c,--ctx-size", o->ctx, "Context size (0: the number of tokens)")->capture_default_str();
   c->callback([o] {

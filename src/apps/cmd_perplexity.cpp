@@ -24,7 +24,9 @@ void add_perplexity_command(CLI::App& app) {
   c->add_option("model", o->model, "GGUF model file")->required()->check(CLI::ExistingFile);
   add_load_options(c, o->load);
   c->add_option("file", o->file, "UTF-8 text file")->required()->check(CLI::ExistingFile);
-  c->add_option("--kv-type", o->kv, "KV cache type: f32 or f16 (f16 halves the cache)")->capture_default_str();
+  c->add_option("--kv-type", o->kv,
+                "KV cache type: f32, f16 (half of f32) or q8_0 (34 bytes per 32 values; rows in blocks of 32)")
+      ->capture_default_str();
   c->add_option("-c,--ctx-size", o->ctx, "Chunk length in tokens (0: min(512, the model's training context))")
       ->capture_default_str();
   c->add_option("--chunks", o->chunks, "Score at most this many chunks (0: all)")->capture_default_str();

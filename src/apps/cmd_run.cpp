@@ -26,7 +26,9 @@ void add_run_command(CLI::App& app) {
   c->add_option("-n,--n-predict", o->n_predict, "Tokens to generate (-1: until the context is full)")
       ->capture_default_str();
   c->add_option("-t,--threads", o->threads, "Threads (0: all cores)")->capture_default_str();
-  c->add_option("--kv-type", o->kv, "KV cache type: f32 or f16 (f16 halves the cache)")->capture_default_str();
+  c->add_option("--kv-type", o->kv,
+                "KV cache type: f32, f16 (half of f32) or q8_0 (34 bytes per 32 values; rows in blocks of 32)")
+      ->capture_default_str();
   c->add_option("-c,--ctx-size", o->ctx, "Context size in tokens")
       ->capture_default_str()
       ->check(CLI::Range(1, 1 << 24));

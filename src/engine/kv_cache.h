@@ -9,9 +9,7 @@
 
 namespace dawn {
 
-enum class KvType { F32, F16 };
-
-// "f32" or "f16"; throws Error naming `what` otherwise.
+// "f32", "f16" or "q8_0"; throws Error naming `what` otherwise.
 KvType parse_kv_type(const std::string& s, const std::string& what);
 
 class KvCache {
@@ -30,7 +28,7 @@ class KvCache {
   int n_ctx_, n_seq_;
   KvType type_;
   int64_t k_dim_, v_dim_;
-  // [layer][seq][pos][dim] elements of type_; left unwritten (and so unmapped
+  // [layer][seq][pos][dim] elements of type_ (kv_bytes per row); left unwritten (and so unmapped
   // by the OS) until a position is stored, so a long context costs only what it uses.
   std::vector<std::unique_ptr<uint8_t[]>> k_, v_;
   size_t k_bytes_ = 0, v_bytes_ = 0;  // per layer

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <numeric>
 
 #include "kernels/level_gemm.h"
 #include "kernels/thread_pool.h"
@@ -342,6 +343,11 @@ int64_t Model::kv_k_dim() const {
 int64_t Model::kv_v_dim() const {
   if (hp.arch == Arch::Deepseek2) return 0;
   return int64_t(hp.n_head_kv) * hp.head_dim_v;
+}
+
+int64_t Model::kv_slice_align() const {
+  if (hp.arch == Arch::Deepseek2) return std::gcd(kv_k_dim(), hp.kv_lora_rank);
+  return std::gcd(hp.head_dim_k, hp.head_dim_v);
 }
 
 WeightLoad parse_weight_load(const std::string& s, const std::string& what) {

@@ -62,6 +62,9 @@ struct Model {
   // Floats cached per position per layer for one sequence.
   int64_t kv_k_dim() const;
   int64_t kv_v_dim() const;  // 0 when V is a view of K (MLA latent)
+  // The largest count that every slice of a cache row the forward pass reads (a head; MLA's
+  // latent part) starts at and spans a multiple of.
+  int64_t kv_slice_align() const;
 };
 
 // True for tensors of the MTP (nextn) layers that follow the trunk.

@@ -1,9 +1,12 @@
 #include "ops/attention.h"
 
 #include <cmath>
+#include <cstring>
 
+#include "kernels/blocks.h"
 #include "kernels/dispatch.h"
 #include "kernels/half.h"
+#include "kernels/types.h"
 
 namespace dawn {
 
@@ -19,6 +22,26 @@ void axpy_f16_scalar(float a, const uint16_t* v, float* out, int64_t n) {
   for (int64_t i = 0; i < n; ++i) out[i] += a * fp16_to_f32(v[i]);
 }
 
+// Q8_0 rows: each block's int8 values against q in float, times the block's scale.
+float dot_q8_0(const float* q, const uint8_t* k, int64_t n) {
+  const BlockQ8_0* b = reinterpret_cast<const BlockQ8_0*>(k);
+  float s = 0;
+  for (int64_t i = 0; i < n / QK; ++i) {
+    float bs = 0;
+    for (int j = 0; j < QK; ++j) bs += q[i * QK + j] * float(b[i].qs[j]);
+    s += bs * fp16_to_f32(b[i].d);
+  }
+  return s;
+}
+
+void axpy_q8_0(float a, const uint8_t* v, float* out, int64_t n) {
+  const BlockQ8_0* b = reinterpret_cast<const BlockQ8_0*>(v);
+  for (int64_t i = 0; i < n / QK; ++i) {
+    const float ad = a * fp16_to_f32(b[i].d);
+    for (int j = 0; j < QK; ++j) out[i * QK + j] += ad * float(b[i].qs[j]);
+  }
+}
+
 // s = softmax(scale * s) in place; the one softmax of attend and attend_rows.
 void softmax(float* s, int64_t n, float scale) {
   if (use_avx2()) {
@@ -31,12 +54,15 @@ void softmax(float* s, int64_t n, float scale) {
 }  // namespace
 
 void kv_store(const KvRows& rows, int64_t pos, const float* src, int64_t n) {
-  if (rows.f16) {
-    uint16_t* dst = static_cast<uint16_t*>(rows.base) + pos * rows.stride;
-    for (int64_t i = 0; i < n; ++i) dst[i] = f32_to_fp16(src[i]);
-  } else {
-    float* dst = static_cast<float*>(rows.base) + pos * rows.stride;
-    for (int64_t i = 0; i < n; ++i) dst[i] = src[i];
+  uint8_t* dst = rows.row(pos);
+  switch (rows.type) {
+    case KvType::F16: {
+      uint16_t* d = reinterpret_cast<uint16_t*>(dst);
+      for (int64_t i = 0; i < n; ++i) d[i] = f32_to_fp16(src[i]);
+      break;
+    }
+    case KvType::Q8_0: traits(DType::Q8_0).from_float(src, dst, n); break;
+    case KvType::F32: std::memcpy(dst, src, size_t(n) * 4); break;
   }
 }
 
@@ -44,13 +70,16 @@ void attend(const float* q, int64_t dk, const KvRows& k, const KvRows& v, int64_
             float* scores, float* out) {
   const bool simd = use_avx2();
   for (int64_t j = 0; j < n_kv; ++j) {
+    const uint8_t* kj = k.row(j);
     float s = 0;
-    if (k.f16) {
-      const uint16_t* kj = static_cast<const uint16_t*>(k.base) + j * k.stride;
-      s = simd ? dot_f32_f16_avx2(q, kj, dk) : dot_f16_scalar(q, kj, dk);
+    if (k.type == KvType::F16) {
+      const uint16_t* h = reinterpret_cast<const uint16_t*>(kj);
+      s = simd ? dot_f32_f16_avx2(q, h, dk) : dot_f16_scalar(q, h, dk);
+    } else if (k.type == KvType::Q8_0) {
+      s = dot_q8_0(q, kj, dk);
     } else {
-      const float* kj = static_cast<const float*>(k.base) + j * k.stride;
-      for (int64_t i = 0; i < dk; ++i) s += q[i] * kj[i];
+      const float* f = reinterpret_cast<const float*>(kj);
+      for (int64_t i = 0; i < dk; ++i) s += q[i] * f[i];
     }
     scores[j] = s;
   }
@@ -58,29 +87,34 @@ void attend(const float* q, int64_t dk, const KvRows& k, const KvRows& v, int64_
   for (int64_t i = 0; i < dv; ++i) out[i] = 0;
   for (int64_t j = 0; j < n_kv; ++j) {
     const float p = scores[j];
-    if (v.f16) {
-      const uint16_t* vj = static_cast<const uint16_t*>(v.base) + j * v.stride;
+    const uint8_t* vj = v.row(j);
+    if (v.type == KvType::F16) {
+      const uint16_t* h = reinterpret_cast<const uint16_t*>(vj);
       if (simd) {
-        axpy_f16_avx2(p, vj, out, dv);
+        axpy_f16_avx2(p, h, out, dv);
       } else {
-        axpy_f16_scalar(p, vj, out, dv);
+        axpy_f16_scalar(p, h, out, dv);
       }
+    } else if (v.type == KvType::Q8_0) {
+      axpy_q8_0(p, vj, out, dv);
     } else {
-      const float* vj = static_cast<const float*>(v.base) + j * v.stride;
-      for (int64_t i = 0; i < dv; ++i) out[i] += p * vj[i];
+      const float* f = reinterpret_cast<const float*>(vj);
+      for (int64_t i = 0; i < dv; ++i) out[i] += p * f[i];
     }
   }
 }
 
 void attend_rows(const float* q, int64_t q_stride, int n_q, int64_t dk, const KvRows& k, const KvRows& v, int64_t dv,
                  int64_t n_kv, float scale, float* scores, float* out, int64_t out_stride) {
-  if (cpu_isa() < Isa::Avx512 || k.f16 != v.f16) {
+  // The register-blocked kernels read f32 and f16 rows; q8_0 rows take the one-row form.
+  if (cpu_isa() < Isa::Avx512 || k.type != v.type || k.type == KvType::Q8_0) {
     for (int r = 0; r < n_q; ++r) attend(q + r * q_stride, dk, k, v, dv, n_kv, scale, scores, out + r * out_stride);
     return;
   }
-  qk_rows_avx512(q, q_stride, n_q, dk, k.base, k.stride, k.f16, n_kv, scores, n_kv);
+  const bool f16 = k.type == KvType::F16;
+  qk_rows_avx512(q, q_stride, n_q, dk, k.base, k.stride, f16, n_kv, scores, n_kv);
   for (int r = 0; r < n_q; ++r) softmax(scores + r * n_kv, n_kv, scale);
-  pv_rows_avx512(scores, n_kv, n_q, v.base, v.stride, v.f16, n_kv, dv, out, out_stride);
+  pv_rows_avx512(scores, n_kv, n_q, v.base, v.stride, f16, n_kv, dv, out, out_stride);
 }
 
 }  // namespace dawn

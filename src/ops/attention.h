@@ -1,21 +1,32 @@
 // Causal softmax attention of query heads over cached keys and values.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 
 namespace dawn {
 
+// How a KV cache stores its elements: f32; f16 (half the memory); q8_0 (blocks of 32 int8 values
+// with an f16 scale, as ggml's Q8_0: 34 bytes per 32, for row lengths and slices that are
+// multiples of 32). All are converted to f32 as they are read.
+enum class KvType { F32, F16, Q8_0 };
+
+// Bytes of n elements of type t (n a multiple of 32 for q8_0).
+inline size_t kv_bytes(KvType t, int64_t n) {
+  return t == KvType::Q8_0 ? size_t(n / 32) * 34 : size_t(n) * (t == KvType::F16 ? 2 : 4);
+}
+
 // Rows of a KV cache: position p starts `stride` elements after position p-1.
-// Elements are f32, or f16 (half the memory; converted as they are read).
 struct KvRows {
   void* base = nullptr;
   int64_t stride = 0;
-  bool f16 = false;
+  KvType type = KvType::F32;
 
+  uint8_t* row(int64_t pos) const { return static_cast<uint8_t*>(base) + size_t(pos) * kv_bytes(type, stride); }
   // The same rows starting `off` elements further in (a head's slice).
-  KvRows offset(int64_t off) const { return {static_cast<uint8_t*>(base) + off * (f16 ? 2 : 4), stride, f16}; }
+  KvRows offset(int64_t off) const { return {static_cast<uint8_t*>(base) + kv_bytes(type, off), stride, type}; }
 };
 
-// Writes n floats as position `pos` of `rows` (rounded to f16 when the rows are).
+// Writes n floats as position `pos` of `rows` (converted to the rows' type).
 void kv_store(const KvRows& rows, int64_t pos, const float* src, int64_t n);
 
 // out[dv] = softmax(scale * q . k_j) . v_j over j < n_kv; scores needs n_kv floats.
