@@ -2,7 +2,7 @@
 # Installs every Debian package dawn needs to build and test. Idempotent, non-interactive.
 set -euo pipefail
 PKGS=(build-essential cmake ninja-build pkg-config
-      libgtest-dev libgmock-dev libbenchmark-dev
+      libgtest-dev libgmock-dev libbenchmark-dev libhwy-dev
       nlohmann-json3-dev libcli11-dev libpcre2-dev libutf8proc-dev
       python3 python3-jinja2)
 missing=()
