@@ -83,9 +83,9 @@ TEST(AttendRows, SizesThatAreNotMultiplesOfTheSimdWidth) {
   }
 }
 
-// A q8_0 cache attends exactly as an f32 cache holding its dequantized values: rows written with
-// kv_store (the activation quantizer), read back block by block. V is a slice 32 values in, as a
-// head's is; n_q covers the one-row and the grouped entry points.
+// A q8_0 cache attends exactly as an f32 cache holding its dequantized values, and the grouped
+// (SIMD) form as the one-row form: rows written with kv_store (the activation quantizer), read
+// back block by block. V is a slice 32 values in, as a head's is.
 TEST(AttendRows, Q8_0CacheIsItsDequantizedValues) {
   std::mt19937 rng(11);
   std::normal_distribution<float> nd(0.0f, 1.0f);
@@ -108,6 +108,15 @@ TEST(AttendRows, Q8_0CacheIsItsDequantizedValues) {
       attend_rows(q.data(), dk, n_q, dk, k32, k32.offset(32), dv, n_kv, 0.2f, scores.data(), b.data(), dv);
       for (size_t i = 0; i < a.size(); ++i) {
         ASSERT_NEAR(a[i], b[i], 1e-5f * (1.0f + std::fabs(b[i]))) << "n_kv " << n_kv << " n_q " << n_q << " i " << i;
+      }
+      // And the one-row form, whose q8_0 dot and axpy are plain loops: the SIMD kernels' reference.
+      std::vector<float> one(static_cast<size_t>(dv)), s1(static_cast<size_t>(n_kv));
+      for (int r = 0; r < n_q; ++r) {
+        attend(q.data() + r * dk, dk, k8, k8.offset(32), dv, n_kv, 0.2f, s1.data(), one.data());
+        for (int64_t i = 0; i < dv; ++i) {
+          ASSERT_NEAR(a[size_t(r * dv + i)], one[size_t(i)], 1e-5f * (1.0f + std::fabs(one[size_t(i)])))
+              << "one-row form, n_kv " << n_kv << " row " << r;
+        }
       }
     }
   }

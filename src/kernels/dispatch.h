@@ -77,10 +77,11 @@ float dot_f32_f16_avx2(const float* q, const uint16_t* k, int64_t n);
 void axpy_f16_avx2(float a, const uint16_t* v, float* out, int64_t n);
 
 // Attention products for n_q query rows over one cache (rows k_stride / v_stride elements apart,
-// f16 or f32): s[r * s_stride + j] = q_r . k_j, and out_r = sum_j p[r * p_stride + j] v_j.
-void qk_rows_avx512(const float* q, int64_t q_stride, int n_q, int64_t dk, const void* k, int64_t k_stride, bool f16,
+// of kv_elem: 0 f32, 1 f16, 2 q8_0 with dk, dv and the strides multiples of 32):
+// s[r * s_stride + j] = q_r . k_j, and out_r = sum_j p[r * p_stride + j] v_j.
+void qk_rows_avx512(const float* q, int64_t q_stride, int n_q, int64_t dk, const void* k, int64_t k_stride, int kv_elem,
                     int64_t n_kv, float* s, int64_t s_stride);
-void pv_rows_avx512(const float* p, int64_t p_stride, int n_q, const void* v, int64_t v_stride, bool f16, int64_t n_kv,
-                    int64_t dv, float* out, int64_t out_stride);
+void pv_rows_avx512(const float* p, int64_t p_stride, int n_q, const void* v, int64_t v_stride, int kv_elem,
+                    int64_t n_kv, int64_t dv, float* out, int64_t out_stride);
 
 }  // namespace dawn

@@ -1,6 +1,7 @@
 // The two products of attention for several query rows that share one cache (all MLA heads over
 // the latent, the heads of a GQA group): each cache row is loaded and converted once per block
-// of query rows instead of once per row, and the accumulators are held in registers.
+// of query rows instead of once per row, and the accumulators are held in registers. Rows are
+// f32, f16 or q8_0.
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
@@ -15,10 +16,21 @@ namespace dawn {
 
 namespace {
 
-template <bool F16>
+// Element kinds of a cache row (dispatch.h's kv_elem).
+constexpr int kF32 = 0, kF16 = 1, kQ8 = 2;
+
+// Elements i .. i + 15 of a row (those under m) as floats. A q8_0 row's 16 sit in one block
+// (i is a multiple of 16 and blocks hold 32): its int8 values times its scale.
+template <int E>
 DAWN_AVX512 inline __m512 load16(const uint8_t* row, int64_t i, __mmask16 m) {
-  if constexpr (F16) {
+  if constexpr (E == kF16) {
     return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, reinterpret_cast<const uint16_t*>(row) + i));
+  } else if constexpr (E == kQ8) {
+    const uint8_t* b = row + (i / 32) * 34;
+    uint16_t d;
+    __builtin_memcpy(&d, b, 2);
+    const __m512 q = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, b + 2 + i % 32)));
+    return _mm512_mul_ps(q, _mm512_set1_ps(_cvtsh_ss(d)));
   } else {
     return _mm512_maskz_loadu_ps(m, reinterpret_cast<const float*>(row) + i);
   }
@@ -27,7 +39,7 @@ DAWN_AVX512 inline __m512 load16(const uint8_t* row, int64_t i, __mmask16 m) {
 DAWN_AVX512 inline __mmask16 tail_mask(int64_t n) { return n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1); }
 
 // s[h * ss + j] = q_h . k_j for NH query rows and NJ cache rows.
-template <bool F16, int NH, int NJ>
+template <int E, int NH, int NJ>
 DAWN_AVX512 void qk_block(const float* q, int64_t qs, const uint8_t* k, size_t kb, int64_t dk, float* s, int64_t ss) {
   __m512 acc[NH][NJ];
   for (int h = 0; h < NH; ++h)
@@ -35,7 +47,7 @@ DAWN_AVX512 void qk_block(const float* q, int64_t qs, const uint8_t* k, size_t k
   for (int64_t i = 0; i < dk; i += 16) {
     const __mmask16 m = tail_mask(dk - i);
     __m512 kv[NJ];
-    for (int j = 0; j < NJ; ++j) kv[j] = load16<F16>(k + j * kb, i, m);
+    for (int j = 0; j < NJ; ++j) kv[j] = load16<E>(k + j * kb, i, m);
     for (int h = 0; h < NH; ++h) {
       const __m512 qv = _mm512_maskz_loadu_ps(m, q + h * qs + i);
       for (int j = 0; j < NJ; ++j) acc[h][j] = _mm512_fmadd_ps(qv, kv[j], acc[h][j]);
@@ -45,18 +57,18 @@ DAWN_AVX512 void qk_block(const float* q, int64_t qs, const uint8_t* k, size_t k
     for (int j = 0; j < NJ; ++j) s[h * ss + j] = _mm512_reduce_add_ps(acc[h][j]);
 }
 
-template <bool F16, int NJ>
+template <int E, int NJ>
 DAWN_AVX512 void qk_rows_nj(const float* q, int64_t qs, int nh, const uint8_t* k, size_t kb, int64_t dk, float* s,
                             int64_t ss) {
   switch (nh) {
-    case 1: return qk_block<F16, 1, NJ>(q, qs, k, kb, dk, s, ss);
-    case 2: return qk_block<F16, 2, NJ>(q, qs, k, kb, dk, s, ss);
-    case 3: return qk_block<F16, 3, NJ>(q, qs, k, kb, dk, s, ss);
-    default: return qk_block<F16, 4, NJ>(q, qs, k, kb, dk, s, ss);
+    case 1: return qk_block<E, 1, NJ>(q, qs, k, kb, dk, s, ss);
+    case 2: return qk_block<E, 2, NJ>(q, qs, k, kb, dk, s, ss);
+    case 3: return qk_block<E, 3, NJ>(q, qs, k, kb, dk, s, ss);
+    default: return qk_block<E, 4, NJ>(q, qs, k, kb, dk, s, ss);
   }
 }
 
-template <bool F16>
+template <int E>
 DAWN_AVX512 void qk_rows(const float* q, int64_t q_stride, int n_q, int64_t dk, const uint8_t* k, size_t kb,
                          int64_t n_kv, float* s, int64_t s_stride) {
   constexpr int NJ = 4;
@@ -64,27 +76,27 @@ DAWN_AVX512 void qk_rows(const float* q, int64_t q_stride, int n_q, int64_t dk, 
   // Cache rows outer: a block of NJ rows stays in L1 while every query row passes over it.
   for (; j + NJ <= n_kv; j += NJ) {
     for (int h = 0; h < n_q; h += 4) {
-      qk_rows_nj<F16, NJ>(q + h * q_stride, q_stride, std::min(4, n_q - h), k + j * kb, kb, dk, s + h * s_stride + j,
-                          s_stride);
+      qk_rows_nj<E, NJ>(q + h * q_stride, q_stride, std::min(4, n_q - h), k + j * kb, kb, dk, s + h * s_stride + j,
+                        s_stride);
     }
   }
   for (; j < n_kv; ++j) {
     for (int h = 0; h < n_q; h += 4) {
-      qk_rows_nj<F16, 1>(q + h * q_stride, q_stride, std::min(4, n_q - h), k + j * kb, kb, dk, s + h * s_stride + j,
-                         s_stride);
+      qk_rows_nj<E, 1>(q + h * q_stride, q_stride, std::min(4, n_q - h), k + j * kb, kb, dk, s + h * s_stride + j,
+                       s_stride);
     }
   }
 }
 
 // out_h[c0, c0 + 32) = sum_j p[h][j] v_j[c0, c0 + 32) for NH query rows.
-template <bool F16, int NH>
+template <int E, int NH>
 DAWN_AVX512 void pv_block(const float* p, int64_t ps, const uint8_t* v, size_t vb, int64_t n_kv, int64_t c0,
                           __mmask16 m0, __mmask16 m1, float* out, int64_t os) {
   __m512 acc[NH][2];
   for (int h = 0; h < NH; ++h) acc[h][0] = acc[h][1] = _mm512_setzero_ps();
   for (int64_t j = 0; j < n_kv; ++j) {
     const uint8_t* vj = v + j * vb;
-    const __m512 v0 = load16<F16>(vj, c0, m0), v1 = load16<F16>(vj, c0 + 16, m1);
+    const __m512 v0 = load16<E>(vj, c0, m0), v1 = load16<E>(vj, c0 + 16, m1);
     for (int h = 0; h < NH; ++h) {
       const __m512 pj = _mm512_set1_ps(p[h * ps + j]);
       acc[h][0] = _mm512_fmadd_ps(pj, v0, acc[h][0]);
@@ -97,7 +109,7 @@ DAWN_AVX512 void pv_block(const float* p, int64_t ps, const uint8_t* v, size_t v
   }
 }
 
-template <bool F16>
+template <int E>
 DAWN_AVX512 void pv_rows(const float* p, int64_t p_stride, int n_q, const uint8_t* v, size_t vb, int64_t n_kv,
                          int64_t dv, float* out, int64_t out_stride) {
   for (int64_t c0 = 0; c0 < dv; c0 += 32) {
@@ -106,14 +118,14 @@ DAWN_AVX512 void pv_rows(const float* p, int64_t p_stride, int n_q, const uint8_
       const float* ph = p + h * p_stride;
       float* oh = out + h * out_stride;
       switch (std::min(8, n_q - h)) {
-        case 1: pv_block<F16, 1>(ph, p_stride, v, vb, n_kv, c0, m0, m1, oh, out_stride); break;
-        case 2: pv_block<F16, 2>(ph, p_stride, v, vb, n_kv, c0, m0, m1, oh, out_stride); break;
-        case 3: pv_block<F16, 3>(ph, p_stride, v, vb, n_kv, c0, m0, m1, oh, out_stride); break;
-        case 4: pv_block<F16, 4>(ph, p_stride, v, vb, n_kv, c0, m0, m1, oh, out_stride); break;
-        case 5: pv_block<F16, 5>(ph, p_stride, v, vb, n_kv, c0, m0, m1, oh, out_stride); break;
-        case 6: pv_block<F16, 6>(ph, p_stride, v, vb, n_kv, c0, m0, m1, oh, out_stride); break;
-        case 7: pv_block<F16, 7>(ph, p_stride, v, vb, n_kv, c0, m0, m1, oh, out_stride); break;
-        default: pv_block<F16, 8>(ph, p_stride, v, vb, n_kv, c0, m0, m1, oh, out_stride); break;
+        case 1: pv_block<E, 1>(ph, p_stride, v, vb, n_kv, c0, m0, m1, oh, out_stride); break;
+        case 2: pv_block<E, 2>(ph, p_stride, v, vb, n_kv, c0, m0, m1, oh, out_stride); break;
+        case 3: pv_block<E, 3>(ph, p_stride, v, vb, n_kv, c0, m0, m1, oh, out_stride); break;
+        case 4: pv_block<E, 4>(ph, p_stride, v, vb, n_kv, c0, m0, m1, oh, out_stride); break;
+        case 5: pv_block<E, 5>(ph, p_stride, v, vb, n_kv, c0, m0, m1, oh, out_stride); break;
+        case 6: pv_block<E, 6>(ph, p_stride, v, vb, n_kv, c0, m0, m1, oh, out_stride); break;
+        case 7: pv_block<E, 7>(ph, p_stride, v, vb, n_kv, c0, m0, m1, oh, out_stride); break;
+        default: pv_block<E, 8>(ph, p_stride, v, vb, n_kv, c0, m0, m1, oh, out_stride); break;
       }
     }
   }
@@ -121,25 +133,33 @@ DAWN_AVX512 void pv_rows(const float* p, int64_t p_stride, int n_q, const uint8_
 
 }  // namespace
 
+namespace {
+
+size_t row_bytes(int e, int64_t stride) {
+  return e == kQ8 ? size_t(stride / 32) * 34 : size_t(stride) * (e == kF16 ? 2 : 4);
+}
+
+}  // namespace
+
 DAWN_AVX512 void qk_rows_avx512(const float* q, int64_t q_stride, int n_q, int64_t dk, const void* k, int64_t k_stride,
-                                bool f16, int64_t n_kv, float* s, int64_t s_stride) {
+                                int kv_elem, int64_t n_kv, float* s, int64_t s_stride) {
   const auto* kb = static_cast<const uint8_t*>(k);
-  const size_t row = size_t(k_stride) * (f16 ? 2 : 4);
-  if (f16) {
-    qk_rows<true>(q, q_stride, n_q, dk, kb, row, n_kv, s, s_stride);
-  } else {
-    qk_rows<false>(q, q_stride, n_q, dk, kb, row, n_kv, s, s_stride);
+  const size_t row = row_bytes(kv_elem, k_stride);
+  switch (kv_elem) {
+    case kF16: return qk_rows<kF16>(q, q_stride, n_q, dk, kb, row, n_kv, s, s_stride);
+    case kQ8: return qk_rows<kQ8>(q, q_stride, n_q, dk, kb, row, n_kv, s, s_stride);
+    default: return qk_rows<kF32>(q, q_stride, n_q, dk, kb, row, n_kv, s, s_stride);
   }
 }
 
-DAWN_AVX512 void pv_rows_avx512(const float* p, int64_t p_stride, int n_q, const void* v, int64_t v_stride, bool f16,
+DAWN_AVX512 void pv_rows_avx512(const float* p, int64_t p_stride, int n_q, const void* v, int64_t v_stride, int kv_elem,
                                 int64_t n_kv, int64_t dv, float* out, int64_t out_stride) {
   const auto* vb = static_cast<const uint8_t*>(v);
-  const size_t row = size_t(v_stride) * (f16 ? 2 : 4);
-  if (f16) {
-    pv_rows<true>(p, p_stride, n_q, vb, row, n_kv, dv, out, out_stride);
-  } else {
-    pv_rows<false>(p, p_stride, n_q, vb, row, n_kv, dv, out, out_stride);
+  const size_t row = row_bytes(kv_elem, v_stride);
+  switch (kv_elem) {
+    case kF16: return pv_rows<kF16>(p, p_stride, n_q, vb, row, n_kv, dv, out, out_stride);
+    case kQ8: return pv_rows<kQ8>(p, p_stride, n_q, vb, row, n_kv, dv, out, out_stride);
+    default: return pv_rows<kF32>(p, p_stride, n_q, vb, row, n_kv, dv, out, out_stride);
   }
 }
 

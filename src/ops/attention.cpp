@@ -106,15 +106,14 @@ void attend(const float* q, int64_t dk, const KvRows& k, const KvRows& v, int64_
 
 void attend_rows(const float* q, int64_t q_stride, int n_q, int64_t dk, const KvRows& k, const KvRows& v, int64_t dv,
                  int64_t n_kv, float scale, float* scores, float* out, int64_t out_stride) {
-  // The register-blocked kernels read f32 and f16 rows; q8_0 rows take the one-row form.
-  if (cpu_isa() < Isa::Avx512 || k.type != v.type || k.type == KvType::Q8_0) {
+  if (cpu_isa() < Isa::Avx512 || k.type != v.type) {
     for (int r = 0; r < n_q; ++r) attend(q + r * q_stride, dk, k, v, dv, n_kv, scale, scores, out + r * out_stride);
     return;
   }
-  const bool f16 = k.type == KvType::F16;
-  qk_rows_avx512(q, q_stride, n_q, dk, k.base, k.stride, f16, n_kv, scores, n_kv);
+  const int elem = k.type == KvType::F16 ? 1 : k.type == KvType::Q8_0 ? 2 : 0;
+  qk_rows_avx512(q, q_stride, n_q, dk, k.base, k.stride, elem, n_kv, scores, n_kv);
   for (int r = 0; r < n_q; ++r) softmax(scores + r * n_kv, n_kv, scale);
-  pv_rows_avx512(scores, n_kv, n_q, v.base, v.stride, f16, n_kv, dv, out, out_stride);
+  pv_rows_avx512(scores, n_kv, n_q, v.base, v.stride, elem, n_kv, dv, out, out_stride);
 }
 
 }  // namespace dawn
