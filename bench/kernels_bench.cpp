@@ -101,16 +101,17 @@ void experts(benchmark::State& state, DType type, int64_t rows, int64_t cols) {
 }
 
 // One decode step's MLA attention for a group of 8 heads over a latent cache of range(0) positions
-// (V2/V3 shapes: 576-value rows in f16, 512 of them the values); counts multiply-adds.
-void mla_attend(benchmark::State& state) {
+// (V2/V3 shapes: 576-value rows, 512 of them the values) in an f16 or q8_0 cache; counts
+// multiply-adds.
+void mla_attend(benchmark::State& state, dawn::KvType type) {
   constexpr int kHeads = 8;
   constexpr int64_t kRow = 576, kLatent = 512;
   const int64_t n_kv = state.range(0);
   std::mt19937 rng(9);
   std::normal_distribution<float> dist;
-  std::vector<uint16_t> cache(static_cast<size_t>(n_kv * kRow));
+  std::vector<uint8_t> cache(dawn::kv_bytes(type, kRow) * size_t(n_kv));
   std::vector<float> row(static_cast<size_t>(kRow)), q(static_cast<size_t>(kHeads * kRow));
-  const dawn::KvRows k{cache.data(), kRow, dawn::KvType::F16};
+  const dawn::KvRows k{cache.data(), kRow, type};
   for (int64_t j = 0; j < n_kv; ++j) {
     for (float& v : row) v = dist(rng);
     dawn::kv_store(k, j, row.data(), kRow);
@@ -124,7 +125,8 @@ void mla_attend(benchmark::State& state) {
   state.counters["MAC/s"] =
       benchmark::Counter(double(state.iterations()) * kHeads * n_kv * (kRow + kLatent), benchmark::Counter::kIsRate);
 }
-BENCHMARK(mla_attend)->Arg(64)->Arg(512)->Arg(4096);
+BENCHMARK_CAPTURE(mla_attend, f16, dawn::KvType::F16)->Arg(64)->Arg(512)->Arg(4096);
+BENCHMARK_CAPTURE(mla_attend, q8_0, dawn::KvType::Q8_0)->Arg(64)->Arg(512)->Arg(4096);
 
 void read_rate(benchmark::State& state) {
   dawn::ThreadPool pool(int(state.range(0)));
