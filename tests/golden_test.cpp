@@ -319,7 +319,7 @@ TEST(KvCacheQ8_0, CloseToF32AndBlocksOf32) {
   mla.qk_rope = 32;
   const std::string mla_path = tmp_dir() + "/deepseek-v3-rope32.gguf";
   synth_model(mla, mla_path);
-  for (const std::string path : {mla_path, model_for("tiny-qwen3", "f32")}) {
+  for (const std::string& path : {mla_path, model_for("tiny-qwen3", "f32")}) {
     auto m = load_model(path);
     const std::string preset = std::filesystem::path(path).stem().string();
     const int n = int(v3.tokens.size());

@@ -31,6 +31,18 @@ DAWN_AVX512 inline __m512i bcast4(const int8_t* p) {
   return _mm512_set1_epi32(four);
 }
 
+// Byte k of each 32-bit lane of v, zero-extended: a row's scale or min of sub-block 4h + k when v
+// is sc[h] or mn[h] of the Q4_K kernels.
+DAWN_AVX512 inline __m512i pick_byte(__m512i v, int k) {
+  const __m512i byte = _mm512_set1_epi32(0xFF);
+  switch (k) {
+    case 0: return _mm512_and_si512(v, byte);
+    case 1: return _mm512_and_si512(_mm512_srli_epi32(v, 8), byte);
+    case 2: return _mm512_and_si512(_mm512_srli_epi32(v, 16), byte);
+    default: return _mm512_srli_epi32(v, 24);
+  }
+}
+
 // Q4_K for up to 4 tokens: the nibbles split in registers, both nibbles of a load used at once
 // (two sub-blocks' sums live per token). A Q8_K activation has one scale per 256 values, so each
 // row's six-bit scales and mins are applied in integers (exact) and the block's sums converted to
@@ -40,7 +52,7 @@ DAWN_AVX512 void q4_k_few(const uint8_t* group, int64_t cols, const LevelActs& a
                           int64_t ldy) {
   const int64_t nb = cols / 256, n_sub = cols / 32;
   const __m512i low4 = _mm512_set1_epi8(0xF), m6 = _mm512_set1_epi32(0x3F3F3F3F);
-  const __m512i m4 = _mm512_set1_epi32(0x0F0F0F0F), m2 = _mm512_set1_epi32(0x30303030), byte = _mm512_set1_epi32(0xFF);
+  const __m512i m4 = _mm512_set1_epi32(0x0F0F0F0F), m2 = _mm512_set1_epi32(0x30303030);
   const int8_t* x[NT];
   const float* d[NT];
   const int32_t* qsum[NT];
@@ -51,15 +63,6 @@ DAWN_AVX512 void q4_k_few(const uint8_t* group, int64_t cols, const LevelActs& a
     qsum[t] = a.qsum.data() + toks[t] * n_sub;
     acc[t] = _mm512_setzero_ps();
   }
-  // Byte k of each lane of v: the scale or min of sub-block 4h + k of v = sc[h] or mn[h].
-  const auto pick = [byte](__m512i v, int k) {
-    switch (k) {
-      case 0: return _mm512_and_si512(v, byte);
-      case 1: return _mm512_and_si512(_mm512_srli_epi32(v, 8), byte);
-      case 2: return _mm512_and_si512(_mm512_srli_epi32(v, 16), byte);
-      default: return _mm512_srli_epi32(v, 24);
-    }
-  };
   for (int64_t i = 0; i < nb; ++i) {
     const uint8_t* b = group + i * kBytesQ4_K;
     prefetch_ahead<kBytesQ4_K>(b);
@@ -75,7 +78,7 @@ DAWN_AVX512 void q4_k_few(const uint8_t* group, int64_t cols, const LevelActs& a
     for (int t = 0; t < NT; ++t) {
       __m512i m = _mm512_setzero_si512();
       for (int s = 0; s < 8; ++s) {
-        m = _mm512_add_epi32(m, _mm512_mullo_epi32(pick(mn[s / 4], s % 4), _mm512_set1_epi32(qsum[t][i * 8 + s])));
+        m = _mm512_add_epi32(m, _mm512_mullo_epi32(pick_byte(mn[s / 4], s % 4), _mm512_set1_epi32(qsum[t][i * 8 + s])));
       }
       acc[t] = _mm512_fnmadd_ps(_mm512_mul_ps(mv, _mm512_set1_ps(d[t][i * 8])), _mm512_cvtepi32_ps(m), acc[t]);
     }
@@ -95,8 +98,8 @@ DAWN_AVX512 void q4_k_few(const uint8_t* group, int64_t cols, const LevelActs& a
         }
       }
       for (int t = 0; t < NT; ++t) {
-        isc[t] = _mm512_add_epi32(isc[t], _mm512_mullo_epi32(lo[t], pick(sc[c / 2], 2 * c % 4)));
-        isc[t] = _mm512_add_epi32(isc[t], _mm512_mullo_epi32(hi[t], pick(sc[c / 2], (2 * c + 1) % 4)));
+        isc[t] = _mm512_add_epi32(isc[t], _mm512_mullo_epi32(lo[t], pick_byte(sc[c / 2], 2 * c % 4)));
+        isc[t] = _mm512_add_epi32(isc[t], _mm512_mullo_epi32(hi[t], pick_byte(sc[c / 2], (2 * c + 1) % 4)));
       }
     }
     for (int t = 0; t < NT; ++t) {
