@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -16,8 +17,9 @@
 namespace dawn {
 namespace {
 
-std::string run(const std::string& args, int* rc) {
-  const std::string cmd = std::string(DAWN_BINARY) + " " + args + " 2>/dev/null";
+// stdout of `dawn args` (and stderr after it with `with_stderr`); *rc is the exit status.
+std::string run(const std::string& args, int* rc, bool with_stderr = false) {
+  const std::string cmd = std::string(DAWN_BINARY) + " " + args + (with_stderr ? " 2>&1" : " 2>/dev/null");
   FILE* pipe = popen(cmd.c_str(), "r");
   std::string out;
   char buf[4096];
@@ -117,6 +119,16 @@ TEST_F(Cli, PerplexityCommandMatchesEngine) {
   EXPECT_NEAR(ppl, r.ppl, 1e-3 * r.ppl);
   EXPECT_GT(r.n_chunks, 1);
   EXPECT_EQ(r.n_scored, int64_t(r.n_chunks) * 31);  // positions 32..62 of each chunk
+}
+
+// The tiny deepseek preset's latent rows are 64 + 16 values: no q8_0 cache, and one line that says why.
+TEST_F(Cli, Q8_0CacheOverRowsNotInBlocksOf32IsOneClearLine) {
+  int rc;
+  const std::string out = run("run " + dir_ + "/m.gguf -p hi -n 2 --kv-type q8_0", &rc, true);
+  EXPECT_NE(rc, 0);
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;
+  EXPECT_NE(out.find(dir_ + "/m.gguf: --kv-type q8_0"), std::string::npos) << out;
+  EXPECT_NE(out.find("80 values"), std::string::npos) << out;
 }
 
 TEST_F(Cli, PerplexityOfTooShortTextIsAClearError) {

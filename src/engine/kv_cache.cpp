@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "formats/gguf.h"
 #include "util/error.h"
 
 namespace dawn {
@@ -17,9 +18,10 @@ KvCache::KvCache(const Model& m, int n_ctx, int n_seq, KvType type)
     : n_ctx_(n_ctx), n_seq_(n_seq), type_(type), k_dim_(m.kv_k_dim()), v_dim_(m.kv_v_dim()) {
   // Every slice the forward pass takes (a head, MLA's rope part) starts at a multiple of these.
   if (type == KvType::Q8_0 && (k_dim_ % 32 != 0 || v_dim_ % 32 != 0 || m.kv_slice_align() % 32 != 0)) {
-    throw Error("--kv-type q8_0: this model's cache rows (k " + std::to_string(k_dim_) + ", v " +
-                std::to_string(v_dim_) + ", heads of " + std::to_string(m.kv_slice_align()) +
-                ") are not in blocks of 32; use f16");
+    const std::string where = m.file ? m.file->path() + ": " : std::string();
+    throw Error(where + "--kv-type q8_0 needs cache rows in blocks of 32 values; this model's rows are " +
+                std::to_string(k_dim_ + v_dim_) + " values read in slices of " + std::to_string(m.kv_slice_align()) +
+                " (use f16 or f32)");
   }
   const size_t per = size_t(n_seq) * size_t(n_ctx);
   k_bytes_ = per * kv_bytes(type, k_dim_);
