@@ -119,6 +119,16 @@ void moe_ffn(const Model& m, const Layer& L, int n_tok, ThreadPool& pool, Scratc
   }
 }
 
+// x as a product with a `w`-typed weight reads it: rounded to that type's activation type.
+void round_to_activation(DType w, float* x, int64_t n, std::vector<uint8_t>& buf) {
+  const DType t = traits(w).dot_type;
+  const TypeTraits& a = traits(t);
+  if (t == DType::F32 || n % a.block) return;
+  grow(buf, row_bytes(t, n));
+  a.from_float(x, buf.data(), n);
+  a.to_float(buf.data(), x, n);
+}
+
 // Tokens per pass of mla_attention: bounds its buffers (they grow with heads x tokens) while
 // keeping enough tokens per head product for the prefill GEMM.
 constexpr int64_t kMlaChunk = 256;
@@ -136,6 +146,9 @@ void mla_attention(const Model& m, const Layer& L, const LayerKv& c, int n_tok, 
   const Weight k_b = hp.mla_split ? L.wk_b
                                   : Weight{DType::F32, dn, H * rkv,
                                            reinterpret_cast<const uint8_t*>(L.k_b_legacy.data()), size_t(dn) * 4};
+  const Weight v_b = hp.mla_split ? L.wv_b
+                                  : Weight{DType::F32, rkv, H * dv,
+                                           reinterpret_cast<const uint8_t*>(L.v_b_legacy.data()), size_t(rkv) * 4};
   const int64_t chunk = std::min<int64_t>(n_tok, kMlaChunk);
   grow(s.mla_q, size_t(H * chunk * dn));
   grow(s.mla_lat, size_t(H * chunk * kvw));
@@ -177,8 +190,7 @@ void mla_attention(const Model& m, const Layer& L, const LayerKv& c, int n_tok, 
     });
     s.head_tasks.clear();
     for (int64_t h = 0; h < H; ++h) {
-      const int64_t v_row0 = hp.mla_split ? h * dv : h * (dn + dv) + dn;
-      s.head_tasks.push_back({L.wv_b.slice(v_row0, dv), rows + h * T, T, s.mla_v.data() + h * T * dv});
+      s.head_tasks.push_back({v_b.slice(h * dv, dv), rows + h * T, T, s.mla_v.data() + h * T * dv});
     }
     matmul_gather(s.head_tasks.data(), int(H), s.mla_o.data(), H * T, pool, s.act);
     for (int64_t h = 0; h < H; ++h) {
@@ -222,6 +234,7 @@ void forward_deepseek2(const Model& m, const std::vector<LayerKv>& kv, const int
     for (int t = 0; t < n_tok; ++t) {
       float* kvt = s.k.data() + t * kvw;
       rms_norm(kvt, L.kv_a_norm.f32(), rkv, hp.rms_eps, kvt);
+      if (!hp.mla_split) round_to_activation(L.wv_b.type, kvt, rkv, s.lat_act);
       const float* cs = s.cs.data() + t * 2 * half;
       rope_apply(hp.rope, cs, cs + half, kvt + rkv, 1, dr);
       rope_apply(hp.rope, cs, cs + half, s.q.data() + t * H * dk + dn, int(H), dk);

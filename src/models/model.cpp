@@ -199,16 +199,23 @@ void bind_deepseek2_layer(const Hparams& hp, const Binder& b, int l, Layer& L) {
     L.wk_b = b.bind(blk(l, "attn_k_b.weight"), {hp.qk_nope, rkv, H});
     L.wv_b = b.bind(blk(l, "attn_v_b.weight"), {rkv, dv, H});
   } else {
-    // Legacy files: absorb attn_kv_b too. K rows are transposed once here;
-    // V rows are used in place (head h's rows sit at h*(nope+dv)+nope).
+    // Legacy files: absorb attn_kv_b too, as floats. llama.cpp decompresses K and V from the
+    // latent instead: its products see the latent in kv_b's activation type and nothing else
+    // rounded, which the cache reproduces by storing the latent so (forward_deepseek2) and
+    // these float copies by leaving the absorbed products unrounded. wv_b keeps the file's
+    // tensor for its type.
     const Weight kv_b = b.bind(blk(l, "attn_kv_b.weight"), {rkv, H * (hp.qk_nope + dv)});
     L.wv_b = kv_b;
     L.k_b_legacy.resize(size_t(H * rkv * hp.qk_nope));
+    L.v_b_legacy.resize(size_t(H * dv * rkv));
     std::vector<float> row(rkv);
     for (int64_t h = 0; h < H; ++h) {
       for (int64_t d = 0; d < hp.qk_nope; ++d) {
         dequantize_row(kv_b, h * (hp.qk_nope + dv) + d, row.data());
         for (int64_t c = 0; c < rkv; ++c) L.k_b_legacy[size_t((h * rkv + c) * hp.qk_nope + d)] = row[c];
+      }
+      for (int64_t v = 0; v < dv; ++v) {
+        dequantize_row(kv_b, h * (hp.qk_nope + dv) + hp.qk_nope + v, L.v_b_legacy.data() + (h * dv + v) * rkv);
       }
     }
   }

@@ -41,6 +41,7 @@ struct Layer {
   // deepseek2 MLA (wq is the V2-Lite q projection)
   Weight wq_a, q_a_norm, wq_b, wkv_a, kv_a_norm, wk_b, wv_b;
   std::vector<float> k_b_legacy;  // [head][kv_lora][qk_nope], transposed from attn_kv_b
+  std::vector<float> v_b_legacy;  // [head][v][kv_lora], attn_kv_b's V rows as floats
   // dense FFN
   Weight gate, up, down;
   // MoE: expert e of *_exps is rows [e*rows_per_expert, (e+1)*rows_per_expert)
@@ -102,6 +103,7 @@ struct Scratch {
   // MLA per chunk of tokens: q_nope per head, latent queries per token, latent results and
   // values per head
   std::vector<float> mla_q, mla_lat, mla_o, mla_v;
+  std::vector<uint8_t> lat_act;  // a legacy file's latent in attn_kv_b's activation type
   ActBuffer act;
 };
 

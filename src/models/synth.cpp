@@ -70,6 +70,14 @@ struct Gen {
     });
   }
   void norm(const std::string& name, int64_t n) { tensor(name, {n}, DType::F32, 1.0f, 0.1f); }
+  // A projection that writes into the residual stream: N(0, 1/(2 n_layer fan_in)), GPT-2's
+  // residual scaling. With full-size branches the stream of a random model is chaotic: one
+  // last-bit difference flips an 8-bit activation rounding or an expert choice, and that spreads
+  // to every later position through the KV cache, so two correct engines would disagree by more
+  // than any tolerance (llama.cpp against itself, V3-style Q4_K_M: mean KL 2.2e-3).
+  void residual_out(const std::string& name, std::vector<int64_t> ne, DType type, float gain = 1.0f) {
+    tensor(name, ne, type, 0.0f, gain / std::sqrt(float(ne[0]) * 2.0f * float(c.n_layer)));
+  }
 };
 
 std::string blk(int l, const char* s) { return "blk." + std::to_string(l) + "." + s; }
@@ -188,11 +196,11 @@ void synth_llama_family(const SynthConfig& c, GgufWriter& w, Gen& g) {
       g.norm(blk(l, "attn_q_norm.weight"), hd);
       g.norm(blk(l, "attn_k_norm.weight"), hd);
     }
-    g.tensor(blk(l, "attn_output.weight"), {qd, D}, c.dtype);
+    g.residual_out(blk(l, "attn_output.weight"), {qd, D}, c.dtype);
     g.norm(blk(l, "ffn_norm.weight"), D);
     g.tensor(blk(l, "ffn_gate.weight"), {D, c.n_ff}, c.dtype);
     g.tensor(blk(l, "ffn_up.weight"), {D, c.n_ff}, c.dtype);
-    g.tensor(blk(l, "ffn_down.weight"), {c.n_ff, D}, c.dtype);
+    g.residual_out(blk(l, "ffn_down.weight"), {c.n_ff, D}, c.dtype);
   }
 }
 
@@ -272,24 +280,28 @@ void synth_deepseek2(const SynthConfig& c, GgufWriter& w, Gen& g) {
       g.tensor_data(blk(l, "attn_k_b.weight"), {dn, rkv, H}, c.dtype, std::move(k_b));
       g.tensor_data(blk(l, "attn_v_b.weight"), {rkv, dv, H}, c.dtype, std::move(v_b));
     }
-    g.tensor(blk(l, "attn_output.weight"), {H * dv, D}, c.dtype);
+    g.residual_out(blk(l, "attn_output.weight"), {H * dv, D}, c.dtype);
     g.norm(blk(l, "ffn_norm.weight"), D);
     if (l < c.n_dense) {
       g.tensor(blk(l, "ffn_gate.weight"), {D, c.n_ff}, c.dtype);
       g.tensor(blk(l, "ffn_up.weight"), {D, c.n_ff}, c.dtype);
-      g.tensor(blk(l, "ffn_down.weight"), {c.n_ff, D}, c.dtype);
+      g.residual_out(blk(l, "ffn_down.weight"), {c.n_ff, D}, c.dtype);
       continue;
     }
     const int64_t E = c.n_expert, fe = c.n_ff_exp, fs = fe * c.n_expert_shared;
     g.tensor(blk(l, "ffn_gate_inp.weight"), {D, E}, DType::F32);
-    if (c.exp_probs_bias) g.tensor(blk(l, "exp_probs_b.bias"), {E}, DType::F32, 0.0f, 0.1f);
+    if (c.exp_probs_bias) g.tensor(blk(l, "exp_probs_b.bias"), {E}, DType::F32, 0.0f, 0.3f);
     g.tensor(blk(l, "ffn_gate_exps.weight"), {D, fe, E}, c.dtype);
     g.tensor(blk(l, "ffn_up_exps.weight"), {D, fe, E}, c.dtype);
-    g.tensor(blk(l, "ffn_down_exps.weight"), {fe, D, E}, c.dtype);
+    // Routed experts' outputs are multiplied by expert_weights_scale; their down projection is
+    // drawn that much smaller so the branch keeps its size and a near-tie that swaps one expert
+    // moves the output by a branch-sized amount, not 2.5 times one.
+    g.residual_out(blk(l, "ffn_down_exps.weight"), {fe, D, E}, c.dtype,
+                   c.expert_weights_scale > 0 ? 1.0f / c.expert_weights_scale : 1.0f);
     if (fs > 0) {
       g.tensor(blk(l, "ffn_gate_shexp.weight"), {D, fs}, c.dtype);
       g.tensor(blk(l, "ffn_up_shexp.weight"), {D, fs}, c.dtype);
-      g.tensor(blk(l, "ffn_down_shexp.weight"), {fs, D}, c.dtype);
+      g.residual_out(blk(l, "ffn_down_shexp.weight"), {fs, D}, c.dtype);
     }
   }
 }
