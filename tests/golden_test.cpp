@@ -142,6 +142,25 @@ Agreement run_case(const Case& c, const std::function<void(Model&)>& tweak = {},
   return compare(ref, logits, int(c.tokens.size()), m->hp.n_vocab);
 }
 
+// The case the sensitivity and cache tests run on (its prompt, and its F32 golden).
+Case v3_f32_case() {
+  for (const Case& c : load_manifest()) {
+    if (c.name == "tiny-deepseek-v3.f32") return c;
+  }
+  ADD_FAILURE() << "the manifest has no tiny-deepseek-v3.f32";
+  return {};
+}
+
+// What a KV cache needs of V2-Lite: 27 layers of a 512-value latent and a 64-value rope key.
+Model v2_lite_cache_shape() {
+  Model m;
+  m.hp.arch = Arch::Deepseek2;
+  m.hp.n_layer = 27;
+  m.hp.kv_lora_rank = 512;
+  m.hp.qk_rope = 64;
+  return m;
+}
+
 bool is_float_type(const std::string& t) { return t == "f32" || t == "f16" || t == "bf16"; }
 
 class GoldenTest : public ::testing::TestWithParam<Case> {};
@@ -182,10 +201,7 @@ INSTANTIATE_TEST_SUITE_P(Oracle, GoldenTest, ::testing::ValuesIn(load_manifest()
 // The goldens must be able to catch the classic DeepSeek mistakes: each of these
 // must raise the mean KL at least 100x above the F32 tolerance.
 TEST(GoldenSensitivity, CatchesDeepSeekMistakes) {
-  Case v3;
-  for (const Case& c : load_manifest()) {
-    if (c.name == "tiny-deepseek-v3.f32") v3 = c;
-  }
+  const Case v3 = v3_f32_case();
   ASSERT_FALSE(v3.name.empty());
   const double tol = 1e-5;
   const std::map<std::string, std::function<void(Model&)>> mistakes = {
@@ -271,10 +287,7 @@ TEST(Repack, CopiedMatricesAreRepackedMappedOnesAreNot) {
 }
 
 TEST(KvCacheF16, CloseToF32AndHalfTheBytes) {
-  Case v3;
-  for (const Case& c : load_manifest()) {
-    if (c.name == "tiny-deepseek-v3.f32") v3 = c;
-  }
+  const Case v3 = v3_f32_case();
   for (const std::string preset : {"tiny-deepseek-v3", "tiny-qwen3"}) {
     Case c = v3;
     auto m = load_model(model_for(preset, "f32"));
@@ -290,21 +303,14 @@ TEST(KvCacheF16, CloseToF32AndHalfTheBytes) {
     EXPECT_EQ(half.cache().bytes_per_token() * 2, exact.cache().bytes_per_token());
   }
   // V2-Lite: 27 layers x (512 latent + 64 rope) x 2 bytes per token.
-  Model lite;
-  lite.hp.arch = Arch::Deepseek2;
-  lite.hp.n_layer = 27;
-  lite.hp.kv_lora_rank = 512;
-  lite.hp.qk_rope = 64;
+  const Model lite = v2_lite_cache_shape();
   EXPECT_EQ(KvCache(lite, 16, 1, KvType::F16).bytes_per_token(), size_t(27 * 576 * 2));
 }
 
 // A q8_0 cache (34 bytes per 32 values): close to f32 over a whole prompt, and refused with an
 // error naming the option for rows that are not in blocks of 32.
 TEST(KvCacheQ8_0, CloseToF32AndBlocksOf32) {
-  Case v3;
-  for (const Case& c : load_manifest()) {
-    if (c.name == "tiny-deepseek-v3.f32") v3 = c;
-  }
+  const Case v3 = v3_f32_case();
   // The tiny deepseek presets' latent rows are 64 + 16 values; this one's are 64 + 32, as V2/V3's
   // 512 + 64 are in blocks of 32.
   SynthConfig mla;
@@ -327,11 +333,7 @@ TEST(KvCacheQ8_0, CloseToF32AndBlocksOf32) {
     EXPECT_GT(g.median_kl, 0) << preset << ": a q8_0 cache that changes nothing is not q8_0";
     EXPECT_EQ(q8.cache().bytes_per_token() * 32, exact.cache().bytes_per_token() / 4 * 34);
   }
-  Model lite;
-  lite.hp.arch = Arch::Deepseek2;
-  lite.hp.n_layer = 27;
-  lite.hp.kv_lora_rank = 512;
-  lite.hp.qk_rope = 64;
+  const Model lite = v2_lite_cache_shape();
   EXPECT_EQ(KvCache(lite, 16, 1, KvType::Q8_0).bytes_per_token(), size_t(27 * 18 * 34));
   Model odd;
   odd.hp.arch = Arch::Llama;

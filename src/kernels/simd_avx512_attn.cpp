@@ -131,11 +131,8 @@ DAWN_AVX512 void pv_rows(const float* p, int64_t p_stride, int n_q, const uint8_
   }
 }
 
-}  // namespace
-
-namespace {
-
-size_t row_bytes(int e, int64_t stride) {
+// Bytes between cache rows `stride` elements apart.
+size_t cache_row_bytes(int e, int64_t stride) {
   return e == kQ8 ? size_t(stride / 32) * 34 : size_t(stride) * (e == kF16 ? 2 : 4);
 }
 
@@ -144,7 +141,7 @@ size_t row_bytes(int e, int64_t stride) {
 DAWN_AVX512 void qk_rows_avx512(const float* q, int64_t q_stride, int n_q, int64_t dk, const void* k, int64_t k_stride,
                                 int kv_elem, int64_t n_kv, float* s, int64_t s_stride) {
   const auto* kb = static_cast<const uint8_t*>(k);
-  const size_t row = row_bytes(kv_elem, k_stride);
+  const size_t row = cache_row_bytes(kv_elem, k_stride);
   switch (kv_elem) {
     case kF16: return qk_rows<kF16>(q, q_stride, n_q, dk, kb, row, n_kv, s, s_stride);
     case kQ8: return qk_rows<kQ8>(q, q_stride, n_q, dk, kb, row, n_kv, s, s_stride);
@@ -155,7 +152,7 @@ DAWN_AVX512 void qk_rows_avx512(const float* q, int64_t q_stride, int n_q, int64
 DAWN_AVX512 void pv_rows_avx512(const float* p, int64_t p_stride, int n_q, const void* v, int64_t v_stride, int kv_elem,
                                 int64_t n_kv, int64_t dv, float* out, int64_t out_stride) {
   const auto* vb = static_cast<const uint8_t*>(v);
-  const size_t row = row_bytes(kv_elem, v_stride);
+  const size_t row = cache_row_bytes(kv_elem, v_stride);
   switch (kv_elem) {
     case kF16: return pv_rows<kF16>(p, p_stride, n_q, vb, row, n_kv, dv, out, out_stride);
     case kQ8: return pv_rows<kQ8>(p, p_stride, n_q, vb, row, n_kv, dv, out, out_stride);

@@ -122,8 +122,8 @@ void moe_ffn(const Model& m, const Layer& L, int n_tok, ThreadPool& pool, Scratc
 // x as a product with a `w`-typed weight reads it: rounded to that type's activation type.
 void round_to_activation(DType w, float* x, int64_t n, std::vector<uint8_t>& buf) {
   const DType t = traits(w).dot_type;
+  if (t == DType::F32) return;
   const TypeTraits& a = traits(t);
-  if (t == DType::F32 || n % a.block) return;
   grow(buf, row_bytes(t, n));
   a.from_float(x, buf.data(), n);
   a.to_float(buf.data(), x, n);
