@@ -1,10 +1,12 @@
 // dawn against llama.cpp: logits at every position of a 300-token prompt (past
 // YaRN's original context) for every variant and weight type, compared with the
 // goldens that tools/make_goldens.sh recorded from ../shared/oracle.
+#include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cmath>
+#include <cstring>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -13,10 +15,13 @@
 
 #include "engine/sampler.h"
 #include "engine/session.h"
+#include "kernels/dispatch.h"
+#include "kernels/half.h"
 #include "kernels/x16.h"
 #include "models/quantize.h"
 #include "models/synth.h"
 #include "util/error.h"
+#include "util/sha256.h"
 
 namespace dawn {
 namespace {
@@ -27,6 +32,7 @@ struct Case {
   // llama.cpp against itself on this case (batch of 1 vs one batch): mean KL and
   // argmax agreement. Negative when the manifest does not say.
   double self_kl = -1, self_agree = -1;
+  std::string sha256;  // of the model file llama.cpp was run on
 };
 
 std::vector<int32_t> parse_ids(const std::string& s) {
@@ -46,7 +52,7 @@ std::vector<Case> load_manifest() {
     Case c;
     std::string toks;
     ss >> c.name >> c.preset >> c.type >> toks;
-    if (!(ss >> c.self_kl >> c.self_agree)) c.self_kl = c.self_agree = -1;
+    if (!(ss >> c.self_kl >> c.self_agree >> c.sha256)) ADD_FAILURE() << "manifest line of " << c.name << " is short";
     c.tokens = parse_ids(toks);
     cases.push_back(c);
   }
@@ -84,10 +90,32 @@ std::string model_for(const std::string& preset, const std::string& type) {
   return made[key] = path;
 }
 
+// The file a case compares against: rebuilt with today's synth/quantize, and required to be
+// byte for byte the file llama.cpp was run on (its sha256 in the manifest). Empty (and a
+// failure saying which generator changed) when it is not.
+std::string pinned_model(const Case& c) {
+  const std::string path = model_for(c.preset, c.type);
+  const std::string got = sha256_file(path);
+  if (got == c.sha256) return path;
+  std::string culprit = "dawn synth";
+  if (c.type != "f32") {
+    for (const Case& base : load_manifest()) {
+      if (base.preset == c.preset && base.type == "f32" && sha256_file(model_for(c.preset, "f32")) == base.sha256)
+        culprit = "dawn quantize " + c.type;
+    }
+  }
+  ADD_FAILURE() << c.name << ": the model file rebuilt today (sha256 " << got << ") is not the one llama.cpp saw ("
+                << c.sha256 << "): " << culprit
+                << " writes different bytes now; regenerate the goldens (tools/make_goldens.sh) if that is intended";
+  return "";
+}
+
 struct Agreement {
   double mean_kl = 0;
   double median_kl = 0;
+  double max_kl = 0;
   double argmax_agree = 0;
+  double max_abs = 0;  // largest |logit difference| anywhere
 };
 
 std::vector<double> log_softmax(const float* x, int n) {
@@ -113,7 +141,9 @@ Agreement compare(const std::vector<float>& ref, const float* ours, int n_pos, i
     double kl = 0;
     for (int i = 0; i < n_vocab; ++i) kl += std::exp(lr[i]) * (lr[i] - lo[i]);
     a.mean_kl += kl / n_pos;
+    a.max_kl = std::max(a.max_kl, kl);
     kls.push_back(kl);
+    for (int i = 0; i < n_vocab; ++i) a.max_abs = std::max(a.max_abs, std::fabs(double(r[i]) - double(o[i])));
     same += std::max_element(r, r + n_vocab) - r == std::max_element(o, o + n_vocab) - o;
   }
   a.argmax_agree = double(same) / n_pos;  // one division: 297 / 300 is exactly the 0.99 it is compared with
@@ -130,16 +160,40 @@ std::vector<float> read_golden(const std::string& name, size_t n) {
   return v;
 }
 
-Agreement run_case(const Case& c, const std::function<void(Model&)>& tweak = {}, WeightLoad load = WeightLoad::Map,
-                   const std::string& path = {}) {
+// dawn's logits at every position of the case's prompt, on its pinned file (or `path`): the
+// whole prompt as one batch (prefill), or with `steps` in pieces of 1, 2, 3, 4, 1, 2, ... tokens
+// through the KV cache (the decode kernels run there: 1-4 token products).
+std::vector<float> eval_case(const Case& c, const std::function<void(Model&)>& tweak = {},
+                             WeightLoad load = WeightLoad::Map, const std::string& path = {}, bool steps = false) {
+  const std::string file = path.empty() ? pinned_model(c) : path;
+  if (file.empty()) return {};
   LoadOptions opts;
   opts.load = load;
-  auto m = load_model(path.empty() ? model_for(c.preset, c.type) : path, opts);
+  auto m = load_model(file, opts);
   if (tweak) tweak(*m);
-  Session s(*m, int(c.tokens.size()), 2);
-  const float* logits = s.eval(c.tokens.data(), int(c.tokens.size()), true);
-  const auto ref = read_golden(c.name, c.tokens.size() * size_t(m->hp.n_vocab));
-  return compare(ref, logits, int(c.tokens.size()), m->hp.n_vocab);
+  const int n = int(c.tokens.size());
+  const size_t n_vocab = size_t(m->hp.n_vocab);
+  Session s(*m, n, 2);
+  if (!steps) {
+    const float* logits = s.eval(c.tokens.data(), n, true);
+    return std::vector<float>(logits, logits + size_t(n) * n_vocab);
+  }
+  std::vector<float> out;
+  for (int p = 0, k = 0; p < n; ++k) {
+    const int len = std::min(1 + k % 4, n - p);
+    const float* logits = s.eval(c.tokens.data() + p, len, true);
+    out.insert(out.end(), logits, logits + size_t(len) * n_vocab);
+    p += len;
+  }
+  return out;
+}
+
+Agreement run_case(const Case& c, const std::function<void(Model&)>& tweak = {}, WeightLoad load = WeightLoad::Map,
+                   const std::string& path = {}) {
+  const std::vector<float> ours = eval_case(c, tweak, load, path);
+  if (ours.empty()) return {1e9, 1e9, 1e9, 0, 1e9};
+  const int n_vocab = int(ours.size() / c.tokens.size());
+  return compare(read_golden(c.name, ours.size()), ours.data(), int(c.tokens.size()), n_vocab);
 }
 
 // The case the sensitivity and cache tests run on (its prompt, and its F32 golden).
@@ -148,6 +202,15 @@ Case v3_f32_case() {
     if (c.name == "tiny-deepseek-v3.f32") return c;
   }
   ADD_FAILURE() << "the manifest has no tiny-deepseek-v3.f32";
+  return {};
+}
+
+// A case by name (failing when the manifest has none).
+Case case_named(const std::string& name) {
+  for (const Case& c : load_manifest()) {
+    if (c.name == name) return c;
+  }
+  ADD_FAILURE() << "the manifest has no " << name;
   return {};
 }
 
@@ -163,33 +226,98 @@ Model v2_lite_cache_shape() {
 
 bool is_float_type(const std::string& t) { return t == "f32" || t == "f16" || t == "bf16"; }
 
+const char* tier_name() {
+  switch (cpu_isa()) {
+    case Isa::Scalar: return "scalar";
+    case Isa::Avx2: return "avx2";
+    case Isa::Avx512: return "avx512";
+  }
+  return "?";
+}
+
+// What each kind of case is held to, by weight type and model family. The bounds sit 2-4x above
+// the worst value measured over the AVX-512, AVX2 and scalar tiers, prefill and stepwise, mapped
+// and copied (the table per case is in issue #17's note). Families differ in how chaotic they
+// are: in qwen2/llama3 most positions match llama.cpp to the last bit even when quantized;
+// qwen3's q/k norms and deepseek's routing and MLA let one last-bit difference flip an 8-bit
+// activation rounding or an expert choice, which the KV cache carries to every later position,
+// so their quantized medians sit at that floor (~4-7e-5) whatever the code does. F32 has no
+// such floor: its bounds catch a norm epsilon 10x off (GoldenSensitivity).
+struct Bounds {
+  double mean_kl, median_kl, max_abs, argmax;
+};
+enum class Family { Dense, Qwen3, Deepseek };
+Family family_of(const std::string& preset) {
+  if (preset.find("deepseek") != std::string::npos) return Family::Deepseek;
+  return preset == "tiny-qwen3" ? Family::Qwen3 : Family::Dense;
+}
+Bounds bounds_for(const Case& c) {
+  const double any = 1e30;
+  const Family f = family_of(c.preset);
+  if (c.type == "f32") return {2e-12, 2e-12, 1e-5, 0.99};
+  if (c.type == "f16") {
+    if (f == Family::Dense) return {5e-8, 5e-8, any, 0.99};
+    if (f == Family::Qwen3) return {2.5e-7, 2e-7, any, 0.99};
+    return {3e-6, 2e-7, any, 0.99};
+  }
+  if (c.type == "bf16") {
+    if (f == Family::Dense) return {5e-7, 1e-8, any, 0.99};
+    if (f == Family::Qwen3) return {6e-6, 6e-6, any, 0.99};
+    return {1e-5, 6e-6, any, 0.985};
+  }
+  if (f == Family::Dense) return {2.5e-5, 5e-6, any, 0.98};
+  if (f == Family::Qwen3) return {1e-4, 1e-4, any, 0.97};
+  return {4e-4, 1.5e-4, any, 0.95};
+}
+
+// Every bound that `a` breaks, by name ("mean", "median", "max|d|", "argmax").
+std::vector<std::string> broken(const Bounds& b, const Agreement& a) {
+  std::vector<std::string> out;
+  if (!(a.mean_kl <= b.mean_kl)) out.push_back("mean");
+  if (!(a.median_kl <= b.median_kl)) out.push_back("median");
+  if (!(a.max_abs <= b.max_abs)) out.push_back("max|d|");
+  if (!(a.argmax_agree >= b.argmax)) out.push_back("argmax");
+  return out;
+}
+
 class GoldenTest : public ::testing::TestWithParam<Case> {};
 
-void expect_agreement(const Case& c, const Agreement& a) {
-  // Issue #2's tolerances: F32/F16/BF16 mean KL <= 1e-5 and argmax >= 99 %; quantized
-  // KL <= 1e-3 and argmax >= 95 %.
-  const double tol_kl = is_float_type(c.type) ? 1e-5 : 1e-3;
-  const double tol_agree = is_float_type(c.type) ? 0.99 : 0.95;
-  EXPECT_LE(a.median_kl, tol_kl);
-  EXPECT_LE(a.mean_kl, tol_kl);
-  EXPECT_GE(a.argmax_agree, tol_agree);
+void expect_agreement(const Case& c, const Agreement& a, const char* how) {
+  const Bounds b = bounds_for(c);
+  std::printf("[golden] %-28s %-6s %-10s mean %.3e median %.3e max %.3e argmax %5.1f%% max|d| %.3e\n", c.name.c_str(),
+              tier_name(), how, a.mean_kl, a.median_kl, a.max_kl, 100 * a.argmax_agree, a.max_abs);
+  EXPECT_LE(a.mean_kl, b.mean_kl) << how;
+  EXPECT_LE(a.median_kl, b.median_kl) << how;
+  EXPECT_LE(a.max_abs, b.max_abs) << how;
+  EXPECT_GE(a.argmax_agree, b.argmax) << how;
 }
 
 TEST_P(GoldenTest, MatchesLlamaCpp) {
   const Case& c = GetParam();
   ASSERT_GE(c.tokens.size(), 300u);
-  const Agreement a = run_case(c);
+  ASSERT_EQ(c.sha256.size(), 64u) << "the manifest pins no model file for " << c.name;
+  const std::vector<float> mapped = eval_case(c);
+  ASSERT_FALSE(mapped.empty());
+  const int n = int(c.tokens.size()), n_vocab = int(mapped.size() / c.tokens.size());
+  const std::vector<float> ref = read_golden(c.name, mapped.size());
+  const Agreement a = compare(ref, mapped.data(), n, n_vocab);
   RecordProperty("mean_kl", std::to_string(a.mean_kl));
   RecordProperty("argmax_agree", std::to_string(a.argmax_agree));
-  std::printf("[golden] %-32s mean KL %.3e  median %.3e  argmax %.1f%%  (llama.cpp vs itself: %.3e, %.1f%%)\n",
-              c.name.c_str(), a.mean_kl, a.median_kl, 100 * a.argmax_agree, c.self_kl, 100 * c.self_agree);
-  expect_agreement(c, a);
-  if (c.type == "q4_k_m" || c.type == "q6_k" || c.type == "q8_0") {  // again with the weights repacked (x16)
-    const Agreement r = run_case(c, {}, WeightLoad::Copy);
-    std::printf("[golden] %-32s repacked: mean KL %.3e  argmax %.1f%%\n", c.name.c_str(), r.mean_kl,
-                100 * r.argmax_agree);
-    expect_agreement(c, r);
-  }
+  std::printf("[golden] %-28s llama.cpp vs itself: mean %.3e argmax %.1f%%\n", c.name.c_str(), c.self_kl,
+              100 * c.self_agree);
+  expect_agreement(c, a, "map");
+  // The same prompt a few tokens at a time: the decode kernels and the cache appends.
+  const std::vector<float> stepped = eval_case(c, {}, WeightLoad::Map, {}, true);
+  expect_agreement(c, compare(ref, stepped.data(), n, n_vocab), "map steps");
+  if (is_float_type(c.type)) return;
+  // Copied weights (repacked x16 where this CPU has the level GEMM), against the golden and
+  // against the mapped run: two kernel families over the same bytes, prefill and decode.
+  const std::vector<float> copied = eval_case(c, {}, WeightLoad::Copy);
+  expect_agreement(c, compare(ref, copied.data(), n, n_vocab), "copy");
+  expect_agreement(c, compare(mapped, copied.data(), n, n_vocab), "copy~map");
+  const std::vector<float> copied_steps = eval_case(c, {}, WeightLoad::Copy, {}, true);
+  expect_agreement(c, compare(ref, copied_steps.data(), n, n_vocab), "copy steps");
+  expect_agreement(c, compare(stepped, copied_steps.data(), n, n_vocab), "copy~map s");
 }
 
 INSTANTIATE_TEST_SUITE_P(Oracle, GoldenTest, ::testing::ValuesIn(load_manifest()), [](const auto& info) {
@@ -198,12 +326,12 @@ INSTANTIATE_TEST_SUITE_P(Oracle, GoldenTest, ::testing::ValuesIn(load_manifest()
   return n;
 });
 
-// The goldens must be able to catch the classic DeepSeek mistakes: each of these
-// must raise the mean KL at least 100x above the F32 tolerance.
+// The goldens must be able to catch the classic DeepSeek mistakes: each of these must break
+// the F32 mean-KL bound a thousandfold (they are not near misses).
 TEST(GoldenSensitivity, CatchesDeepSeekMistakes) {
   const Case v3 = v3_f32_case();
   ASSERT_FALSE(v3.name.empty());
-  const double tol = 1e-5;
+  const double tol = bounds_for(v3).mean_kl;
   const std::map<std::string, std::function<void(Model&)>> mistakes = {
       {"yarn mscale ignored", [](Model& m) { m.hp.kq_scale = 1.0f / std::sqrt(float(m.hp.head_dim_k)); }},
       {"rope base wrong", [](Model& m) { m.hp.rope.base = 1e6f; }},
@@ -214,8 +342,9 @@ TEST(GoldenSensitivity, CatchesDeepSeekMistakes) {
       {"top-k weights not renormalised", [](Model& m) { m.hp.router.norm_weights = false; }},
   };
   const auto check = [&](const std::string& what, const Agreement& a) {
-    std::printf("[sensitivity] %-32s mean KL %.3e  median %.3e\n", what.c_str(), a.mean_kl, a.median_kl);
-    EXPECT_GE(a.mean_kl, 100 * tol) << what;
+    std::printf("[sensitivity] %-32s mean KL %.3e  median %.3e  (%.1ex the bound)\n", what.c_str(), a.mean_kl,
+                a.median_kl, a.mean_kl / tol);
+    EXPECT_GE(a.mean_kl, 1000 * tol) << what;
   };
   for (const auto& [what, tweak] : mistakes) check(what, run_case(v3, tweak));
   // A wrong factor reaches everything derived from it (frequencies, ramp, both mscales), as a
@@ -227,6 +356,93 @@ TEST(GoldenSensitivity, CatchesDeepSeekMistakes) {
   const std::string wrong_path = tmp_dir() + "/yarn-factor-doubled.gguf";
   synth_model(wrong, wrong_path);
   check("yarn factor wrong", run_case(v3, {}, WeightLoad::Map, wrong_path));
+}
+
+// An F32 vector of the model replaced by a copy with its mantissas rounded to `bits` bits (10 is
+// F16's precision, 7 BF16's), as if one product had been done in a narrower type.
+void round_mantissa(Weight& w, int bits) {
+  static std::vector<std::vector<float>> keep;  // outlives the models of this test binary
+  ASSERT_EQ(w.type, DType::F32);
+  std::vector<float>& v = keep.emplace_back(size_t(w.rows * w.cols));
+  const uint32_t drop = 23 - bits;
+  for (int64_t r = 0; r < w.rows; ++r) {
+    const float* p = reinterpret_cast<const float*>(w.row(r));
+    for (int64_t c = 0; c < w.cols; ++c) {
+      uint32_t u;
+      std::memcpy(&u, &p[c], 4);
+      u = (u + (1u << (drop - 1))) & ~((1u << drop) - 1);  // round half up in magnitude
+      std::memcpy(&v[size_t(r * w.cols + c)], &u, 4);
+    }
+  }
+  w.data = reinterpret_cast<const uint8_t*>(v.data());
+  w.row_stride = size_t(w.cols) * 4;
+}
+
+// Every tightened bound turns red on a small deliberate error: a norm epsilon 10x off, or one
+// norm's weights (or, in F32 files, one projection's) rounded to a narrower float. Each line says
+// which bounds of its case the error must break.
+TEST(GoldenSensitivity, TightBoundsCatchSmallErrors) {
+  const auto eps10 = [](Model& m) { m.hp.rms_eps *= 10; };
+  const auto norm_bits = [](int bits) { return [bits](Model& m) { round_mantissa(m.layers[0].attn_norm, bits); }; };
+  const auto wo_f16 = [](Model& m) {
+    Weight& w = m.layers[0].wo.empty() ? m.layers[0].wkv_a : m.layers[0].wo;
+    ASSERT_EQ(w.type, DType::F32);
+    std::vector<float>& v = *new std::vector<float>(size_t(w.rows * w.cols));  // lives as long as the test binary
+    for (int64_t r = 0; r < w.rows; ++r)
+      for (int64_t c = 0; c < w.cols; ++c)
+        v[size_t(r * w.cols + c)] = fp16_to_f32(f32_to_fp16(reinterpret_cast<const float*>(w.row(r))[c]));
+    w.data = reinterpret_cast<const uint8_t*>(v.data());
+  };
+  struct Mistake {
+    const char* case_name;
+    const char* what;
+    std::function<void(Model&)> tweak;
+    std::vector<std::string> must_break;
+  };
+  const std::vector<Mistake> mistakes = {
+      {"tiny-deepseek-v3.f32", "rms epsilon 10x", eps10, {"mean", "median", "max|d|"}},
+      {"tiny-qwen2.f32", "rms epsilon 10x", eps10, {"mean", "median", "max|d|"}},
+      {"tiny-deepseek-v3.f32", "layer 0 attn_output in F16", wo_f16, {"mean", "median", "max|d|"}},
+      {"tiny-qwen2.f32", "layer 0 attn_output in F16", wo_f16, {"mean", "median", "max|d|"}},
+      {"tiny-qwen2.f16", "layer 0 attn_norm in BF16", norm_bits(7), {"mean", "median"}},
+      {"tiny-qwen3.f16", "rms epsilon 10x", eps10, {"mean", "median"}},
+      {"tiny-deepseek-v3.f16", "layer 0 attn_norm to 5 bits", norm_bits(5), {"mean", "median"}},
+      {"tiny-qwen2.bf16", "rms epsilon 10x", eps10, {"mean", "median"}},
+      {"tiny-qwen3.bf16", "rms epsilon 10x", eps10, {"mean", "median"}},
+      {"tiny-deepseek-v3.bf16", "layer 0 attn_norm to 4 bits", norm_bits(4), {"mean", "median"}},
+      {"tiny-qwen2.q4_k_m", "layer 0 attn_norm in F16", norm_bits(10), {"mean", "median"}},
+      {"tiny-llama3.q6_k", "layer 0 attn_norm in BF16", norm_bits(7), {"mean", "median"}},
+      {"tiny-qwen3.q6_k", "rms epsilon 10x", eps10, {"mean", "median"}},
+      {"tiny-deepseek-v3.q4_k_m", "layer 0 attn_norm to 2 bits", norm_bits(2), {"mean", "median"}},
+  };
+  std::map<std::string, Case> cases;
+  for (const Case& c : load_manifest()) cases[c.name] = c;
+  for (const Mistake& m : mistakes) {
+    ASSERT_TRUE(cases.count(m.case_name)) << m.case_name;
+    const Case& c = cases[m.case_name];
+    const Agreement base = run_case(c), bad = run_case(c, m.tweak);
+    std::printf("[sensitivity] %-24s %-28s mean %.3e (was %.3e) median %.3e (was %.3e) max|d| %.3e (was %.3e)\n",
+                m.case_name, m.what, bad.mean_kl, base.mean_kl, bad.median_kl, base.median_kl, bad.max_abs,
+                base.max_abs);
+    EXPECT_TRUE(broken(bounds_for(c), base).empty()) << m.case_name;
+    const std::vector<std::string> got = broken(bounds_for(c), bad);
+    for (const std::string& b : m.must_break)
+      EXPECT_NE(std::find(got.begin(), got.end(), b), got.end()) << m.case_name << " with " << m.what << ": " << b
+                                                                  << " bound not broken";
+  }
+}
+
+// The pin holds: a manifest hash that the rebuilt file does not have is refused, naming the
+// generator whose bytes changed (synth for the F32 file, quantize for a file made from it).
+Case pinned_case;
+TEST(GoldenPins, AFileOtherThanTheOneLlamaCppSawIsRefused) {
+  pinned_case = v3_f32_case();
+  ASSERT_EQ(pinned_model(pinned_case), model_for(pinned_case.preset, "f32"));
+  pinned_case.sha256[0] = pinned_case.sha256[0] == '0' ? '1' : '0';
+  EXPECT_NONFATAL_FAILURE(pinned_model(pinned_case), "dawn synth writes different bytes now");
+  pinned_case = case_named("tiny-deepseek-v3.q4_k_m");
+  pinned_case.sha256[0] = pinned_case.sha256[0] == '0' ? '1' : '0';
+  EXPECT_NONFATAL_FAILURE(pinned_model(pinned_case), "dawn quantize q4_k_m writes different bytes now");
 }
 
 // Greedy decoding one token at a time through the KV cache, against the oracle's
@@ -298,8 +514,17 @@ TEST(KvCacheF16, CloseToF32AndHalfTheBytes) {
     const Agreement g = compare(ref, half.eval(c.tokens.data(), n, true), n, m->hp.n_vocab);
     std::printf("[kv f16] %-20s mean KL %.3e  median %.3e  argmax %.1f%%\n", preset.c_str(), g.mean_kl, g.median_kl,
                 100 * g.argmax_agree);
-    EXPECT_LE(g.median_kl, 1e-4) << preset;
+    // 4x the worst measured (deepseek 4.5e-9 / 3.8e-9, qwen3 4.6e-8 / 4.2e-8, on every tier).
+    EXPECT_LE(g.mean_kl, 2e-7) << preset;
+    EXPECT_LE(g.median_kl, 2e-7) << preset;
     EXPECT_GT(g.median_kl, 0) << preset << ": an f16 cache that changes nothing is not f16";
+    // The bounds reject a cache one step coarser: q8_0 in f16's place.
+    if (preset == "tiny-qwen3") {  // (the deepseek preset's 80-value latent rows have no q8_0 form)
+      Session coarse(*m, n, 2, KvType::Q8_0);
+      const Agreement q = compare(ref, coarse.eval(c.tokens.data(), n, true), n, m->hp.n_vocab);
+      EXPECT_GT(q.mean_kl, 2e-7) << preset;
+      EXPECT_GT(q.median_kl, 2e-7) << preset;
+    }
     EXPECT_EQ(half.cache().bytes_per_token() * 2, exact.cache().bytes_per_token());
   }
   // V2-Lite: 27 layers x (512 latent + 64 rope) x 2 bytes per token.
@@ -329,8 +554,20 @@ TEST(KvCacheQ8_0, CloseToF32AndBlocksOf32) {
     const Agreement g = compare(ref, q8.eval(v3.tokens.data(), n, true), n, m->hp.n_vocab);
     std::printf("[kv q8_0] %-20s mean KL %.3e  median %.3e  argmax %.1f%%\n", preset.c_str(), g.mean_kl, g.median_kl,
                 100 * g.argmax_agree);
-    EXPECT_LE(g.median_kl, 1e-3) << preset;
+    // 3-5x the worst measured (MLA 2.1e-5 / 2.6e-6, qwen3 2.9e-5 / 2.5e-5, on every tier).
+    const double median_bound = preset == "tiny-qwen3" ? 1e-4 : 1e-5;
+    EXPECT_LE(g.mean_kl, 1e-4) << preset;
+    EXPECT_LE(g.median_kl, median_bound) << preset;
     EXPECT_GT(g.median_kl, 0) << preset << ": a q8_0 cache that changes nothing is not q8_0";
+    // ... and turn red when one more small error joins the cache's own: layer 0's attn_norm to 3 bits.
+    auto bad = load_model(path);
+    round_mantissa(bad->layers[0].attn_norm, 3);
+    Session q8_bad(*bad, n, 2, KvType::Q8_0);
+    const Agreement e = compare(ref, q8_bad.eval(v3.tokens.data(), n, true), n, m->hp.n_vocab);
+    std::printf("[kv q8_0] %-20s + attn_norm to 3 bits: mean KL %.3e  median %.3e\n", preset.c_str(), e.mean_kl,
+                e.median_kl);
+    EXPECT_GT(e.mean_kl, 1e-4) << preset;
+    EXPECT_GT(e.median_kl, median_bound) << preset;
     EXPECT_EQ(q8.cache().bytes_per_token() * 32, exact.cache().bytes_per_token() / 4 * 34);
   }
   const Model lite = v2_lite_cache_shape();

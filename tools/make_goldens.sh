@@ -2,6 +2,8 @@
 # Regenerates tests/data/goldens from the real llama.cpp (../shared/oracle).
 # Each case: a model made by `dawn synth` (+ `dawn quantize`), a random prompt,
 # and the oracle's logits at every position (raw little-endian f32, [pos][vocab]).
+# The manifest line ends with the sha256 of the model file the oracle ran on: the test
+# rebuilds the file and refuses to compare when its bytes differ.
 # Usage: tools/make_goldens.sh [build-dir]   (needs node, python3 and the oracle installed)
 # PRESETS=... and TYPES=... regenerate a subset in place.
 set -euo pipefail
@@ -63,7 +65,8 @@ print("%.3e %.4f" % (kl, agree))
 PY
 )
   grep -v "^$name " "$out/manifest.txt" > "$tmp/m" || true
-  { cat "$tmp/m"; echo "$name $preset $type $tokens $self"; } > "$out/manifest.txt"
+  sha=$(sha256sum "$model" | cut -d' ' -f1)
+  { cat "$tmp/m"; echo "$name $preset $type $tokens $self $sha"; } > "$out/manifest.txt"
   if [ "$type" = f32 ]; then
     # Greedy continuation of the first 32 prompt tokens, 64 tokens long.
     prompt=$(echo "$tokens" | cut -d, -f1-32)

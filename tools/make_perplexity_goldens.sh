@@ -11,7 +11,7 @@ out=$root/tests/data/perplexity.txt
 ctx=256
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "# type ctx llama.cpp-ppl   (tools/make_perplexity_goldens.sh)" > "$out"
+echo "# type ctx llama.cpp-ppl sha256-of-the-file   (tools/make_perplexity_goldens.sh)" > "$out"
 for type in f16 q8_0 q4_k_m q2_k; do
   m=$model
   if [ "$type" != f16 ]; then
@@ -19,6 +19,6 @@ for type in f16 q8_0 q4_k_m q2_k; do
     m=$tmp/$type.gguf
   fi
   ppl=$(python3 "$root/tools/oracle_perplexity.py" "$m" "$text" $ctx | sed -E 's/^PPL = ([0-9.]+).*/\1/')
-  echo "$type $ctx $ppl" >> "$out"
+  echo "$type $ctx $ppl $(sha256sum "$m" | cut -d' ' -f1)" >> "$out"
   echo "$type: llama.cpp PPL $ppl" >&2
 done
