@@ -432,6 +432,15 @@ TEST(GoldenSensitivity, TightBoundsCatchSmallErrors) {
   }
 }
 
+// The tier runs (tests/CMakeLists.txt) really run on the tier they name: DAWN_SIMD caps it.
+TEST(SimdTier, EnvironmentCapsTheTier) {
+  const char* env = std::getenv("DAWN_SIMD");
+  const std::string want = env ? env : "";
+  std::printf("[tier] DAWN_SIMD=%s: running %s\n", want.c_str(), tier_name());
+  if (want == "scalar" || want == "0") EXPECT_EQ(cpu_isa(), Isa::Scalar);
+  if (want == "avx2" && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) EXPECT_EQ(cpu_isa(), Isa::Avx2);
+}
+
 // The pin holds: a manifest hash that the rebuilt file does not have is refused, naming the
 // generator whose bytes changed (synth for the F32 file, quantize for a file made from it).
 Case pinned_case;

@@ -48,10 +48,21 @@ def main():
             out = subprocess.run([dawn, "template", gguf, "--jsonl", batch], check=True, capture_output=True)
             got = [json.loads(l) for l in out.stdout.decode("utf-8").splitlines()]
             ref = reference(os.path.join(model_dir, "tokenizer_config.json"), conversations)
+            # One output line per request, in order: a line dawn dropped or added is a failure too.
+            want_ids = [f"{c['name']}/gen{g}" for c in convs for g in (0, 1)]
+            got_ids = [d.get("id") for d in got]
+            if got_ids != want_ids or sorted(ref) != sorted(want_ids):
+                failures += 1
+                print(f"[{name}] dawn wrote {len(got)} lines for {len(want_ids)} requests "
+                      f"(Jinja2 {len(ref)}); first difference at {next((i for i, (a, b) in enumerate(zip(got_ids, want_ids)) if a != b), min(len(got_ids), len(want_ids)))}")
             same = rendered = 0
             for d in got:
-                r = ref[d["id"]]
+                r = ref.get(d.get("id"), {"error": "no such request"})
                 ok = ("error" in r) == ("error" in d) and r.get("text") == d.get("text")
+                if ok and "error" in r:
+                    # Both raised: with the same message (Jinja2's "TypeError: msg" / raise_exception's
+                    # "TemplateError: msg"; dawn's "chat template: line N: msg").
+                    ok = d["error"].endswith(r["error"].split(": ", 1)[-1])
                 same += ok
                 rendered += ok and "text" in r
                 if not ok:
