@@ -358,24 +358,30 @@ TEST(GoldenSensitivity, CatchesDeepSeekMistakes) {
   check("yarn factor wrong", run_case(v3, {}, WeightLoad::Map, wrong_path));
 }
 
-// An F32 vector of the model replaced by a copy with its mantissas rounded to `bits` bits (10 is
-// F16's precision, 7 BF16's), as if one product had been done in a narrower type.
-void round_mantissa(Weight& w, int bits) {
+// An F32 weight of the model replaced by a copy with each value passed through `f`.
+void replace_values(Weight& w, const std::function<float(float)>& f) {
   static std::vector<std::vector<float>> keep;  // outlives the models of this test binary
   ASSERT_EQ(w.type, DType::F32);
   std::vector<float>& v = keep.emplace_back(size_t(w.rows * w.cols));
-  const uint32_t drop = 23 - bits;
   for (int64_t r = 0; r < w.rows; ++r) {
     const float* p = reinterpret_cast<const float*>(w.row(r));
-    for (int64_t c = 0; c < w.cols; ++c) {
-      uint32_t u;
-      std::memcpy(&u, &p[c], 4);
-      u = (u + (1u << (drop - 1))) & ~((1u << drop) - 1);  // round half up in magnitude
-      std::memcpy(&v[size_t(r * w.cols + c)], &u, 4);
-    }
+    for (int64_t c = 0; c < w.cols; ++c) v[size_t(r * w.cols + c)] = f(p[c]);
   }
   w.data = reinterpret_cast<const uint8_t*>(v.data());
   w.row_stride = size_t(w.cols) * 4;
+}
+
+// ... with its mantissas rounded to `bits` bits (10 is F16's precision, 7 BF16's), as if one
+// product had been done in a narrower type.
+void round_mantissa(Weight& w, int bits) {
+  const uint32_t drop = 23 - bits;
+  replace_values(w, [drop](float x) {
+    uint32_t u;
+    std::memcpy(&u, &x, 4);
+    u = (u + (1u << (drop - 1))) & ~((1u << drop) - 1);  // round half up in magnitude
+    std::memcpy(&x, &u, 4);
+    return x;
+  });
 }
 
 // Every tightened bound turns red on a small deliberate error: a norm epsilon 10x off, or one
@@ -385,13 +391,8 @@ TEST(GoldenSensitivity, TightBoundsCatchSmallErrors) {
   const auto eps10 = [](Model& m) { m.hp.rms_eps *= 10; };
   const auto norm_bits = [](int bits) { return [bits](Model& m) { round_mantissa(m.layers[0].attn_norm, bits); }; };
   const auto wo_f16 = [](Model& m) {
-    Weight& w = m.layers[0].wo.empty() ? m.layers[0].wkv_a : m.layers[0].wo;
-    ASSERT_EQ(w.type, DType::F32);
-    std::vector<float>& v = *new std::vector<float>(size_t(w.rows * w.cols));  // lives as long as the test binary
-    for (int64_t r = 0; r < w.rows; ++r)
-      for (int64_t c = 0; c < w.cols; ++c)
-        v[size_t(r * w.cols + c)] = fp16_to_f32(f32_to_fp16(reinterpret_cast<const float*>(w.row(r))[c]));
-    w.data = reinterpret_cast<const uint8_t*>(v.data());
+    Weight& w = m.layers[0].wo;
+    replace_values(w, [](float x) { return fp16_to_f32(f32_to_fp16(x)); });
   };
   struct Mistake {
     const char* case_name;
@@ -437,8 +438,11 @@ TEST(SimdTier, EnvironmentCapsTheTier) {
   const char* env = std::getenv("DAWN_SIMD");
   const std::string want = env ? env : "";
   std::printf("[tier] DAWN_SIMD=%s: running %s\n", want.c_str(), tier_name());
-  if (want == "scalar" || want == "0") EXPECT_EQ(cpu_isa(), Isa::Scalar);
-  if (want == "avx2" && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) EXPECT_EQ(cpu_isa(), Isa::Avx2);
+  if (want == "scalar" || want == "0") {
+    EXPECT_EQ(cpu_isa(), Isa::Scalar);
+  } else if (want == "avx2" && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    EXPECT_EQ(cpu_isa(), Isa::Avx2);
+  }
 }
 
 // The pin holds: a manifest hash that the rebuilt file does not have is refused, naming the
