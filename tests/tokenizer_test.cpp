@@ -3,15 +3,21 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
 #include "formats/gguf.h"
 #include "text/hf_tokenizer.h"
 #include "text/pretokenizer.h"
+#include "text/unicode.h"
 #include "text/vocab.h"
 #include "util/error.h"
 
@@ -95,6 +101,81 @@ TEST(Tokenizer, QwenFamilyComposesToNfc) {
   auto gl = GgufFile::open(l.path);
   Vocab vl(*gl);
   EXPECT_NE(vl.encode("cafe\xcc\x81", false), vl.encode("caf\xc3\xa9", false));  // Llama-3 does not normalize
+}
+
+std::vector<std::string> split(const std::string& pre, const std::string& text) {
+  std::vector<std::string_view> pieces;
+  PreTokenizer::get(pre).split(text, pieces);
+  return {pieces.begin(), pieces.end()};
+}
+
+// Characters of Unicode 15 and 16 split by their Unicode 16.0 categories, as in Hugging Face, not as
+// unassigned code points (which is all Debian 12's PCRE2 knows them as).
+TEST(Tokenizer, NewCharactersSplitByTheirUnicode16Categories) {
+  using V = std::vector<std::string>;
+  const std::string garay = "\U00010D50\U00010D71";  // Garay capital and small letters (16.0, Lu Ll)
+  EXPECT_EQ(split("llama-bpe", "abc" + garay + "def"), V{"abc" + garay + "def"});
+  EXPECT_EQ(split("gpt2", "a \U000105C0\U000105C1."), (V{"a", " \U000105C0\U000105C1", "."}));  // Todhri
+  // Kaktovik numerals (15.0, No) count as digits in runs of at most three.
+  EXPECT_EQ(split("llama-bpe", "12\U0001D2C1\U0001D2C234"), (V{"12\U0001D2C1", "\U0001D2C234"}));
+  EXPECT_EQ(split("qwen2", "7\U00011F50"), (V{"7", "\U00011F50"}));  // a Kawi digit (15.0, Nd) on its own
+  // DeepSeek-V3 joins marks to letters: a Kawi vowel sign (15.0, Mc); a Unicode 16 emoji is a symbol,
+  // so it cannot open a word the way an unassigned code point could.
+  EXPECT_EQ(split("deepseek-v3", "\U00011F05\U00011F34\U00011F06 x"), (V{"\U00011F05\U00011F34\U00011F06", " x"}));
+  EXPECT_EQ(split("deepseek-v3", "\U0001FAE9\U0001FA89abc"), (V{"\U0001FAE9\U0001FA89", "abc"}));
+  EXPECT_EQ(split("deepseek-v3", "a\U00011F43\U00016D6E!"), (V{"a", "\U00011F43\U00016D6E!"}));  // punctuation
+}
+
+// The rewritten classes are exactly the generated Unicode 16.0 categories: as this PCRE2 gets them
+// (Unicode 14 tables plus the additions, on Debian 12) and as the full ranges other versions get.
+TEST(Tokenizer, RewrittenClassesAreTheUnicode16Categories) {
+  // Every code point but the surrogates of planes 0 to 3 and 14, in one string (planes 4 to 13 are
+  // unassigned, 15 and 16 private use: no category here has code points there).
+  std::vector<uint32_t> cps;
+  std::vector<size_t> at;  // at[k]: where cps[k] starts in text
+  std::string text;
+  for (uint32_t cp = 0; cp < 0xE1000; cp = cp == 0x3FFFF ? 0xE0000 : cp + 1) {
+    if (cp >= 0xD800 && cp <= 0xDFFF) continue;
+    cps.push_back(cp);
+    at.push_back(text.size());
+    text += utf8_encode(cp);
+  }
+  char own[32] = "";
+  pcre2_config(PCRE2_CONFIG_UNICODE_VERSION, own);
+  for (const std::string& version : {std::string(own), std::string("none")}) {
+    for (const char major : {'L', 'M', 'N', 'P', 'S'}) {
+      SCOPED_TRACE(version + " \\p{" + major + "}");
+      const std::string p = PreTokenizer::unicode16_pattern(std::string("\\p{") + major + "}+", version);
+      int err;
+      PCRE2_SIZE off;
+      pcre2_code* re =
+          pcre2_compile(reinterpret_cast<PCRE2_SPTR>(p.data()), p.size(), PCRE2_UTF | PCRE2_UCP, &err, &off, nullptr);
+      ASSERT_NE(re, nullptr);
+      pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+      pcre2_match_data* md = pcre2_match_data_create(1, nullptr);
+      std::vector<bool> matched(cps.size());
+      // (text is valid UTF-8: checking it again on each of the hundreds of calls would be most of the time)
+      for (size_t pos = 0; pcre2_match(re, reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), pos,
+                                       PCRE2_NO_UTF_CHECK, md, nullptr) >= 0;) {
+        const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md);
+        for (size_t k = std::lower_bound(at.begin(), at.end(), ov[0]) - at.begin(); k < at.size() && at[k] < ov[1]; ++k)
+          matched[k] = true;
+        pos = ov[1];
+      }
+      int bad = 0;
+      for (size_t k = 0; k < cps.size() && bad < 5; ++k) {
+        if (matched[k] == in_ranges(unicode_category(major), cps[k])) continue;
+        ++bad;
+        ADD_FAILURE() << "U+" << std::hex << cps[k] << (matched[k] ? " matches" : " does not match");
+      }
+      pcre2_match_data_free(md);
+      pcre2_code_free(re);
+    }
+  }
+  EXPECT_THROW(PreTokenizer::unicode16_pattern("\\p{Lu}", own), Error);  // no table: refused, not guessed
+  EXPECT_THROW(PreTokenizer::unicode16_pattern("\\P{L}", own), Error);
+  EXPECT_EQ(PreTokenizer::unicode16_pattern("[^\\s\\]\\p{N}]x", "none"),
+            "[^\\s\\]" + PreTokenizer::unicode16_pattern("\\p{N}", "none").substr(1) + "x");
 }
 
 TEST(Tokenizer, UnknownPreTokenizerIsAClearError) {

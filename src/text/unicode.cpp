@@ -2,9 +2,14 @@
 
 #include <utf8proc.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace dawn {
+
+namespace {
+#include "text/unicode_tables.inc"
+}  // namespace
 
 std::string utf8_encode(uint32_t cp) {
   std::string s;
@@ -36,6 +41,35 @@ size_t utf8_complete_prefix(std::string_view s) {
     break;
   }
   return i;
+}
+
+std::span<const CodeRange> unicode_category(char major) {
+  switch (major) {
+    case 'L': return kLetter;
+    case 'M': return kMark;
+    case 'N': return kNumber;
+    case 'P': return kPunctuation;
+    case 'S': return kSymbol;
+    default: return {};
+  }
+}
+
+std::span<const CodeRange> unicode_category_since14(char major) {
+  switch (major) {
+    case 'L': return kLetterSince14;
+    case 'M': return kMarkSince14;
+    case 'N': return kNumberSince14;
+    case 'P': return kPunctuationSince14;
+    case 'S': return kSymbolSince14;
+    default: return {};
+  }
+}
+
+bool in_ranges(std::span<const CodeRange> ranges, uint32_t cp) {
+  // The first range whose end is at or after cp holds it, if any does.
+  const auto it =
+      std::lower_bound(ranges.begin(), ranges.end(), cp, [](const CodeRange& r, uint32_t c) { return r.last < c; });
+  return it != ranges.end() && it->first <= cp;
 }
 
 std::string nfc(std::string_view s) {
