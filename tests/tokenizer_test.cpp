@@ -178,6 +178,17 @@ TEST(Tokenizer, RewrittenClassesAreTheUnicode16Categories) {
             "[^\\s\\]" + PreTokenizer::unicode16_pattern("\\p{N}", "none").substr(1) + "x");
 }
 
+// Qwen's NFC as Hugging Face applies it, with Unicode 9.0 data: later code points do not decompose,
+// reorder or compose, where utf8proc (Unicode 15.0 on Debian 12) would.
+TEST(Tokenizer, NfcKnowsUnicode9LikeHuggingFace) {
+  EXPECT_EQ(nfc("cafe\u0301 \u1100\u1161"), "caf\u00e9 \uac00");
+  EXPECT_EQ(nfc("\U00011935\U00011930"), "\U00011935\U00011930");  // Dives Akuru: composes in Unicode 13.0
+  EXPECT_EQ(nfc("e\u1DFA\u0301"), "e\u1DFA\u0301");                // U+1DFA (14.0, class 218) is a starter to Unicode 9
+  EXPECT_EQ(nfc("e\u0301\u1DFA"), "\u00e9\u1DFA");
+  EXPECT_EQ(nfc("\U00011382\U000113C9"), "\U00011382\U000113C9");                // Tulu-Tigalari: composes in 16.0
+  EXPECT_EQ(nfc("a\u0323\u0302\xff\U0001D2C0"), "a\u0323\u0302\xff\U0001D2C0");  // invalid UTF-8: unchanged
+}
+
 TEST(Tokenizer, UnknownPreTokenizerIsAClearError) {
   VocabFile f("no-such-pre");
   auto g = GgufFile::open(f.path);

@@ -32,7 +32,8 @@ inline uint32_t utf8_next(std::string_view s, size_t* i) {
 // Length of the longest prefix of s that does not end inside a UTF-8 character.
 size_t utf8_complete_prefix(std::string_view s);
 
-// Canonical composition (NFC), as Qwen's tokenizer.json normalizer applies it.
+// Canonical composition (NFC), as Qwen's tokenizer.json normalizer applies it in Hugging Face
+// tokenizers: with Unicode 9.0 data (code points assigned later neither decompose, reorder nor compose).
 // Text that is not valid UTF-8 is returned unchanged.
 std::string nfc(std::string_view s);
 
