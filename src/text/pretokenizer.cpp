@@ -15,8 +15,9 @@ namespace dawn {
 
 namespace {
 
-// Split patterns as each family's tokenizer.json writes them (Hugging Face
-// runs them with Oniguruma; PCRE2 with UTF + UCP gives the same classes).
+// Split patterns as each family's tokenizer.json writes them. Hugging Face runs them with Oniguruma,
+// whose classes are Unicode 16.0's; PCRE2 with UTF + UCP has the same semantics once the \p{..} are
+// rewritten to Unicode 16.0 before compiling (PreTokenizer::unicode16_pattern).
 const char* const kGpt2 = R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
 const char* const kLlama3 =
     R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
@@ -87,7 +88,73 @@ const std::map<std::string, Spec>& specs() {
   return m;
 }
 
+// "\x{AA}\x{B5}\x{C0}-\x{D6}...": ranges as the inside of a PCRE2 class.
+std::string class_text(std::span<const CodeRange> ranges) {
+  std::string s;
+  char buf[32];
+  for (const CodeRange& r : ranges) {
+    if (r.first == r.last)
+      std::snprintf(buf, sizeof buf, "\\x{%X}", r.first);
+    else
+      std::snprintf(buf, sizeof buf, "\\x{%X}-\\x{%X}", r.first, r.last);
+    s += buf;
+  }
+  return s;
+}
+
+// Unicode 16.0 general category `major` as the inside of a PCRE2 class, for a PCRE2 whose tables
+// are of Unicode version `pcre2_unicode`. PCRE2 looks its own \p{..} up in two-level tables, a few
+// reads per character, while it scans a class of explicit ranges one range after another: spelling
+// \p{L} as its 677 ranges made bench/tokenizer.sh 1.2 to 1.7 times slower. So PCRE2's own class is
+// kept where its tables are Unicode 16.0, or Unicode 14.0 plus the ranges 15.0 to 16.0 added (about
+// 1.1 times slower); other versions get all the ranges.
+std::string class_body(char major, std::string_view pcre2_unicode) {
+  const std::string own = std::string("\\p{") + major + "}";
+  if (pcre2_unicode == "16.0.0") return own;
+  if (pcre2_unicode == "14.0.0") return own + class_text(unicode_category_since14(major));
+  return class_text(unicode_category(major));
+}
+
 }  // namespace
+
+// PCRE2's own \p{..} follow the Unicode tables it was built with (Debian 12's 10.42: Unicode 14), so
+// characters of Unicode 15 and 16 would split differently from Hugging Face. Each \p{L}, \p{M},
+// \p{N}, \p{P} or \p{S} is spliced in where it stands inside a [...] class (negated ones too:
+// [^\s\p{L}] excludes it all) and wrapped in [...] where it stands alone (so \p{N}{1,3} repeats the
+// class). Any other property would silently keep PCRE2's tables, so it is an error.
+std::string PreTokenizer::unicode16_pattern(std::string_view p, std::string_view pcre2_unicode) {
+  std::string out;
+  bool in_class = false;
+  for (size_t i = 0; i < p.size(); ++i) {
+    const char c = p[i];
+    if (c == '\\' && i + 1 < p.size()) {
+      if (p[i + 1] == 'p' || p[i + 1] == 'P') {
+        const bool known = p[i + 1] == 'p' && i + 4 < p.size() && p[i + 2] == '{' && p[i + 4] == '}' &&
+                           std::string_view("LMNPS").find(p[i + 3]) != std::string_view::npos;
+        if (!known)
+          throw Error("tokenizer: split pattern uses " + std::string(p.substr(i, 6)) +
+                      "..., which dawn has no Unicode 16 table for");
+        const std::string body = class_body(p[i + 3], pcre2_unicode);
+        out += in_class ? body : "[" + body + "]";
+        i += 4;
+        continue;
+      }
+      out += p.substr(i, 2);  // any other escape, \[ \] \\ included, stays as it is
+      ++i;
+      continue;
+    }
+    if (!in_class && c == '[') {
+      in_class = true;
+      out += c;
+      if (i + 1 < p.size() && p[i + 1] == '^') out += p[++i];
+      if (i + 1 < p.size() && p[i + 1] == ']') out += p[++i];  // a leading ] is a literal
+      continue;
+    }
+    if (in_class && c == ']') in_class = false;
+    out += c;
+  }
+  return out;
+}
 
 struct PreTokenizer::Regex {
   pcre2_code* code = nullptr;
@@ -96,7 +163,10 @@ struct PreTokenizer::Regex {
 
 PreTokenizer::PreTokenizer(std::string name, const std::vector<std::string>& patterns, bool nfc, bool ignore_merges)
     : name_(std::move(name)), nfc_(nfc), ignore_merges_(ignore_merges) {
-  for (const std::string& p : patterns) {
+  char unicode[32] = "";
+  pcre2_config(PCRE2_CONFIG_UNICODE_VERSION, unicode);
+  for (const std::string& pattern : patterns) {
+    const std::string p = unicode16_pattern(pattern, unicode);
     int err;
     PCRE2_SIZE off;
     // Oniguruma's Ruby syntax lets $ match before any newline: PCRE2_MULTILINE.

@@ -16,6 +16,10 @@ class PreTokenizer {
   static std::vector<std::string> names();
   // The name whose split patterns are exactly `patterns`, or "" if none.
   static std::string name_for_patterns(const std::vector<std::string>& patterns);
+  // `pattern` as dawn compiles it with a PCRE2 whose tables are of Unicode version `pcre2_unicode`
+  // (PCRE2_CONFIG_UNICODE_VERSION): \p{L}, \p{M}, \p{N}, \p{P} and \p{S} rewritten to mean the
+  // Unicode 16.0 categories, which Hugging Face's regexes use. Throws Error for other \p or \P.
+  static std::string unicode16_pattern(std::string_view pattern, std::string_view pcre2_unicode);
 
   const std::string& name() const { return name_; }
   bool nfc() const { return nfc_; }

@@ -2,9 +2,14 @@
 
 #include <utf8proc.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace dawn {
+
+namespace {
+#include "text/unicode_tables.inc"
+}  // namespace
 
 std::string utf8_encode(uint32_t cp) {
   std::string s;
@@ -38,19 +43,75 @@ size_t utf8_complete_prefix(std::string_view s) {
   return i;
 }
 
+std::span<const CodeRange> unicode_category(char major) {
+  switch (major) {
+    case 'L': return kLetter;
+    case 'M': return kMark;
+    case 'N': return kNumber;
+    case 'P': return kPunctuation;
+    case 'S': return kSymbol;
+    default: return {};
+  }
+}
+
+std::span<const CodeRange> unicode_category_since14(char major) {
+  switch (major) {
+    case 'L': return kLetterSince14;
+    case 'M': return kMarkSince14;
+    case 'N': return kNumberSince14;
+    case 'P': return kPunctuationSince14;
+    case 'S': return kSymbolSince14;
+    default: return {};
+  }
+}
+
+bool in_ranges(std::span<const CodeRange> ranges, uint32_t cp) {
+  // The first range whose end is at or after cp holds it, if any does.
+  const auto it =
+      std::lower_bound(ranges.begin(), ranges.end(), cp, [](const CodeRange& r, uint32_t c) { return r.last < c; });
+  return it != ranges.end() && it->first <= cp;
+}
+
+namespace {
+
+// utf8proc's NFC of s appended to out; false if s is not valid UTF-8.
+bool append_nfc(std::string_view s, std::string& out) {
+  if (s.empty()) return true;
+  utf8proc_uint8_t* buf = nullptr;
+  const utf8proc_ssize_t n =
+      utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(s.data()), utf8proc_ssize_t(s.size()), &buf,
+                   utf8proc_option_t(UTF8PROC_STABLE | UTF8PROC_COMPOSE));
+  if (n < 0) return false;
+  out.append(reinterpret_cast<const char*>(buf), size_t(n));
+  std::free(buf);
+  return true;
+}
+
+}  // namespace
+
 std::string nfc(std::string_view s) {
   // ASCII is already NFC; skip the library call.
   bool ascii = true;
   for (unsigned char c : s) ascii &= c < 0x80;
   if (ascii || s.empty()) return std::string(s);
-  utf8proc_uint8_t* out = nullptr;
-  const utf8proc_ssize_t n =
-      utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(s.data()), utf8proc_ssize_t(s.size()), &out,
-                   utf8proc_option_t(UTF8PROC_STABLE | UTF8PROC_COMPOSE));
-  if (n < 0) return std::string(s);
-  std::string r(reinterpret_cast<const char*>(out), size_t(n));
-  std::free(out);
-  return r;
+  // Hugging Face normalizes with Unicode 9.0 data, utf8proc with newer data (Debian 12: 15.0). A code
+  // point of kNfcUnknown is to Hugging Face a starter that never decomposes, reorders or composes, so it
+  // cuts the text: the stretches between such code points are normalized on their own and the code
+  // points themselves are copied unchanged. (utf8proc would, say, compose U+11935 U+11930 into U+11938,
+  // Unicode 13.0, or reorder a Unicode 14 mark of class 220 before one of class 230.)
+  std::string out;
+  size_t done = 0;  // s[0, done) is normalized into out
+  for (size_t i = 0; i < s.size();) {
+    const size_t at = i;
+    const uint32_t cp = utf8_next(s, &i);
+    if (cp < kNfcUnknown[0].first || !in_ranges(kNfcUnknown, cp)) continue;
+    if (utf8_encode(cp) != s.substr(at, i - at)) continue;  // invalid UTF-8: utf8proc refuses it below
+    if (!append_nfc(s.substr(done, at - done), out)) return std::string(s);
+    out.append(s.substr(at, i - at));
+    done = i;
+  }
+  if (!append_nfc(s.substr(done), out)) return std::string(s);
+  return out;
 }
 
 }  // namespace dawn

@@ -2,6 +2,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -31,8 +32,23 @@ inline uint32_t utf8_next(std::string_view s, size_t* i) {
 // Length of the longest prefix of s that does not end inside a UTF-8 character.
 size_t utf8_complete_prefix(std::string_view s);
 
-// Canonical composition (NFC), as Qwen's tokenizer.json normalizer applies it.
+// Canonical composition (NFC), as Qwen's tokenizer.json normalizer applies it in Hugging Face
+// tokenizers: with Unicode 9.0 data (code points assigned later neither decompose, reorder nor compose).
 // Text that is not valid UTF-8 is returned unchanged.
 std::string nfc(std::string_view s);
+
+// An inclusive range of code points.
+struct CodeRange {
+  uint32_t first, last;
+};
+
+// The sorted, disjoint ranges of a Unicode 16.0 general category: 'L', 'M', 'N', 'P' or 'S' (any other
+// letter: empty). Generated tables (unicode_tables.inc, tools/unicode/make_tables.mjs).
+std::span<const CodeRange> unicode_category(char major);
+// What Unicode 15.0 to 16.0 added to that category; no code point left it since Unicode 14.0, so
+// Unicode 14.0's category plus these ranges is Unicode 16.0's.
+std::span<const CodeRange> unicode_category_since14(char major);
+
+bool in_ranges(std::span<const CodeRange> ranges, uint32_t cp);
 
 }  // namespace dawn
