@@ -35,6 +35,9 @@ struct Case {
   std::string sha256;  // of the model file llama.cpp was run on
 };
 
+// CTest names carry the parameter's printout: the case's name, not 168 bytes of hex.
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+
 std::vector<int32_t> parse_ids(const std::string& s) {
   std::vector<int32_t> out;
   std::istringstream ts(s);
