@@ -1,6 +1,11 @@
 #include "engine/kv_cache.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 #include "formats/gguf.h"
 #include "util/error.h"
@@ -23,27 +28,84 @@ KvCache::KvCache(const Model& m, int n_ctx, int n_seq, KvType type)
                 std::to_string(k_dim_ + v_dim_) + " values read in slices of " + std::to_string(m.kv_slice_align()) +
                 " (use f16 or f32)");
   }
-  const size_t per = size_t(n_seq) * size_t(n_ctx);
-  k_bytes_ = per * kv_bytes(type, k_dim_);
-  v_bytes_ = per * kv_bytes(type, v_dim_);
-  for (int l = 0; l < m.hp.n_layer; ++l) {
-    k_.emplace_back(new uint8_t[k_bytes_]);
-    v_.emplace_back(new uint8_t[std::max<size_t>(v_bytes_, 1)]);
+  k_row_ = kv_bytes(type, k_dim_);
+  v_row_ = kv_bytes(type, v_dim_);
+  const size_t page = size_t(sysconf(_SC_PAGESIZE));
+  const auto round_up = [page](size_t n) { return (n + page - 1) / page * page; };
+  k_seq_ = round_up(size_t(n_ctx) * k_row_);
+  v_seq_ = round_up(size_t(n_ctx) * v_row_);
+  k_bytes_ = size_t(n_seq) * k_seq_;
+  v_bytes_ = size_t(n_seq) * v_seq_;
+  const auto reserve = [](size_t bytes) {
+    Region r;
+    r.bytes = std::max<size_t>(bytes, 1);
+    void* p = mmap(nullptr, r.bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) {
+      throw Error("KV cache: cannot reserve " + std::to_string(r.bytes >> 20) + " MiB of address space (" +
+                  std::strerror(errno) + "; lower -c or -np)");
+    }
+    r.base = static_cast<uint8_t*>(p);
+    return r;
+  };
+  try {
+    for (int l = 0; l < m.hp.n_layer; ++l) {
+      k_.push_back(reserve(k_bytes_));
+      v_.push_back(reserve(v_bytes_));
+    }
+  } catch (...) {
+    for (Region& r : k_) munmap(r.base, r.bytes);
+    for (Region& r : v_) munmap(r.base, r.bytes);
+    throw;
   }
+}
+
+KvCache::~KvCache() {
+  for (Region& r : k_) munmap(r.base, r.bytes);
+  for (Region& r : v_) munmap(r.base, r.bytes);
 }
 
 size_t KvCache::bytes() const { return k_.size() * (k_bytes_ + v_bytes_); }
 
-size_t KvCache::bytes_per_token() const { return k_.size() * (kv_bytes(type_, k_dim_) + kv_bytes(type_, v_dim_)); }
+size_t KvCache::bytes_per_token() const { return k_.size() * (k_row_ + v_row_); }
 
 std::vector<LayerKv> KvCache::view(int seq) {
   std::vector<LayerKv> out;
-  const size_t base = size_t(seq) * size_t(n_ctx_);
   for (size_t l = 0; l < k_.size(); ++l) {
-    out.push_back({{k_[l].get() + base * kv_bytes(type_, k_dim_), k_dim_, type_},
-                   {v_[l].get() + base * kv_bytes(type_, v_dim_), v_dim_, type_}});
+    out.push_back({{k_[l].base + size_t(seq) * k_seq_, k_dim_, type_}, {v_[l].base + size_t(seq) * v_seq_, v_dim_, type_}});
   }
   return out;
+}
+
+void KvCache::release(int seq) {
+  for (size_t l = 0; l < k_.size(); ++l) {
+    madvise(k_[l].base + size_t(seq) * k_seq_, k_seq_, MADV_DONTNEED);
+    if (v_seq_ > 0) madvise(v_[l].base + size_t(seq) * v_seq_, v_seq_, MADV_DONTNEED);
+  }
+}
+
+void KvCache::copy_prefix(int from, int to, int n) {
+  for (size_t l = 0; l < k_.size(); ++l) {
+    std::memcpy(k_[l].base + size_t(to) * k_seq_, k_[l].base + size_t(from) * k_seq_, size_t(n) * k_row_);
+    if (v_row_ > 0) std::memcpy(v_[l].base + size_t(to) * v_seq_, v_[l].base + size_t(from) * v_seq_, size_t(n) * v_row_);
+  }
+}
+
+void KvCache::save(int seq, int n, uint8_t* out) const {
+  for (size_t l = 0; l < k_.size(); ++l) {
+    std::memcpy(out, k_[l].base + size_t(seq) * k_seq_, size_t(n) * k_row_);
+    out += size_t(n) * k_row_;
+    if (v_row_ > 0) std::memcpy(out, v_[l].base + size_t(seq) * v_seq_, size_t(n) * v_row_);
+    out += size_t(n) * v_row_;
+  }
+}
+
+void KvCache::load(int seq, int n, const uint8_t* in) {
+  for (size_t l = 0; l < k_.size(); ++l) {
+    std::memcpy(k_[l].base + size_t(seq) * k_seq_, in, size_t(n) * k_row_);
+    in += size_t(n) * k_row_;
+    if (v_row_ > 0) std::memcpy(v_[l].base + size_t(seq) * v_seq_, in, size_t(n) * v_row_);
+    in += size_t(n) * v_row_;
+  }
 }
 
 }  // namespace dawn

@@ -1,5 +1,8 @@
 // Key/value cache for up to n_seq sequences of n_ctx positions each. Layers are
-// stored separately so a process can later hold only the layers it runs.
+// stored separately so a process can later hold only the layers it runs. Each
+// sequence's rows are reserved address space: memory is taken as positions are
+// written and given back by release(), so n_seq x n_ctx may exceed what the
+// machine holds as long as the positions in use at once fit.
 #pragma once
 #include <memory>
 #include <string>
@@ -15,22 +18,39 @@ KvType parse_kv_type(const std::string& s, const std::string& what);
 class KvCache {
  public:
   KvCache(const Model& m, int n_ctx, int n_seq = 1, KvType type = KvType::F32);
+  ~KvCache();
+  KvCache(const KvCache&) = delete;
+  KvCache& operator=(const KvCache&) = delete;
   int n_ctx() const { return n_ctx_; }
   int n_seq() const { return n_seq_; }
   KvType type() const { return type_; }
-  size_t bytes() const;
+  size_t bytes() const;  // reserved (not all of it in memory)
   // Bytes one position of one sequence takes over all layers.
   size_t bytes_per_token() const;
   // Per-layer rows of sequence `seq`, as the forward pass takes them.
   std::vector<LayerKv> view(int seq);
+  // Gives sequence `seq`'s memory back to the system; its rows read as zeros until written.
+  void release(int seq);
+  // Copies positions [0, n) of sequence `from` to sequence `to` (a shared prompt prefix).
+  void copy_prefix(int from, int to, int n);
+  // Positions [0, n) of `seq` out to / in from a buffer of n * bytes_per_token() bytes.
+  void save(int seq, int n, uint8_t* out) const;
+  void load(int seq, int n, const uint8_t* in);
 
  private:
   int n_ctx_, n_seq_;
   KvType type_;
   int64_t k_dim_, v_dim_;
-  // [layer][seq][pos][dim] elements of type_ (kv_bytes per row); left unwritten (and so unmapped
-  // by the OS) until a position is stored, so a long context costs only what it uses.
-  std::vector<std::unique_ptr<uint8_t[]>> k_, v_;
+  // [layer][seq][pos][dim] elements of type_ (kv_bytes per row) in anonymous mappings, each
+  // sequence's part starting on a page: left unwritten (and so without memory) until a position
+  // is stored, so a long context costs only what it uses.
+  struct Region {
+    uint8_t* base = nullptr;
+    size_t bytes = 0;
+  };
+  std::vector<Region> k_, v_;
+  size_t k_row_ = 0, v_row_ = 0;        // bytes per position
+  size_t k_seq_ = 0, v_seq_ = 0;        // bytes per sequence, page-rounded
   size_t k_bytes_ = 0, v_bytes_ = 0;  // per layer
 };
 

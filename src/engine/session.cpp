@@ -5,7 +5,7 @@
 namespace dawn {
 
 Session::Session(const Model& m, int n_ctx, int n_threads, KvType kv_type)
-    : m_(m), cache_(m, n_ctx, 1, kv_type), kv_(cache_.view(0)), pool_(n_threads) {}
+    : m_(m), cache_(m, n_ctx, 1, kv_type), kv_{cache_.view(0)}, pool_(n_threads) {}
 
 const float* Session::eval(const int32_t* tokens, int n, bool all_logits) {
   if (n <= 0) throw Error("eval: no tokens to evaluate");
@@ -21,7 +21,9 @@ const float* Session::eval(const int32_t* tokens, int n, bool all_logits) {
   }
   const size_t need = size_t(all_logits ? n : 1) * size_t(m_.hp.n_vocab);
   if (logits_.size() < need) logits_.resize(need);
-  forward(m_, kv_, tokens, n, pos_, all_logits, logits_.data(), pool_, scratch_);
+  batch_.clear();
+  for (int i = 0; i < n; ++i) batch_.add(tokens[i], int32_t(pos_ + i), 0, all_logits || i == n - 1);
+  forward(m_, kv_, batch_, logits_.data(), pool_, scratch_);
   pos_ += n;
   return logits_.data();
 }

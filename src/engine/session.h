@@ -29,7 +29,8 @@ class Session {
  private:
   const Model& m_;
   KvCache cache_;
-  std::vector<LayerKv> kv_;
+  SeqKv kv_;  // one sequence: slot 0
+  Batch batch_;
   ThreadPool pool_;
   Scratch scratch_;
   std::vector<float> logits_;

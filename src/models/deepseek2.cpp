@@ -138,8 +138,9 @@ constexpr int64_t kMlaChunk = 256;
 // over all the chunk's tokens; all heads of a token then attend over the shared latent rows
 // together (each cache row read once per group of heads); per head, the latent result goes
 // to v with one product. Writes s.att (n_tok x H x dv).
-void mla_attention(const Model& m, const Layer& L, const LayerKv& c, int n_tok, int64_t pos0, ThreadPool& pool,
+void mla_attention(const Model& m, const Layer& L, const SeqKv& kv, int l, const Batch& b, ThreadPool& pool,
                    Scratch& s) {
+  const int64_t n_tok = b.size(), n_kv_max = max_kv_len(b);
   const Hparams& hp = m.hp;
   const int64_t H = hp.n_head, dk = hp.head_dim_k, dv = hp.head_dim_v, dn = hp.qk_nope;
   const int64_t rkv = hp.kv_lora_rank, kvw = rkv + hp.qk_rope;
@@ -181,11 +182,13 @@ void mla_attention(const Model& m, const Layer& L, const LayerKv& c, int n_tok, 
     }
     pool.parallel_for(T * n_groups, 1, [&](int64_t i0, int64_t i1) {
       thread_local std::vector<float> scores;
-      grow(scores, size_t(group * (pos0 + t0 + T)));
+      grow(scores, size_t(group * n_kv_max));
       for (int64_t i = i0; i < i1; ++i) {
         const int64_t t = i / n_groups, h0 = (i % n_groups) * group;
-        attend_rows(s.mla_lat.data() + (t * H + h0) * kvw, kvw, int(std::min(group, H - h0)), kvw, c.k, c.k, rkv,
-                    pos0 + t0 + t + 1, hp.kq_scale, scores.data(), s.mla_o.data() + (h0 * T + t) * rkv, T * rkv);
+        const KvRows& c = kv[b.seq[t0 + t]][l].k;
+        attend_rows(s.mla_lat.data() + (t * H + h0) * kvw, kvw, int(std::min(group, H - h0)), kvw, c, c, rkv,
+                    int64_t(b.pos[t0 + t]) + 1, hp.kq_scale, scores.data(), s.mla_o.data() + (h0 * T + t) * rkv,
+                    T * rkv);
       }
     });
     s.head_tasks.clear();
@@ -204,8 +207,8 @@ void mla_attention(const Model& m, const Layer& L, const LayerKv& c, int n_tok, 
 
 }  // namespace
 
-void forward_deepseek2(const Model& m, const std::vector<LayerKv>& kv, const int32_t*, int n_tok, int64_t pos0,
-                       ThreadPool& pool, Scratch& s) {
+void forward_deepseek2(const Model& m, const SeqKv& kv, const Batch& b, ThreadPool& pool, Scratch& s) {
+  const int n_tok = b.size();
   const Hparams& hp = m.hp;
   const int64_t D = hp.n_embd, H = hp.n_head, dk = hp.head_dim_k, dv = hp.head_dim_v;
   const int64_t dn = hp.qk_nope, dr = hp.qk_rope, rkv = hp.kv_lora_rank, kvw = rkv + dr;
@@ -216,7 +219,7 @@ void forward_deepseek2(const Model& m, const std::vector<LayerKv>& kv, const int
   grow(s.v, size_t(n_tok * std::max<int64_t>(hp.q_lora_rank, 1)));
   grow(s.att, size_t(n_tok * H * dv));
   grow(s.o, size_t(n_tok * D));
-  rope_tables(hp, n_tok, pos0, s);
+  rope_tables(hp, b, s);
 
   for (int l = 0; l < hp.n_layer; ++l) {
     const Layer& L = m.layers[l];
@@ -238,9 +241,9 @@ void forward_deepseek2(const Model& m, const std::vector<LayerKv>& kv, const int
       const float* cs = s.cs.data() + t * 2 * half;
       rope_apply(hp.rope, cs, cs + half, kvt + rkv, 1, dr);
       rope_apply(hp.rope, cs, cs + half, s.q.data() + t * H * dk + dn, int(H), dk);
-      kv_store(kv[l].k, pos0 + t, kvt, kvw);
+      kv_store(kv[b.seq[t]][l].k, b.pos[t], kvt, kvw);
     }
-    mla_attention(m, L, kv[l], n_tok, pos0, pool, s);
+    mla_attention(m, L, kv, l, b, pool, s);
     matmul(L.wo, s.att.data(), n_tok, s.o.data(), pool, s.act);
     for (int64_t i = 0; i < n_tok * D; ++i) s.x[i] += s.o[i];
 

@@ -18,8 +18,8 @@ void add_bias(float* y, const Weight& b, int n_tok, int64_t n) {
 
 }  // namespace
 
-void forward_llama(const Model& m, const std::vector<LayerKv>& kv, const int32_t*, int n_tok, int64_t pos0,
-                   ThreadPool& pool, Scratch& s) {
+void forward_llama(const Model& m, const SeqKv& kv, const Batch& b, ThreadPool& pool, Scratch& s) {
+  const int n_tok = b.size();
   const Hparams& hp = m.hp;
   const int64_t D = hp.n_embd, H = hp.n_head, Hkv = hp.n_head_kv, dk = hp.head_dim_k, dv = hp.head_dim_v;
   const int64_t qd = H * dk, kd = Hkv * dk, vd = Hkv * dv;
@@ -30,12 +30,11 @@ void forward_llama(const Model& m, const std::vector<LayerKv>& kv, const int32_t
   grow(s.v, size_t(n_tok * vd));
   grow(s.att, size_t(n_tok * H * dv));
   grow(s.o, size_t(n_tok * D));
-  const int64_t n_ctx_used = pos0 + n_tok;
-  rope_tables(hp, n_tok, pos0, s);
+  const int64_t n_ctx_used = max_kv_len(b);
+  rope_tables(hp, b, s);
 
   for (int l = 0; l < hp.n_layer; ++l) {
     const Layer& L = m.layers[l];
-    const LayerKv& c = kv[l];
     norm_rows(s.x.data(), L.attn_norm, n_tok, D, hp.rms_eps, s.h.data());
     const MatmulTask qkv[3] = {{L.wq, s.h.data(), n_tok, s.q.data()},
                                {L.wk, s.h.data(), n_tok, s.k.data()},
@@ -54,17 +53,19 @@ void forward_llama(const Model& m, const std::vector<LayerKv>& kv, const int32_t
       const float* cs = s.cs.data() + t * 2 * half;
       rope_apply(hp.rope, cs, cs + half, q, int(H), dk);
       rope_apply(hp.rope, cs, cs + half, k, int(Hkv), dk);
-      kv_store(c.k, pos0 + t, k, kd);
-      kv_store(c.v, pos0 + t, s.v.data() + t * vd, vd);
+      const LayerKv& c = kv[b.seq[t]][l];
+      kv_store(c.k, b.pos[t], k, kd);
+      kv_store(c.v, b.pos[t], s.v.data() + t * vd, vd);
     }
     const int64_t group = H / Hkv;
     pool.parallel_for(n_tok * H, 1, [&](int64_t i0, int64_t i1) {
       for (int64_t i = i0; i < i1; ++i) {
         const int64_t t = i / H, h = i % H, g = h / group;
+        const LayerKv& c = kv[b.seq[t]][l];
         thread_local std::vector<float> scores;
         grow(scores, size_t(n_ctx_used));
-        attend(s.q.data() + t * qd + h * dk, dk, c.k.offset(g * dk), c.v.offset(g * dv), dv, pos0 + t + 1, hp.kq_scale,
-               scores.data(), s.att.data() + t * H * dv + h * dv);
+        attend(s.q.data() + t * qd + h * dk, dk, c.k.offset(g * dk), c.v.offset(g * dv), dv, int64_t(b.pos[t]) + 1,
+               hp.kq_scale, scores.data(), s.att.data() + t * H * dv + h * dv);
       }
     });
     matmul(L.wo, s.att.data(), n_tok, s.o.data(), pool, s.act);

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -514,33 +515,41 @@ void swiglu_ffn(const Weight& gate, const Weight& up, const Weight& down, const 
   matmul(down, s.ffn_g.data(), n_tok, out, pool, s.act);
 }
 
-void rope_tables(const Hparams& hp, int n_tok, int64_t pos0, Scratch& s) {
+void rope_tables(const Hparams& hp, const Batch& b, Scratch& s) {
   const int64_t half = hp.rope.n_rot / 2;
-  grow(s.cs, size_t(n_tok * 2 * half));
-  for (int t = 0; t < n_tok; ++t) {
-    rope_cos_sin(hp.rope, pos0 + t, s.cs.data() + t * 2 * half, s.cs.data() + t * 2 * half + half);
+  grow(s.cs, size_t(b.size() * 2 * half));
+  for (int t = 0; t < b.size(); ++t) {
+    rope_cos_sin(hp.rope, b.pos[t], s.cs.data() + t * 2 * half, s.cs.data() + t * 2 * half + half);
   }
+}
+
+int64_t max_kv_len(const Batch& b) {
+  int64_t n = 0;
+  for (int32_t p : b.pos) n = std::max<int64_t>(n, int64_t(p) + 1);
+  return n;
 }
 
 void norm_rows(const float* x, const Weight& w, int n_tok, int64_t n, float eps, float* out) {
   for (int t = 0; t < n_tok; ++t) rms_norm(x + t * n, w.f32(), n, eps, out + t * n);
 }
 
-void forward(const Model& m, const std::vector<LayerKv>& kv, const int32_t* tokens, int n_tok, int64_t pos0,
-             bool all_logits, float* logits, ThreadPool& pool, Scratch& s) {
+void forward(const Model& m, const SeqKv& kv, const Batch& b, float* logits, ThreadPool& pool, Scratch& s) {
   const int64_t D = m.hp.n_embd;
+  const int n_tok = b.size();
   grow(s.x, size_t(n_tok * D));
-  embed_tokens(m, tokens, n_tok, s.x.data());
+  embed_tokens(m, b.token.data(), n_tok, s.x.data());
   if (m.hp.arch == Arch::Deepseek2) {
-    forward_deepseek2(m, kv, tokens, n_tok, pos0, pool, s);
+    forward_deepseek2(m, kv, b, pool, s);
   } else {
-    forward_llama(m, kv, tokens, n_tok, pos0, pool, s);
+    forward_llama(m, kv, b, pool, s);
   }
-  const int first = all_logits ? 0 : n_tok - 1;
-  const int n_out = n_tok - first;
+  // The wanted rows, normalised into s.h in batch order, then one product for all of them.
   grow(s.h, size_t(n_tok * D));
-  norm_rows(s.x.data() + first * D, m.output_norm, n_out, D, m.hp.rms_eps, s.h.data());
-  matmul(m.output, s.h.data(), n_out, logits, pool, s.act);
+  int n_out = 0;
+  for (int t = 0; t < n_tok; ++t) {
+    if (b.logits[t]) rms_norm(s.x.data() + t * D, m.output_norm.f32(), D, m.hp.rms_eps, s.h.data() + n_out++ * D);
+  }
+  if (n_out > 0) matmul(m.output, s.h.data(), n_out, logits, pool, s.act);
 }
 
 }  // namespace dawn

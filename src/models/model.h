@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "formats/gguf.h"
+#include "models/batch.h"
 #include "kernels/thread_pool.h"
 #include "ops/attention.h"
 #include "ops/matmul.h"
@@ -107,24 +108,28 @@ struct Scratch {
   ActBuffer act;
 };
 
-// Runs n_tok tokens at positions pos0.. of one sequence whose cache is `kv`
-// (one LayerKv per layer). Writes n_vocab logits for the last token, or for
-// every token when all_logits.
-void forward(const Model& m, const std::vector<LayerKv>& kv, const int32_t* tokens, int n_tok, int64_t pos0,
-             bool all_logits, float* logits, ThreadPool& pool, Scratch& s);
+// The cache rows of every sequence slot: kv[seq][layer].
+using SeqKv = std::vector<std::vector<LayerKv>>;
 
-void forward_llama(const Model& m, const std::vector<LayerKv>& kv, const int32_t* tokens, int n_tok, int64_t pos0,
-                   ThreadPool& pool, Scratch& s);
-void forward_deepseek2(const Model& m, const std::vector<LayerKv>& kv, const int32_t* tokens, int n_tok, int64_t pos0,
-                       ThreadPool& pool, Scratch& s);
+// Runs a batch: each token at its position in its sequence, whose cache rows are kv[seq]. A
+// token attends to the positions of its own sequence up to its own (those earlier in the batch
+// included). Writes n_vocab logits for each token whose `logits` flag is set, in batch order.
+// The batch must be valid (tokens in the vocabulary, positions within the cache, each
+// sequence's positions consecutive after what its cache holds): the caller checks.
+void forward(const Model& m, const SeqKv& kv, const Batch& b, float* logits, ThreadPool& pool, Scratch& s);
+
+void forward_llama(const Model& m, const SeqKv& kv, const Batch& b, ThreadPool& pool, Scratch& s);
+void forward_deepseek2(const Model& m, const SeqKv& kv, const Batch& b, ThreadPool& pool, Scratch& s);
 
 // Shared pieces of the per-family forward passes.
 void embed_tokens(const Model& m, const int32_t* tokens, int n_tok, float* x);
 void swiglu_ffn(const Weight& gate, const Weight& up, const Weight& down, const float* h, int n_tok, float* out,
                 ThreadPool& pool, Scratch& s);
 
-// Fills s.cs with cos (first n_rot/2) then sin tables for positions pos0..pos0+n_tok.
-void rope_tables(const Hparams& hp, int n_tok, int64_t pos0, Scratch& s);
+// Fills s.cs with cos (first n_rot/2) then sin tables for each token's position.
+void rope_tables(const Hparams& hp, const Batch& b, Scratch& s);
+// The largest position in the batch, plus one: how many cache rows any token attends over at most.
+int64_t max_kv_len(const Batch& b);
 // RMS-normalises n_tok rows of n floats (out may alias x).
 void norm_rows(const float* x, const Weight& w, int n_tok, int64_t n, float eps, float* out);
 
