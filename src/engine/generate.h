@@ -6,17 +6,12 @@
 #include <string>
 #include <vector>
 
+#include "engine/generation.h"
 #include "engine/sampler.h"
 #include "engine/session.h"
 #include "text/vocab.h"
 
 namespace dawn {
-
-struct GenerateParams {
-  int n_predict = 128;  // < 0: until the context is full
-  SamplerParams sampling;
-  std::vector<std::string> stop;
-};
 
 struct GenerateResult {
   std::vector<int32_t> tokens;  // generated ids
