@@ -99,12 +99,12 @@ void KvCache::save(int seq, int n, uint8_t* out) const {
   }
 }
 
-void KvCache::load(int seq, int n, const uint8_t* in) {
+void KvCache::load(int seq, int n, const uint8_t* in, int saved) {
   for (size_t l = 0; l < k_.size(); ++l) {
     std::memcpy(k_[l].base + size_t(seq) * k_seq_, in, size_t(n) * k_row_);
-    in += size_t(n) * k_row_;
+    in += size_t(saved) * k_row_;
     if (v_row_ > 0) std::memcpy(v_[l].base + size_t(seq) * v_seq_, in, size_t(n) * v_row_);
-    in += size_t(n) * v_row_;
+    in += size_t(saved) * v_row_;
   }
 }
 

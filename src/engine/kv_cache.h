@@ -33,9 +33,10 @@ class KvCache {
   void release(int seq);
   // Copies positions [0, n) of sequence `from` to sequence `to` (a shared prompt prefix).
   void copy_prefix(int from, int to, int n);
-  // Positions [0, n) of `seq` out to / in from a buffer of n * bytes_per_token() bytes.
+  // Positions [0, n) of `seq` out to a buffer of n * bytes_per_token() bytes (per layer: the
+  // K rows, then the V rows), and the first n positions of such a buffer of `saved` positions back.
   void save(int seq, int n, uint8_t* out) const;
-  void load(int seq, int n, const uint8_t* in);
+  void load(int seq, int n, const uint8_t* in, int saved);
 
  private:
   int n_ctx_, n_seq_;

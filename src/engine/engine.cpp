@@ -1,0 +1,332 @@
+// The multi-sequence engine: admission, batching, sampling and the prefix cache (engine.h).
+#include "engine/engine.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "util/error.h"
+
+namespace dawn {
+
+namespace {
+
+double now_s() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+struct Engine::Seq {
+  uint64_t id = 0;
+  Request r;
+  std::unique_ptr<Generation> g;
+  int slot = -1;
+  int n_past = 0;         // positions in the cache
+  int n_prompt_done = 0;  // prompt tokens in the cache
+  int32_t next_token = -1;  // sampled, to be fed at the next step
+  int reserve = 0;          // positions held in the pool's budget
+  bool cancelled = false;
+  double t_submit = 0, t_admit = 0, t_first = 0;
+  RequestResult res;
+};
+
+Engine::Engine(const Model& m, const Vocab& v, const EngineOptions& o)
+    : m_(m),
+      v_(v),
+      o_(o),
+      max_ctx_(o.max_ctx > 0 ? o.max_ctx
+                             : std::min(o.pool_tokens, m.hp.n_ctx_train > 0 ? m.hp.n_ctx_train : o.pool_tokens)),
+      cache_(m, std::max(1, std::min(max_ctx_, o.pool_tokens)), std::max(1, o.n_slots), o.kv_type),
+      pool_(o.n_threads > 0 ? o.n_threads : int(std::max(1u, std::thread::hardware_concurrency()))) {
+  if (o.n_slots < 1) throw Error("-np: need at least one sequence slot, got " + std::to_string(o.n_slots));
+  if (o.pool_tokens < 1) throw Error("-c: the KV pool needs at least one position, got " + std::to_string(o.pool_tokens));
+  if (o.batch_tokens < 1) throw Error("batch: need at least one token per step, got " + std::to_string(o.batch_tokens));
+  max_ctx_ = std::min(max_ctx_, o.pool_tokens);
+  for (int i = 0; i < o.n_slots; ++i) kv_.push_back(cache_.view(i));
+  slots_.resize(size_t(o.n_slots));
+  totals_.kv_pool_tokens = o.pool_tokens;
+}
+
+Engine::~Engine() { stop(); }
+
+uint64_t Engine::submit(Request r) {
+  if (r.prompt.empty()) throw Error("prompt: no tokens");
+  for (int32_t t : r.prompt) {
+    if (t < 0 || t >= m_.hp.n_vocab) {
+      throw Error("prompt: token id " + std::to_string(t) + " is outside the vocabulary of " +
+                  std::to_string(m_.hp.n_vocab));
+    }
+  }
+  if (int(r.prompt.size()) >= max_ctx_) {
+    throw Error("context: the prompt is " + std::to_string(r.prompt.size()) +
+                " tokens; this server's context is " + std::to_string(max_ctx_) +
+                " tokens per request, leaving no room to generate");
+  }
+  for (const auto& [tok, bias] : r.logit_bias) {
+    if (tok < 0 || tok >= m_.hp.n_vocab) throw Error("logit_bias: token id " + std::to_string(tok) + " is outside the vocabulary");
+  }
+  auto q = std::make_unique<Seq>();
+  q->t_submit = now_s();
+  q->res.prompt_tokens = int(r.prompt.size());
+  const int64_t want = r.gen.n_predict < 0 ? max_ctx_ : int64_t(r.prompt.size()) + r.gen.n_predict;
+  q->reserve = int(std::min<int64_t>(want, max_ctx_));
+  q->r = std::move(r);
+  std::lock_guard<std::mutex> lock(mu_);
+  q->id = next_id_++;
+  const uint64_t id = q->id;
+  waiting_.push_back(std::move(q));
+  ++totals_.requests;
+  cv_.notify_all();
+  return id;
+}
+
+void Engine::cancel(uint64_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  cancels_.push_back(id);
+  cv_.notify_all();
+}
+
+void Engine::finish(Seq& q, const std::string& reason, const std::string& error) {
+  const double t = now_s();
+  q.res.finish_reason = reason;
+  q.res.error = error;
+  if (q.g) q.res.tokens = q.g->tokens();
+  q.res.queue_s = (q.t_admit > 0 ? q.t_admit : t) - q.t_submit;
+  q.res.first_token_s = q.t_first > 0 ? q.t_first - q.t_submit : 0;
+  q.res.total_s = t - q.t_submit;
+  if (q.slot >= 0) {
+    if (reason != "error" && reason != "cancelled") remember_prefix(q);
+    cache_.release(q.slot);
+    std::lock_guard<std::mutex> lock(mu_);
+    reserved_tokens_ -= q.reserve;
+    --totals_.running;
+  }
+  if (q.r.on_done) q.r.on_done(q.res);
+}
+
+void Engine::remember_prefix(const Seq& q) {
+  if (o_.prefix_cache_bytes == 0 || q.n_past < 2) return;
+  const size_t bytes = size_t(q.n_past) * cache_.bytes_per_token();
+  if (bytes > o_.prefix_cache_bytes) return;
+  std::vector<int32_t> tokens(q.r.prompt);
+  if (q.g) tokens.insert(tokens.end(), q.g->tokens().begin(), q.g->tokens().end());
+  tokens.resize(size_t(q.n_past));
+  std::lock_guard<std::mutex> lock(mu_);
+  // An entry this one extends (or repeats) is no longer needed.
+  for (auto it = prefixes_.begin(); it != prefixes_.end();) {
+    if (it->tokens.size() <= tokens.size() && std::equal(it->tokens.begin(), it->tokens.end(), tokens.begin())) {
+      prefix_bytes_ -= it->kv.size();
+      it = prefixes_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  while (!prefixes_.empty() && prefix_bytes_ + bytes > o_.prefix_cache_bytes) {
+    prefix_bytes_ -= prefixes_.back().kv.size();
+    prefixes_.pop_back();
+  }
+  PrefixEntry e;
+  e.tokens = std::move(tokens);
+  e.kv.resize(bytes);
+  cache_.save(q.slot, q.n_past, e.kv.data());
+  prefix_bytes_ += bytes;
+  prefixes_.push_front(std::move(e));
+}
+
+int Engine::lookup_prefix(const std::vector<int32_t>& prompt, int slot) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto best = prefixes_.end();
+  size_t best_n = 0;
+  for (auto it = prefixes_.begin(); it != prefixes_.end(); ++it) {
+    const size_t n = std::min(it->tokens.size(), prompt.size());
+    size_t k = 0;
+    while (k < n && it->tokens[k] == prompt[k]) ++k;
+    if (k > best_n) {
+      best_n = k;
+      best = it;
+    }
+  }
+  // At least the last prompt token is run again: its logits start the generation.
+  const int use = int(std::min(best_n, prompt.size() - 1));
+  if (use <= 0) return 0;
+  cache_.load(slot, use, best->kv.data(), int(best->tokens.size()));
+  prefixes_.splice(prefixes_.begin(), prefixes_, best);
+  return use;
+}
+
+void Engine::admit() {
+  for (;;) {
+    std::unique_ptr<Seq> q;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (waiting_.empty()) return;
+      // First come, first served: the head waits for room rather than being overtaken.
+      if (reserved_tokens_ + waiting_.front()->reserve > o_.pool_tokens) return;
+      const auto free = std::find(slots_.begin(), slots_.end(), nullptr);
+      if (free == slots_.end()) return;
+      q = std::move(waiting_.front());
+      waiting_.pop_front();
+      q->slot = int(free - slots_.begin());
+      reserved_tokens_ += q->reserve;
+    }
+    q->t_admit = now_s();
+    q->g = std::make_unique<Generation>(v_, q->r.prompt, q->r.gen);
+    q->n_past = q->n_prompt_done = lookup_prefix(q->r.prompt, q->slot);
+    q->res.cached_tokens = q->n_past;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++totals_.running;
+      totals_.prompt_tokens += q->r.prompt.size();
+      totals_.cached_tokens += uint64_t(q->n_past);
+    }
+    const int slot = q->slot;
+    slots_[size_t(slot)] = std::move(q);
+  }
+}
+
+void Engine::emit(Seq& q, const float* logits_in) {
+  const int n_vocab = m_.hp.n_vocab;
+  float* logits = const_cast<float*>(logits_in);  // our own buffer: biased in place
+  for (const auto& [tok, bias] : q.r.logit_bias) logits[tok] += bias;
+  TokenOut out;
+  std::string text;
+  out.id = q.g->next(logits, n_vocab, &text);
+  out.text = std::move(text);
+  out.eog = v_.is_eog(out.id);
+  if (q.r.logprobs >= 0) {
+    double max = logits[0];
+    for (int i = 1; i < n_vocab; ++i) max = std::max(max, double(logits[i]));
+    double sum = 0;
+    for (int i = 0; i < n_vocab; ++i) sum += std::exp(double(logits[i]) - max);
+    const double lse = max + std::log(sum);
+    out.logprob = float(logits[out.id] - lse);
+    if (q.r.logprobs > 0) {
+      std::vector<int32_t>& ids = top_ids_;
+      ids.resize(static_cast<size_t>(n_vocab));
+      for (int i = 0; i < n_vocab; ++i) ids[size_t(i)] = i;
+      const int n = std::min(q.r.logprobs, n_vocab);
+      std::partial_sort(ids.begin(), ids.begin() + n, ids.end(), [&](int32_t a, int32_t b) {
+        return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
+      });
+      for (int i = 0; i < n; ++i) out.top.push_back({ids[size_t(i)], float(logits[ids[size_t(i)]] - lse)});
+    }
+  }
+  if (q.t_first == 0) q.t_first = now_s();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    totals_.generated_tokens += out.eog ? 0 : 1;
+  }
+  q.next_token = out.id;
+  // The next token needs a cache position; without one the request ends here.
+  if (!q.g->done() && q.n_past >= max_ctx_) q.g->stop_for_context(&out.text);
+  if (q.r.on_token) q.r.on_token(out);
+}
+
+bool Engine::step() {
+  std::vector<uint64_t> cancels;
+  std::vector<std::unique_ptr<Seq>> dropped;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    cancels.swap(cancels_);
+    for (uint64_t id : cancels) {
+      for (auto it = waiting_.begin(); it != waiting_.end(); ++it) {
+        if ((*it)->id == id) {
+          dropped.push_back(std::move(*it));
+          waiting_.erase(it);
+          break;
+        }
+      }
+    }
+  }
+  for (auto& q : dropped) finish(*q, "cancelled");
+  for (auto& slot : slots_) {
+    if (slot && std::find(cancels.begin(), cancels.end(), slot->id) != cancels.end()) {
+      finish(*slot, "cancelled");
+      slot.reset();
+    }
+  }
+  admit();
+
+  // Decode tokens first (one per running sequence), then prompt chunks in slot order.
+  batch_.clear();
+  batch_slot_.clear();
+  int budget = o_.batch_tokens;
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    Seq* q = slots_[i].get();
+    if (!q || q->n_prompt_done < int(q->r.prompt.size())) continue;
+    batch_.add(q->next_token, q->n_past++, int(i), true);
+    batch_slot_.push_back(int(i));
+    --budget;
+  }
+  for (size_t i = 0; i < slots_.size() && budget > 0; ++i) {
+    Seq* q = slots_[i].get();
+    if (!q || q->n_prompt_done >= int(q->r.prompt.size())) continue;
+    const int n = std::min(budget, int(q->r.prompt.size()) - q->n_prompt_done);
+    for (int k = 0; k < n; ++k) {
+      const int at = q->n_prompt_done + k;
+      const bool last = at + 1 == int(q->r.prompt.size());
+      batch_.add(q->r.prompt[size_t(at)], q->n_past++, int(i), last);
+      if (last) batch_slot_.push_back(int(i));
+    }
+    q->n_prompt_done += n;
+    budget -= n;
+  }
+  if (batch_.size() == 0) return false;
+  const size_t need = size_t(batch_.n_outputs()) * size_t(m_.hp.n_vocab);
+  if (logits_.size() < need) logits_.resize(need);
+  forward(m_, kv_, batch_, logits_.data(), pool_, scratch_);
+
+  for (size_t row = 0; row < batch_slot_.size(); ++row) {
+    std::unique_ptr<Seq>& q = slots_[size_t(batch_slot_[row])];
+    emit(*q, logits_.data() + row * size_t(m_.hp.n_vocab));
+    if (q->g->done()) {
+      const std::string& why = q->g->stop_reason();
+      finish(*q, why == "eog" || why == "stop" ? "stop" : "length");
+      q.reset();
+    }
+  }
+  return true;
+}
+
+void Engine::run_until_idle() {
+  for (;;) {
+    if (step()) continue;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (waiting_.empty() && cancels_.empty()) return;
+  }
+}
+
+void Engine::start() {
+  stopping_ = false;
+  thread_ = std::thread([this] {
+    for (;;) {
+      if (step()) continue;
+      std::unique_lock<std::mutex> lock(mu_);
+      if (stopping_ && waiting_.empty() && totals_.running == 0) return;
+      if (waiting_.empty() && cancels_.empty()) cv_.wait_for(lock, std::chrono::milliseconds(50));
+    }
+  });
+}
+
+void Engine::stop() {
+  if (!thread_.joinable()) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    cv_.notify_all();
+  }
+  thread_.join();
+}
+
+EngineStats Engine::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  EngineStats s = totals_;
+  s.waiting = int(waiting_.size());
+  s.kv_used_tokens = reserved_tokens_;
+  s.prefix_cache_bytes = prefix_bytes_;
+  s.prefix_cache_entries = int(prefixes_.size());
+  return s;
+}
+
+}  // namespace dawn

@@ -1,0 +1,136 @@
+// The multi-sequence engine: many requests at once over one model, one KV pool and one thread
+// pool. Each step() runs one forward pass over a batch that holds every running sequence's next
+// token plus chunks of waiting prompts under a token budget (chunked prefill: a long prompt does
+// not freeze the other streams). Requests reuse the KV of the longest prefix an earlier request
+// computed (prefix cache, bounded in bytes, least recently used out first).
+//
+// Threads: submit() and cancel() from any thread; step() (or the loop of start()) on one engine
+// thread, which is the only one that calls forward and the only one that runs the callbacks.
+#pragma once
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/generation.h"
+#include "engine/kv_cache.h"
+#include "kernels/thread_pool.h"
+#include "models/model.h"
+#include "text/vocab.h"
+
+namespace dawn {
+
+struct EngineOptions {
+  int n_threads = 0;      // 0: every core
+  int n_slots = 4;        // sequences at once (-np)
+  int pool_tokens = 4096;  // KV positions shared by all sequences (-c)
+  int max_ctx = 0;        // positions one request may use; 0: min(model context, pool_tokens)
+  KvType kv_type = KvType::F16;
+  int batch_tokens = 256;  // tokens per forward pass (decode tokens first, then prompt chunks)
+  size_t prefix_cache_bytes = size_t(256) << 20;  // 0: off
+};
+
+// What a request gets per generated token.
+struct TokenOut {
+  int32_t id = -1;
+  std::string text;      // text now certain (may be empty: held back for a stop string or UTF-8)
+  float logprob = 0;     // log-probability of `id` under the model (temperature 1), when asked
+  std::vector<std::pair<int32_t, float>> top;  // the n most likely tokens and their log-probabilities
+  bool eog = false;      // the end-of-generation token: not part of the output
+};
+
+struct RequestResult {
+  std::vector<int32_t> tokens;  // generated (no end-of-generation token)
+  std::string finish_reason;    // "stop" (eog or a stop string), "length", "cancelled", "error"
+  std::string error;            // when finish_reason is "error"
+  int prompt_tokens = 0, cached_tokens = 0;
+  double queue_s = 0, first_token_s = 0, total_s = 0;  // from submit
+};
+
+struct Request {
+  std::vector<int32_t> prompt;
+  GenerateParams gen;  // n_predict < 0: until the request's context is full
+  int logprobs = -1;   // -1: none; 0: the chosen token's; n > 0: also the top n
+  std::vector<std::pair<int32_t, float>> logit_bias;
+  std::function<void(const TokenOut&)> on_token;       // engine thread
+  std::function<void(const RequestResult&)> on_done;  // engine thread; exactly once
+};
+
+struct EngineStats {
+  int running = 0, waiting = 0;
+  int kv_used_tokens = 0, kv_pool_tokens = 0;
+  uint64_t prompt_tokens = 0, generated_tokens = 0, cached_tokens = 0, requests = 0;
+  size_t prefix_cache_bytes = 0;
+  int prefix_cache_entries = 0;
+};
+
+class Engine {
+ public:
+  Engine(const Model& m, const Vocab& v, const EngineOptions& o);
+  ~Engine();
+
+  // Queues a request; returns its id. Throws Error (nothing queued) for a request that can never
+  // run: empty prompt, ids outside the vocabulary, or a prompt that leaves no room to generate
+  // in the request context (the message says "context").
+  uint64_t submit(Request r);
+  // Ends a request as "cancelled" at the next step, freeing its slot (unknown ids: no-op).
+  void cancel(uint64_t id);
+  // One forward pass over the next batch; false when there was nothing to do.
+  bool step();
+  // Steps until no request is waiting or running (tests, the CLI).
+  void run_until_idle();
+  // A thread that steps whenever there is work; stop() finishes the requests in flight, then joins.
+  void start();
+  void stop();
+
+  EngineStats stats() const;
+  int max_ctx() const { return max_ctx_; }
+  const Model& model() const { return m_; }
+
+ private:
+  struct Seq;
+  struct PrefixEntry {
+    std::vector<int32_t> tokens;
+    std::vector<uint8_t> kv;
+  };
+  void admit();
+  void finish(Seq& q, const std::string& reason, const std::string& error = {});
+  void remember_prefix(const Seq& q);
+  int lookup_prefix(const std::vector<int32_t>& prompt, int slot);
+  void emit(Seq& q, const float* logits);
+
+  const Model& m_;
+  const Vocab& v_;
+  EngineOptions o_;
+  int max_ctx_;
+  KvCache cache_;
+  SeqKv kv_;
+  ThreadPool pool_;
+  Scratch scratch_;
+  Batch batch_;
+  std::vector<float> logits_;
+  std::vector<std::unique_ptr<Seq>> slots_;  // index = KV slot; null when free
+  std::vector<int> batch_slot_;              // per logits row: its slot
+  std::vector<int32_t> top_ids_;             // top-logprob search
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::unique_ptr<Seq>> waiting_;
+  std::vector<uint64_t> cancels_;
+  uint64_t next_id_ = 1;
+  int reserved_tokens_ = 0;
+  std::list<PrefixEntry> prefixes_;  // most recently used first
+  size_t prefix_bytes_ = 0;
+  EngineStats totals_;
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace dawn
