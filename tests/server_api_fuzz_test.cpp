@@ -40,12 +40,56 @@ const std::vector<std::string> kSeeds = {
 };
 
 const std::vector<std::string> kSnippets = {
-    "null", "true", "false", "0", "-1", "1", "16", "17", "1e400", "-1e400", "1e-400", "99999999999999999999999",
-    "-9223372036854775809", "18446744073709551616", "0.5", "2147483648", "-0", "1.0", "2.5", "\"\"", "\"x\"",
-    "\"\\ud800\"", "\"\\udc00\\ud800\"", "\"\\u0000\"", "\"\xff\"", "\"\xc0\xaf\"", "\"\xed\xa0\x80\"", "[]", "{}",
-    "[1,2,3]", "{\"a\":1}", "[[[[[[]]]]]]", "[\"a\",\"b\",\"c\",\"d\",\"e\"]", "{\"role\":\"user\"}",
-    "[{\"type\":\"text\",\"text\":\"a\"}]", "[{\"type\":\"image_url\"}]", "\"auto\"", "{\"50256\":-100}",
-    "{\"-1\":5}", "[null]", "\"inline\"", "\"\\\"", "\"\\", "[", "{", "]", "}", ",", ":", "\"",
+    "null",
+    "true",
+    "false",
+    "0",
+    "-1",
+    "1",
+    "16",
+    "17",
+    "1e400",
+    "-1e400",
+    "1e-400",
+    "99999999999999999999999",
+    "-9223372036854775809",
+    "18446744073709551616",
+    "0.5",
+    "2147483648",
+    "-0",
+    "1.0",
+    "2.5",
+    "\"\"",
+    "\"x\"",
+    "\"\\ud800\"",
+    "\"\\udc00\\ud800\"",
+    "\"\\u0000\"",
+    "\"\xff\"",
+    "\"\xc0\xaf\"",
+    "\"\xed\xa0\x80\"",
+    "[]",
+    "{}",
+    "[1,2,3]",
+    "{\"a\":1}",
+    "[[[[[[]]]]]]",
+    "[\"a\",\"b\",\"c\",\"d\",\"e\"]",
+    "{\"role\":\"user\"}",
+    "[{\"type\":\"text\",\"text\":\"a\"}]",
+    "[{\"type\":\"image_url\"}]",
+    "\"auto\"",
+    "{\"50256\":-100}",
+    "{\"-1\":5}",
+    "[null]",
+    "\"inline\"",
+    "\"\\\"",
+    "\"\\",
+    "[",
+    "{",
+    "]",
+    "}",
+    ",",
+    ":",
+    "\"",
 };
 
 class Fuzzer {
@@ -124,22 +168,24 @@ class Fuzzer {
       case 0:
         if (!p.empty()) {
           Json& parent = j[p.parent_pointer()];
-          if (parent.is_object()) parent.erase(p.back());
-          else if (parent.is_array() && !parent.empty()) parent.erase(parent.size() - 1);
+          if (parent.is_object())
+            parent.erase(p.back());
+          else if (parent.is_array() && !parent.empty())
+            parent.erase(parent.size() - 1);
           break;
         }
         [[fallthrough]];
       case 1:
         if (j[p].is_object()) {
-          static const char* keys[] = {"model", "messages", "n", "stop", "logprobs", "top_logprobs", "stream",
-                                       "stream_options", "content", "role", "tool_calls", "type", "text", "prompt",
-                                       "tokens", "suffix", "seed", "logit_bias", "include_usage", "max_tokens"};
+          static const char* keys[] = {
+              "model",          "messages", "n",    "stop",       "logprobs",      "top_logprobs", "stream",
+              "stream_options", "content",  "role", "tool_calls", "type",          "text",         "prompt",
+              "tokens",         "suffix",   "seed", "logit_bias", "include_usage", "max_tokens"};
           j[p][keys[below(std::size(keys))]] = value();
           break;
         }
         [[fallthrough]];
-      default:
-        j[p] = value();
+      default: j[p] = value();
     }
     return j.dump(-1, ' ', false, Json::error_handler_t::replace);
   }
@@ -229,8 +275,10 @@ void run_all_parsers(const std::string& body, const std::string& where, Tally& t
       ++t.accepted;
     }
     auto tk = parse_tokenize_request(body);
-    if (auto* e = std::get_if<ApiError>(&tk)) note(*e);
-    else ++t.accepted;
+    if (auto* e = std::get_if<ApiError>(&tk))
+      note(*e);
+    else
+      ++t.accepted;
     auto dt = parse_detokenize_request(body);
     if (auto* e = std::get_if<ApiError>(&dt)) {
       note(*e);
@@ -250,10 +298,14 @@ TEST(ServerApiFuzz, SeedsParse) {
   for (size_t i = 0; i < kSeeds.size(); ++i) {
     const std::string& s = kSeeds[i];
     bool ok;
-    if (s.find("\"messages\"") != std::string::npos) ok = std::holds_alternative<ChatRequest>(parse_chat_request(s));
-    else if (s.find("\"prompt\"") != std::string::npos) ok = std::holds_alternative<CompletionRequest>(parse_completion_request(s));
-    else if (s.find("\"content\"") != std::string::npos) ok = std::holds_alternative<TokenizeRequest>(parse_tokenize_request(s));
-    else ok = std::holds_alternative<DetokenizeRequest>(parse_detokenize_request(s));
+    if (s.find("\"messages\"") != std::string::npos)
+      ok = std::holds_alternative<ChatRequest>(parse_chat_request(s));
+    else if (s.find("\"prompt\"") != std::string::npos)
+      ok = std::holds_alternative<CompletionRequest>(parse_completion_request(s));
+    else if (s.find("\"content\"") != std::string::npos)
+      ok = std::holds_alternative<TokenizeRequest>(parse_tokenize_request(s));
+    else
+      ok = std::holds_alternative<DetokenizeRequest>(parse_detokenize_request(s));
     EXPECT_TRUE(ok) << "seed " << i << ": " << s;
   }
 }
@@ -267,13 +319,15 @@ TEST(ServerApiFuzz, MutatedBodiesGiveARequestOr4xx) {
       std::string body = kSeeds[seed];
       const size_t n = 1 + f.below(3);
       for (size_t k = 0; k < n; ++k) {
-        if (f.below(2)) body = f.structural_mutation(body);
-        else f.byte_mutation(body);
+        if (f.below(2))
+          body = f.structural_mutation(body);
+        else
+          f.byte_mutation(body);
         ++mutations;
       }
       ++bodies;
-      run_all_parsers(body, "seed " + std::to_string(seed) + " iteration " + std::to_string(iter) + ": " +
-                                printable(body, 300), t);
+      run_all_parsers(
+          body, "seed " + std::to_string(seed) + " iteration " + std::to_string(iter) + ": " + printable(body, 300), t);
       if (::testing::Test::HasFailure()) return;  // one body's report is enough
     }
   }

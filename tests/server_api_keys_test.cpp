@@ -23,9 +23,12 @@ const std::string kFile = R"({
     "tokenizer": {"endpoints": ["/tokenize", "/detokenize"]}
   },
   "keys": [
-    {"name": "alice", "key": ")" + kAlice + R"(", "role": "user"},
-    {"name": "ops", "key": ")" + kOps + R"(", "role": "admin"},
-    {"name": "bot", "key": ")" + kBot + R"(", "role": "tokenizer"}
+    {"name": "alice", "key": ")" +
+                          kAlice + R"(", "role": "user"},
+    {"name": "ops", "key": ")" +
+                          kOps + R"(", "role": "admin"},
+    {"name": "bot", "key": ")" +
+                          kBot + R"(", "role": "tokenizer"}
   ]
 })";
 

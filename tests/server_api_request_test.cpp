@@ -134,11 +134,26 @@ TEST(ServerApiRequest, EveryCommonFieldValid) {
 }
 
 TEST(ServerApiRequest, BoundaryValuesAreAccepted) {
-  for (const char* f : {R"("temperature":2)", R"("top_p":1)", R"("top_p":1e-9)", R"("min_p":0)", R"("min_p":1)",
-                        R"("top_k":0)", R"("n":1)", R"("max_tokens":1)", R"("max_tokens":2147483647)",
-                        R"("max_tokens":100.0)", R"("presence_penalty":2)", R"("top_logprobs":0)",
-                        R"("seed":-1)", R"("seed":18446744073709551615)", R"("stop":[])", R"("stop":null)",
-                        R"("temperature":null)", R"("logit_bias":{})", R"("stream":false)", R"("user":"")"}) {
+  for (const char* f : {R"("temperature":2)",
+                        R"("top_p":1)",
+                        R"("top_p":1e-9)",
+                        R"("min_p":0)",
+                        R"("min_p":1)",
+                        R"("top_k":0)",
+                        R"("n":1)",
+                        R"("max_tokens":1)",
+                        R"("max_tokens":2147483647)",
+                        R"("max_tokens":100.0)",
+                        R"("presence_penalty":2)",
+                        R"("top_logprobs":0)",
+                        R"("seed":-1)",
+                        R"("seed":18446744073709551615)",
+                        R"("stop":[])",
+                        R"("stop":null)",
+                        R"("temperature":null)",
+                        R"("logit_bias":{})",
+                        R"("stream":false)",
+                        R"("user":"")"}) {
     chat_ok(chat_with(f));
   }
   EXPECT_EQ(chat_ok(chat_with(R"("seed":-1)")).seed, ~uint64_t(0));
@@ -321,7 +336,8 @@ TEST(ServerApiRequest, MessagesInvalid) {
       {R"([{"role":"user","content":{"text":"x"}}]})", "messages[0].content", "invalid_type"},
       {R"([{"role":"user","content":"a"},{"role":"user","content":[{"type":"image_url","image_url":{"url":"x"}}]}]})",
        "messages[1].content[0].type", "unsupported_value"},
-      {R"([{"role":"user","content":[{"type":"text"}]}]})", "messages[0].content[0].text", "missing_required_parameter"},
+      {R"([{"role":"user","content":[{"type":"text"}]}]})", "messages[0].content[0].text",
+       "missing_required_parameter"},
       {R"([{"role":"user","content":[{"text":"a"}]}]})", "messages[0].content[0].type", "missing_required_parameter"},
       {R"([{"role":"user","content":[{"type":"text","text":5}]}]})", "messages[0].content[0].text", "invalid_type"},
       {R"([{"role":"user","content":["a"]}]})", "messages[0].content[0]", "invalid_type"},
@@ -346,7 +362,8 @@ TEST(ServerApiRequest, ToolsToolChoiceAndTemplateKwargs) {
   EXPECT_EQ(r.tools[0]["function"]["name"], "get_weather");
   EXPECT_EQ(r.tool_choice["function"]["name"], "get_weather");
   EXPECT_EQ(r.chat_template_kwargs["enable_thinking"], false);
-  for (const char* c : {"none", "auto", "required"}) EXPECT_EQ(chat_ok(chat_with(std::string(R"("tool_choice":")") + c + "\"")).tool_choice, c);
+  for (const char* c : {"none", "auto", "required"})
+    EXPECT_EQ(chat_ok(chat_with(std::string(R"("tool_choice":")") + c + "\"")).tool_choice, c);
 
   const BadCase cases[] = {
       {R"("tools":{})", "tools", "invalid_type"},
@@ -398,7 +415,8 @@ TEST(ServerApiRequest, InvalidUtf8IsLocatedByPath) {
   expect_error(s, "user", "invalid_json", "lone surrogate");
   EXPECT_NE(s.message.find("surrogate"), std::string::npos);
   // In a key: the path is the object holding it.
-  expect_error(chat_err(chat_with(std::string("\"stream_options\":{\"\xfe\":1}"))), "stream_options", "invalid_json", "key");
+  expect_error(chat_err(chat_with(std::string("\"stream_options\":{\"\xfe\":1}"))), "stream_options", "invalid_json",
+               "key");
 }
 
 TEST(ServerApiRequest, MalformedJsonAndWrongBodies) {
@@ -429,8 +447,15 @@ TEST(ServerApiRequest, MalformedJsonAndWrongBodies) {
 TEST(ServerApiRequest, DeepNestingIsRefusedBeforeParsing) {
   const std::string deep = std::string(100, '[') + std::string(100, ']');
   const ApiError e = chat_err(chat_with("\"metadata\":" + deep));
-  expect_error(e, "metadata" + [] { std::string s; for (int i = 0; i < 63; ++i) s += "[0]"; return s; }(), "invalid_json",
-               "deep");
+  expect_error(
+      e,
+      "metadata" +
+          [] {
+            std::string s;
+            for (int i = 0; i < 63; ++i) s += "[0]";
+            return s;
+          }(),
+      "invalid_json", "deep");
   EXPECT_NE(e.message.find("deeper than 64"), std::string::npos);
   // A million levels, unbalanced: still a plain 400.
   EXPECT_EQ(chat_err(std::string(1'000'000, '[')).status, 400);
@@ -496,12 +521,9 @@ TEST(ServerApiRequest, CompletionOnlyFields) {
   EXPECT_FALSE(completion_ok(completion_with(R"("logprobs":null)")).logprobs);
 
   const BadCase cases[] = {
-      {R"("suffix":"def")", "suffix", "unsupported_value"},
-      {R"("suffix":5)", "suffix", "invalid_type"},
-      {R"("echo":"yes")", "echo", "invalid_type"},
-      {R"("logprobs":6)", "logprobs", "invalid_value"},
-      {R"("logprobs":true)", "logprobs", "invalid_type"},
-      {R"("best_of":2)", "best_of", "unsupported_value"},
+      {R"("suffix":"def")", "suffix", "unsupported_value"}, {R"("suffix":5)", "suffix", "invalid_type"},
+      {R"("echo":"yes")", "echo", "invalid_type"},          {R"("logprobs":6)", "logprobs", "invalid_value"},
+      {R"("logprobs":true)", "logprobs", "invalid_type"},   {R"("best_of":2)", "best_of", "unsupported_value"},
       {R"("best_of":0)", "best_of", "invalid_value"},
   };
   for (const BadCase& c : cases) {

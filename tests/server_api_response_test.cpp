@@ -95,9 +95,10 @@ TEST(ServerApiResponse, ChatLogprobsShape) {
   c.content = "Hi\xe4\xbd\xa0";
   c.finish_reason = "stop";
   c.logprobs = true;
-  c.tokens = {TokenLogprob{5, "Hi", -0.25, {{5, "Hi", -0.25}, {9, "Hey", -1.5}}},
-              TokenLogprob{7, "\xe4\xbd", -0.5, {{7, "\xe4\xbd", -0.5}, {8, "x", -std::numeric_limits<double>::infinity()}}},
-              TokenLogprob{3, "\xa0", -0.125, {}}};
+  c.tokens = {
+      TokenLogprob{5, "Hi", -0.25, {{5, "Hi", -0.25}, {9, "Hey", -1.5}}},
+      TokenLogprob{7, "\xe4\xbd", -0.5, {{7, "\xe4\xbd", -0.5}, {8, "x", -std::numeric_limits<double>::infinity()}}},
+      TokenLogprob{3, "\xa0", -0.125, {}}};
   const Json lp = chat_completion_json(kMeta, {c}, {})["choices"][0]["logprobs"];
   ASSERT_TRUE(lp["content"].is_array());
   EXPECT_TRUE(lp["refusal"].is_null());
@@ -125,8 +126,8 @@ TEST(ServerApiResponse, TextCompletionShapeAndLogprobs) {
   c.logprobs = true;
   // Echoed prompt first (no logprob for its first token), then the completion.
   c.tokens = {TokenLogprob{1, "Once", std::nullopt, {}}, TokenLogprob{2, " upon", -1.0, {{2, " upon", -1.0}}},
-              TokenLogprob{3, " a", -0.5, {{3, " a", -0.5}, {4, " the", -2.0}}},
-              TokenLogprob{5, " t\xc3", -0.1, {}}, TokenLogprob{6, "\xa9me", -0.2, {}}};
+              TokenLogprob{3, " a", -0.5, {{3, " a", -0.5}, {4, " the", -2.0}}}, TokenLogprob{5, " t\xc3", -0.1, {}},
+              TokenLogprob{6, "\xa9me", -0.2, {}}};
   const Json j = text_completion_json(ResponseMeta{"cmpl-1", 5, "m", ""}, {c}, Usage{2, 3, 0});
   EXPECT_EQ(j["object"], "text_completion");
   EXPECT_EQ(j["id"], "cmpl-1");
@@ -181,7 +182,8 @@ TEST(ServerApiResponse, ModelsList) {
   const Json j = model_list_json({ModelInfo{"dawn-brown-v3", 1700000000}, ModelInfo{"other", 1, "me"}});
   EXPECT_EQ(j["object"], "list");
   ASSERT_EQ(j["data"].size(), 2u);
-  EXPECT_EQ(j["data"][0], (Json{{"id", "dawn-brown-v3"}, {"object", "model"}, {"created", 1700000000}, {"owned_by", "dawn"}}));
+  EXPECT_EQ(j["data"][0],
+            (Json{{"id", "dawn-brown-v3"}, {"object", "model"}, {"created", 1700000000}, {"owned_by", "dawn"}}));
   EXPECT_EQ(j["data"][1]["owned_by"], "me");
   EXPECT_EQ(model_list_json({})["data"], Json::array());
 }
@@ -377,9 +379,12 @@ TEST(ServerApiResponse, TokenizeAndDetokenize) {
   ASSERT_TRUE(std::holds_alternative<DetokenizeRequest>(d));
   EXPECT_EQ(std::get<DetokenizeRequest>(d).tokens, (std::vector<int32_t>{1, 2, 3}));
   EXPECT_EQ(std::get<DetokenizeRequest>(d).model, "m");
-  for (const auto& [body, param] : std::vector<std::pair<const char*, const char*>>{
-           {"{}", "tokens"}, {R"({"tokens":"1,2"})", "tokens"}, {R"({"tokens":[1,-2]})", "tokens[1]"},
-           {R"({"tokens":[1,"2"]})", "tokens[1]"}, {R"({"tokens":[3000000000]})", "tokens[0]"}}) {
+  for (const auto& [body, param] :
+       std::vector<std::pair<const char*, const char*>>{{"{}", "tokens"},
+                                                        {R"({"tokens":"1,2"})", "tokens"},
+                                                        {R"({"tokens":[1,-2]})", "tokens[1]"},
+                                                        {R"({"tokens":[1,"2"]})", "tokens[1]"},
+                                                        {R"({"tokens":[3000000000]})", "tokens[0]"}}) {
     auto r = parse_detokenize_request(body);
     ASSERT_TRUE(std::holds_alternative<ApiError>(r)) << body;
     EXPECT_EQ(std::get<ApiError>(r).param, param) << body;

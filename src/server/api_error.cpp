@@ -31,9 +31,9 @@ ApiError bad_request(std::string param, std::string message, std::string code) {
 }
 
 ApiError context_length_exceeded(int64_t n_ctx, int64_t prompt_tokens, int64_t max_tokens, std::string param) {
-  std::string m = "This model's maximum context length is " + std::to_string(n_ctx) + " tokens. However, you requested " +
-                  std::to_string(prompt_tokens + max_tokens) + " tokens (" + std::to_string(prompt_tokens) +
-                  " in the prompt, " + std::to_string(max_tokens) +
+  std::string m = "This model's maximum context length is " + std::to_string(n_ctx) +
+                  " tokens. However, you requested " + std::to_string(prompt_tokens + max_tokens) + " tokens (" +
+                  std::to_string(prompt_tokens) + " in the prompt, " + std::to_string(max_tokens) +
                   " for the completion). Please reduce the prompt or the completion length.";
   return make(400, std::move(m), "invalid_request_error", std::move(param), "context_length_exceeded");
 }

@@ -2,9 +2,8 @@
 // read (message, type, param, code), with one constructor per case the server answers.
 #pragma once
 #include <cstdint>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace dawn::server {
 

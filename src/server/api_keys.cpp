@@ -132,8 +132,8 @@ ApiKeys ApiKeys::parse(std::string_view text, const std::string& origin) {
         ++col;
       }
     }
-    err.fail("", "malformed JSON (or invalid UTF-8) at line " + std::to_string(line) + ", column " +
-                     std::to_string(col));
+    err.fail("",
+             "malformed JSON (or invalid UTF-8) at line " + std::to_string(line) + ", column " + std::to_string(col));
   }
   err.object(root, "");
   err.only_fields(root, "", {"roles", "keys"});
@@ -149,7 +149,8 @@ ApiKeys ApiKeys::parse(std::string_view text, const std::string& origin) {
     err.only_fields(r, f, {"models", "endpoints"});
     Role role;
     role.name = name;
-    role.models = r.contains("models") ? err.patterns(r["models"], f + ".models", false) : std::vector<std::string>{"*"};
+    role.models =
+        r.contains("models") ? err.patterns(r["models"], f + ".models", false) : std::vector<std::string>{"*"};
     if (r.contains("endpoints")) {
       role.endpoints = err.patterns(r["endpoints"], f + ".endpoints", true);
     } else {
@@ -239,7 +240,8 @@ AuthResult ApiKeys::authorize(std::string_view header_value, std::string_view mo
   res.key_name = key.name;
   res.role = role.name;
   const std::string who = "The API key \"" + key.name + "\" (role \"" + role.name + "\")";
-  const bool endpoint_ok = role.default_endpoints ? !is_admin_endpoint(endpoint) : any_matches(role.endpoints, endpoint);
+  const bool endpoint_ok =
+      role.default_endpoints ? !is_admin_endpoint(endpoint) : any_matches(role.endpoints, endpoint);
   if (!endpoint_ok) {
     res.error = forbidden(who + " may not use " + std::string(endpoint) + ".");
     return res;

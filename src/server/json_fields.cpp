@@ -174,23 +174,17 @@ std::string printable(std::string_view s, size_t max_bytes) {
 
 std::string describe(const Json& v) {
   switch (v.type()) {
-    case Json::value_t::string:
-      return "\"" + printable(v.get_ref<const std::string&>(), 48) + "\"";
-    case Json::value_t::boolean:
-      return v.get<bool>() ? "true" : "false";
-    case Json::value_t::null:
-      return "null";
+    case Json::value_t::string: return "\"" + printable(v.get_ref<const std::string&>(), 48) + "\"";
+    case Json::value_t::boolean: return v.get<bool>() ? "true" : "false";
+    case Json::value_t::null: return "null";
     case Json::value_t::number_float: {
       const double d = v.get<double>();
       return std::isfinite(d) ? v.dump() : "a number too large to represent";
     }
     case Json::value_t::number_integer:
-    case Json::value_t::number_unsigned:
-      return v.dump();
-    case Json::value_t::array:
-      return "an array";
-    default:
-      return "an object";
+    case Json::value_t::number_unsigned: return v.dump();
+    case Json::value_t::array: return "an array";
+    default: return "an object";
   }
 }
 
@@ -201,7 +195,9 @@ std::string field_path(std::string_view parent, std::string_view key) {
   return p;
 }
 
-std::string index_path(std::string_view parent, size_t i) { return std::string(parent) + "[" + std::to_string(i) + "]"; }
+std::string index_path(std::string_view parent, size_t i) {
+  return std::string(parent) + "[" + std::to_string(i) + "]";
+}
 
 std::string json_path_at(std::string_view text, size_t offset) {
   struct Frame {
@@ -261,8 +257,10 @@ Json parse_json_body(std::string_view body, int max_depth) {
   for (size_t i = 0; i < body.size(); ++i) {
     const char c = body[i];
     if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
     } else if (c == '"') {
       in_string = true;
     } else if (c == '{' || c == '[') {
@@ -300,7 +298,8 @@ Json parse_json_body(std::string_view body, int max_depth) {
     reason = printable(colon == std::string::npos ? what : what.substr(colon + 2), 160);
   }
   fail(path,
-       "Malformed JSON at byte " + std::to_string(at) + (path.empty() ? "" : " (in '" + path + "')") + ": " + reason + ".",
+       "Malformed JSON at byte " + std::to_string(at) + (path.empty() ? "" : " (in '" + path + "')") + ": " + reason +
+           ".",
        "invalid_json");
 }
 
@@ -362,7 +361,8 @@ int64_t read_integer(const Json& v, const std::string& param, int64_t lo, int64_
     }
   }
   if (!in_range)
-    fail(param, "Invalid value for " + quoted(param) + ": expected " + range_text(lo, hi) + ", got " + describe(v) + ".");
+    fail(param,
+         "Invalid value for " + quoted(param) + ": expected " + range_text(lo, hi) + ", got " + describe(v) + ".");
   return x;
 }
 

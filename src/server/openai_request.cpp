@@ -34,7 +34,8 @@ uint64_t read_seed(const Json& v) {
 std::vector<std::string> read_stop(const Json& v) {
   std::vector<std::string> stop;
   if (v.is_string()) {
-    if (v.get_ref<const std::string&>().empty()) fail("stop", "Invalid value for 'stop': a stop string must not be empty.");
+    if (v.get_ref<const std::string&>().empty())
+      fail("stop", "Invalid value for 'stop': a stop string must not be empty.");
     stop.push_back(v.get<std::string>());
     return stop;
   }
@@ -66,14 +67,13 @@ std::optional<int32_t> token_id_key(const std::string& k) {
 std::vector<std::pair<int32_t, float>> read_logit_bias(const Json& v) {
   read_object(v, "logit_bias");
   if (v.size() > kMaxLogitBias)
-    fail("logit_bias", "Invalid value for 'logit_bias': at most " + std::to_string(kMaxLogitBias) +
-                           " entries, got " + std::to_string(v.size()) + ".");
+    fail("logit_bias", "Invalid value for 'logit_bias': at most " + std::to_string(kMaxLogitBias) + " entries, got " +
+                           std::to_string(v.size()) + ".");
   std::vector<std::pair<int32_t, float>> bias;
   for (const auto& [key, val] : v.items()) {
     const std::string param = field_path("logit_bias", printable(key, 32));
     const std::optional<int32_t> id = token_id_key(key);
-    if (!id)
-      fail(param, "Invalid value for '" + param + "': the key must be a token id such as \"50256\".");
+    if (!id) fail(param, "Invalid value for '" + param + "': the key must be a token id such as \"50256\".");
     bias.emplace_back(*id, float(read_number(val, param, -100, 100)));
   }
   std::sort(bias.begin(), bias.end());
@@ -92,7 +92,8 @@ void read_common(const Json& b, CommonRequest& r, bool chat) {
   if (const Json* v = find_field(b, "top_k")) r.top_k = int(read_integer(*v, "top_k", 0, kMaxInt));
   if (const Json* v = find_field(b, "seed")) r.seed = read_seed(*v);
   if (const Json* v = find_field(b, "stop")) r.stop = read_stop(*v);
-  if (const Json* v = find_field(b, "presence_penalty")) r.presence_penalty = read_number(*v, "presence_penalty", -2, 2);
+  if (const Json* v = find_field(b, "presence_penalty"))
+    r.presence_penalty = read_number(*v, "presence_penalty", -2, 2);
   if (const Json* v = find_field(b, "frequency_penalty"))
     r.frequency_penalty = read_number(*v, "frequency_penalty", -2, 2);
   if (const Json* v = find_field(b, "logit_bias")) r.logit_bias = read_logit_bias(*v);
@@ -113,13 +114,16 @@ void read_common(const Json& b, CommonRequest& r, bool chat) {
     read_object(*v, "stream_options");
     if (!r.stream)
       fail("stream_options", "Invalid value for 'stream_options': it is only allowed when 'stream' is true.");
-    if (const Json* u = find_field(*v, "include_usage")) r.include_usage = read_bool(*u, "stream_options.include_usage");
+    if (const Json* u = find_field(*v, "include_usage"))
+      r.include_usage = read_bool(*u, "stream_options.include_usage");
   }
   if (const Json* v = find_field(b, "user")) read_string(*v, "user");
   if (const Json* v = find_field(b, "reasoning_format")) {
     const std::string& f = read_string(*v, "reasoning_format");
-    if (f == "separate") r.reasoning_format = ReasoningFormat::Separate;
-    else if (f == "inline") r.reasoning_format = ReasoningFormat::Inline;
+    if (f == "separate")
+      r.reasoning_format = ReasoningFormat::Separate;
+    else if (f == "inline")
+      r.reasoning_format = ReasoningFormat::Inline;
     else
       fail("reasoning_format",
            "Invalid value for 'reasoning_format': expected \"separate\" or \"inline\", got " + describe(*v) + ".");
@@ -133,7 +137,9 @@ std::string read_content_parts(const Json& parts, const std::string& param) {
     const std::string p = index_path(param, j);
     const Json& part = read_object(parts[j], p);
     const Json* type = find_field(part, "type");
-    if (!type) fail(field_path(p, "type"), "Missing required parameter: '" + field_path(p, "type") + "'.", "missing_required_parameter");
+    if (!type)
+      fail(field_path(p, "type"), "Missing required parameter: '" + field_path(p, "type") + "'.",
+           "missing_required_parameter");
     const std::string& t = read_string(*type, field_path(p, "type"));
     if (t != "text")
       fail(field_path(p, "type"),
@@ -141,7 +147,9 @@ std::string read_content_parts(const Json& parts, const std::string& param) {
                " are not supported; this server takes text parts only.",
            "unsupported_value");
     const Json* tx = find_field(part, "text");
-    if (!tx) fail(field_path(p, "text"), "Missing required parameter: '" + field_path(p, "text") + "'.", "missing_required_parameter");
+    if (!tx)
+      fail(field_path(p, "text"), "Missing required parameter: '" + field_path(p, "text") + "'.",
+           "missing_required_parameter");
     if (j > 0) text += '\n';
     text += read_string(*tx, field_path(p, "text"));
   }
@@ -155,7 +163,9 @@ void check_tool_calls(const Json& calls, const std::string& param) {
     const Json& call = read_object(calls[j], p);
     if (const Json* id = find_field(call, "id")) read_string(*id, field_path(p, "id"));
     const Json* fn = find_field(call, "function");
-    if (!fn) fail(field_path(p, "function"), "Missing required parameter: '" + field_path(p, "function") + "'.", "missing_required_parameter");
+    if (!fn)
+      fail(field_path(p, "function"), "Missing required parameter: '" + field_path(p, "function") + "'.",
+           "missing_required_parameter");
     read_object(*fn, field_path(p, "function"));
     const Json* name = find_field(*fn, "name");
     const std::string np = field_path(p, "function.name");
@@ -179,8 +189,8 @@ Json read_message(const Json& m, const std::string& p) {
   out["role"] = r;
   const Json* calls = find_field(m, "tool_calls");
   if (calls && r != "assistant")
-    fail(field_path(p, "tool_calls"), "Invalid value for '" + field_path(p, "tool_calls") +
-                                          "': only assistant messages have tool calls.");
+    fail(field_path(p, "tool_calls"),
+         "Invalid value for '" + field_path(p, "tool_calls") + "': only assistant messages have tool calls.");
   if (calls) check_tool_calls(*calls, field_path(p, "tool_calls"));
   const std::string cp = field_path(p, "content");
   const Json* content = find_field(m, "content");
@@ -198,7 +208,8 @@ Json read_message(const Json& m, const std::string& p) {
   }
   if (const Json* v = find_field(m, "name")) out["name"] = read_string(*v, field_path(p, "name"));
   if (calls) out["tool_calls"] = *calls;
-  if (const Json* v = find_field(m, "tool_call_id")) out["tool_call_id"] = read_string(*v, field_path(p, "tool_call_id"));
+  if (const Json* v = find_field(m, "tool_call_id"))
+    out["tool_call_id"] = read_string(*v, field_path(p, "tool_call_id"));
   if (const Json* v = find_field(m, "reasoning_content"))
     out["reasoning_content"] = read_string(*v, field_path(p, "reasoning_content"));
   return out;
@@ -210,18 +221,24 @@ void check_tools(const Json& tools) {
     const std::string p = index_path("tools", i);
     const Json& t = read_object(tools[i], p);
     const Json* type = find_field(t, "type");
-    if (!type) fail(field_path(p, "type"), "Missing required parameter: '" + field_path(p, "type") + "'.", "missing_required_parameter");
+    if (!type)
+      fail(field_path(p, "type"), "Missing required parameter: '" + field_path(p, "type") + "'.",
+           "missing_required_parameter");
     if (read_string(*type, field_path(p, "type")) != "function")
-      fail(field_path(p, "type"), "Invalid value for '" + field_path(p, "type") + "': expected \"function\", got " +
-                                      describe(*type) + ".", "unsupported_value");
+      fail(field_path(p, "type"),
+           "Invalid value for '" + field_path(p, "type") + "': expected \"function\", got " + describe(*type) + ".",
+           "unsupported_value");
     const std::string fp = field_path(p, "function");
     const Json* fn = find_field(t, "function");
     if (!fn) fail(fp, "Missing required parameter: '" + fp + "'.", "missing_required_parameter");
     read_object(*fn, fp);
     const Json* name = find_field(*fn, "name");
-    if (!name) fail(field_path(fp, "name"), "Missing required parameter: '" + field_path(fp, "name") + "'.", "missing_required_parameter");
+    if (!name)
+      fail(field_path(fp, "name"), "Missing required parameter: '" + field_path(fp, "name") + "'.",
+           "missing_required_parameter");
     if (read_string(*name, field_path(fp, "name")).empty())
-      fail(field_path(fp, "name"), "Invalid value for '" + field_path(fp, "name") + "': expected a function name, got \"\".");
+      fail(field_path(fp, "name"),
+           "Invalid value for '" + field_path(fp, "name") + "': expected a function name, got \"\".");
     if (const Json* d = find_field(*fn, "description")) read_string(*d, field_path(fp, "description"));
     if (const Json* s = find_field(*fn, "parameters")) read_object(*s, field_path(fp, "parameters"));
   }
@@ -231,8 +248,9 @@ void check_tool_choice(const Json& v) {
   if (v.is_string()) {
     const std::string& s = v.get_ref<const std::string&>();
     if (s != "none" && s != "auto" && s != "required")
-      fail("tool_choice", "Invalid value for 'tool_choice': expected \"none\", \"auto\", \"required\" or an object, got " +
-                              describe(v) + ".");
+      fail("tool_choice",
+           "Invalid value for 'tool_choice': expected \"none\", \"auto\", \"required\" or an object, got " +
+               describe(v) + ".");
     return;
   }
   if (!v.is_object()) fail_type("tool_choice", "a string or an object", v);
@@ -242,7 +260,9 @@ void check_tool_choice(const Json& v) {
                                  (type ? describe(*type) : std::string("nothing")) + ".");
   const Json* fn = find_field(v, "function");
   const Json* name = fn && fn->is_object() ? find_field(*fn, "name") : nullptr;
-  if (!name) fail("tool_choice.function.name", "Missing required parameter: 'tool_choice.function.name'.", "missing_required_parameter");
+  if (!name)
+    fail("tool_choice.function.name", "Missing required parameter: 'tool_choice.function.name'.",
+         "missing_required_parameter");
   read_string(*name, "tool_choice.function.name");
 }
 
@@ -293,8 +313,10 @@ void read_prompt(const Json& v, CompletionRequest& r) {
     return;
   }
   if (v.size() > 1)
-    fail("prompt", "Invalid value for 'prompt': batched prompts (" + std::to_string(v.size()) +
-                       ") are not supported; send one prompt per request.", "unsupported_value");
+    fail("prompt",
+         "Invalid value for 'prompt': batched prompts (" + std::to_string(v.size()) +
+             ") are not supported; send one prompt per request.",
+         "unsupported_value");
   if (v[0].is_string()) {
     r.prompt = v[0].get<std::string>();
     return;

@@ -102,7 +102,8 @@ OJson chat_logprobs_json(const std::vector<TokenLogprob>& tokens) {
     e["bytes"] = bytes_json(t.text);
     OJson top = OJson::array();
     for (const TokenAlternative& a : t.top)
-      top.push_back(OJson{{"token", token_display(a.text)}, {"logprob", finite_logprob(a.logprob)}, {"bytes", bytes_json(a.text)}});
+      top.push_back(OJson{
+          {"token", token_display(a.text)}, {"logprob", finite_logprob(a.logprob)}, {"bytes", bytes_json(a.text)}});
     e["top_logprobs"] = std::move(top);
     content.push_back(std::move(e));
   }

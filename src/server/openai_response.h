@@ -13,12 +13,11 @@
 //     optionally the completion tokens spent reasoning.
 #pragma once
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "server/openai_request.h"
 #include "text/reasoning.h"
@@ -48,8 +47,8 @@ struct Usage {
 // Who answers: the same id, created and model on every chunk of one response.
 struct ResponseMeta {
   std::string id;
-  int64_t created = 0;            // unix seconds
-  std::string model;              // as the request named it
+  int64_t created = 0;             // unix seconds
+  std::string model;               // as the request named it
   std::string system_fingerprint;  // "" leaves it out
 };
 
@@ -84,9 +83,9 @@ nlohmann::ordered_json completion_logprobs_json(const std::vector<TokenLogprob>&
 
 struct ChatChoice {
   std::string content;
-  std::string reasoning;           // "" leaves reasoning_content out
-  std::string finish_reason;       // OpenAI's: finish_reason(stop_reason)
-  bool logprobs = false;           // whether the request asked for them
+  std::string reasoning;             // "" leaves reasoning_content out
+  std::string finish_reason;         // OpenAI's: finish_reason(stop_reason)
+  bool logprobs = false;             // whether the request asked for them
   std::vector<TokenLogprob> tokens;  // used when logprobs
 };
 

@@ -68,7 +68,8 @@ std::string ChatStream::begin(int i) {
   Choice& c = choice(i);
   if (c.begun) return "";
   c.begun = true;
-  return sse_event(chat_chunk_json(meta_, i, OJson{{"role", "assistant"}, {"content", ""}}, nullptr, "", include_usage_));
+  return sse_event(
+      chat_chunk_json(meta_, i, OJson{{"role", "assistant"}, {"content", ""}}, nullptr, "", include_usage_));
 }
 
 std::string ChatStream::emit(int i, const std::vector<std::pair<ReasoningSplitter::Part, std::string>>& parts) {
@@ -100,7 +101,8 @@ std::string ChatStream::feed(int i, std::string_view text, const std::vector<Tok
     s += text;
     parts.emplace_back(ReasoningSplitter::Answer, std::move(s));
   } else {
-    c.splitter.feed(text, [&](ReasoningSplitter::Part p, std::string_view t) { parts.emplace_back(p, std::string(t)); });
+    c.splitter.feed(text,
+                    [&](ReasoningSplitter::Part p, std::string_view t) { parts.emplace_back(p, std::string(t)); });
   }
   out += emit(i, parts);
   return out;
@@ -117,7 +119,8 @@ std::string ChatStream::finish(int i, std::string_view stop_reason) {
   out += emit(i, parts);
   OJson lp = c.pending.empty() ? OJson(nullptr) : chat_logprobs_json(c.pending);
   c.pending.clear();
-  out += sse_event(chat_chunk_json(meta_, i, OJson::object(), std::move(lp), finish_reason(stop_reason), include_usage_));
+  out +=
+      sse_event(chat_chunk_json(meta_, i, OJson::object(), std::move(lp), finish_reason(stop_reason), include_usage_));
   return out;
 }
 

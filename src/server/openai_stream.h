@@ -10,11 +10,10 @@
 // An error after the stream has begun is sent as data: {"error": {...}} (sse_error), which
 // the openai clients raise as an APIError.
 #pragma once
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "server/openai_response.h"
 #include "text/reasoning.h"

@@ -44,7 +44,8 @@ std::variant<DetokenizeRequest, ApiError> parse_detokenize_request(std::string_v
     if (!t) fail("tokens", "Missing required parameter: 'tokens'.", "missing_required_parameter");
     read_array(*t, "tokens");
     for (size_t i = 0; i < t->size(); ++i)
-      r.tokens.push_back(int32_t(read_integer((*t)[i], index_path("tokens", i), 0, std::numeric_limits<int32_t>::max())));
+      r.tokens.push_back(
+          int32_t(read_integer((*t)[i], index_path("tokens", i), 0, std::numeric_limits<int32_t>::max())));
   });
 }
 

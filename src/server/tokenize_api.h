@@ -6,19 +6,18 @@
 // An optional "model" names the model (checked by the caller, like the completions' model).
 #pragma once
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "server/api_error.h"
 
 namespace dawn::server {
 
 struct TokenizeRequest {
-  std::string model;          // "" when not given
+  std::string model;  // "" when not given
   std::string content;
   bool add_special = false;   // add BOS/EOS as the model's metadata says
   bool parse_special = true;  // special-token text (e.g. "<|im_end|>") becomes its id
