@@ -1,4 +1,5 @@
 #include <cstdio>
+#include <string>
 
 #include "apps/commands.h"
 #include "util/error.h"
@@ -17,6 +18,11 @@ int main(int argc, char** argv) {
   dawn::add_bench_command(app);
   dawn::add_template_command(app);
   dawn::add_chat_command(app);
+  dawn::add_serve_command(app);
+  // llama-server's -np (CLI11 takes one-letter short options only).
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "-np") argv[i] = const_cast<char*>("--parallel");
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
