@@ -5,6 +5,7 @@
 // message; nothing may throw or crash (CI runs this under ASan/UBSan too).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
 #include <vector>
@@ -159,6 +160,9 @@ class Fuzzer {
 
   // Parses s (valid JSON) and changes one node: new value, removed, or an extra member.
   std::string structural_mutation(const std::string& s) {
+    // nlohmann copies, dumps and walks documents recursively: deep ones (byte mutations make
+    // them) would overflow the test's own stack, so they are left to the byte mutations.
+    if (nesting(s) > 100) return s;
     Json j = Json::parse(s, nullptr, false);
     if (j.is_discarded()) return s;
     std::vector<Json::json_pointer> nodes;
@@ -191,6 +195,15 @@ class Fuzzer {
   }
 
  private:
+  static size_t nesting(const std::string& s) {
+    size_t depth = 0, deepest = 0;
+    for (char c : s) {
+      if (c == '[' || c == '{') deepest = std::max(deepest, ++depth);
+      if ((c == ']' || c == '}') && depth > 0) --depth;
+    }
+    return deepest;
+  }
+
   static void collect(const Json& j, const Json::json_pointer& at, std::vector<Json::json_pointer>& out) {
     out.push_back(at);
     if (j.is_object()) {
