@@ -89,3 +89,37 @@ TEST(Sampler, TopKOneIsGreedyAndTopPMinPRestrictTheSet) {
 
 }  // namespace
 }  // namespace dawn
+
+namespace dawn {
+namespace {
+
+// The chain holds the stages the parameters ask for, in order; the bias stage forces and bans.
+TEST(SamplerChain, StagesFollowTheParametersAndBiasForcesOrBans) {
+  SamplerParams p;
+  p.temp = 0;
+  EXPECT_EQ(sampler_chain(p), std::vector<SamplerStage>{SamplerStage::Greedy});
+  p.temp = 0.7f;
+  p.repeat_penalty = 1.1f;
+  p.logit_bias = {{3, 5.0f}};
+  EXPECT_EQ(sampler_chain(p), (std::vector<SamplerStage>{SamplerStage::LogitBias, SamplerStage::Penalties,
+                                                         SamplerStage::TopK, SamplerStage::Temperature,
+                                                         SamplerStage::MinP, SamplerStage::TopP, SamplerStage::Draw}));
+  const std::vector<float> l = {1.0f, 5.0f, 4.9f, -2.0f};
+  SamplerParams g;
+  g.temp = 0;
+  g.logit_bias = {{3, 100.0f}};
+  EXPECT_EQ(Sampler(g).sample(l.data(), 4, {}), 3);
+  g.logit_bias = {{1, -100.0f}};
+  EXPECT_EQ(Sampler(g).sample(l.data(), 4, {}), 2);
+  SamplerParams s;
+  s.seed = 9;
+  s.logit_bias = {{1, -100.0f}, {2, -100.0f}};
+  Sampler sampled(s);
+  for (int i = 0; i < 50; ++i) {
+    const int32_t t = sampled.sample(l.data(), 4, {});
+    EXPECT_TRUE(t != 1 && t != 2) << "banned token " << t << " was drawn";
+  }
+}
+
+}  // namespace
+}  // namespace dawn

@@ -63,7 +63,7 @@ uint64_t Engine::submit(Request r) {
                 " tokens; this server's context is " + std::to_string(max_ctx_) +
                 " tokens per request, leaving no room to generate");
   }
-  for (const auto& [tok, bias] : r.logit_bias) {
+  for (const auto& [tok, bias] : r.gen.sampling.logit_bias) {
     if (tok < 0 || tok >= m_.hp.n_vocab) throw Error("logit_bias: token id " + std::to_string(tok) + " is outside the vocabulary");
   }
   auto q = std::make_unique<Seq>();
@@ -187,8 +187,7 @@ void Engine::admit() {
 
 void Engine::emit(Seq& q, const float* logits_in) {
   const int n_vocab = m_.hp.n_vocab;
-  float* logits = const_cast<float*>(logits_in);  // our own buffer: biased in place
-  for (const auto& [tok, bias] : q.r.logit_bias) logits[tok] += bias;
+  const float* logits = logits_in;  // logprobs are the model's; the sampler's chain adds the logit bias
   TokenOut out;
   std::string text;
   out.id = q.g->next(logits, n_vocab, &text);

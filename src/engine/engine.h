@@ -41,7 +41,7 @@ struct EngineOptions {
 struct TokenOut {
   int32_t id = -1;
   std::string text;      // text now certain (may be empty: held back for a stop string or UTF-8)
-  float logprob = 0;     // log-probability of `id` under the model (temperature 1), when asked
+  float logprob = 0;     // log-probability of `id` under the model (temperature 1, no bias), when asked
   std::vector<std::pair<int32_t, float>> top;  // the n most likely tokens and their log-probabilities
   bool eog = false;      // the end-of-generation token: not part of the output
 };
@@ -56,9 +56,8 @@ struct RequestResult {
 
 struct Request {
   std::vector<int32_t> prompt;
-  GenerateParams gen;  // n_predict < 0: until the request's context is full
-  int logprobs = -1;   // -1: none; 0: the chosen token's; n > 0: also the top n
-  std::vector<std::pair<int32_t, float>> logit_bias;
+  GenerateParams gen;  // n_predict < 0: until the request's context is full; logit bias in gen.sampling
+  int logprobs = -1;   // -1: none; 0: the chosen token's; n > 0: also the top n (the model's, before bias)
   std::function<void(const TokenOut&)> on_token;       // engine thread
   std::function<void(const RequestResult&)> on_done;  // engine thread; exactly once
 };

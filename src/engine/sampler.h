@@ -1,8 +1,11 @@
-// Token sampling: penalties, then temperature with top-k / top-p / min-p
-// filtering, drawn from a seeded generator so runs are reproducible.
+// Token sampling as a chain of stages over one candidate set, as llama.cpp's sampler chain:
+// logit bias, penalties, then greedy, or top-k, temperature, min-p, top-p and a seeded draw
+// (reproducible runs). Stages are plain data run by one switch (no virtual calls per token);
+// a grammar stage (the constrained-output issue) masks candidates before the choice.
 #pragma once
 #include <cstdint>
 #include <random>
+#include <utility>
 #include <vector>
 
 namespace dawn {
@@ -17,21 +20,38 @@ struct SamplerParams {
   float frequency_penalty = 0.0f;
   int penalty_last_n = 64;
   uint64_t seed = 0;
+  std::vector<std::pair<int32_t, float>> logit_bias;  // added to those tokens' logits first
 };
+
+// The stages a chain runs, in order.
+enum class SamplerStage { LogitBias, Penalties, Greedy, TopK, Temperature, MinP, TopP, Draw };
+
+// The chain SamplerParams ask for: [LogitBias] [Penalties] then Greedy, or TopK? Temperature
+// MinP? TopP? Draw.
+std::vector<SamplerStage> sampler_chain(const SamplerParams& p);
 
 class Sampler {
  public:
   explicit Sampler(const SamplerParams& p);
   // history: tokens so far (prompt and generated), for the penalties.
   int32_t sample(const float* logits, int n_vocab, const std::vector<int32_t>& history);
+  const std::vector<SamplerStage>& chain() const { return chain_; }
 
  private:
+  // The candidate set the stages narrow: logits over the whole vocabulary until TopK/Temperature
+  // sort the survivors into ids_[0, n_), whose probabilities are prob_[0, n_) once Temperature ran.
+  void apply(SamplerStage s, int n_vocab, const std::vector<int32_t>& history);
+
   SamplerParams p_;
+  std::vector<SamplerStage> chain_;
   std::mt19937_64 rng_;
   std::vector<float> work_;
   std::vector<int32_t> ids_;
   std::vector<double> prob_;
   std::vector<int32_t> count_, seen_;  // penalty counts per token id; the ids counted
+  int n_ = 0;
+  bool sorted_ = false;
+  int32_t chosen_ = -1;
 };
 
 }  // namespace dawn

@@ -147,7 +147,7 @@ void HttpServer::Impl::start_generation(Served& s, const CommonRequest& r, const
     q.gen.sampling.seed = base.seed + uint64_t(i);  // n choices: n different draws, each reproducible
     q.gen.stop = r.stop;
     q.logprobs = r.logprobs ? r.top_logprobs : -1;
-    q.logit_bias = r.logit_bias;
+    q.gen.sampling.logit_bias = r.logit_bias;
     q.on_token = [x, i, sp](const TokenOut& t) {
       const auto now = Clock::now();
       std::lock_guard<std::mutex> lock(x->mu);
