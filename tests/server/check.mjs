@@ -287,6 +287,7 @@ try {
   check(res.code === 0, "SIGTERM: exit 0", JSON.stringify(res));
   const lines = srv.stderr().split("\n").filter((l) => l.includes("/v1/chat/completions"));
   check(lines.length > 0 && !/sk-/.test(srv.stderr()), "one log line per request, no keys");
+  check(!/Sanitizer|runtime error:/.test(srv.stderr()), "no sanitizer report", srv.stderr().slice(-500));
 }
 
 section("keys and roles");

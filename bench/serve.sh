@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# dawn serve vs llama-server, side by side in one run: same file, same threads, same slots,
+# streamed completions from 1, 4 and 16 concurrent clients that send a new prompt as soon as
+# their last stream ends. One table: aggregate generated tok/s, time to first token and
+# inter-token latency p50/p99. Also `dawn bench`'s decode figure, for the 1-stream ratio.
+#
+# llama-server is built from the source node-llama-cpp@3.22.1 ships (the bundle bench/compare.sh
+# uses), CPU-only with native ISA flags, OUTSIDE this tree ($WORK/llama.cpp). Files are made by
+# dawn synth + dawn quantize: Qwen-1.5B (R1-Distill-Qwen-1.5B shape) Q4_K_M, and with --v2lite
+# DeepSeek-V2-Lite Q4_K_M (9.6 GiB; ~40 GB of free disk while it is made).
+#
+# Usage: bench/serve.sh [-t THREADS] [-np SLOTS] [-s SECONDS] [-n MAX_TOKENS] [--streams "1 4 16"] [--v2lite]
+# Env: WORK (default /tmp/dawn-bench), DAWN (default build/dawn), LLAMA_SERVER (skip the build).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+threads=2 slots=16 seconds=60 n_gen=64 streams="1 4 16" v2lite=0
+while [ $# -gt 0 ]; do
+  case $1 in
+    -t) threads=$2; shift 2 ;;
+    -np) slots=$2; shift 2 ;;
+    -s) seconds=$2; shift 2 ;;
+    -n) n_gen=$2; shift 2 ;;
+    --streams) streams=$2; shift 2 ;;
+    --v2lite) v2lite=1; shift ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+work=${WORK:-/tmp/dawn-bench}
+dawn=${DAWN:-$root/build/dawn}
+mkdir -p "$work"
+[ -x "$dawn" ] || { echo "build dawn first: $dawn" >&2; exit 1; }
+
+llama_server=${LLAMA_SERVER:-$work/llama.cpp/build/bin/llama-server}
+if [ ! -x "$llama_server" ]; then
+  bundle=${LLAMA_BUNDLE:-${LLAMA_ORACLE_PREFIX:-$root/../shared/oracle}/node_modules/node-llama-cpp/llama/gitRelease.bundle}
+  [ -f "$bundle" ] || { echo "no llama.cpp bundle at $bundle (install the oracle, or set LLAMA_BUNDLE)" >&2; exit 1; }
+  echo "building llama-server from $bundle in $work/llama.cpp ..." >&2
+  [ -d "$work/llama.cpp" ] || git clone -q "$bundle" "$work/llama.cpp"
+  cmake -S "$work/llama.cpp" -B "$work/llama.cpp/build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON \
+    -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=ON >/dev/null
+  ninja -C "$work/llama.cpp/build" llama-server >/dev/null
+fi
+
+make_file() {  # preset type out
+  local f16=$work/$1-f16.gguf
+  [ -f "$3" ] && return
+  echo "making $3 ..." >&2
+  [ -f "$f16" ] || "$dawn" synth --preset "$1" --dtype f16 --seed 1 -o "$f16" 2>/dev/null
+  "$dawn" quantize "$f16" "$3" "$2" 2>/dev/null
+  rm -f "$f16"
+}
+files=()
+make_file qwen2.5-1.5b q4_k_m "$work/qwen-1.5b-q4_k_m.gguf"; files+=("$work/qwen-1.5b-q4_k_m.gguf")
+if [ "$v2lite" = 1 ]; then make_file deepseek-v2-lite q4_k_m "$work/v2lite-q4_k_m.gguf"; files+=("$work/v2lite-q4_k_m.gguf"); fi
+
+port=18931
+wait_health() {  # url pid
+  for _ in $(seq 1 600); do
+    curl -sf "$1/health" >/dev/null 2>&1 && return 0
+    kill -0 "$2" 2>/dev/null || return 1
+    sleep 0.5
+  done
+  return 1
+}
+ctx=$((slots * 1024))  # llama-server splits -c over its slots: 1024 tokens each; dawn pools the same total
+echo "| file | server | streams | tok/s | TTFT p50 / p99 ms | inter-token p50 / p99 ms | errors |"
+echo "|---|---|---|---|---|---|---|"
+for f in "${files[@]}"; do
+  name=$(basename "$f" .gguf)
+  bench_tg=$("$dawn" bench "$f" -p 0 -n 128 -r 2 -t "$threads" --json 2>/dev/null | python3 -c "import json,sys; print('%.1f' % json.load(sys.stdin)['decode_tok_s'])")
+  for server in dawn llama; do
+    if [ $server = dawn ]; then
+      "$dawn" serve "$f" --alias "$name" --port $port -np "$slots" -c "$ctx" -t "$threads" --quiet 2>"$work/serve-$server.log" &
+    else
+      "$llama_server" -m "$f" --alias "$name" --host 127.0.0.1 --port $port -np "$slots" -c "$ctx" -t "$threads" \
+        >"$work/serve-$server.log" 2>&1 &
+    fi
+    pid=$!
+    if ! wait_health "http://127.0.0.1:$port" $pid; then
+      echo "$server did not start on $f: $(tail -3 "$work/serve-$server.log")" >&2
+      kill $pid 2>/dev/null || true
+      continue
+    fi
+    for c in $streams; do
+      r=$(node "$root/bench/serve_client.mjs" --base "http://127.0.0.1:$port" --model "$name" --clients "$c" \
+            --seconds "$seconds" --max-tokens "$n_gen" --extra '{"ignore_eos":true}')
+      echo "$r" | python3 -c "
+import json,sys
+r=json.load(sys.stdin)
+print('| $name | $server | $c | %.1f | %.0f / %.0f | %.1f / %.1f | %d |' % (r['tok_s'], r['ttft_p50_ms'], r['ttft_p99_ms'], r['itl_p50_ms'], r['itl_p99_ms'], r['errors'] + r['broken']))"
+    done
+    kill -TERM $pid; wait $pid 2>/dev/null || true
+  done
+  echo "| $name | dawn bench decode (-p 0 -n 128) | 1 | $bench_tg | | | |"
+done
