@@ -29,25 +29,10 @@ dawn=${DAWN:-$root/build/dawn}
 mkdir -p "$work"
 [ -x "$dawn" ] || { echo "build dawn first (scripts/test.sh or cmake + ninja): $dawn" >&2; exit 1; }
 
+. "$root/bench/common.sh"
 llama_bench=${LLAMA_BENCH:-$work/llama.cpp/build/bin/llama-bench}
-if [ ! -x "$llama_bench" ]; then
-  bundle=${LLAMA_BUNDLE:-${LLAMA_ORACLE_PREFIX:-$root/../shared/oracle}/node_modules/node-llama-cpp/llama/gitRelease.bundle}
-  [ -f "$bundle" ] || { echo "no llama.cpp bundle at $bundle (install the oracle, or set LLAMA_BUNDLE)" >&2; exit 1; }
-  echo "building llama.cpp from $bundle in $work/llama.cpp ..." >&2
-  rm -rf "$work/llama.cpp"
-  git clone -q "$bundle" "$work/llama.cpp"
-  cmake -S "$work/llama.cpp" -B "$work/llama.cpp/build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON \
-    -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF >/dev/null
-  ninja -C "$work/llama.cpp/build" llama-bench >/dev/null
-fi
+[ -x "$llama_bench" ] || build_llama llama-bench
 
-make_file() {  # preset type out
-  local f16=$work/$1-f16.gguf
-  [ -f "$3" ] && return
-  echo "making $3 ..." >&2
-  [ -f "$f16" ] || "$dawn" synth --preset "$1" --dtype f16 --seed 1 -o "$f16" 2>/dev/null
-  "$dawn" quantize "$f16" "$3" "$2" 2>/dev/null
-}
 files=()
 make_file qwen2.5-1.5b q4_k_m "$work/qwen-1.5b-q4_k_m.gguf"; files+=("$work/qwen-1.5b-q4_k_m.gguf")
 make_file qwen2.5-1.5b q8_0 "$work/qwen-1.5b-q8_0.gguf"; files+=("$work/qwen-1.5b-q8_0.gguf")

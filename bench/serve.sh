@@ -31,28 +31,17 @@ dawn=${DAWN:-$root/build/dawn}
 mkdir -p "$work"
 [ -x "$dawn" ] || { echo "build dawn first: $dawn" >&2; exit 1; }
 
+. "$root/bench/common.sh"
 llama_server=${LLAMA_SERVER:-$work/llama.cpp/build/bin/llama-server}
-if [ ! -x "$llama_server" ]; then
-  bundle=${LLAMA_BUNDLE:-${LLAMA_ORACLE_PREFIX:-$root/../shared/oracle}/node_modules/node-llama-cpp/llama/gitRelease.bundle}
-  [ -f "$bundle" ] || { echo "no llama.cpp bundle at $bundle (install the oracle, or set LLAMA_BUNDLE)" >&2; exit 1; }
-  echo "building llama-server from $bundle in $work/llama.cpp ..." >&2
-  [ -d "$work/llama.cpp" ] || git clone -q "$bundle" "$work/llama.cpp"
-  cmake -S "$work/llama.cpp" -B "$work/llama.cpp/build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON \
-    -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=ON >/dev/null
-  ninja -C "$work/llama.cpp/build" llama-server >/dev/null
-fi
+[ -x "$llama_server" ] || build_llama llama-server
 
-make_file() {  # preset type out
-  local f16=$work/$1-f16.gguf
-  [ -f "$3" ] && return
-  echo "making $3 ..." >&2
-  [ -f "$f16" ] || "$dawn" synth --preset "$1" --dtype f16 --seed 1 -o "$f16" 2>/dev/null
-  "$dawn" quantize "$f16" "$3" "$2" 2>/dev/null
-  rm -f "$f16"
-}
 files=()
 make_file qwen2.5-1.5b q4_k_m "$work/qwen-1.5b-q4_k_m.gguf"; files+=("$work/qwen-1.5b-q4_k_m.gguf")
-if [ "$v2lite" = 1 ]; then make_file deepseek-v2-lite q4_k_m "$work/v2lite-q4_k_m.gguf"; files+=("$work/v2lite-q4_k_m.gguf"); fi
+rm -f "$work/qwen2.5-1.5b-f16.gguf"
+if [ "$v2lite" = 1 ]; then
+  make_file deepseek-v2-lite q4_k_m "$work/v2lite-q4_k_m.gguf"; files+=("$work/v2lite-q4_k_m.gguf")
+  rm -f "$work/deepseek-v2-lite-f16.gguf"
+fi
 
 port=18931
 wait_health() {  # url pid
