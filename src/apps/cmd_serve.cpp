@@ -53,6 +53,11 @@ void add_serve_command(CLI::App& app) {
                 "Tokens per forward pass: every running sequence's next token, then chunks of waiting prompts")
       ->capture_default_str()
       ->check(CLI::Range(1, 1 << 16));
+  c->add_option("--prefill-chunk", o->s.engine.prefill_chunk,
+                "Prompt tokens a pass takes while other sequences decode (0: as many as are decoding, at least 16): "
+                "bounds the pause a new prompt causes in the running streams")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1 << 16));
   c->add_option("--prefix-cache-mib", o->prefix_mib, "Memory for the KV of earlier requests' prefixes (0: off)")
       ->capture_default_str()
       ->check(CLI::Range(0, 1 << 20));

@@ -258,6 +258,10 @@ bool Engine::step() {
     batch_slot_.push_back(int(i));
     --budget;
   }
+  const int n_decoding = batch_.size();
+  if (n_decoding > 0) {
+    budget = std::min(budget, o_.prefill_chunk > 0 ? o_.prefill_chunk : std::max(16, n_decoding));
+  }
   for (size_t i = 0; i < slots_.size() && budget > 0; ++i) {
     Seq* q = slots_[i].get();
     if (!q || q->n_prompt_done >= int(q->r.prompt.size())) continue;

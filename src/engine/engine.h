@@ -34,6 +34,10 @@ struct EngineOptions {
   int max_ctx = 0;        // positions one request may use; 0: min(model context, pool_tokens)
   KvType kv_type = KvType::F16;
   int batch_tokens = 256;  // tokens per forward pass (decode tokens first, then prompt chunks)
+  // Prompt tokens a pass takes while other sequences are decoding: a bound on how much longer
+  // such a pass is than a decode-only one (inter-token latency). 0: as many as are decoding, at
+  // least 16. Without decoding sequences a pass takes batch_tokens of prompt.
+  int prefill_chunk = 0;
   size_t prefix_cache_bytes = size_t(256) << 20;  // 0: off
 };
 
