@@ -13,11 +13,14 @@ build_llama() {
   ninja -C "$work/llama.cpp/build" "$@" >/dev/null
 }
 
-# make_file PRESET TYPE OUT: dawn synth (F16) + dawn quantize, unless OUT exists.
+# make_file PRESET TYPE OUT [TOKENIZER_JSON]: dawn synth (F16) + dawn quantize, unless OUT exists.
+# With a Hugging Face tokenizer.json the file has that real vocabulary (servers then stream text).
 make_file() {
   local f16=$work/$1-f16.gguf
   [ -f "$3" ] && return
   echo "making $3 ..." >&2
-  [ -f "$f16" ] || "$dawn" synth --preset "$1" --dtype f16 --seed 1 -o "$f16" 2>/dev/null
+  local tok=()
+  [ -n "${4:-}" ] && tok=(--hf-tokenizer "$4")
+  [ -f "$f16" ] || "$dawn" synth --preset "$1" --dtype f16 --seed 1 "${tok[@]}" -o "$f16" 2>/dev/null
   "$dawn" quantize "$f16" "$3" "$2" 2>/dev/null
 }

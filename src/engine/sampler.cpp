@@ -61,8 +61,13 @@ void Sampler::apply(SamplerStage s, int n_vocab, const std::vector<int32_t>& his
       if (p_.top_k > 0 && p_.top_k < n_) {
         std::partial_sort(ids_.begin(), ids_.begin() + p_.top_k, ids_.end(), by_logit);
         n_ = p_.top_k;
-      } else {
+      } else if (p_.min_p > 0.0f || p_.top_p < 1.0f) {
         std::sort(ids_.begin(), ids_.end(), by_logit);
+      } else {
+        // Neither min-p nor top-p looks at the order: the whole vocabulary is drawn from as it is
+        // (a sort of 150k ids per token cost more than the model's decode step on small models).
+        sorted_ = false;
+        return;
       }
       sorted_ = true;
       return;
@@ -70,7 +75,10 @@ void Sampler::apply(SamplerStage s, int n_vocab, const std::vector<int32_t>& his
     case SamplerStage::Temperature: {
       // Probabilities at temperature over the survivors, in descending order.
       prob_.resize(size_t(n_));
-      const double max = work_[size_t(ids_[0])];
+      double max = work_[size_t(ids_[0])];
+      if (!sorted_) {
+        for (int i = 1; i < n_; ++i) max = std::max(max, double(work_[size_t(ids_[size_t(i)])]));
+      }
       double sum = 0;
       for (int i = 0; i < n_; ++i) {
         prob_[size_t(i)] = std::exp((work_[size_t(ids_[size_t(i)])] - max) / p_.temp);
