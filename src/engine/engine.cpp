@@ -29,6 +29,7 @@ struct Engine::Seq {
   bool cancelled = false;
   double t_submit = 0, t_admit = 0, t_first = 0;
   RequestResult res;
+  std::vector<int32_t> top_ids;  // top-logprob search
 };
 
 Engine::Engine(const Model& m, const Vocab& v, const EngineOptions& o)
@@ -185,40 +186,41 @@ void Engine::admit() {
   }
 }
 
-void Engine::emit(Seq& q, const float* logits_in) {
-  const int n_vocab = m_.hp.n_vocab;
-  const float* logits = logits_in;  // logprobs are the model's; the sampler's chain adds the logit bias
-  TokenOut out;
-  std::string text;
-  out.id = q.g->next(logits, n_vocab, &text);
-  out.text = std::move(text);
-  out.eog = v_.is_eog(out.id);
+void Engine::sample(Seq& q, const float* logits, TokenOut* out) {
+  const int n_vocab = m_.hp.n_vocab;  // logprobs are the model's; the sampler's chain adds the logit bias
+  out->top.clear();
+  out->text.clear();
+  out->id = q.g->next(logits, n_vocab, &out->text);
+  out->eog = v_.is_eog(out->id);
   if (q.r.logprobs >= 0) {
     double max = logits[0];
     for (int i = 1; i < n_vocab; ++i) max = std::max(max, double(logits[i]));
     double sum = 0;
     for (int i = 0; i < n_vocab; ++i) sum += std::exp(double(logits[i]) - max);
     const double lse = max + std::log(sum);
-    out.logprob = float(logits[out.id] - lse);
+    out->logprob = float(logits[out->id] - lse);
     if (q.r.logprobs > 0) {
-      std::vector<int32_t>& ids = top_ids_;
+      std::vector<int32_t>& ids = q.top_ids;
       ids.resize(static_cast<size_t>(n_vocab));
       for (int i = 0; i < n_vocab; ++i) ids[size_t(i)] = i;
       const int n = std::min(q.r.logprobs, n_vocab);
       std::partial_sort(ids.begin(), ids.begin() + n, ids.end(), [&](int32_t a, int32_t b) {
         return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
       });
-      for (int i = 0; i < n; ++i) out.top.push_back({ids[size_t(i)], float(logits[ids[size_t(i)]] - lse)});
+      for (int i = 0; i < n; ++i) out->top.push_back({ids[size_t(i)], float(logits[ids[size_t(i)]] - lse)});
     }
   }
+  q.next_token = out->id;
+  // The next token needs a cache position; without one the request ends here.
+  if (!q.g->done() && q.n_past >= max_ctx_) q.g->stop_for_context(&out->text);
+}
+
+void Engine::deliver(Seq& q, const TokenOut& out) {
   if (q.t_first == 0) q.t_first = now_s();
   {
     std::lock_guard<std::mutex> lock(mu_);
     totals_.generated_tokens += out.eog ? 0 : 1;
   }
-  q.next_token = out.id;
-  // The next token needs a cache position; without one the request ends here.
-  if (!q.g->done() && q.n_past >= max_ctx_) q.g->stop_for_context(&out.text);
   if (q.r.on_token) q.r.on_token(out);
 }
 
@@ -280,9 +282,19 @@ bool Engine::step() {
   if (logits_.size() < need) logits_.resize(need);
   forward(m_, kv_, batch_, logits_.data(), pool_, scratch_);
 
-  for (size_t row = 0; row < batch_slot_.size(); ++row) {
+  // Sampling is per sequence and independent: across the pool (a 150k-token softmax each), then the
+  // callbacks in batch order on this thread.
+  const size_t n_rows = batch_slot_.size();
+  if (outs_.size() < n_rows) outs_.resize(n_rows);
+  pool_.parallel_for(int64_t(n_rows), 1, [&](int64_t r0, int64_t r1) {
+    for (int64_t row = r0; row < r1; ++row) {
+      sample(*slots_[size_t(batch_slot_[size_t(row)])], logits_.data() + size_t(row) * size_t(m_.hp.n_vocab),
+             &outs_[size_t(row)]);
+    }
+  });
+  for (size_t row = 0; row < n_rows; ++row) {
     std::unique_ptr<Seq>& q = slots_[size_t(batch_slot_[row])];
-    emit(*q, logits_.data() + row * size_t(m_.hp.n_vocab));
+    deliver(*q, outs_[row]);
     if (q->g->done()) {
       const std::string& why = q->g->stop_reason();
       finish(*q, why == "eog" || why == "stop" ? "stop" : "length");

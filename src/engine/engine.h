@@ -107,7 +107,10 @@ class Engine {
   void finish(Seq& q, const std::string& reason, const std::string& error = {});
   void remember_prefix(const Seq& q);
   int lookup_prefix(const std::vector<int32_t>& prompt, int slot);
-  void emit(Seq& q, const float* logits);
+  // The next token of q from its logits row (safe to run for several sequences at once), and
+  // its delivery to the request (this thread, in batch order).
+  void sample(Seq& q, const float* logits, TokenOut* out);
+  void deliver(Seq& q, const TokenOut& out);
 
   const Model& m_;
   const Vocab& v_;
@@ -121,7 +124,7 @@ class Engine {
   std::vector<float> logits_;
   std::vector<std::unique_ptr<Seq>> slots_;  // index = KV slot; null when free
   std::vector<int> batch_slot_;              // per logits row: its slot
-  std::vector<int32_t> top_ids_;             // top-logprob search
+  std::vector<TokenOut> outs_;               // per logits row: the sampled token
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
