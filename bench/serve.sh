@@ -51,6 +51,8 @@ if [ "$v2lite" = 1 ]; then
 fi
 
 port=18931
+pid=
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null || true' EXIT  # no server outlives the script
 wait_health() {  # url pid
   for _ in $(seq 1 600); do
     curl -sf "$1/health" >/dev/null 2>&1 && return 0

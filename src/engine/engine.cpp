@@ -217,10 +217,6 @@ void Engine::sample(Seq& q, const float* logits, TokenOut* out) {
 
 void Engine::deliver(Seq& q, const TokenOut& out) {
   if (q.t_first == 0) q.t_first = now_s();
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    totals_.generated_tokens += out.eog ? 0 : 1;
-  }
   if (q.r.on_token) q.r.on_token(out);
 }
 
@@ -292,6 +288,10 @@ bool Engine::step() {
              &outs_[size_t(row)]);
     }
   });
+  {
+    std::lock_guard<std::mutex> lock(mu_);  // once a step, not once a token
+    for (size_t row = 0; row < n_rows; ++row) totals_.generated_tokens += outs_[row].eog ? 0 : 1;
+  }
   for (size_t row = 0; row < n_rows; ++row) {
     std::unique_ptr<Seq>& q = slots_[size_t(batch_slot_[row])];
     deliver(*q, outs_[row]);

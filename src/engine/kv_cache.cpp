@@ -83,13 +83,6 @@ void KvCache::release(int seq) {
   }
 }
 
-void KvCache::copy_prefix(int from, int to, int n) {
-  for (size_t l = 0; l < k_.size(); ++l) {
-    std::memcpy(k_[l].base + size_t(to) * k_seq_, k_[l].base + size_t(from) * k_seq_, size_t(n) * k_row_);
-    if (v_row_ > 0) std::memcpy(v_[l].base + size_t(to) * v_seq_, v_[l].base + size_t(from) * v_seq_, size_t(n) * v_row_);
-  }
-}
-
 void KvCache::save(int seq, int n, uint8_t* out) const {
   for (size_t l = 0; l < k_.size(); ++l) {
     std::memcpy(out, k_[l].base + size_t(seq) * k_seq_, size_t(n) * k_row_);

@@ -31,8 +31,6 @@ class KvCache {
   std::vector<LayerKv> view(int seq);
   // Gives sequence `seq`'s memory back to the system; its rows read as zeros until written.
   void release(int seq);
-  // Copies positions [0, n) of sequence `from` to sequence `to` (a shared prompt prefix).
-  void copy_prefix(int from, int to, int n);
   // Positions [0, n) of `seq` out to a buffer of n * bytes_per_token() bytes (per layer: the
   // K rows, then the V rows), and the first n positions of such a buffer of `saved` positions back.
   void save(int seq, int n, uint8_t* out) const;

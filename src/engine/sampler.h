@@ -35,7 +35,6 @@ class Sampler {
   explicit Sampler(const SamplerParams& p);
   // history: tokens so far (prompt and generated), for the penalties.
   int32_t sample(const float* logits, int n_vocab, const std::vector<int32_t>& history);
-  const std::vector<SamplerStage>& chain() const { return chain_; }
 
  private:
   // The candidate set the stages narrow: logits over the whole vocabulary until TopK/Temperature

@@ -73,7 +73,7 @@ struct Exchange {
   Usage usage;
   std::unique_ptr<ChatStream> chat;  // streaming chat
   ResponseMeta meta;
-  bool stream = false, chat_api = true, include_usage = false, want_logprobs = false;
+  bool stream = false, include_usage = false, want_logprobs = false;
   std::string log_head;  // "req-id key model endpoint"
   Clock::time_point start = Clock::now();
 };
@@ -281,20 +281,14 @@ void HttpServer::Impl::completions(const httplib::Request& req, httplib::Respons
 
   auto x = std::make_shared<Exchange>();
   x->stream = common->stream;
-  x->chat_api = chat;
   x->include_usage = common->include_usage;
   x->want_logprobs = common->logprobs;
   x->meta = new_response_meta(chat ? "chatcmpl" : "cmpl", common->model);
   x->log_head = "dawn serve: " + x->meta.id + " key=" + (who.key_name.empty() ? "-" : who.key_name) + " model=" +
                 s->name + " " + endpoint;
-  if (chat && x->stream) x->chat = std::make_unique<ChatStream>(x->meta, *common, s->tmpl->opens_think());
-  if (x->stream) {
-    std::lock_guard<std::mutex> lock(x->mu);
-    for (int i = 0; i < common->n; ++i) {
-      if (chat) {
-        x->events.push_back(x->chat->begin(i));
-      }
-    }
+  if (chat && x->stream) {
+    x->chat = std::make_unique<ChatStream>(x->meta, *common, s->tmpl->opens_think());
+    for (int i = 0; i < common->n; ++i) x->events.push_back(x->chat->begin(i));
   }
   try {
     std::lock_guard<std::mutex> lock(x->mu);  // callbacks wait until every choice is submitted
@@ -344,7 +338,7 @@ void HttpServer::Impl::completions(const httplib::Request& req, httplib::Respons
   res.set_header("Cache-Control", "no-cache");
   res.set_chunked_content_provider(
       "text/event-stream",
-      [x, engine](size_t, httplib::DataSink& sink) {
+      [x](size_t, httplib::DataSink& sink) {
         std::unique_lock<std::mutex> lock(x->mu);
         x->cv.wait_for(lock, std::chrono::milliseconds(200), [&] { return !x->events.empty() || x->open == 0; });
         while (!x->events.empty()) {

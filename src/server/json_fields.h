@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <variant>
 
 #include "server/api_error.h"
 
@@ -56,5 +57,23 @@ const Json& read_array(const Json& v, const std::string& param);
 double read_number(const Json& v, const std::string& param, double lo, double hi, bool lo_open = false);
 // An integer in [lo, hi]; a float with an integral value (100.0) counts as one.
 int64_t read_integer(const Json& v, const std::string& param, int64_t lo, int64_t hi);
+
+// A parser's entry point: body parsed as a JSON object and read into a fresh R by
+// read(object, r); a FieldError (or any JSON exception, which no known input reaches) comes back
+// as the ApiError instead of escaping.
+template <class R, class Read>
+std::variant<R, ApiError> parse_object(std::string_view body, Read read) {
+  try {
+    const Json b = parse_json_body(body);
+    if (!b.is_object()) fail_type("", "a JSON object", b);
+    R r;
+    read(b, r);
+    return r;
+  } catch (const FieldError& e) {
+    return e.error;
+  } catch (const nlohmann::json::exception& e) {
+    return bad_request("", "Invalid request: " + printable(e.what(), 200));
+  }
+}
 
 }  // namespace dawn::server

@@ -30,23 +30,6 @@ void Histogram::observe(double v) {
   ++n_;
 }
 
-uint64_t Histogram::count() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return n_;
-}
-
-double Histogram::quantile(double q) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (n_ == 0) return 0;
-  const double want = q * double(n_);
-  uint64_t cum = 0;
-  for (size_t i = 0; i < counts_.size(); ++i) {
-    cum += counts_[i];
-    if (double(cum) >= want) return i < bounds_.size() ? bounds_[i] : bounds_.back();
-  }
-  return bounds_.back();
-}
-
 void Histogram::render(const std::string& name, const std::string& labels, std::string* out) const {
   std::lock_guard<std::mutex> lock(mu_);
   uint64_t cum = 0;

@@ -15,9 +15,6 @@ class Histogram {
   void observe(double v);
   // The # TYPE line and the _bucket / _sum / _count samples of `name` (labels: "" or `model="x"`).
   void render(const std::string& name, const std::string& labels, std::string* out) const;
-  // Quantile q (0..1) estimated from the buckets (upper bound of the bucket that holds it).
-  double quantile(double q) const;
-  uint64_t count() const;
 
  private:
   mutable std::mutex mu_;

@@ -341,28 +341,12 @@ void read_completion(const Json& b, CompletionRequest& r) {
            "unsupported_value");
 }
 
-template <class R, class Read>
-std::variant<R, ApiError> parse_with(std::string_view body, Read read) {
-  try {
-    const Json b = parse_json_body(body);
-    if (!b.is_object()) fail_type("", "a JSON object", b);
-    R r;
-    read(b, r);
-    return r;
-  } catch (const FieldError& e) {
-    return e.error;
-  } catch (const nlohmann::json::exception& e) {
-    // Not reached by any input the readers know of; kept so no input can escape as an exception.
-    return bad_request("", "Invalid request: " + printable(e.what(), 200));
-  }
-}
-
 }  // namespace
 
-ChatParse parse_chat_request(std::string_view body) { return parse_with<ChatRequest>(body, read_chat); }
+ChatParse parse_chat_request(std::string_view body) { return parse_object<ChatRequest>(body, read_chat); }
 
 CompletionParse parse_completion_request(std::string_view body) {
-  return parse_with<CompletionRequest>(body, read_completion);
+  return parse_object<CompletionRequest>(body, read_completion);
 }
 
 SamplerParams sampler_params(const CommonRequest& r, uint64_t seed_if_absent) {

@@ -9,26 +9,19 @@ namespace dawn::server {
 
 namespace {
 
+// parse_object, plus the optional "model" both endpoints take.
 template <class R, class Read>
-std::variant<R, ApiError> parse_with(std::string_view body, Read read) {
-  try {
-    const Json b = parse_json_body(body);
-    if (!b.is_object()) fail_type("", "a JSON object", b);
-    R r;
+std::variant<R, ApiError> parse_with_model(std::string_view body, Read read) {
+  return parse_object<R>(body, [&](const Json& b, R& r) {
     if (const Json* m = find_field(b, "model")) r.model = read_string(*m, "model");
     read(b, r);
-    return r;
-  } catch (const FieldError& e) {
-    return e.error;
-  } catch (const nlohmann::json::exception& e) {
-    return bad_request("", "Invalid request: " + printable(e.what(), 200));
-  }
+  });
 }
 
 }  // namespace
 
 std::variant<TokenizeRequest, ApiError> parse_tokenize_request(std::string_view body) {
-  return parse_with<TokenizeRequest>(body, [](const Json& b, TokenizeRequest& r) {
+  return parse_with_model<TokenizeRequest>(body, [](const Json& b, TokenizeRequest& r) {
     const Json* c = find_field(b, "content");
     if (!c) fail("content", "Missing required parameter: 'content'.", "missing_required_parameter");
     r.content = read_string(*c, "content");
@@ -39,7 +32,7 @@ std::variant<TokenizeRequest, ApiError> parse_tokenize_request(std::string_view 
 }
 
 std::variant<DetokenizeRequest, ApiError> parse_detokenize_request(std::string_view body) {
-  return parse_with<DetokenizeRequest>(body, [](const Json& b, DetokenizeRequest& r) {
+  return parse_with_model<DetokenizeRequest>(body, [](const Json& b, DetokenizeRequest& r) {
     const Json* t = find_field(b, "tokens");
     if (!t) fail("tokens", "Missing required parameter: 'tokens'.", "missing_required_parameter");
     read_array(*t, "tokens");

@@ -34,9 +34,16 @@ const check = (ok, what, detail = "") => {
 };
 const section = (s) => console.log(`-- ${s}`);
 
+// Every server this script starts; whatever way the script ends, none is left running.
+const servers = new Set();
+process.on("exit", () => {
+  for (const p of servers) if (p.exitCode === null) p.kill("SIGKILL");
+});
+
 // Starts `dawn serve ARGS --port 0` and resolves with {proc, base, stderr()} once /health is 200.
 async function startServer(args) {
   const proc = spawn(dawn, ["serve", ...args, "--port", "0", "-t", "2"], { stdio: ["ignore", "ignore", "pipe"] });
+  servers.add(proc);
   let err = "";
   proc.stderr.on("data", (d) => (err += d.toString()));
   const deadline = Date.now() + 60000;
