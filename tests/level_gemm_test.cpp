@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <tuple>
 #include <vector>
@@ -194,6 +195,21 @@ TEST_P(X16Test, RepackKeepsTheSizeAndMovesTheBytes) {
   EXPECT_NE(packed_, plain_);
 }
 
+TEST_P(X16Test, ExtractedRowsAreTheOriginalRows) {
+  std::vector<uint8_t> row(rb_);
+  for (int64_t r = 0; r < kRows; ++r) {
+    x16_extract_row(t_, packed_.data() + (r / 16) * 16 * rb_, kCols, int(r % 16), row.data());
+    ASSERT_EQ(0, std::memcmp(row.data(), plain_.data() + r * rb_, rb_)) << "row " << r;
+  }
+  // And the lookup path over a repacked matrix dequantizes the same values.
+  std::vector<float> got(kCols), want(kCols);
+  for (int64_t r : {int64_t(0), int64_t(17), kRows - 1}) {
+    dequantize_row(weight(), r, got.data());
+    traits(t_).to_float(plain_.data() + r * rb_, want.data(), kCols);
+    EXPECT_EQ(got, want) << "row " << r;
+  }
+}
+
 TEST_P(X16Test, KernelMatchesScalarReferences) {
   const int64_t n_tok = 11;
   const auto x = random_floats(size_t(n_tok * kCols), 41, 1.0f);
@@ -266,6 +282,35 @@ TEST_P(X16Test, ProductsOfEverySizeMatchScalarDots) {
         EXPECT_NEAR(ys[e][k * 16 + size_t(r)], ref, 2e-5f * (1.0f + std::fabs(ref))) << "expert " << e;
       }
     }
+  }
+}
+
+// A matrix whose rows are not a multiple of 16 (a real vocabulary's output head, 151669 rows):
+// its whole groups repacked, the last rows plain; products of every size and row lookups agree.
+TEST_P(X16Test, MatrixWithAPlainTail) {
+  if (!level_gemm_available(t_)) GTEST_SKIP() << "x16 weights are only made where the level GEMM runs";
+  constexpr int64_t kTail = 43;  // two groups and 11 plain rows
+  std::vector<uint8_t> packed(plain_.begin(), plain_.begin() + kTail * int64_t(rb_)), scratch;
+  for (int64_t g = 0; g < kTail / 16; ++g) repack_x16(t_, packed.data() + g * 16 * rb_, kCols, scratch);
+  const Weight w{t_, kCols, kTail, packed.data(), rb_, true};
+  ThreadPool pool(2);
+  ActBuffer buf;
+  for (int64_t n_tok : {1, 3, 9, 17}) {
+    const auto x = random_floats(size_t(n_tok * kCols), uint32_t(80 + n_tok), 1.0f);
+    std::vector<float> y(size_t(n_tok * kTail), -1.0f);
+    matmul(w, x.data(), n_tok, y.data(), pool, buf);
+    for (int64_t t = 0; t < n_tok; ++t) {
+      for (int64_t r = 0; r < kTail; ++r) {
+        const float ref = ref_dot(r, x.data() + t * kCols);
+        EXPECT_NEAR(y[size_t(t * kTail + r)], ref, 2e-5f * (1.0f + std::fabs(ref))) << "n_tok " << n_tok << " r " << r;
+      }
+    }
+  }
+  std::vector<float> got(kCols), want(kCols);
+  for (int64_t r : {int64_t(5), int64_t(31), int64_t(32), kTail - 1}) {
+    dequantize_row(w, r, got.data());
+    traits(t_).to_float(plain_.data() + r * rb_, want.data(), kCols);
+    EXPECT_EQ(got, want) << "row " << r;
   }
 }
 

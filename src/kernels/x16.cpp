@@ -60,6 +60,42 @@ void repack_q5_0(const uint8_t* const* src, uint8_t* out) {
   }
 }
 
+// The inverses: row r's block back in the type's own layout (the x16 block at b).
+void extract_q4_k(const uint8_t* b, int r, uint8_t* out) {
+  for (int w = 0; w < 4; ++w) std::memcpy(out + 4 * w, b + (16 * w + r) * 4, 4);
+  for (int j = 0; j < 32; ++j) std::memcpy(out + 16 + 4 * j, b + 256 + (16 * j + r) * 4, 4);
+}
+
+void extract_q6_k(const uint8_t* b, int r, uint8_t* out) {
+  BlockQ6_K blk;
+  std::memcpy(&blk.d, b + 2 * r, 2);
+  for (int s = 0; s < 16; ++s) blk.scales[s] = int8_t(b[32 + 16 * s + r]);
+  for (int j = 0; j < 32; ++j) std::memcpy(blk.ql + 4 * j, b + 288 + (16 * j + r) * 4, 4);
+  for (int j = 0; j < 16; ++j) std::memcpy(blk.qh + 4 * j, b + 2336 + (16 * j + r) * 4, 4);
+  std::memcpy(out, &blk, sizeof blk);
+}
+
+void extract_q8_0(const uint8_t* b, int r, uint8_t* out) {
+  std::memcpy(out, b + 2 * r, 2);
+  for (int e = 0; e < QK; ++e) out[2 + e] = uint8_t(b[32 + (16 * (e / 4) + r) * 4 + e % 4] ^ 0x80);
+}
+
+void extract_q5_0(const uint8_t* b, int r, uint8_t* out) {
+  BlockQ5_0 blk;
+  std::memcpy(&blk.d, b + 2 * r, 2);
+  uint32_t bits, qh = 0;
+  std::memcpy(&bits, b + 32 + 4 * r, 4);
+  for (int g = 0; g < 4; ++g) {
+    for (int k = 0; k < 4; ++k) {
+      qh |= ((bits >> (8 * g + k)) & 1u) << (4 * g + k);
+      qh |= ((bits >> (8 * g + 4 + k)) & 1u) << (16 + 4 * g + k);
+    }
+  }
+  std::memcpy(blk.qh, &qh, 4);
+  for (int g = 0; g < 4; ++g) std::memcpy(blk.qs + 4 * g, b + 96 + (16 * g + r) * 4, 4);
+  std::memcpy(out, &blk, sizeof blk);
+}
+
 // Level of element e (of the block) of row r in an x16 block, and its sub-block's scale / min.
 int level_q4_k(const uint8_t* b, int r, int e) {
   const int s = e / 32, j = (s / 2) * 8 + (e % 32) / 4;
@@ -102,6 +138,19 @@ void repack_x16(DType t, uint8_t* rows, int64_t cols, std::vector<uint8_t>& scra
     if (t == DType::Q6_K) repack_q6_k(src, out);
     if (t == DType::Q8_0) repack_q8_0(src, out);
     if (t == DType::Q5_0) repack_q5_0(src, out);
+  }
+}
+
+void x16_extract_row(DType t, const uint8_t* group, int64_t cols, int r, uint8_t* out) {
+  const TypeTraits& tt = traits(t);
+  const int64_t nb = cols / tt.block;
+  for (int64_t i = 0; i < nb; ++i) {
+    const uint8_t* b = group + i * x16_block_bytes(t);
+    uint8_t* o = out + i * tt.bytes;
+    if (t == DType::Q4_K) extract_q4_k(b, r, o);
+    if (t == DType::Q6_K) extract_q6_k(b, r, o);
+    if (t == DType::Q8_0) extract_q8_0(b, r, o);
+    if (t == DType::Q5_0) extract_q5_0(b, r, o);
   }
 }
 

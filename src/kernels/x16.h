@@ -27,6 +27,10 @@ int64_t x16_block_bytes(DType t);
 // Rewrites 16 consecutive rows of type t and `cols` elements (contiguous) in the x16 form.
 void repack_x16(DType t, uint8_t* rows, int64_t cols, std::vector<uint8_t>& scratch);
 
+// Row r (< 16) of a repacked group back in the type's own layout (row_bytes(t, cols) at out):
+// the single-row reads of an x16 matrix (token lookups in an embedding tied to the output head).
+void x16_extract_row(DType t, const uint8_t* group, int64_t cols, int r, uint8_t* out);
+
 // y[k * ldy + r] = row r of the group . token toks[k] for the 16 rows and nt <= kTileTokens
 // tokens of `a` (the levels form of activations for weights of type t): the plain scalar
 // reference, and the fastest this CPU has.

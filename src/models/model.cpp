@@ -399,10 +399,11 @@ GgufFile::Residency residency_for(const std::string& path, WeightLoad load) {
 
 namespace {
 
-// Matrices that only matmul reads are repacked in place into the x16 form where their type has
-// one (same bytes,
-// no unpacking in the GEMM), in groups of 16 rows that never straddle two experts. The token
-// embedding (and an output head tied to it) keeps plain rows: lookups read single rows.
+// Matrices that matmul reads are repacked in place into the x16 form where their type has one
+// (same bytes, no unpacking in the GEMM), in groups of 16 rows that never straddle two experts.
+// A token embedding tied to the output head is repacked too (its lookups take a row out of its
+// group: dequantize_row); otherwise a step with logits for more than a few sequences would unpack
+// the whole head into levels each time. An untied embedding is only looked up: it stays plain.
 void repack_weights(Model& m) {
   std::vector<std::pair<Weight*, int64_t>> todo;  // weight, rows per expert (or all rows)
   for (Layer& L : m.layers) {
@@ -423,11 +424,13 @@ void repack_weights(Model& m) {
     todo.push_back({&L.up_exps, m.hp.n_ff_exp});
     todo.push_back({&L.down_exps, m.hp.n_embd});
   }
-  if (m.output.data != m.tok_embd.data) todo.push_back({&m.output, m.output.rows});
+  todo.push_back({&m.output, m.output.rows});
   std::erase_if(todo, [](const auto& p) {
     const Weight& w = *p.first;
+    // A matrix not split into experts or heads may end in fewer than 16 rows: those stay plain.
+    const bool whole = p.second == w.rows;
     return w.empty() || !x16_supported(w.type) || !level_gemm_available(w.type) || p.second <= 0 ||
-           p.second % 16 != 0 || w.rows % 16 != 0;
+           (!whole && (p.second % 16 != 0 || w.rows % 16 != 0));
   });
   ThreadPool pool(int(std::max(1u, std::thread::hardware_concurrency())));
   for (auto& [w, per] : todo) {
@@ -439,6 +442,7 @@ void repack_weights(Model& m) {
     });
     w->x16 = true;
   }
+  if (m.tok_embd.data == m.output.data) m.tok_embd.x16 = m.output.x16;  // the same bytes
 }
 
 }  // namespace

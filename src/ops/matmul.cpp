@@ -82,7 +82,7 @@ void level_run(const GatherTask* tasks, int n_tasks, const LevelActs* const* act
       const LevelActs& a = *acts[i];
       const int64_t r0 = (b - first[i]) * kTileRows;
       const int n_rows = int(std::min<int64_t>(kTileRows, w.rows - r0));
-      if (w.x16) {
+      if (w.x16 && n_rows == kTileRows) {  // a last group of fewer rows stays plain
         for (int64_t k = 0; k < t.n; k += kTileTokens) {
           const int nt = int(std::min<int64_t>(kTileTokens, t.n - k));
           x16_gemm(w.type, w.row(r0), w.cols, a, t.rows + k, nt, t.y + k * w.rows + r0, w.rows);
@@ -308,6 +308,15 @@ void matmul_gather_groups(const GatherGroup* groups, int n_groups, ThreadPool& p
   level_run(buf.gather.data(), int(buf.gather.size()), buf.task_acts.data(), pool, buf);
 }
 
-void dequantize_row(const Weight& w, int64_t r, float* out) { traits(w.type).to_float(w.row(r), out, w.cols); }
+void dequantize_row(const Weight& w, int64_t r, float* out) {
+  if (!w.x16 || r >= w.rows / 16 * 16) {  // plain rows (an x16 matrix's last rows past its groups)
+    traits(w.type).to_float(w.row(r), out, w.cols);
+    return;
+  }
+  thread_local std::vector<uint8_t> plain;  // grows once to the widest row
+  if (plain.size() < w.row_stride) plain.resize(w.row_stride);
+  x16_extract_row(w.type, w.row(r - r % 16), w.cols, int(r % 16), plain.data());
+  traits(w.type).to_float(plain.data(), out, w.cols);
+}
 
 }  // namespace dawn

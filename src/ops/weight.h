@@ -13,8 +13,9 @@ struct Weight {
   int64_t rows = 0;
   const uint8_t* data = nullptr;
   size_t row_stride = 0;  // bytes
-  // Rows repacked in place 16 at a time (kernels/x16.h): only the level GEMM reads
-  // them, a group of 16 rows at a time; row() is the start of a group when r is a multiple of 16.
+  // Rows repacked in place 16 at a time (kernels/x16.h): the level GEMM reads them a group of
+  // 16 rows at a time (row() is the start of a group when r is a multiple of 16), dequantize_row
+  // one row out of its group. Rows past the last whole group (rows % 16 of them) stay plain.
   bool x16 = false;
 
   bool empty() const { return data == nullptr; }
