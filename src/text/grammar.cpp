@@ -1,0 +1,232 @@
+// Compiling a grammar to bytes, and stepping its pushdown stacks (grammar.h).
+#include "text/grammar.h"
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+
+namespace dawn {
+
+namespace {
+
+constexpr int kPartShift = 32, kRemShift = 53, kLenShift = 55;
+
+std::array<uint64_t, 4> byte_set(const std::vector<std::pair<uint32_t, uint32_t>>& r) {
+  std::array<uint64_t, 4> s{};
+  for (auto [a, b] : r)
+    for (uint32_t c = a; c <= b && c < 0x80; ++c) s[c / 64] |= uint64_t(1) << (c % 64);
+  return s;
+}
+
+bool has_byte(const std::array<uint64_t, 4>& s, uint8_t b) { return (s[b / 64] >> (b % 64)) & 1; }
+
+// Whether some code point in [lo, hi] is in the sorted ranges r.
+bool overlaps(const std::vector<std::pair<uint32_t, uint32_t>>& r, uint32_t lo, uint32_t hi) {
+  auto it = std::lower_bound(r.begin(), r.end(), lo, [](const auto& p, uint32_t v) { return p.second < v; });
+  return it != r.end() && it->first <= hi;
+}
+
+int utf8_encode(uint32_t cp, uint8_t* out) {
+  if (cp < 0x80) {
+    out[0] = uint8_t(cp);
+    return 1;
+  }
+  if (cp < 0x800) {
+    out[0] = uint8_t(0xC0 | cp >> 6);
+    out[1] = uint8_t(0x80 | (cp & 0x3F));
+    return 2;
+  }
+  if (cp < 0x10000) {
+    out[0] = uint8_t(0xE0 | cp >> 12);
+    out[1] = uint8_t(0x80 | ((cp >> 6) & 0x3F));
+    out[2] = uint8_t(0x80 | (cp & 0x3F));
+    return 3;
+  }
+  out[0] = uint8_t(0xF0 | cp >> 18);
+  out[1] = uint8_t(0x80 | ((cp >> 12) & 0x3F));
+  out[2] = uint8_t(0x80 | ((cp >> 6) & 0x3F));
+  out[3] = uint8_t(0x80 | (cp & 0x3F));
+  return 4;
+}
+
+}  // namespace
+
+ByteGrammar compile_grammar(const Grammar& g) {
+  ByteGrammar out;
+  out.root = g.root;
+  std::map<std::array<uint64_t, 4>, uint32_t> classes;
+  const auto byte_class = [&](const std::array<uint64_t, 4>& s) {
+    const auto [it, fresh] = classes.emplace(s, uint32_t(out.byte_classes.size()));
+    if (fresh) out.byte_classes.push_back(s);
+    return it->second;
+  };
+  out.alts.resize(g.rules.size());
+  for (size_t r = 0; r < g.rules.size(); ++r) {
+    out.rule_names.push_back(g.rules[r].name);
+    for (const auto& alt : g.rules[r].alts) {
+      out.alts[r].push_back(uint32_t(out.elems.size()));
+      for (const GrammarElem& e : alt) {
+        if (e.kind == GrammarElem::Ref) {
+          out.elems.push_back({ByteGrammar::Ref, e.rule});
+          continue;
+        }
+        if (e.ranges.back().second < 0x80) {
+          out.elems.push_back({ByteGrammar::Byte, byte_class(byte_set(e.ranges))});
+        } else if (e.ranges.size() == 1 && e.ranges[0].first == e.ranges[0].second) {
+          uint8_t bytes[4];
+          const int n = utf8_encode(e.ranges[0].first, bytes);
+          for (int k = 0; k < n; ++k) {
+            std::array<uint64_t, 4> s{};
+            s[bytes[k] / 64] |= uint64_t(1) << (bytes[k] % 64);
+            out.elems.push_back({ByteGrammar::Byte, byte_class(s)});
+          }
+        } else {
+          out.elems.push_back({ByteGrammar::Chars, uint32_t(out.char_sets.size())});
+          out.char_sets.push_back(e.ranges);
+        }
+      }
+      out.elems.push_back({ByteGrammar::End, uint32_t(r)});
+    }
+  }
+  return out;
+}
+
+bool StackSet::has_done() const {
+  for (size_t k = 0; k < size(); ++k)
+    if (done(k)) return true;
+  return false;
+}
+
+void StackSet::add(const Frame* f, size_t n) {
+  for (size_t k = 0; k < size(); ++k) {
+    if (depth(k) == n && std::equal(f, f + n, begin(k))) return;
+  }
+  frames_.insert(frames_.end(), f, f + n);
+  ends_.push_back(uint32_t(frames_.size()));
+}
+
+void GrammarStepper::start(StackSet& out) {
+  out.clear();
+  std::vector<Frame> st;
+  for (uint32_t a : g_.alts[g_.root]) {
+    st.assign(1, frame_at(a));
+    expand(st, out);
+  }
+}
+
+void GrammarStepper::expand(std::vector<Frame>& st, StackSet& out) {
+  if (st.empty()) {
+    out.add(st.data(), 0);
+    return;
+  }
+  const Frame top = st.back();
+  const ByteGrammar::Elem& e = g_.elems[frame_pos(top)];
+  switch (e.kind) {
+    case ByteGrammar::Byte:
+    case ByteGrammar::Chars:
+      out.add(st.data(), st.size());
+      return;
+    case ByteGrammar::End:  // the frame's alternative is complete: back in its caller
+      st.pop_back();
+      expand(st, out);
+      st.push_back(top);
+      return;
+    case ByteGrammar::Ref: {
+      const uint32_t next = frame_pos(top) + 1;
+      // A reference that ends its alternative returns straight to the caller's caller: the
+      // frame goes now (so x ::= a x | (nothing), what x* becomes, runs in constant depth).
+      const bool tail = g_.elems[next].kind == ByteGrammar::End;
+      if (tail) {
+        st.pop_back();
+      } else {
+        st.back() = frame_at(next);
+      }
+      for (uint32_t a : g_.alts[e.arg]) {
+        st.push_back(frame_at(a));
+        expand(st, out);
+        st.pop_back();
+      }
+      if (tail) {
+        st.push_back(top);
+      } else {
+        st.back() = top;
+      }
+      return;
+    }
+  }
+}
+
+void GrammarStepper::advance_one(const Frame* f, size_t n, uint8_t byte, StackSet& out) {
+  if (n == 0) return;  // a finished match takes no more bytes
+  const Frame top = f[n - 1];
+  const uint32_t pos = frame_pos(top);
+  const ByteGrammar::Elem& e = g_.elems[pos];
+  Frame next;
+  if (e.kind == ByteGrammar::Byte) {
+    if (!has_byte(g_.byte_classes[e.arg], byte)) return;
+    next = frame_at(pos + 1);
+  } else {
+    const auto& set = g_.char_sets[e.arg];
+    uint32_t part = uint32_t(top >> kPartShift) & 0x1FFFFF;
+    int rem = int(top >> kRemShift) & 3, len = int(top >> kLenShift) & 7;
+    if (rem == 0) {  // a first byte
+      if (byte < 0x80) {
+        if (!overlaps(set, byte, byte)) return;
+        next = frame_at(pos + 1);
+        goto push;
+      }
+      if ((byte >> 5) == 6) {
+        len = 2, part = byte & 0x1F;
+      } else if ((byte >> 4) == 14) {
+        len = 3, part = byte & 0x0F;
+      } else if ((byte >> 3) == 30) {
+        len = 4, part = byte & 0x07;
+      } else {
+        return;
+      }
+      rem = len - 1;
+    } else {
+      if ((byte >> 6) != 2) return;
+      part = part << 6 | (byte & 0x3F);
+      --rem;
+    }
+    {
+      // The code points this character can still become, within what its length may encode
+      // (no overlong forms; surrogates are never in a set), must meet the set.
+      static constexpr uint32_t kMin[5] = {0, 0, 0x80, 0x800, 0x10000}, kMax[5] = {0, 0x7F, 0x7FF, 0xFFFF, 0x10FFFF};
+      const uint32_t lo = std::max(part << (6 * rem), kMin[len]);
+      const uint32_t hi = std::min((part << (6 * rem)) | ((uint32_t(1) << (6 * rem)) - 1), kMax[len]);
+      if (lo > hi || !overlaps(set, lo, hi)) return;
+    }
+    if (rem == 0) {
+      next = frame_at(pos + 1);
+    } else {
+      next = frame_at(pos) | Frame(part) << kPartShift | Frame(rem) << kRemShift | Frame(len) << kLenShift;
+      st_.assign(f, f + n);
+      st_.back() = next;
+      out.add(st_.data(), st_.size());  // still inside the character: its top stays a Chars
+      return;
+    }
+  }
+push:
+  st_.assign(f, f + n);
+  st_.back() = next;
+  expand(st_, out);
+}
+
+void GrammarStepper::advance(const StackSet& in, uint8_t byte, StackSet& out) {
+  out.clear();
+  for (size_t k = 0; k < in.size(); ++k) advance_one(in.begin(k), in.depth(k), byte, out);
+}
+
+bool GrammarStepper::accepts(const StackSet& from, std::string_view bytes) {
+  a_ = from;
+  for (char c : bytes) {
+    advance(a_, uint8_t(c), b_);
+    std::swap(a_, b_);
+    if (a_.empty()) return false;
+  }
+  return a_.has_done();
+}
+
+}  // namespace dawn

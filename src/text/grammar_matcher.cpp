@@ -1,0 +1,320 @@
+// Token tries, per-frame caches and masks (grammar_matcher.h).
+#include "text/grammar_matcher.h"
+
+#include <algorithm>
+#include <bit>
+#include <numeric>
+
+#include "text/vocab.h"
+
+namespace dawn {
+
+namespace {
+
+using ByteSet = std::array<uint64_t, 4>;
+
+void add_byte(ByteSet& s, uint32_t b) { s[b / 64] |= uint64_t(1) << (b % 64); }
+bool or_into(ByteSet& dst, const ByteSet& src) {
+  bool changed = false;
+  for (int k = 0; k < 4; ++k) {
+    const uint64_t v = dst[size_t(k)] | src[size_t(k)];
+    changed = changed || v != dst[size_t(k)];
+    dst[size_t(k)] = v;
+  }
+  return changed;
+}
+
+// The first bytes of the UTF-8 forms of a code point set (lead bytes of its ranges).
+ByteSet first_bytes(const std::vector<std::pair<uint32_t, uint32_t>>& set) {
+  ByteSet s{};
+  for (auto [a, b] : set) {
+    for (uint32_t c = a; c <= std::min(b, 0x7Fu); ++c) add_byte(s, c);
+    struct Band {
+      uint32_t lo, hi, lead, shift;
+    };
+    for (const Band& band : {Band{0x80, 0x7FF, 0xC0, 6}, Band{0x800, 0xFFFF, 0xE0, 12}, Band{0x10000, 0x10FFFF, 0xF0, 18}}) {
+      const uint32_t lo = std::max(a, band.lo), hi = std::min(b, band.hi);
+      for (uint32_t l = lo >> band.shift; lo <= hi && l <= hi >> band.shift; ++l) add_byte(s, band.lead | l);
+    }
+  }
+  return s;
+}
+
+}  // namespace
+
+TokenTrie::TokenTrie(const std::vector<std::string>& pieces, const std::vector<bool>& matchable)
+    : pieces_(pieces), matchable_(matchable), n_vocab_(int32_t(pieces.size())) {
+  std::vector<int32_t> ids;
+  for (int32_t id = 0; id < n_vocab_; ++id)
+    if (matchable_[size_t(id)] && !pieces_[size_t(id)].empty()) ids.push_back(id);
+  for (int32_t id = 0; id < n_vocab_; ++id)
+    if (pieces_[size_t(id)].empty()) matchable_[size_t(id)] = false;
+  std::sort(ids.begin(), ids.end(), [&](int32_t a, int32_t b) { return pieces_[size_t(a)] < pieces_[size_t(b)]; });
+  nodes_.push_back({0, 0, 0, 0, 0});
+  std::vector<uint32_t> path = {0};  // the nodes of the previous piece's bytes, root first
+  const std::string* prev = nullptr;
+  for (int32_t id : ids) {
+    const std::string& p = pieces_[size_t(id)];
+    size_t common = 0;
+    if (prev) {
+      while (common < p.size() && common < prev->size() && p[common] == (*prev)[common]) ++common;
+    }
+    while (path.size() > common + 1) {
+      nodes_[path.back()].end = uint32_t(nodes_.size());
+      path.pop_back();
+    }
+    for (size_t k = common; k < p.size(); ++k) {
+      path.push_back(uint32_t(nodes_.size()));
+      const uint32_t t = uint32_t(toks_.size());
+      nodes_.push_back({0, t, t, uint16_t(std::min<size_t>(k + 1, 0xFFFF)), uint8_t(p[k])});
+    }
+    Node& n = nodes_[path.back()];
+    if (n.tok_end != uint32_t(toks_.size())) n.tok_begin = n.tok_end = uint32_t(toks_.size());
+    toks_.push_back(id);
+    n.tok_end = uint32_t(toks_.size());
+    prev = &p;
+  }
+  while (!path.empty()) {
+    nodes_[path.back()].end = uint32_t(nodes_.size());
+    path.pop_back();
+  }
+}
+
+int32_t TokenMask::count() const {
+  int32_t n = 0;
+  for (uint64_t w : bits) n += std::popcount(w);
+  return n;
+}
+
+CompiledGrammar::CompiledGrammar(const Grammar& g, std::shared_ptr<const TokenTrie> trie, std::vector<int32_t> eog)
+    : g_(compile_grammar(g)), trie_(std::move(trie)), eog_(std::move(eog)) {
+  rule_of_.resize(g_.elems.size());
+  for (size_t r = 0; r < g_.alts.size(); ++r) {
+    for (uint32_t a : g_.alts[r]) {
+      for (uint32_t p = a;; ++p) {
+        rule_of_[p] = uint32_t(r);
+        if (g_.elems[p].kind == ByteGrammar::End) break;
+      }
+    }
+  }
+  compute_follow();
+}
+
+// FIRST and FOLLOW over bytes, to a fixed point. Conservative (a superset) is enough: FOLLOW
+// only decides which continuations past a rule's end are worth walking at run time.
+void CompiledGrammar::compute_follow() {
+  const size_t n = g_.alts.size();
+  std::vector<char> nullable(n, 0);
+  std::vector<ByteSet> first(n, ByteSet{});
+  const auto elem_first = [&](const ByteGrammar::Elem& e) -> ByteSet {
+    if (e.kind == ByteGrammar::Byte) return g_.byte_classes[e.arg];
+    if (e.kind == ByteGrammar::Chars) return first_bytes(g_.char_sets[e.arg]);
+    return first[e.arg];
+  };
+  const auto elem_nullable = [&](const ByteGrammar::Elem& e) { return e.kind == ByteGrammar::Ref && nullable[e.arg]; };
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (size_t r = 0; r < n; ++r) {
+      for (uint32_t a : g_.alts[r]) {
+        uint32_t p = a;
+        for (; g_.elems[p].kind != ByteGrammar::End; ++p) {
+          changed = or_into(first[r], elem_first(g_.elems[p])) || changed;
+          if (!elem_nullable(g_.elems[p])) break;
+        }
+        if (g_.elems[p].kind == ByteGrammar::End && !nullable[r]) nullable[r] = 1, changed = true;
+      }
+    }
+  }
+  follow_.assign(n, ByteSet{});
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (size_t q = 0; q < n; ++q) {
+      for (uint32_t a : g_.alts[q]) {
+        for (uint32_t p = a; g_.elems[p].kind != ByteGrammar::End; ++p) {
+          if (g_.elems[p].kind != ByteGrammar::Ref) continue;
+          const uint32_t r = g_.elems[p].arg;
+          uint32_t k = p + 1;
+          for (; g_.elems[k].kind != ByteGrammar::End; ++k) {
+            changed = or_into(follow_[r], elem_first(g_.elems[k])) || changed;
+            if (!elem_nullable(g_.elems[k])) break;
+          }
+          if (g_.elems[k].kind == ByteGrammar::End) changed = or_into(follow_[r], follow_[q]) || changed;
+        }
+      }
+    }
+  }
+}
+
+const CompiledGrammar::FrameCache& CompiledGrammar::cache(Frame f) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& slot = cache_[f];
+  if (slot) return *slot;
+  slot = std::make_unique<FrameCache>();
+  FrameCache& c = *slot;
+  // The trie walked from this frame alone: an empty stack in a node's set means the frame's
+  // rule ended exactly there (its tokens are accepted: the caller's state is valid as it is).
+  const auto& nodes = trie_->nodes();
+  const auto& toks = trie_->toks();
+  const uint32_t rule = rule_of_[frame_pos(f)];
+  GrammarStepper step(g_);
+  std::vector<StackSet> level(1);
+  level[0].add(&f, 1);
+  std::vector<int32_t> accepted;
+  for (uint32_t i = 1; i < nodes.size();) {
+    const TokenTrie::Node& n = nodes[i];
+    if (level.size() <= n.depth) level.resize(size_t(n.depth) + 1);
+    step.advance(level[n.depth - 1u], n.byte, level[n.depth]);
+    if (level[n.depth].empty()) {
+      i = n.end;
+      continue;
+    }
+    accepted.insert(accepted.end(), toks.begin() + n.tok_begin, toks.begin() + n.tok_end);
+    if (level[n.depth].has_done()) {
+      for (uint32_t j = i + 1; j < n.end; j = nodes[j].end)
+        if (may_follow(rule, nodes[j].byte)) c.escapes.push_back(j);
+    }
+    ++i;
+  }
+  if (accepted.size() * 16 > size_t(trie_->n_vocab())) {
+    c.dense.assign((size_t(trie_->n_vocab()) + 63) / 64, 0);
+    for (int32_t id : accepted) c.dense[size_t(id) / 64] |= uint64_t(1) << (id % 64);
+  } else {
+    std::sort(accepted.begin(), accepted.end());
+    c.accepted = std::move(accepted);
+  }
+  return c;
+}
+
+GrammarMatcher::GrammarMatcher(std::shared_ptr<CompiledGrammar> g) : g_(std::move(g)), step_(g_->bytes()) {
+  step_.start(stacks_);
+}
+
+void GrammarMatcher::walk(uint32_t at, const StackSet& from, TokenMask& mask) {
+  const auto& nodes = g_->trie().nodes();
+  const auto& toks = g_->trie().toks();
+  const uint32_t d0 = nodes[at].depth;
+  if (levels_.size() <= d0) levels_.resize(size_t(d0) + 1);
+  levels_[d0] = from;
+  for (uint32_t i = at + 1; i < nodes[at].end;) {
+    const TokenTrie::Node& n = nodes[i];
+    if (levels_.size() <= n.depth) levels_.resize(size_t(n.depth) + 1);
+    step_.advance(levels_[n.depth - 1u], n.byte, levels_[n.depth]);
+    if (levels_[n.depth].empty()) {
+      i = n.end;
+      continue;
+    }
+    for (uint32_t t = n.tok_begin; t < n.tok_end; ++t) mask.set(toks[t]);
+    ++i;
+  }
+}
+
+void GrammarMatcher::fill_mask(TokenMask& mask) {
+  const TokenTrie& trie = g_->trie();
+  mask.bits.assign((size_t(trie.n_vocab()) + 63) / 64, 0);
+  const auto& nodes = trie.nodes();
+  const auto& toks = trie.toks();
+  for (size_t k = 0; k < stacks_.size(); ++k) {
+    const size_t depth = stacks_.depth(k);
+    if (depth == 0) {
+      for (int32_t id : g_->eog()) mask.set(id);
+      continue;
+    }
+    const Frame* f = stacks_.begin(k);
+    const CompiledGrammar::FrameCache& c = g_->cache(f[depth - 1]);
+    if (!c.dense.empty()) {
+      for (size_t w = 0; w < c.dense.size(); ++w) mask.bits[w] |= c.dense[w];
+    } else {
+      for (int32_t id : c.accepted) mask.set(id);
+    }
+    if (c.escapes.empty() || depth == 1) continue;  // past the root's end no byte can come
+    // The caller's stacks, where the top frame's rule returns to.
+    StackSet caller;
+    st_.assign(f, f + depth - 1);
+    step_.expand(st_, caller);
+    if (levels_.empty()) levels_.resize(1);
+    for (uint32_t j : c.escapes) {
+      const TokenTrie::Node& n = nodes[j];
+      StackSet& after = next_;
+      step_.advance(caller, n.byte, after);
+      if (after.empty()) continue;
+      for (uint32_t t = n.tok_begin; t < n.tok_end; ++t) mask.set(toks[t]);
+      if (n.end > j + 1) {
+        const StackSet here = after;
+        walk(j, here, mask);
+      }
+    }
+  }
+}
+
+bool GrammarMatcher::accepts_bytes(std::string_view bytes) {
+  StackSet a = stacks_, b;
+  for (char c : bytes) {
+    step_.advance(a, uint8_t(c), b);
+    if (b.empty()) return false;
+    std::swap(a, b);
+  }
+  return true;
+}
+
+bool GrammarMatcher::accept(int32_t token) {
+  const auto& eog = g_->eog();
+  if (std::find(eog.begin(), eog.end(), token) != eog.end()) {
+    if (!complete()) return false;
+    stacks_.clear();
+    stacks_.add(nullptr, 0);
+    return true;
+  }
+  const TokenTrie& trie = g_->trie();
+  if (token < 0 || token >= trie.n_vocab() || !trie.matchable(token)) return false;
+  StackSet a = stacks_;
+  for (char c : trie.piece(token)) {
+    step_.advance(a, uint8_t(c), next_);
+    if (next_.empty()) return false;
+    std::swap(a, next_);
+  }
+  stacks_ = std::move(a);
+  return true;
+}
+
+std::shared_ptr<const TokenTrie> make_token_trie(const Vocab& v) {
+  std::vector<std::string> pieces(size_t(v.size()));
+  std::vector<bool> matchable(size_t(v.size()));
+  for (int32_t id = 0; id < v.size(); ++id) {
+    const int32_t t = v.type(id);
+    matchable[size_t(id)] = t == kTokNormal || t == kTokUserDefined || t == kTokByte;
+    if (matchable[size_t(id)]) pieces[size_t(id)] = v.piece(id, true);
+  }
+  return std::make_shared<TokenTrie>(pieces, matchable);
+}
+
+std::vector<int32_t> eog_tokens(const Vocab& v) {
+  std::vector<int32_t> ids;
+  for (int32_t id = 0; id < v.size(); ++id)
+    if (v.is_eog(id)) ids.push_back(id);
+  return ids;
+}
+
+void reference_mask(const CompiledGrammar& g, const StackSet& state, TokenMask& mask) {
+  const TokenTrie& trie = g.trie();
+  mask.bits.assign((size_t(trie.n_vocab()) + 63) / 64, 0);
+  GrammarStepper step(g.bytes());
+  StackSet a, b;
+  for (int32_t id = 0; id < trie.n_vocab(); ++id) {
+    if (!trie.matchable(id)) continue;
+    a = state;
+    bool ok = true;
+    for (char c : trie.piece(id)) {
+      step.advance(a, uint8_t(c), b);
+      std::swap(a, b);
+      if (a.empty()) {
+        ok = false;
+        break;
+      }
+    }
+    if (ok) mask.set(id);
+  }
+  if (state.has_done())
+    for (int32_t id : g.eog()) mask.set(id);
+}
+
+}  // namespace dawn
