@@ -49,9 +49,85 @@ int utf8_encode(uint32_t cp, uint8_t* out) {
   return 4;
 }
 
+// Rules that can reach themselves through references.
+std::vector<char> recursive_rules(const Grammar& g) {
+  const size_t n = g.rules.size();
+  std::vector<std::vector<uint32_t>> refs(n);
+  for (size_t r = 0; r < n; ++r)
+    for (const auto& alt : g.rules[r].alts)
+      for (const GrammarElem& e : alt)
+        if (e.kind == GrammarElem::Ref) refs[r].push_back(e.rule);
+  std::vector<char> rec(n, 0);
+  std::vector<char> seen(n);
+  std::vector<uint32_t> todo;
+  for (size_t r = 0; r < n; ++r) {  // r is recursive when a walk from its references meets it
+    std::fill(seen.begin(), seen.end(), 0);
+    todo = refs[r];
+    while (!todo.empty() && !rec[r]) {
+      const uint32_t s = todo.back();
+      todo.pop_back();
+      if (s == r) rec[r] = 1;
+      if (seen[s]) continue;
+      seen[s] = 1;
+      todo.insert(todo.end(), refs[s].begin(), refs[s].end());
+    }
+  }
+  return rec;
+}
+
+// Small rules written into the alternatives that use them. A mask is cached per stack-top frame
+// and its rule's end is where the caller's continuations must be walked: a one-character group
+// inside a repetition, as in string ::= "\"" ( [^"\\] | "\\" esc )* "\"", would end after every
+// character. Inlined, the repetition's own rule (a loop) is the frame's rule, and it ends only at
+// the closing quote. Only what cannot grow the grammar much: a one-alternative rule anywhere, a
+// few alternatives as the first element of a short alternative (the loops repetitions make).
+Grammar inline_small_rules(const Grammar& in) {
+  Grammar g = in;
+  const std::vector<char> rec = recursive_rules(g);
+  const auto inlinable = [&](uint32_t q, const std::vector<GrammarElem>& alt, size_t i) {
+    if (alt[i].kind != GrammarElem::Ref) return false;
+    const uint32_t r = alt[i].rule;
+    if (rec[r] || r == q || r == g.root) return false;
+    const auto& alts = g.rules[r].alts;
+    if (alts.size() == 1) return alts[0].size() <= 16;
+    if (i != 0 || alt.size() > 3 || alts.size() > 8) return false;
+    for (const auto& a : alts)
+      if (a.size() > 8) return false;
+    return true;
+  };
+  for (int pass = 0; pass < 4; ++pass) {
+    bool changed = false;
+    for (size_t q = 0; q < g.rules.size(); ++q) {
+      std::vector<std::vector<GrammarElem>> todo = g.rules[q].alts, done;
+      while (!todo.empty()) {
+        std::vector<GrammarElem> alt = std::move(todo.back());
+        todo.pop_back();
+        size_t i = 0;
+        while (i < alt.size() && !inlinable(uint32_t(q), alt, i)) ++i;
+        if (i == alt.size() || done.size() + todo.size() > 64) {
+          done.push_back(std::move(alt));
+          continue;
+        }
+        changed = true;
+        for (const auto& r : g.rules[alt[i].rule].alts) {
+          std::vector<GrammarElem> spliced(alt.begin(), alt.begin() + long(i));
+          spliced.insert(spliced.end(), r.begin(), r.end());
+          spliced.insert(spliced.end(), alt.begin() + long(i) + 1, alt.end());
+          todo.push_back(std::move(spliced));
+        }
+      }
+      std::reverse(done.begin(), done.end());
+      g.rules[q].alts = std::move(done);
+    }
+    if (!changed) break;
+  }
+  return g;
+}
+
 }  // namespace
 
-ByteGrammar compile_grammar(const Grammar& g) {
+ByteGrammar compile_grammar(const Grammar& grammar) {
+  const Grammar g = inline_small_rules(grammar);
   ByteGrammar out;
   out.root = g.root;
   std::map<std::array<uint64_t, 4>, uint32_t> classes;

@@ -42,42 +42,47 @@ ByteSet first_bytes(const std::vector<std::pair<uint32_t, uint32_t>>& set) {
 
 }  // namespace
 
-TokenTrie::TokenTrie(const std::vector<std::string>& pieces, const std::vector<bool>& matchable)
-    : pieces_(pieces), matchable_(matchable), n_vocab_(int32_t(pieces.size())) {
-  std::vector<int32_t> ids;
-  for (int32_t id = 0; id < n_vocab_; ++id)
-    if (matchable_[size_t(id)] && !pieces_[size_t(id)].empty()) ids.push_back(id);
-  for (int32_t id = 0; id < n_vocab_; ++id)
-    if (pieces_[size_t(id)].empty()) matchable_[size_t(id)] = false;
-  std::sort(ids.begin(), ids.end(), [&](int32_t a, int32_t b) { return pieces_[size_t(a)] < pieces_[size_t(b)]; });
-  nodes_.push_back({0, 0, 0, 0, 0});
-  std::vector<uint32_t> path = {0};  // the nodes of the previous piece's bytes, root first
+void ByteTrie::build(const std::vector<std::pair<std::string, int32_t>>& sorted) {
+  nodes.assign(1, Node{0, 0, 0, 0, 0});
+  toks.clear();
+  std::vector<uint32_t> path = {0};  // the nodes of the previous string's bytes, root first
   const std::string* prev = nullptr;
-  for (int32_t id : ids) {
-    const std::string& p = pieces_[size_t(id)];
+  for (const auto& [p, id] : sorted) {
+    if (p.empty()) continue;
     size_t common = 0;
     if (prev) {
       while (common < p.size() && common < prev->size() && p[common] == (*prev)[common]) ++common;
     }
     while (path.size() > common + 1) {
-      nodes_[path.back()].end = uint32_t(nodes_.size());
+      nodes[path.back()].end = uint32_t(nodes.size());
       path.pop_back();
     }
     for (size_t k = common; k < p.size(); ++k) {
-      path.push_back(uint32_t(nodes_.size()));
-      const uint32_t t = uint32_t(toks_.size());
-      nodes_.push_back({0, t, t, uint16_t(std::min<size_t>(k + 1, 0xFFFF)), uint8_t(p[k])});
+      path.push_back(uint32_t(nodes.size()));
+      const uint32_t t = uint32_t(toks.size());
+      nodes.push_back({0, t, t, uint16_t(std::min<size_t>(k + 1, 0xFFFF)), uint8_t(p[k])});
     }
-    Node& n = nodes_[path.back()];
-    if (n.tok_end != uint32_t(toks_.size())) n.tok_begin = n.tok_end = uint32_t(toks_.size());
-    toks_.push_back(id);
-    n.tok_end = uint32_t(toks_.size());
+    Node& n = nodes[path.back()];
+    if (n.tok_end != uint32_t(toks.size())) n.tok_begin = n.tok_end = uint32_t(toks.size());  // (never: equal strings are adjacent)
+    toks.push_back(id);
+    n.tok_end = uint32_t(toks.size());
     prev = &p;
   }
   while (!path.empty()) {
-    nodes_[path.back()].end = uint32_t(nodes_.size());
+    nodes[path.back()].end = uint32_t(nodes.size());
     path.pop_back();
   }
+}
+
+TokenTrie::TokenTrie(const std::vector<std::string>& pieces, const std::vector<bool>& matchable)
+    : pieces_(pieces), matchable_(matchable), n_vocab_(int32_t(pieces.size())) {
+  std::vector<std::pair<std::string, int32_t>> sorted;
+  for (int32_t id = 0; id < n_vocab_; ++id) {
+    if (pieces_[size_t(id)].empty()) matchable_[size_t(id)] = false;
+    if (matchable_[size_t(id)]) sorted.push_back({pieces_[size_t(id)], id});
+  }
+  std::sort(sorted.begin(), sorted.end());
+  trie_.build(sorted);
 }
 
 int32_t TokenMask::count() const {
@@ -160,6 +165,8 @@ const CompiledGrammar::FrameCache& CompiledGrammar::cache(Frame f) {
   std::vector<StackSet> level(1);
   level[0].add(&f, 1);
   std::vector<int32_t> accepted;
+  std::vector<std::pair<std::string, int32_t>> tails;
+  std::string tail;
   for (uint32_t i = 1; i < nodes.size();) {
     const TokenTrie::Node& n = nodes[i];
     if (level.size() <= n.depth) level.resize(size_t(n.depth) + 1);
@@ -169,12 +176,21 @@ const CompiledGrammar::FrameCache& CompiledGrammar::cache(Frame f) {
       continue;
     }
     accepted.insert(accepted.end(), toks.begin() + n.tok_begin, toks.begin() + n.tok_end);
-    if (level[n.depth].has_done()) {
-      for (uint32_t j = i + 1; j < n.end; j = nodes[j].end)
-        if (may_follow(rule, nodes[j].byte)) c.escapes.push_back(j);
+    if (level[n.depth].has_done()) {  // the rule ended here: the tails below go to the caller
+      for (uint32_t j = i + 1; j < n.end; j = nodes[j].end) {
+        if (!may_follow(rule, nodes[j].byte)) continue;
+        for (uint32_t k = j; k < nodes[j].end; ++k) {
+          tail.resize(size_t(nodes[k].depth - n.depth));
+          tail.back() = char(nodes[k].byte);
+          for (uint32_t t = nodes[k].tok_begin; t < nodes[k].tok_end; ++t) tails.push_back({tail, toks[t]});
+        }
+      }
     }
     ++i;
   }
+  std::sort(tails.begin(), tails.end());
+  tails.erase(std::unique(tails.begin(), tails.end()), tails.end());
+  c.tails.build(tails);
   if (accepted.size() * 16 > size_t(trie_->n_vocab())) {
     c.dense.assign((size_t(trie_->n_vocab()) + 63) / 64, 0);
     for (int32_t id : accepted) c.dense[size_t(id) / 64] |= uint64_t(1) << (id % 64);
@@ -189,21 +205,20 @@ GrammarMatcher::GrammarMatcher(std::shared_ptr<CompiledGrammar> g) : g_(std::mov
   step_.start(stacks_);
 }
 
-void GrammarMatcher::walk(uint32_t at, const StackSet& from, TokenMask& mask) {
-  const auto& nodes = g_->trie().nodes();
-  const auto& toks = g_->trie().toks();
+void GrammarMatcher::walk(const ByteTrie& t, uint32_t at, const StackSet& from, TokenMask& mask) {
+  const auto& nodes = t.nodes;
   const uint32_t d0 = nodes[at].depth;
   if (levels_.size() <= d0) levels_.resize(size_t(d0) + 1);
   levels_[d0] = from;
   for (uint32_t i = at + 1; i < nodes[at].end;) {
-    const TokenTrie::Node& n = nodes[i];
+    const ByteTrie::Node& n = nodes[i];
     if (levels_.size() <= n.depth) levels_.resize(size_t(n.depth) + 1);
     step_.advance(levels_[n.depth - 1u], n.byte, levels_[n.depth]);
     if (levels_[n.depth].empty()) {
       i = n.end;
       continue;
     }
-    for (uint32_t t = n.tok_begin; t < n.tok_end; ++t) mask.set(toks[t]);
+    for (uint32_t k = n.tok_begin; k < n.tok_end; ++k) mask.set(t.toks[k]);
     ++i;
   }
 }
@@ -211,8 +226,6 @@ void GrammarMatcher::walk(uint32_t at, const StackSet& from, TokenMask& mask) {
 void GrammarMatcher::fill_mask(TokenMask& mask) {
   const TokenTrie& trie = g_->trie();
   mask.bits.assign((size_t(trie.n_vocab()) + 63) / 64, 0);
-  const auto& nodes = trie.nodes();
-  const auto& toks = trie.toks();
   for (size_t k = 0; k < stacks_.size(); ++k) {
     const size_t depth = stacks_.depth(k);
     if (depth == 0) {
@@ -226,23 +239,12 @@ void GrammarMatcher::fill_mask(TokenMask& mask) {
     } else {
       for (int32_t id : c.accepted) mask.set(id);
     }
-    if (c.escapes.empty() || depth == 1) continue;  // past the root's end no byte can come
-    // The caller's stacks, where the top frame's rule returns to.
-    StackSet caller;
+    if (c.tails.nodes.size() <= 1 || depth == 1) continue;  // past the root's end no byte can come
+    // The caller's stacks, where the top frame's rule returns to, take the tails.
     st_.assign(f, f + depth - 1);
-    step_.expand(st_, caller);
-    if (levels_.empty()) levels_.resize(1);
-    for (uint32_t j : c.escapes) {
-      const TokenTrie::Node& n = nodes[j];
-      StackSet& after = next_;
-      step_.advance(caller, n.byte, after);
-      if (after.empty()) continue;
-      for (uint32_t t = n.tok_begin; t < n.tok_end; ++t) mask.set(toks[t]);
-      if (n.end > j + 1) {
-        const StackSet here = after;
-        walk(j, here, mask);
-      }
-    }
+    caller_.clear();
+    step_.expand(st_, caller_);
+    walk(c.tails, 0, caller_, mask);
   }
 }
 

@@ -19,27 +19,37 @@
 
 namespace dawn {
 
+// Byte strings in a trie laid out in preorder (a subtree is a run of nodes), each node with the
+// ids of the strings that end there.
+struct ByteTrie {
+  struct Node {
+    uint32_t end;                 // one past the last node of this node's subtree
+    uint32_t tok_begin, tok_end;  // the ids whose strings end here: toks[tok_begin, tok_end)
+    uint16_t depth;
+    uint8_t byte;
+  };
+  std::vector<Node> nodes;  // nodes[0]: the empty string
+  std::vector<int32_t> toks;
+  // From (string, id) pairs sorted by string; empty strings are left out.
+  void build(const std::vector<std::pair<std::string, int32_t>>& sorted);
+};
+
 class TokenTrie {
  public:
   // pieces[id]: the bytes token id stands for; tokens with matchable[id] false (control tokens,
   // empty pieces) are never in a mask.
   TokenTrie(const std::vector<std::string>& pieces, const std::vector<bool>& matchable);
 
-  struct Node {
-    uint32_t end;                 // one past the last node of this node's subtree (preorder)
-    uint32_t tok_begin, tok_end;  // the tokens whose bytes end here: toks()[tok_begin, tok_end)
-    uint16_t depth;
-    uint8_t byte;
-  };
-  const std::vector<Node>& nodes() const { return nodes_; }  // nodes()[0]: the empty prefix
-  const std::vector<int32_t>& toks() const { return toks_; }
+  using Node = ByteTrie::Node;
+  const std::vector<Node>& nodes() const { return trie_.nodes; }
+  const std::vector<int32_t>& toks() const { return trie_.toks; }
+  const ByteTrie& trie() const { return trie_; }
   int32_t n_vocab() const { return n_vocab_; }
   const std::string& piece(int32_t id) const { return pieces_[size_t(id)]; }
   bool matchable(int32_t id) const { return matchable_[size_t(id)]; }
 
  private:
-  std::vector<Node> nodes_;
-  std::vector<int32_t> toks_;
+  ByteTrie trie_;
   std::vector<std::string> pieces_;
   std::vector<bool> matchable_;
   int32_t n_vocab_ = 0;
@@ -63,10 +73,13 @@ class CompiledGrammar {
   const std::vector<int32_t>& eog() const { return eog_; }
 
   struct FrameCache {
-    std::vector<int32_t> accepted;    // sorted ids, when few
-    std::vector<uint64_t> dense;      // or a bitset, when many
-    std::vector<uint32_t> escapes;    // trie nodes past which the frame's rule has ended: walked
-                                      // against the caller's stacks at run time
+    std::vector<int32_t> accepted;  // sorted ids, when few
+    std::vector<uint64_t> dense;    // or a bitset, when many
+    // The rest of each token past a point where the frame's rule has ended inside it (and a
+    // byte that can follow the rule comes next), all in one trie: walked against the caller's
+    // stacks at run time. Tokens share these tails (`",`, `"}` after any string content), so
+    // the walk is over a few hundred nodes, not over every token that ends the rule.
+    ByteTrie tails;
   };
   const FrameCache& cache(Frame f);
   // The bytes that can follow rule r anywhere in the grammar (the first byte after its end).
@@ -105,11 +118,11 @@ class GrammarMatcher {
   const StackSet& state() const { return stacks_; }
 
  private:
-  void walk(uint32_t at, const StackSet& from, TokenMask& mask);
+  void walk(const ByteTrie& t, uint32_t at, const StackSet& from, TokenMask& mask);
 
   std::shared_ptr<CompiledGrammar> g_;
   GrammarStepper step_;
-  StackSet stacks_, next_;
+  StackSet stacks_, next_, caller_;
   std::vector<StackSet> levels_;
   std::vector<Frame> st_;
 };
