@@ -1,9 +1,13 @@
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "apps/commands.h"
 #include "engine/generate.h"
 #include "engine/session.h"
+#include "text/gbnf.h"
+#include "text/grammar_matcher.h"
 #include "text/vocab.h"
 #include "util/error.h"
 
@@ -13,7 +17,8 @@ void add_run_command(CLI::App& app) {
   struct Opts {
     LoadOptions load;
     std::string kv = "f16";
-    std::string model, prompt;
+    std::string model, prompt, grammar;
+    int reasoning_budget = -1;
     int n_predict = 128, threads = 0, ctx = 4096;
     bool no_special = false;
     GenerateParams gen;
@@ -35,6 +40,13 @@ void add_run_command(CLI::App& app) {
   add_sampling_options(c, o->gen.sampling);
   c->add_option("--stop", o->gen.stop, "Stop when this text is generated (repeatable)");
   c->add_flag("--no-special", o->no_special, "Treat special-token text in the prompt as plain text");
+  c->add_option("--grammar", o->grammar,
+                "Constrain the output to a GBNF grammar (llama.cpp's syntax; start rule 'root'). When the prompt "
+                "ends inside <think>, the reasoning is free and the grammar starts after </think>")
+      ->check(CLI::ExistingFile);
+  c->add_option("--reasoning-budget", o->reasoning_budget,
+                "With --grammar and a prompt ending in <think>: reasoning tokens before </think> is forced (-1: no cap)")
+      ->capture_default_str();
   c->callback([o] {
     auto m = load_model(o->model, o->load);
     Vocab vocab(*m->file);
@@ -47,6 +59,24 @@ void add_run_command(CLI::App& app) {
                   std::to_string(o->ctx) + " (raise -c/--ctx-size)");
     }
     o->gen.n_predict = o->n_predict;
+    if (!o->grammar.empty()) {
+      std::ifstream in(o->grammar);
+      std::stringstream text;
+      text << in.rdbuf();
+      Grammar g;
+      try {
+        g = parse_gbnf(text.str());
+      } catch (const Error& e) {
+        throw Error(o->grammar + ": " + e.what());
+      }
+      // A prompt that ends inside <think> leaves the reasoning free; the answer may start with a newline or two.
+      const size_t end = o->prompt.find_last_not_of(" \t\n");
+      const bool thinking = end != std::string::npos && end + 1 >= 7 && o->prompt.compare(end + 1 - 7, 7, "<think>") == 0;
+      if (thinking) g = with_leading_whitespace(std::move(g), 4);
+      o->gen.constraint.grammar = std::make_shared<CompiledGrammar>(g, vocab.token_trie(), vocab.eog_ids());
+      o->gen.constraint.in_reasoning = thinking;
+      o->gen.constraint.reasoning_budget = o->reasoning_budget;
+    }
     std::fputs(o->prompt.c_str(), stdout);
     generate(s, vocab, prompt, o->gen, [](const std::string& t) {
       std::fwrite(t.data(), 1, t.size(), stdout);

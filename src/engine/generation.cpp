@@ -28,10 +28,18 @@ size_t stop_prefix_tail(const std::string& text, const std::vector<std::string>&
 Generation::Generation(const Vocab& v, const std::vector<int32_t>& prompt, const GenerateParams& p)
     : v_(v), p_(p), sampler_(p.sampling), history_(prompt) {
   if (p_.n_predict == 0) stop_reason_ = "length";
+  if (p_.constraint.grammar) constraint_ = std::make_unique<Constraint>(v, p_.constraint);
 }
 
 int32_t Generation::next(const float* logits, int n_vocab, std::string* text) {
-  const int32_t tok = sampler_.sample(logits, n_vocab, history_);
+  int32_t tok;
+  if (constraint_ && constraint_->forced() >= 0) {
+    tok = constraint_->forced();
+  } else {
+    const int64_t remaining = p_.n_predict >= 0 ? p_.n_predict - int64_t(tokens_.size()) : -1;
+    tok = sampler_.sample(logits, n_vocab, history_, constraint_ ? constraint_->mask(remaining) : nullptr);
+  }
+  if (constraint_) constraint_->take(tok);
   if (v_.is_eog(tok)) {
     *text += pending_;
     pending_.clear();

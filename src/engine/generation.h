@@ -3,9 +3,11 @@
 // the end-of-generation check. The CLI's generate() loop and the server's engine both drive it,
 // one token at a time, from whatever forward pass produced the logits.
 #pragma once
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "engine/constraint.h"
 #include "engine/sampler.h"
 #include "text/vocab.h"
 
@@ -15,6 +17,7 @@ struct GenerateParams {
   int n_predict = 128;  // < 0: until the context is full
   SamplerParams sampling;
   std::vector<std::string> stop;
+  ConstraintParams constraint;  // a grammar (none by default), free while reasoning
 };
 
 class Generation {
@@ -38,6 +41,7 @@ class Generation {
   const Vocab& v_;
   GenerateParams p_;
   Sampler sampler_;
+  std::unique_ptr<Constraint> constraint_;
   std::vector<int32_t> history_, tokens_;
   std::string pending_, stop_reason_;
 };

@@ -3,6 +3,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+
+#include "text/grammar_matcher.h"
 
 namespace dawn {
 
@@ -111,21 +114,30 @@ void Sampler::apply(SamplerStage s, int n_vocab, const std::vector<int32_t>& his
       for (int i = 0; i < n_; ++i) total += prob_[size_t(i)];
       std::uniform_real_distribution<double> u(0.0, total);
       double r = u(rng_);
-      chosen_ = ids_[size_t(n_ - 1)];
+      chosen_ = -1;
       for (int i = 0; i < n_; ++i) {
+        if (prob_[size_t(i)] <= 0) continue;  // never a masked-out token, whatever r is
+        chosen_ = ids_[size_t(i)];
+        if (r < prob_[size_t(i)]) break;
         r -= prob_[size_t(i)];
-        if (r <= 0) {
-          chosen_ = ids_[size_t(i)];
-          break;
-        }
       }
       return;
     }
   }
 }
 
-int32_t Sampler::sample(const float* logits, int n_vocab, const std::vector<int32_t>& history) {
+int32_t Sampler::sample(const float* logits, int n_vocab, const std::vector<int32_t>& history,
+                        const TokenMask* mask) {
   work_.assign(logits, logits + n_vocab);
+  if (mask) {  // the grammar stage: what it refuses can never be chosen
+    constexpr float kOut = -std::numeric_limits<float>::infinity();
+    for (int w = 0; w * 64 < n_vocab; ++w) {
+      const uint64_t bits = size_t(w) < mask->bits.size() ? mask->bits[size_t(w)] : 0;
+      if (bits == ~uint64_t(0)) continue;
+      for (int i = w * 64; i < std::min(n_vocab, w * 64 + 64); ++i)
+        if (!((bits >> (i - w * 64)) & 1)) work_[size_t(i)] = kOut;
+    }
+  }
   sorted_ = false;
   chosen_ = -1;
   for (SamplerStage s : chain_) apply(s, n_vocab, history);

@@ -10,6 +10,8 @@
 
 namespace dawn {
 
+struct TokenMask;
+
 struct SamplerParams {
   float temp = 0.8f;            // <= 0: greedy
   int top_k = 40;               // <= 0: off
@@ -33,8 +35,10 @@ std::vector<SamplerStage> sampler_chain(const SamplerParams& p);
 class Sampler {
  public:
   explicit Sampler(const SamplerParams& p);
-  // history: tokens so far (prompt and generated), for the penalties.
-  int32_t sample(const float* logits, int n_vocab, const std::vector<int32_t>& history);
+  // history: tokens so far (prompt and generated), for the penalties. mask: when given, the
+  // only tokens that may be chosen (a grammar's; it must allow at least one), applied first.
+  int32_t sample(const float* logits, int n_vocab, const std::vector<int32_t>& history,
+                 const TokenMask* mask = nullptr);
 
  private:
   // The candidate set the stages narrow: logits over the whole vocabulary until TopK/Temperature

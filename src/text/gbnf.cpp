@@ -451,4 +451,23 @@ class Parser {
 
 Grammar parse_gbnf(std::string_view text) { return Parser(text).run(); }
 
+Grammar with_leading_whitespace(Grammar g, int max_ws) {
+  // lead(k) ::= ws lead(k-1) | (nothing); root' ::= lead(max_ws) root
+  const GrammarElem ws = chars({{'\t', '\n'}, {' ', ' '}});
+  uint32_t inner = 0;
+  for (int d = 1; d <= max_ws; ++d) {
+    const uint32_t id = uint32_t(g.rules.size());
+    g.rules.push_back({"leading-space-" + std::to_string(d), {}});
+    g.rules[id].alts = d == 1 ? std::vector<Seq>{{ws}, {}} : std::vector<Seq>{{ws, ref(inner)}, {}};
+    inner = id;
+  }
+  const uint32_t root = uint32_t(g.rules.size());
+  Seq alt;
+  if (max_ws > 0) alt.push_back(ref(inner));
+  alt.push_back(ref(g.root));
+  g.rules.push_back({"root-after-space", {alt}});
+  g.root = root;
+  return g;
+}
+
 }  // namespace dawn

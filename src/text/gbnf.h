@@ -38,4 +38,8 @@ struct Grammar {
 // (either would never stop expanding).
 Grammar parse_gbnf(std::string_view text);
 
+// The same grammar with up to max_ws spaces, tabs or newlines allowed before it: what a model
+// writes after </think> before its answer.
+Grammar with_leading_whitespace(Grammar g, int max_ws);
+
 }  // namespace dawn

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <climits>
 #include <numeric>
 
 #include "text/vocab.h"
@@ -103,6 +104,42 @@ CompiledGrammar::CompiledGrammar(const Grammar& g, std::shared_ptr<const TokenTr
     }
   }
   compute_follow();
+  // Fewest bytes per rule, to a fixed point; then per position the sum to its alternative's end.
+  constexpr int64_t kInf = int64_t(1) << 40;
+  std::vector<int64_t> rule_min(g_.alts.size(), kInf);
+  const auto elem_min = [&](const ByteGrammar::Elem& e) -> int64_t {
+    if (e.kind == ByteGrammar::Byte) return 1;
+    if (e.kind == ByteGrammar::Chars) {
+      const uint32_t c = g_.char_sets[e.arg][0].first;  // the smallest code point is the shortest
+      return c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+    }
+    if (e.kind == ByteGrammar::Ref) return rule_min[e.arg];
+    return 0;
+  };
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (size_t r = 0; r < g_.alts.size(); ++r) {
+      for (uint32_t a : g_.alts[r]) {
+        int64_t sum = 0;
+        for (uint32_t p = a; g_.elems[p].kind != ByteGrammar::End; ++p) sum = std::min(kInf, sum + elem_min(g_.elems[p]));
+        if (sum < rule_min[r]) rule_min[r] = sum, changed = true;
+      }
+    }
+  }
+  rest_.assign(g_.elems.size(), 0);
+  for (size_t p = g_.elems.size(); p-- > 0;) {
+    if (g_.elems[p].kind != ByteGrammar::End) rest_[p] = std::min(kInf, rest_[p + 1] + elem_min(g_.elems[p]));
+  }
+}
+
+int64_t CompiledGrammar::distance(const Frame* f, size_t n) const {
+  int64_t d = 0;
+  for (size_t k = 0; k < n; ++k) {
+    const uint32_t pos = frame_pos(f[k]);
+    const int rem = int(f[k] >> 53) & 3;  // inside a character: its bytes still to come, then the rest
+    d += rem ? rem + rest_[pos + 1] : rest_[pos];
+  }
+  return d;
 }
 
 // FIRST and FOLLOW over bytes, to a fixed point. Conservative (a superset) is enough: FOLLOW
@@ -245,6 +282,32 @@ void GrammarMatcher::fill_mask(TokenMask& mask) {
     caller_.clear();
     step_.expand(st_, caller_);
     walk(c.tails, 0, caller_, mask);
+  }
+}
+
+int64_t GrammarMatcher::distance() const {
+  int64_t best = INT64_MAX;
+  for (size_t k = 0; k < stacks_.size(); ++k) best = std::min(best, g_->distance(stacks_.begin(k), stacks_.depth(k)));
+  return best;
+}
+
+void GrammarMatcher::fill_mask_within(int64_t tokens, TokenMask& mask) {
+  fill_mask(mask);
+  const TokenTrie& trie = g_->trie();
+  StackSet a, b;
+  for (size_t w = 0; w < mask.bits.size(); ++w) {
+    for (uint64_t bits = mask.bits[w]; bits; bits &= bits - 1) {
+      const int32_t id = int32_t(w * 64 + size_t(std::countr_zero(bits)));
+      if (!trie.matchable(id)) continue;  // end of generation: allowed when complete, as it is
+      a = stacks_;
+      for (char c : trie.piece(id)) {
+        step_.advance(a, uint8_t(c), b);
+        std::swap(a, b);
+      }
+      int64_t d = INT64_MAX;
+      for (size_t k = 0; k < a.size(); ++k) d = std::min(d, g_->distance(a.begin(k), a.depth(k)));
+      if (d > tokens - 1) mask.bits[w] &= ~(uint64_t(1) << (id % 64));
+    }
   }
 }
 

@@ -86,6 +86,8 @@ class CompiledGrammar {
   bool may_follow(uint32_t rule, uint8_t b) const { return (follow_[rule][b / 64] >> (b % 64)) & 1; }
   // The rule whose alternative holds position pos.
   uint32_t rule_of(uint32_t pos) const { return rule_of_[pos]; }
+  // The fewest bytes that complete a stack (every frame's alternative to its end).
+  int64_t distance(const Frame* f, size_t n) const;
 
  private:
   void compute_follow();
@@ -94,6 +96,7 @@ class CompiledGrammar {
   std::shared_ptr<const TokenTrie> trie_;
   std::vector<int32_t> eog_;
   std::vector<uint32_t> rule_of_;
+  std::vector<int64_t> rest_;  // per position: the fewest bytes from it to its alternative's end
   std::vector<std::array<uint64_t, 4>> follow_;
   std::mutex mu_;
   std::unordered_map<Frame, std::unique_ptr<FrameCache>> cache_;
@@ -110,6 +113,12 @@ class GrammarMatcher {
   bool accept(int32_t token);
   // Whether the bytes could be matched from here (without taking them).
   bool accepts_bytes(std::string_view bytes);
+  // The fewest bytes that complete the match from here.
+  int64_t distance() const;
+  // The mask of the tokens after which the match can still be completed in `tokens` more
+  // tokens or fewer (each byte of a shortest completion is a token of its own at worst): the
+  // constraint near max_tokens, so that an answer cut by the length limit still parses.
+  void fill_mask_within(int64_t tokens, TokenMask& mask);
   // The text so far is a complete match (an end-of-generation token may come).
   bool complete() const { return stacks_.has_done(); }
   // Nothing but the end may come.

@@ -1,5 +1,7 @@
 #include "text/vocab.h"
 
+#include "text/grammar_matcher.h"
+
 #include <algorithm>
 #include <climits>
 
@@ -148,6 +150,11 @@ Vocab::Vocab(const GgufFile& f) {
 int32_t Vocab::find(std::string_view token) const {
   auto it = ids_.find(token);
   return it == ids_.end() ? -1 : it->second;
+}
+
+std::shared_ptr<const TokenTrie> Vocab::token_trie() const {
+  std::call_once(trie_once_, [this] { trie_ = make_token_trie(*this); });
+  return trie_;
 }
 
 bool Vocab::is_eog(int32_t id) const { return std::find(eog_.begin(), eog_.end(), id) != eog_.end(); }

@@ -3,6 +3,8 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -13,6 +15,7 @@
 namespace dawn {
 
 class PreTokenizer;
+class TokenTrie;
 
 enum TokenType : int32_t {
   kTokNormal = 1,
@@ -44,6 +47,10 @@ class Vocab {
   // Raw bytes of a token (control tokens only when `special`).
   const std::string& piece(int32_t id, bool special = false) const;
   std::string decode(const std::vector<int32_t>& ids, bool special = false) const;
+  // The trie of the token bytes grammars match (text/grammar_matcher.h), built on first use.
+  std::shared_ptr<const TokenTrie> token_trie() const;
+  // Every end-of-generation id.
+  const std::vector<int32_t>& eog_ids() const { return eog_; }
 
  private:
   void bpe(std::string_view word, std::vector<int32_t>& out) const;
@@ -60,6 +67,8 @@ class Vocab {
   std::array<int32_t, 256> byte_ids_{};
   std::array<std::vector<int32_t>, 256> added_by_first_byte_;  // longest first
   std::vector<int32_t> eog_;
+  mutable std::once_flag trie_once_;
+  mutable std::shared_ptr<const TokenTrie> trie_;
   int32_t bos_ = -1, eos_ = -1;
   bool add_bos_ = false, add_eos_ = false;
 };

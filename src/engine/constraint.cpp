@@ -1,0 +1,71 @@
+// The reasoning-aware grammar constraint (constraint.h).
+#include "engine/constraint.h"
+
+#include <algorithm>
+
+namespace dawn {
+
+namespace {
+constexpr std::string_view kOpen = "<think>", kClose = "</think>";
+}
+
+Constraint::Constraint(const Vocab& v, ConstraintParams p) : v_(v), p_(std::move(p)), m_(p_.grammar) {
+  think_open_ = v_.find(std::string(kOpen));
+  think_close_ = v_.find(std::string(kClose));
+  phase_ = p_.in_reasoning ? Thinking : p_.may_reason && think_open_ >= 0 ? Start : Strict;
+  if (phase_ == Thinking && p_.reasoning_budget == 0) take(-1);  // no reasoning at all: close at once
+}
+
+const TokenMask* Constraint::mask(int64_t remaining) {
+  if (phase_ == Thinking) return nullptr;
+  // Closing in time costs a walk of every allowed token: only within reach of the limit (a
+  // token opens a few structures at most).
+  constexpr int64_t kReach = 32;
+  if (remaining >= 0 && m_.distance() + kReach >= remaining) {
+    m_.fill_mask_within(remaining, mask_);
+  } else {
+    m_.fill_mask(mask_);
+    if (phase_ == Start) mask_.set(think_open_);
+  }
+  if (mask_.count() == 0) {  // nothing can continue (the vocabulary cannot spell what comes next)
+    failed_ = true;
+    for (int32_t id : m_.grammar().eog()) mask_.set(id);
+  }
+  return &mask_;
+}
+
+void Constraint::take(int32_t tok) {
+  if (!forced_.empty() && tok == forced_.front()) forced_.erase(forced_.begin());
+  if (phase_ == Start) {
+    if (tok == think_open_) {
+      phase_ = Thinking;
+      return;
+    }
+    phase_ = Strict;
+  }
+  if (phase_ == Thinking) {
+    if (tok >= 0) {
+      ++thought_;
+      tail_ += v_.piece(tok, true);
+      if (tail_.find(kClose) != std::string::npos) {
+        phase_ = Strict;
+        forced_.clear();
+        return;
+      }
+      if (tail_.size() > 2 * kClose.size()) tail_ = tail_.substr(tail_.size() - kClose.size());
+    }
+    if (p_.reasoning_budget >= 0 && thought_ >= p_.reasoning_budget && forced_.empty()) {
+      // Out of budget: close the block (one token where the vocabulary has it).
+      if (think_close_ >= 0) {
+        forced_ = {think_close_};
+      } else {
+        const std::string close = "\n</think>\n\n";
+        forced_ = v_.encode(close, false, false);
+      }
+    }
+    return;
+  }
+  if (!m_.accept(tok)) failed_ = true;
+}
+
+}  // namespace dawn
