@@ -19,6 +19,7 @@
 #include "server/openai_request.h"
 #include "server/openai_response.h"
 #include "server/openai_stream.h"
+#include "server/output_constraint.h"
 #include "server/tokenize_api.h"
 #include "text/chat.h"
 #include "text/vocab.h"
@@ -124,12 +125,13 @@ struct HttpServer::Impl {
   void routes();
   void completions(const httplib::Request& req, httplib::Response& res, bool chat);
   void start_generation(Served& s, const CommonRequest& r, const std::vector<int32_t>& prompt, int max_tokens,
-                        const std::shared_ptr<Exchange>& x);
+                        const ConstraintParams& constraint, const std::shared_ptr<Exchange>& x);
   std::string metrics_text();
 };
 
 void HttpServer::Impl::start_generation(Served& s, const CommonRequest& r, const std::vector<int32_t>& prompt,
-                                        int max_tokens, const std::shared_ptr<Exchange>& x) {
+                                        int max_tokens, const ConstraintParams& constraint,
+                                        const std::shared_ptr<Exchange>& x) {
   const SamplerParams base = sampler_params(r, random_seed());
   x->open = r.n;
   x->text.assign(size_t(r.n), "");
@@ -146,6 +148,7 @@ void HttpServer::Impl::start_generation(Served& s, const CommonRequest& r, const
     q.gen.sampling = base;
     q.gen.sampling.seed = base.seed + uint64_t(i);  // n choices: n different draws, each reproducible
     q.gen.stop = r.stop;
+    q.gen.constraint = constraint;  // n choices share the grammar (and its cache)
     q.logprobs = r.logprobs ? r.top_logprobs : -1;
     q.gen.sampling.logit_bias = r.logit_bias;
     q.on_token = [x, i, sp](const TokenOut& t) {
@@ -279,6 +282,9 @@ void HttpServer::Impl::completions(const httplib::Request& req, httplib::Respons
                                              " requests waiting for model '" + s->name + "'; retry later"));
   }
 
+  auto constraint = request_constraint(*common, *s->vocab, prompt_text);
+  if (auto* e = std::get_if<ApiError>(&constraint)) return send_error(res, *e);
+
   auto x = std::make_shared<Exchange>();
   x->stream = common->stream;
   x->include_usage = common->include_usage;
@@ -292,7 +298,7 @@ void HttpServer::Impl::completions(const httplib::Request& req, httplib::Respons
   }
   try {
     std::lock_guard<std::mutex> lock(x->mu);  // callbacks wait until every choice is submitted
-    start_generation(*s, *common, prompt, max_tokens, x);
+    start_generation(*s, *common, prompt, max_tokens, std::get<ConstraintParams>(constraint), x);
   } catch (const Error& e) {
     for (uint64_t id : x->ids) s->engine->cancel(id);
     return send_error(res, bad_request(chat ? "messages" : "prompt", e.what()));

@@ -80,6 +80,8 @@ std::vector<std::pair<int32_t, float>> read_logit_bias(const Json& v) {
   return bias;
 }
 
+void read_output_format(const Json& b, CommonRequest& r);
+
 void read_common(const Json& b, CommonRequest& r, bool chat) {
   const Json* model = find_field(b, "model");
   if (!model) fail("model", "Missing required parameter: 'model'.", "missing_required_parameter");
@@ -118,6 +120,7 @@ void read_common(const Json& b, CommonRequest& r, bool chat) {
       r.include_usage = read_bool(*u, "stream_options.include_usage");
   }
   if (const Json* v = find_field(b, "user")) read_string(*v, "user");
+  read_output_format(b, r);
   if (const Json* v = find_field(b, "reasoning_format")) {
     const std::string& f = read_string(*v, "reasoning_format");
     if (f == "separate")
@@ -128,6 +131,46 @@ void read_common(const Json& b, CommonRequest& r, bool chat) {
       fail("reasoning_format",
            "Invalid value for 'reasoning_format': expected \"separate\" or \"inline\", got " + describe(*v) + ".");
   }
+}
+
+void read_output_format(const Json& b, CommonRequest& r) {
+  if (const Json* v = find_field(b, "response_format")) {
+    read_object(*v, "response_format");
+    const Json* type = find_field(*v, "type");
+    if (!type)
+      fail("response_format.type", "Missing required parameter: 'response_format.type'.", "missing_required_parameter");
+    const std::string& t = read_string(*type, "response_format.type");
+    if (t == "json_object") {
+      r.format = OutputFormat::JsonObject;
+    } else if (t == "json_schema") {
+      const Json* js = find_field(*v, "json_schema");
+      if (!js)
+        fail("response_format.json_schema", "Missing required parameter: 'response_format.json_schema'.",
+             "missing_required_parameter");
+      read_object(*js, "response_format.json_schema");
+      if (const Json* n = find_field(*js, "name")) read_string(*n, "response_format.json_schema.name");
+      if (const Json* st = find_field(*js, "strict")) read_bool(*st, "response_format.json_schema.strict");
+      const Json* schema = find_field(*js, "schema");
+      if (!schema)
+        fail("response_format.json_schema.schema", "Missing required parameter: 'response_format.json_schema.schema'.",
+             "missing_required_parameter");
+      if (!schema->is_object() && !schema->is_boolean())
+        fail_type("response_format.json_schema.schema", "an object", *schema);
+      r.format = OutputFormat::JsonSchema;
+      r.schema = *schema;
+    } else if (t != "text") {
+      fail("response_format.type", "Invalid value for 'response_format.type': expected \"text\", \"json_object\" or "
+                                   "\"json_schema\", got " + describe(*type) + ".");
+    }
+  }
+  if (const Json* v = find_field(b, "grammar")) {
+    r.grammar = read_string(*v, "grammar");
+    if (r.format != OutputFormat::Text)
+      fail("grammar", "Invalid value for 'grammar': it cannot be combined with a JSON 'response_format'.");
+    if (!r.grammar.empty()) r.format = OutputFormat::Grammar;
+  }
+  if (const Json* v = find_field(b, "reasoning_budget"))
+    r.reasoning_budget = int(read_integer(*v, "reasoning_budget", -1, kMaxInt));
 }
 
 // Text of a content array: its text parts joined with "\n" (images and audio are refused).

@@ -22,6 +22,12 @@
 //   user                      string, ignored
 //   reasoning_format          "separate" (default): <think> reasoning goes to reasoning_content;
 //                             "inline": it stays in content, tags and all  -- dawn extension
+//   response_format           {"type": "text"} (default), {"type": "json_object"}, or {"type": "json_schema",
+//                             "json_schema": {"name", "schema", "strict"}}: the answer (after any reasoning)
+//                             is constrained to JSON / to the schema
+//   grammar                   a GBNF grammar for the answer (as llama-server's field; not with a
+//                             response_format other than text)  -- extension
+//   reasoning_budget          integer >= -1: reasoning tokens before </think> is forced (-1: no cap)  -- extension
 // Chat only: messages, tools, tool_choice, chat_template_kwargs. Completions only: prompt,
 // echo, suffix (refused), best_of (only 1).
 #pragma once
@@ -40,6 +46,7 @@
 namespace dawn::server {
 
 enum class ReasoningFormat { Separate, Inline };
+enum class OutputFormat { Text, JsonObject, JsonSchema, Grammar };
 
 // The fields chat and text completions share.
 struct CommonRequest {
@@ -63,6 +70,10 @@ struct CommonRequest {
   bool stream = false;
   bool include_usage = false;  // stream_options.include_usage
   ReasoningFormat reasoning_format = ReasoningFormat::Separate;
+  OutputFormat format = OutputFormat::Text;
+  nlohmann::ordered_json schema;  // JsonSchema: response_format.json_schema.schema as sent
+  std::string grammar;            // Grammar: the GBNF text
+  int reasoning_budget = -1;
 };
 
 struct ChatRequest : CommonRequest {

@@ -1,0 +1,20 @@
+// The grammar a request's answer is held to — response_format (json_object, json_schema) or a
+// GBNF `grammar` — compiled for the model's vocabulary, with the reasoning left free: a prompt
+// that ends inside <think> starts the grammar after </think>; a model whose vocabulary has
+// <think> may open one itself. Bad schemas and grammars are 400s naming the field.
+#pragma once
+#include <string>
+#include <variant>
+
+#include "engine/constraint.h"
+#include "server/api_error.h"
+#include "server/openai_request.h"
+#include "text/vocab.h"
+
+namespace dawn::server {
+
+// ConstraintParams with a null grammar for plain text.
+std::variant<ConstraintParams, ApiError> request_constraint(const CommonRequest& r, const Vocab& v,
+                                                            const std::string& prompt_text);
+
+}  // namespace dawn::server
