@@ -52,19 +52,22 @@ TEST(SchemaGeneration, EveryOutputValidatesWithJsonschema) {
     synth_model(c, path);
     Tiny t{load_model(path), nullptr};
     t.vocab = std::make_unique<Vocab>(*t.model->file);
-    Session s(*t.model, 256, 2);
     const std::vector<int32_t> prompt = t.vocab->encode("Answer in JSON:", true);
     for (size_t k = 0; k < schemas.size(); ++k) {
       const auto& [name, schema] = schemas[k];
       const Grammar g = parse_gbnf(json_schema_to_gbnf(schema));
       auto compiled = std::make_shared<CompiledGrammar>(g, t.vocab->token_trie(), t.vocab->eog_ids());
+      // Short enough to cut most answers (closing in time must finish them), never below the
+      // shortest answer (one byte per token at worst) plus a little.
+      const int64_t shortest = GrammarMatcher(compiled).distance();
       for (float temp : {0.0f, 1.0f}) {
         GenerateParams p;
-        p.n_predict = 48 + int(k % 3) * 24;
+        p.n_predict = int(std::max<int64_t>(48 + int64_t(k % 3) * 24, shortest + 8));
         p.sampling.temp = temp, p.sampling.top_k = 0, p.sampling.top_p = 1.0f, p.sampling.min_p = 0.0f;
         p.sampling.seed = 100 + k;
         p.constraint.grammar = compiled;
         std::string text;
+        Session s(*t.model, 256, 2);
         generate(s, *t.vocab, prompt, p, [&](const std::string& piece) { text += piece; });
         nlohmann::ordered_json line = {{"name", std::string(preset) + "/" + name + (temp > 0 ? "/t1" : "/t0")},
                                        {"schema", schema},

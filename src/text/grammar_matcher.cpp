@@ -295,18 +295,33 @@ void GrammarMatcher::fill_mask_within(int64_t tokens, TokenMask& mask) {
   fill_mask(mask);
   const TokenTrie& trie = g_->trie();
   StackSet a, b;
+  const std::vector<uint64_t> all = mask.bits;
+  std::vector<int64_t> dist;  // per allowed token, in mask order
+  int64_t best = INT64_MAX;
   for (size_t w = 0; w < mask.bits.size(); ++w) {
-    for (uint64_t bits = mask.bits[w]; bits; bits &= bits - 1) {
+    for (uint64_t bits = all[w]; bits; bits &= bits - 1) {
       const int32_t id = int32_t(w * 64 + size_t(std::countr_zero(bits)));
-      if (!trie.matchable(id)) continue;  // end of generation: allowed when complete, as it is
-      a = stacks_;
-      for (char c : trie.piece(id)) {
-        step_.advance(a, uint8_t(c), b);
-        std::swap(a, b);
+      int64_t d = 0;  // end of generation: allowed when complete, as it is
+      if (trie.matchable(id)) {
+        a = stacks_;
+        for (char c : trie.piece(id)) {
+          step_.advance(a, uint8_t(c), b);
+          std::swap(a, b);
+        }
+        d = INT64_MAX;
+        for (size_t k = 0; k < a.size(); ++k) d = std::min(d, g_->distance(a.begin(k), a.depth(k)));
       }
-      int64_t d = INT64_MAX;
-      for (size_t k = 0; k < a.size(); ++k) d = std::min(d, g_->distance(a.begin(k), a.depth(k)));
-      if (d > tokens - 1) mask.bits[w] &= ~(uint64_t(1) << (id % 64));
+      dist.push_back(d);
+      best = std::min(best, d);
+    }
+  }
+  // Out of reach whatever comes (the shortest answer is longer than the tokens left): the tokens
+  // that get closest, so that the text is as near a whole answer as it can be.
+  const int64_t limit = std::max(tokens - 1, best);
+  size_t i = 0;
+  for (size_t w = 0; w < mask.bits.size(); ++w) {
+    for (uint64_t bits = all[w]; bits; bits &= bits - 1, ++i) {
+      if (dist[i] > limit) mask.bits[w] &= ~(uint64_t(1) << std::countr_zero(bits));
     }
   }
 }
