@@ -4,13 +4,17 @@
 #include "text/tool_calls.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "formats/gguf.h"
 #include "text/chat.h"
 #include "text/json_scan.h"
 #include "text/unicode.h"
+#include "text/vocab.h"
 
 namespace dawn {
 namespace {
@@ -33,24 +37,28 @@ struct Case {
   std::vector<ToolCall> calls;
 };
 
-const std::string kGetWeather = "<｜tool▁call▁begin｜>function<｜tool▁sep｜>get_weather\n```json\n{\"city\": \"Paris\"}\n```<｜tool▁call▁end｜>";
+const std::string kGetWeather =
+    "<｜tool▁call▁begin｜>function<｜tool▁sep｜>get_weather\n```json\n{\"city\": \"Paris\"}\n```<｜tool▁call▁end｜>";
 
 std::vector<Case> cases() {
   std::vector<Case> v;
   // ---- DeepSeek V3 / R1 / R1 distills
   v.push_back({"ds_single", F::DeepSeek, "<｜tool▁calls▁begin｜>" + kGetWeather + "<｜tool▁calls▁end｜>", "",
                calls({{"get_weather", R"({"city":"Paris"})"}})});
-  v.push_back({"ds_content_two_calls", F::DeepSeek,
-               "Let me check both.\n\n<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>get_weather\n"
-               "```json\n{\"city\": \"東京\", \"unit\": \"celsius\"}\n```<｜tool▁call▁end｜>\n"
-               "<｜tool▁call▁begin｜>function<｜tool▁sep｜>run_code\n```json\n{\n  \"code\": \"print('}') # ```not a "
-               "fence``` {\",\n  \"opts\": {\"deep\": [1, -2.5e3, {\"x\": null}, []], \"flag\": true}\n}\n```"
-               "<｜tool▁call▁end｜><｜tool▁calls▁end｜>",
-               "Let me check both.",
-               calls({{"get_weather", R"({"city":"東京","unit":"celsius"})"},
-                      {"run_code",
-                       R"({"code":"print('}') # ```not a fence``` {","opts":{"deep":[1,-2.5e3,{"x":null},[]],"flag":true}})"}})});
-  v.push_back({"ds_no_outer_begin_no_end", F::DeepSeek, kGetWeather, "", calls({{"get_weather", R"({"city":"Paris"})"}})});
+  v.push_back(
+      {"ds_content_two_calls", F::DeepSeek,
+       "Let me check both.\n\n<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>get_weather\n"
+       "```json\n{\"city\": \"東京\", \"unit\": \"celsius\"}\n```<｜tool▁call▁end｜>\n"
+       "<｜tool▁call▁begin｜>function<｜tool▁sep｜>run_code\n```json\n{\n  \"code\": \"print('}') # ```not a "
+       "fence``` {\",\n  \"opts\": {\"deep\": [1, -2.5e3, {\"x\": null}, []], \"flag\": true}\n}\n```"
+       "<｜tool▁call▁end｜><｜tool▁calls▁end｜>",
+       "Let me check both.",
+       calls(
+           {{"get_weather", R"({"city":"東京","unit":"celsius"})"},
+            {"run_code",
+             R"({"code":"print('}') # ```not a fence``` {","opts":{"deep":[1,-2.5e3,{"x":null},[]],"flag":true}})"}})});
+  v.push_back(
+      {"ds_no_outer_begin_no_end", F::DeepSeek, kGetWeather, "", calls({{"get_weather", R"({"city":"Paris"})"}})});
   v.push_back({"ds_missing_calls_end", F::DeepSeek, "<｜tool▁calls▁begin｜>" + kGetWeather + "\n", "",
                calls({{"get_weather", R"({"city":"Paris"})"}})});
   for (const auto& [tag, sep] : std::vector<std::pair<const char*, std::string>>{
@@ -64,38 +72,47 @@ std::vector<Case> cases() {
                      "search\n```json\n{\"query\": \"llamas\"}\n```" + m("tool.call.end") + m("tool.calls.end"),
                  "ok", calls({{"search", R"({"query":"llamas"})"}})});
   }
-  v.push_back({"ds_mixed_spellings", F::DeepSeek,
-               "<｜tool_calls_begin｜><｜tool▁call▁begin｜>function<｜tool sep｜>f\n```json\n{}\n```<｜tool\\_call\\_end｜>",
-               "", calls({{"f", "{}"}})});
+  v.push_back(
+      {"ds_mixed_spellings", F::DeepSeek,
+       "<｜tool_calls_begin｜><｜tool▁call▁begin｜>function<｜tool sep｜>f\n```json\n{}\n```<｜tool\\_call\\_end｜>",
+       "", calls({{"f", "{}"}})});
   v.push_back({"ds_unicode_escapes_kept", F::DeepSeek,
                "<｜tool▁call▁begin｜>function<｜tool▁sep｜>echo\n```json\n{\"s\": \"\\u00e9\\ud83d\\ude00 😀 \\\"q\\\" "
                "\\\\\"}\n```<｜tool▁call▁end｜><｜tool▁calls▁end｜>",
                "", calls({{"echo", R"({"s":"\u00e9\ud83d\ude00 😀 \"q\" \\"})"}})});
-  v.push_back({"ds_content_after_block", F::DeepSeek, "Before. <｜tool▁calls▁begin｜>" + kGetWeather + "<｜tool▁calls▁end｜>\n\nAfter.",
-               "Before.After.", calls({{"get_weather", R"({"city":"Paris"})"}})});
+  v.push_back({"ds_content_after_block", F::DeepSeek,
+               "Before. <｜tool▁calls▁begin｜>" + kGetWeather + "<｜tool▁calls▁end｜>\n\nAfter.", "Before.After.",
+               calls({{"get_weather", R"({"city":"Paris"})"}})});
   v.push_back({"ds_text_after_call_without_end", F::DeepSeek, kGetWeather + "\nand then text", "and then text",
                calls({{"get_weather", R"({"city":"Paris"})"}})});
   v.push_back({"ds_unfenced_and_tagless_fence", F::DeepSeek,
                "<｜tool▁call▁begin｜>function<｜tool▁sep｜>a\n{\"x\": 1}<｜tool▁call▁end｜>\n"
                "<｜tool▁call▁begin｜>function<｜tool▁sep｜>b\n```\n{\"y\": 2}\n```<｜tool▁call▁end｜>",
                "", calls({{"a", R"({"x":1})"}, {"b", R"({"y":2})"}})});
-  v.push_back({"ds_v31_layout", F::DeepSeek,
-               "<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>get_weather<｜tool▁sep｜>{\"city\": \"Paris\"}<｜tool▁call▁end｜>"
-               "<｜tool▁calls▁end｜>",
-               "", calls({{"get_weather", R"({"city":"Paris"})"}})});
-  v.push_back({"ds_plain_text", F::DeepSeek, "No tools here: a < b, <｜User｜> and ``` fences.\n", "No tools here: a < b, "
-               "<｜User｜> and ``` fences.\n", {}});
+  v.push_back(
+      {"ds_v31_layout", F::DeepSeek,
+       "<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>get_weather<｜tool▁sep｜>{\"city\": \"Paris\"}<｜tool▁call▁end｜>"
+       "<｜tool▁calls▁end｜>",
+       "", calls({{"get_weather", R"({"city":"Paris"})"}})});
+  v.push_back({"ds_plain_text",
+               F::DeepSeek,
+               "No tools here: a < b, <｜User｜> and ``` fences.\n",
+               "No tools here: a < b, "
+               "<｜User｜> and ``` fences.\n",
+               {}});
   v.push_back({"ds_empty_block", F::DeepSeek, "Hi <｜tool▁calls▁begin｜><｜tool▁calls▁end｜>", "Hi", {}});
   // ---- DeepSeek V3.1
   v.push_back({"v31_two_calls", F::DeepSeekV31,
                "Checking.<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>get_weather<｜tool▁sep｜>{\"city\": \"Paris\"}"
                "<｜tool▁call▁end｜><｜tool▁call▁begin｜>search<｜tool▁sep｜>{\"query\": \"a}b`c\", \"n\": [0, 1e-3]}"
                "<｜tool▁call▁end｜><｜tool▁calls▁end｜>",
-               "Checking.", calls({{"get_weather", R"({"city":"Paris"})"}, {"search", R"({"query":"a}b`c","n":[0,1e-3]})"}})});
-  v.push_back({"v31_nested_args", F::DeepSeekV31,
-               "<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>plan<｜tool▁sep｜>\n{\"steps\": [{\"do\": \"x\", \"then\": {\"do\": "
-               "\"y\"}}], \"note\": \"ünï \\n\"}\n<｜tool▁call▁end｜><｜tool▁calls▁end｜>",
-               "", calls({{"plan", R"({"steps":[{"do":"x","then":{"do":"y"}}],"note":"ünï \n"})"}})});
+               "Checking.",
+               calls({{"get_weather", R"({"city":"Paris"})"}, {"search", R"({"query":"a}b`c","n":[0,1e-3]})"}})});
+  v.push_back(
+      {"v31_nested_args", F::DeepSeekV31,
+       "<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>plan<｜tool▁sep｜>\n{\"steps\": [{\"do\": \"x\", \"then\": {\"do\": "
+       "\"y\"}}], \"note\": \"ünï \\n\"}\n<｜tool▁call▁end｜><｜tool▁calls▁end｜>",
+       "", calls({{"plan", R"({"steps":[{"do":"x","then":{"do":"y"}}],"note":"ünï \n"})"}})});
   v.push_back({"v31_v3_layout", F::DeepSeekV31, kGetWeather, "", calls({{"get_weather", R"({"city":"Paris"})"}})});
   // ---- Qwen (Hermes)
   v.push_back({"qwen_single", F::Qwen,
@@ -116,26 +133,41 @@ std::vector<Case> cases() {
                "A <tool_call>{\"name\": \"f\", \"arguments\": {\"x\": 1}}</tool_call> B\n<tool_call>{\"name\": \"g\", "
                "\"arguments\": {}}</tool_call>\n C",
                "ABC", calls({{"f", R"({"x":1})"}, {"g", "{}"}})});
-  v.push_back({"qwen_plain_text", F::Qwen, "Use <tool_calls> or <tool> tags, 1 < 2.", "Use <tool_calls> or <tool> tags, 1 < 2.", {}});
+  v.push_back({"qwen_plain_text",
+               F::Qwen,
+               "Use <tool_calls> or <tool> tags, 1 < 2.",
+               "Use <tool_calls> or <tool> tags, 1 < 2.",
+               {}});
   // ---- Llama 3.1
   v.push_back({"llama_bare", F::Llama3, "{\"name\": \"get_weather\", \"parameters\": {\"city\": \"Paris\"}}", "",
                calls({{"get_weather", R"({"city":"Paris"})"}})});
   v.push_back({"llama_python_tag_and_content", F::Llama3,
                "Let me check.<|python_tag|>{\"name\": \"search\", \"parameters\": {\"query\": \"}{\\\"\", \"k\": 3}}",
                "Let me check.", calls({{"search", R"({"query":"}{\"","k":3})"}})});
-  v.push_back({"llama_semicolons_newlines", F::Llama3,
-               "\n{\"name\": \"a\", \"parameters\": {\"v\": 1.5}}; {\"type\": \"function\", \"name\": \"b\", \"arguments\": "
-               "{\"w\": [\"😀\"]}}\n{\"parameters\": {}, \"name\": \"c\"}",
-               "", calls({{"a", R"({"v":1.5})"}, {"b", R"({"w":["😀"]})"}, {"c", "{}"}})});
+  v.push_back(
+      {"llama_semicolons_newlines", F::Llama3,
+       "\n{\"name\": \"a\", \"parameters\": {\"v\": 1.5}}; {\"type\": \"function\", \"name\": \"b\", \"arguments\": "
+       "{\"w\": [\"😀\"]}}\n{\"parameters\": {}, \"name\": \"c\"}",
+       "", calls({{"a", R"({"v":1.5})"}, {"b", R"({"w":["😀"]})"}, {"c", "{}"}})});
   v.push_back({"llama_call_then_text", F::Llama3, "{\"name\": \"a\", \"parameters\": {}}\nThat was a call.",
                "That was a call.", calls({{"a", "{}"}})});
-  v.push_back({"llama_json_answer_is_content", F::Llama3, "  {\"answer\": 42, \"name\": \"x\"}", "  {\"answer\": 42, \"name\": \"x\"}", {}});
-  v.push_back({"llama_object_mid_text_is_content", F::Llama3,
-               "Here: {\"name\": \"f\", \"parameters\": {}}", "Here: {\"name\": \"f\", \"parameters\": {}}", {}});
+  v.push_back({"llama_json_answer_is_content",
+               F::Llama3,
+               "  {\"answer\": 42, \"name\": \"x\"}",
+               "  {\"answer\": 42, \"name\": \"x\"}",
+               {}});
+  v.push_back({"llama_object_mid_text_is_content",
+               F::Llama3,
+               "Here: {\"name\": \"f\", \"parameters\": {}}",
+               "Here: {\"name\": \"f\", \"parameters\": {}}",
+               {}});
   v.push_back({"llama_no_parameters_is_content", F::Llama3, "{\"name\": \"Bob\"}", "{\"name\": \"Bob\"}", {}});
   // ---- no format
-  v.push_back({"none_keeps_everything", F::None, "<tool_call>{\"name\": \"f\", \"arguments\": {}}</tool_call>",
-               "<tool_call>{\"name\": \"f\", \"arguments\": {}}</tool_call>", {}});
+  v.push_back({"none_keeps_everything",
+               F::None,
+               "<tool_call>{\"name\": \"f\", \"arguments\": {}}</tool_call>",
+               "<tool_call>{\"name\": \"f\", \"arguments\": {}}</tool_call>",
+               {}});
   return v;
 }
 
@@ -143,11 +175,11 @@ std::vector<Case> cases() {
 std::vector<std::pair<F, std::string>> malformed() {
   const std::string ds = "<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>f\n```json\n";
   return {
-      {F::DeepSeek, ds + "{\"a\": 1"},                                              // truncated
-      {F::DeepSeek, ds + "{\"a\": 1}\n```"},                                        // truncated before call end
+      {F::DeepSeek, ds + "{\"a\": 1"},                                                // truncated
+      {F::DeepSeek, ds + "{\"a\": 1}\n```"},                                          // truncated before call end
       {F::DeepSeek, ds + "{\"a\": 1,}\n```<｜tool▁call▁end｜><｜tool▁calls▁end｜>"},  // bad JSON
-      {F::DeepSeek, ds + "[1, 2]\n```<｜tool▁call▁end｜>"},                          // not an object
-      {F::DeepSeek, ds + "{\"a\": 1}<｜tool▁call▁end｜>"},                           // unclosed fence
+      {F::DeepSeek, ds + "[1, 2]\n```<｜tool▁call▁end｜>"},                           // not an object
+      {F::DeepSeek, ds + "{\"a\": 1}<｜tool▁call▁end｜>"},                            // unclosed fence
       {F::DeepSeek, ds + "{\"a\": \"\\ud800\"}\n```<｜tool▁call▁end｜>"},             // lone surrogate
       {F::DeepSeek, "<|tool▁calls▁begin|><|tool▁call▁begin|>function<|tool▁sep|>f\n```json\n{}\n```<|tool▁call▁end|>"},
       {F::DeepSeek, "<｜tool-calls-begin｜><｜tool-call-begin｜>function<｜tool-sep｜>f\n```json\n{}\n```"},
@@ -274,8 +306,9 @@ TEST(ToolCallParse, MalformedCallsAreContent) {
 }
 
 TEST(ToolCallParse, CallsBeforeAMalformedOneStay) {
-  const std::string bad = "\n<tool_call>{\"name\": \"g\", \"arguments\": {\"a\": 1,}}</tool_call>\n<tool_call>"
-                          "{\"name\": \"h\", \"arguments\": {}}</tool_call>";
+  const std::string bad =
+      "\n<tool_call>{\"name\": \"g\", \"arguments\": {\"a\": 1,}}</tool_call>\n<tool_call>"
+      "{\"name\": \"h\", \"arguments\": {}}</tool_call>";
   const std::string text = "Hi <tool_call>{\"name\": \"f\", \"arguments\": {\"ok\": true}}</tool_call>" + bad;
   const ParsedToolCalls got = parse_tool_calls(F::Qwen, text, kSeed);
   EXPECT_EQ(got.content, "Hi" + bad);  // the failed call and all after it, byte for byte
@@ -290,7 +323,8 @@ TEST(ToolCallParse, CallsBeforeAMalformedOneStay) {
   expect_split_invariant(F::DeepSeek, ds, got_ds);
 }
 
-std::vector<ToolCallEvent::Kind> kinds_of(ToolCallStream& s, std::string_view piece, std::string* text, bool finish = false) {
+std::vector<ToolCallEvent::Kind> kinds_of(ToolCallStream& s, std::string_view piece, std::string* text,
+                                          bool finish = false) {
   std::vector<ToolCallEvent::Kind> k;
   const ToolCallStream::Sink sink = [&](const ToolCallEvent& e) {
     k.push_back(e.kind);
@@ -349,13 +383,47 @@ TEST(ToolCallStream, RandomTextsNeverBreakIt) {
   // Random concatenations of call syntax, JSON pieces and text: whatever comes out, every
   // split agrees with the whole-text parse and all calls hold valid JSON.
   const std::vector<std::string> atoms = {
-      "<｜tool▁calls▁begin｜>", "<｜tool▁call▁begin｜>", "function", "<｜tool▁sep｜>", "<｜tool_sep｜>", "f", "\n",
-      "```json\n", "```", "<｜tool▁call▁end｜>", "<｜tool▁calls▁end｜>", "<tool_call>", "</tool_call>",
-      "<|python_tag|>", "{\"name\": \"g\", ", "\"arguments\": ", "\"parameters\": ", "{", "}", "[", "]", "\"a\"", ":",
-      ",", " ", "1", "-0.5e+2", "\"é😀\\u00e9\"", "true", ";", "text", "<", "｜", "\xF0\x9F", "\\", "\"",
+      "<｜tool▁calls▁begin｜>",
+      "<｜tool▁call▁begin｜>",
+      "function",
+      "<｜tool▁sep｜>",
+      "<｜tool_sep｜>",
+      "f",
+      "\n",
+      "```json\n",
+      "```",
+      "<｜tool▁call▁end｜>",
+      "<｜tool▁calls▁end｜>",
+      "<tool_call>",
+      "</tool_call>",
+      "<|python_tag|>",
+      "{\"name\": \"g\", ",
+      "\"arguments\": ",
+      "\"parameters\": ",
+      "{",
+      "}",
+      "[",
+      "]",
+      "\"a\"",
+      ":",
+      ",",
+      " ",
+      "1",
+      "-0.5e+2",
+      "\"é😀\\u00e9\"",
+      "true",
+      ";",
+      "text",
+      "<",
+      "｜",
+      "\xF0\x9F",
+      "\\",
+      "\"",
       // whole calls, so that many texts hold some
-      kGetWeather, "<tool_call>{\"name\": \"q\", \"arguments\": {\"k\": [1, \"}\"]}}</tool_call>",
-      "{\"name\": \"l\", \"parameters\": {\"v\": \"x\"}}", "<｜tool▁call▁begin｜>n<｜tool▁sep｜>{\"a\": {}}<｜tool▁call▁end｜>",
+      kGetWeather,
+      "<tool_call>{\"name\": \"q\", \"arguments\": {\"k\": [1, \"}\"]}}</tool_call>",
+      "{\"name\": \"l\", \"parameters\": {\"v\": \"x\"}}",
+      "<｜tool▁call▁begin｜>n<｜tool▁sep｜>{\"a\": {}}<｜tool▁call▁end｜>",
   };
   size_t with_calls = 0;
   std::mt19937 rng(7);
@@ -370,7 +438,8 @@ TEST(ToolCallStream, RandomTextsNeverBreakIt) {
       std::string problem;
       for (size_t k = 0; k <= text.size(); k += 1 + rng() % 5) {
         const std::string_view t(text);
-        ASSERT_EQ(stream(f, {t.substr(0, k), t.substr(k)}, &problem), whole) << tool_call_format_name(f) << ": " << text;
+        ASSERT_EQ(stream(f, {t.substr(0, k), t.substr(k)}, &problem), whole)
+            << tool_call_format_name(f) << ": " << text;
       }
     }
   }
@@ -396,10 +465,45 @@ TEST(ToolCallFormat, DetectedFromTheTemplate) {
                                     "'<｜tool▁sep｜>' + tool['function']['arguments'] + '<｜tool▁call▁end｜>'}}"),
             F::DeepSeekV31);
   // Llama 3.0's template renders no calls; 3.1's opens built-in tool calls with <|python_tag|>.
-  EXPECT_EQ(detect_tool_call_format("{{ '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n' }}"), F::None);
+  EXPECT_EQ(detect_tool_call_format("{{ '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n' }}"),
+            F::None);
   EXPECT_EQ(detect_tool_call_format("{{- '<|python_tag|>' + tool_call.name }}"), F::Llama3);
   EXPECT_EQ(detect_tool_call_format("{{ messages[0].content }}"), F::None);
   EXPECT_STREQ(tool_call_format_name(F::DeepSeekV31), "deepseek-v3.1");
+}
+
+// A vocabulary of the 256 byte tokens plus the given control tokens.
+ToolCallFormat format_of_vocab(const std::vector<std::string>& specials, const std::string& tmpl) {
+  std::vector<std::string> tokens;
+  for (int b = 0; b < 256; ++b) tokens.push_back(byte_to_unicode(uint8_t(b)));
+  std::vector<int32_t> types(tokens.size(), kTokNormal);
+  for (const std::string& t : specials) tokens.push_back(t), types.push_back(kTokControl);
+  GgufWriter w;
+  w.set_str("general.architecture", "llama");
+  w.set_str("tokenizer.ggml.model", "gpt2");
+  w.set_str_array("tokenizer.ggml.tokens", tokens);
+  w.set_i32_array("tokenizer.ggml.token_type", types);
+  w.set_str_array("tokenizer.ggml.merges", {});
+  const std::string path =
+      std::filesystem::temp_directory_path() / ("dawn-toolcall-vocab-" + std::to_string(getpid()) + ".gguf");
+  w.write(path);
+  auto g = GgufFile::open(path);
+  Vocab v(*g);
+  std::filesystem::remove(path);
+  const ChatTemplate t(tmpl, v, "test");
+  EXPECT_EQ(t.tool_call_format(), detect_tool_call_format(tmpl, v));
+  return t.tool_call_format();
+}
+
+TEST(ToolCallFormat, FallsBackOnTheVocabulary) {
+  const std::string plain = "{% for m in messages %}{{ m.content }}{% endfor %}";
+  EXPECT_EQ(format_of_vocab({"<|im_start|>", "<tool_call>", "</tool_call>"}, plain), F::Qwen);
+  // An R1 distill over Qwen: DeepSeek's markers beside Qwen's <tool_call>.
+  EXPECT_EQ(format_of_vocab({"<tool_call>", "<｜tool▁calls▁begin｜>"}, plain), F::DeepSeek);
+  EXPECT_EQ(format_of_vocab({"<|python_tag|>"}, plain), F::Llama3);
+  EXPECT_EQ(format_of_vocab({"<|im_start|>"}, plain), F::None);
+  // The template wins over the vocabulary.
+  EXPECT_EQ(format_of_vocab({"<tool_call>"}, builtin_chat_template("deepseek-r1")), F::DeepSeek);
 }
 
 // ---- the JSON scanner
@@ -424,16 +528,43 @@ bool scan(std::string_view text, std::string* compact) {
 TEST(ToolCallJson, ScannerAgreesWithNlohmann) {
   const std::vector<std::string> seeds = {
       R"({"a": [1, -0, 0.5, 1e5, 2E-3, -1.25e+10, true, false, null], "b": {"c": "\"\\\/\b\f\n\r\t\u00e9"}})",
-      R"(["😀 東京", "\ud83d\ude00", {}, [], [[]], {"": ""}])", "  42  ", "\"s\"", "-7", "0", "[1.5]",
+      R"(["😀 東京", "\ud83d\ude00", {}, [], [[]], {"": ""}])",
+      "  42  ",
+      "\"s\"",
+      "-7",
+      "0",
+      "[1.5]",
   };
   for (const std::string& s : seeds) {
     std::string compact;
     ASSERT_TRUE(scan(s, &compact)) << s;
     EXPECT_EQ(nlohmann::json::parse(compact), nlohmann::json::parse(s));
   }
-  for (const char* bad : {"{\"a\": 1,}", "[01]", "1.", ".5", "1e", "-", "+1", "\"\\x\"", "\"\\ud800\"", "\"\\udc00\"",
-                          "\"\\ud800\\u0041\"", "\"a\nb\"", "{'a': 1}", "[1 2]", "{\"a\" 1}", "tru", "nul", "[", "]",
-                          "\"\xC0\x80\"", "\"\xED\xA0\x80\"", "\"\xF4\x90\x80\x80\"", "\"\xE6\x9D\"", "{} {}", ""}) {
+  for (const char* bad : {"{\"a\": 1,}",
+                          "[01]",
+                          "1.",
+                          ".5",
+                          "1e",
+                          "-",
+                          "+1",
+                          "\"\\x\"",
+                          "\"\\ud800\"",
+                          "\"\\udc00\"",
+                          "\"\\ud800\\u0041\"",
+                          "\"a\nb\"",
+                          "{'a': 1}",
+                          "[1 2]",
+                          "{\"a\" 1}",
+                          "tru",
+                          "nul",
+                          "[",
+                          "]",
+                          "\"\xC0\x80\"",
+                          "\"\xED\xA0\x80\"",
+                          "\"\xF4\x90\x80\x80\"",
+                          "\"\xE6\x9D\"",
+                          "{} {}",
+                          ""}) {
     std::string compact;
     EXPECT_FALSE(scan(bad, &compact)) << bad;
     EXPECT_FALSE(nlohmann::json::accept(bad)) << bad;
@@ -448,9 +579,12 @@ TEST(ToolCallJson, ScannerAgreesWithNlohmann) {
       const size_t at = rng() % (s.size() + 1);
       const char ch = alphabet[rng() % alphabet.size()];
       switch (rng() % 3) {
-        case 0: if (at < s.size()) s[at] = ch; break;
+        case 0:
+          if (at < s.size()) s[at] = ch;
+          break;
         case 1: s.insert(s.begin() + long(at), ch); break;
-        default: if (at < s.size()) s.erase(at, 1);
+        default:
+          if (at < s.size()) s.erase(at, 1);
       }
     }
     std::string compact;

@@ -165,9 +165,14 @@ JsonScanner::Result JsonScanner::step(char c, bool& keep) {
       return More;
     case Esc:
       switch (c) {
-        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
-          state_ = Str;
-          return More;
+        case '"':
+        case '\\':
+        case '/':
+        case 'b':
+        case 'f':
+        case 'n':
+        case 'r':
+        case 't': state_ = Str; return More;
         case 'u':
           state_ = Hex;
           hex_left_ = 4;

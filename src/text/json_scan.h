@@ -30,19 +30,27 @@ class JsonScanner {
 
  private:
   enum State : uint8_t {
-    Value,      // a value is expected
-    ArrFirst,   // after '[': a value or ']'
-    ObjFirst,   // after '{': a key or '}'
-    ObjKey,     // after ',' in an object: a key
-    Colon,      // after a key
-    After,      // after a value inside a container: ',' or the closer
-    Str,        // inside a string
-    Utf8,       // inside a multi-byte UTF-8 character of a string
-    Esc,        // after a backslash
-    Hex,        // the 4 hex digits of \u
-    LowBackslash, LowU,  // a \uD800-\uDBFF escape waits for its \uDC00-\uDFFF half
-    NumMinus, NumZero, NumInt, NumDot, NumFrac, NumE, NumESign, NumExp,
-    Literal,    // true, false, null
+    Value,         // a value is expected
+    ArrFirst,      // after '[': a value or ']'
+    ObjFirst,      // after '{': a key or '}'
+    ObjKey,        // after ',' in an object: a key
+    Colon,         // after a key
+    After,         // after a value inside a container: ',' or the closer
+    Str,           // inside a string
+    Utf8,          // inside a multi-byte UTF-8 character of a string
+    Esc,           // after a backslash
+    Hex,           // the 4 hex digits of \u
+    LowBackslash,  // after a \uD800-\uDBFF escape: the '\' of its \uDC00-\uDFFF half
+    LowU,          // then its 'u'
+    NumMinus,      // numbers: after '-'
+    NumZero,       // a leading 0
+    NumInt,        // integer digits
+    NumDot,        // after '.'
+    NumFrac,       // fraction digits
+    NumE,          // after 'e'
+    NumESign,      // after the exponent's sign
+    NumExp,        // exponent digits
+    Literal,       // true, false, null
     Complete,
     Failed,
   };
@@ -57,11 +65,11 @@ class JsonScanner {
   size_t max_depth_;
   std::string stack_;  // open containers, '{' or '['
   State state_ = Value;
-  bool key_ = false;        // the string being read is an object key
-  bool want_low_ = false;   // the \u escape being read must be a low surrogate
+  bool key_ = false;       // the string being read is an object key
+  bool want_low_ = false;  // the \u escape being read must be a low surrogate
   uint8_t hex_left_ = 0;
   uint32_t hex_ = 0;
-  uint8_t utf8_left_ = 0;   // continuation bytes still due
+  uint8_t utf8_left_ = 0;                    // continuation bytes still due
   uint8_t utf8_lo_ = 0x80, utf8_hi_ = 0xBF;  // the range the next one must lie in
   const char* literal_ = nullptr;
   uint8_t literal_pos_ = 0;

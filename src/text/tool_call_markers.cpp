@@ -14,9 +14,9 @@ MarkerMatch match_literal(std::string_view text, std::string_view marker) {
 }
 
 MarkerMatch match_deepseek(std::string_view text, DsMarker marker) {
-  static constexpr std::string_view kCallsBegin[] = {"tool", "calls", "begin"}, kCallBegin[] = {"tool", "call", "begin"},
-                                    kSep[] = {"tool", "sep"}, kCallEnd[] = {"tool", "call", "end"},
-                                    kCallsEnd[] = {"tool", "calls", "end"};
+  static constexpr std::string_view kCallsBegin[] = {"tool", "calls", "begin"},
+                                    kCallBegin[] = {"tool", "call", "begin"}, kSep[] = {"tool", "sep"},
+                                    kCallEnd[] = {"tool", "call", "end"}, kCallsEnd[] = {"tool", "calls", "end"};
   std::span<const std::string_view> words;
   switch (marker) {
     case DsMarker::CallsBegin: words = kCallsBegin; break;

@@ -55,12 +55,12 @@ struct ToolCallStream::Impl {
   State st;
   std::string buf_;  // input not yet taken: buf_[pos_..]
   size_t pos_ = 0;
-  std::string raw_;  // taken since content was last emitted or a call last ended
-  bool skip_ws_ = false;       // drop whitespace before the next content (a call just ended)
-  bool answer_start_ = true;   // Llama3: nothing but whitespace so far
-  size_t calls_ = 0;           // calls begun and not aborted
-  bool begun_ = false;         // Begin was emitted for the call being read
-  bool fenced_ = false;        // DeepSeek: a ``` fence awaits its closing
+  std::string raw_;                 // taken since content was last emitted or a call last ended
+  bool skip_ws_ = false;            // drop whitespace before the next content (a call just ended)
+  bool answer_start_ = true;        // Llama3: nothing but whitespace so far
+  size_t calls_ = 0;                // calls begun and not aborted
+  bool begun_ = false;              // Begin was emitted for the call being read
+  bool fenced_ = false;             // DeepSeek: a ``` fence awaits its closing
   std::string head_, name_, args_;  // args_: argument bytes not yet emitted
   JsonScanner json_{256};
   std::optional<CallObjectParser> obj_;

@@ -3,11 +3,13 @@
 // content and calls in OpenAI's shape.
 //
 // Formats (what the model writes):
-//   DeepSeek     <｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>NAME\n```json\nARGS\n```<｜tool▁call▁end｜>
+//   DeepSeek
+//   <｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>NAME\n```json\nARGS\n```<｜tool▁call▁end｜>
 //                ... more calls, optionally newline-separated ... <｜tool▁calls▁end｜>
 //                (V3, R1 and the R1 distills; the outer calls-begin may be missing, the markers
 //                may be spelled with _, space or \_ for ▁, the final calls-end may be missing)
-//   DeepSeekV31  <｜tool▁calls▁begin｜><｜tool▁call▁begin｜>NAME<｜tool▁sep｜>ARGS<｜tool▁call▁end｜>...<｜tool▁calls▁end｜>
+//   DeepSeekV31
+//   <｜tool▁calls▁begin｜><｜tool▁call▁begin｜>NAME<｜tool▁sep｜>ARGS<｜tool▁call▁end｜>...<｜tool▁calls▁end｜>
 //                (both DeepSeek formats accept both call layouts: the text after the separator
 //                tells them apart, so a model whose template was swapped still parses)
 //   Qwen         <tool_call>\n{"name": NAME, "arguments": ARGS}\n</tool_call> ... (Hermes style)
@@ -47,7 +49,7 @@ ToolCallFormat detect_tool_call_format(const std::string& template_source);
 ToolCallFormat detect_tool_call_format(const std::string& template_source, const Vocab& v);
 
 struct ToolCall {
-  std::string id;         // "call_" + 24 letters and digits
+  std::string id;  // "call_" + 24 letters and digits
   std::string name;
   std::string arguments;  // compact JSON object text (OpenAI's function.arguments)
   bool operator==(const ToolCall&) const = default;
