@@ -54,6 +54,16 @@ CASES = [
     ("whitespace_heavy", "{%- for m in messages %}\n    {%- if m.role == 'user' %}\n        {{- '<u>' + m.content + '</u>\\n' }}\n    {%- elif m.role == 'system' %}\n        {{- '<s>' + m.content }}\n    {%- endif %}\n{%- endfor %}\n{%- if add_generation_prompt %}\n    {{- '<a>' }}\n{%- endif %}\n", {"messages": MSGS, "add_generation_prompt": True}),
     ("is_string_dict", "{% for c in messages[2].tool_calls %}{{ c.function.arguments is string }}{{ c.function.arguments is mapping }}{% endfor %}", {"messages": MSGS}),
     ("list_literal_tuple", "{% set t = (1, 'two') %}{{ t[1] }}{{ t | length }}", {}),
+    ("macro_args_defaults_recursion", "{% macro m(a, b='d', c=a ~ 'x') %}{{ a }}{{ b }}{{ c }}|{% endmacro %}{{ m(1) }}{{ m(1, 2) }}{{ m(b=3, a=4) }}{{ m() }}{% macro down(n) %}{% if n > 0 %}{{ n }}{{ down(n - 1) }}{% endif %}{% endmacro %}{{ down(3) }}{{ m(5) | length }}{{ m(6) is string }}", {}),
+    ("macro_scoping", "{% set x = 1 %}{% macro show() %}[{{ x }}{{ i }}]{% endmacro %}{% set x = 2 %}{% for i in [7, 8] %}{{ show() }}{% macro inner() %}<{{ i }}>{% endmacro %}{{ inner() }}{% endfor %}{% macro local() %}{% set y = 1 %}{% set ns.a = 5 %}{% endmacro %}{% set ns = namespace(a=0) %}{{ local() }}{{ y }}{{ ns.a }}", {}),
+    ("macro_whitespace", "{%- macro sig(fn) -%}\n  {{ fn.name }}(\n  {%- for k, v in fn.args | dictsort -%}\n    {{ k }}: {{ v }}{{ ', ' if not loop.last }}\n  {%- endfor -%}\n  )\n{%- endmacro -%}\n{{ sig({'name': 'f', 'args': {'b': 'int', 'a': 'str'}}) }}\n", {}),
+    ("macro_too_many_args", "{% macro m(a) %}{{ a }}{% endmacro %}{{ m(1, 2) }}", {}),
+    ("macro_unknown_kwarg", "{% macro m(a) %}{{ a }}{% endmacro %}{{ m(c=2) }}", {}),
+    ("macro_kwarg_repeats_positional", "{% macro m(a) %}{{ a }}{% endmacro %}{{ m(1, a=2) }}", {}),
+    ("tool_call_arguments", "{% for c in calls %}{{ c.function.arguments | tojson }}|{% if c.function.arguments is mapping %}{% for k, v in c.function.arguments.items() %}{{ k }}={{ v | tojson }};{% endfor %}{% else %}{{ c.function.arguments }}{% endif %}|{{ 'tool_calls' in m }}{{ m == ms[-1] }}{{ {'a': [1]} == {'a': [1]} }}\n{% endfor %}", {"calls": [{"function": {"name": "f", "arguments": "{\"a\": \"}\\\"\"}"}}, {"function": {"name": "g", "arguments": {"x": [1, None], "y": "é"}}}], "m": {"role": "assistant", "tool_calls": []}, "ms": [{"role": "user"}, {"role": "assistant", "tool_calls": []}]}),
+    ("concat_str_dict_error", "{{ 'a' + {'b': 1} }}", {}),
+    ("concat_list_str_error", "{{ [1] + 'b' }}", {}),
+    ("add_int_str_error", "{{ 1 + 'b' }}", {}),
     ("float_repr", "{{ 0.1 + 0.2 }} {{ 1e16 }} {{ 123456789.0 }} {{ 1.5e-5 }} {{ 100.0 }}", {}),
 ]
 

@@ -44,8 +44,10 @@ void add_chat_command(CLI::App& app) {
   add_load_options(c, o->load);
   c->add_option("-s,--system", o->system, "System prompt");
   c->add_flag("--hide-reasoning", o->hide_reasoning, "Do not print the model's <think> reasoning");
-  c->add_option("--chat-template", o->chat_template, "Use this Jinja template file instead of the model's")
-      ->check(CLI::ExistingFile);
+  c->add_option(
+       "--chat-template", o->chat_template,
+       "Use this Jinja template file instead of the model's (builtin:deepseek-r1|chatml|llama3 for a built-in one)")
+      ->check(chat_template_path());
   c->add_option("-n,--n-predict", o->n_predict, "Most tokens per reply (-1: until the context is full)")
       ->capture_default_str();
   c->add_option("-t,--threads", o->threads, "Threads (0: all cores)")->capture_default_str();

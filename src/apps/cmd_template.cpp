@@ -25,10 +25,19 @@ json read_json_file(const std::string& path, const char* what) {
 
 }  // namespace
 
+CLI::Validator chat_template_path() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        if (s.rfind("builtin:", 0) == 0) return "";
+        return CLI::ExistingFile(s);
+      },
+      "FILE|builtin:NAME");
+}
+
 void add_template_command(CLI::App& app) {
   struct Opts {
     std::string model, messages, tools, jsonl, chat_template, kwargs;
-    bool gen = false;
+    bool gen = false, print = false;
   };
   auto o = std::make_shared<Opts>();
   CLI::App* c = app.add_subcommand("template", "Render a conversation with the model's chat template");
@@ -43,14 +52,21 @@ void add_template_command(CLI::App& app) {
                 "{\"id\",\"text\"} or {\"id\",\"error\"}")
       ->check(CLI::ExistingFile)
       ->excludes(msgs);
-  c->add_option("--chat-template", o->chat_template, "Use this Jinja template file instead of the model's")
-      ->check(CLI::ExistingFile);
+  c->add_option(
+       "--chat-template", o->chat_template,
+       "Use this Jinja template file instead of the model's (builtin:deepseek-r1|chatml|llama3 for a built-in one)")
+      ->check(chat_template_path());
+  c->add_flag("--print-template", o->print, "Print the template's Jinja source (and nothing else)");
   c->add_option("--kwargs", o->kwargs, "Extra template variables as a JSON object, e.g. '{\"enable_thinking\":false}'");
   c->callback([o] {
     auto f = GgufFile::open(o->model);
     Vocab v(*f);
     const auto tmpl = load_chat_template(*f, v, o->chat_template);
     const ChatTemplate& t = *tmpl;
+    if (o->print) {
+      std::fwrite(t.source().data(), 1, t.source().size(), stdout);
+      return;
+    }
     json extra = json::object();
     if (!o->kwargs.empty()) {
       try {
@@ -75,7 +91,7 @@ void add_template_command(CLI::App& app) {
       });
       return;
     }
-    if (o->messages.empty()) throw Error("template: give --messages FILE or --jsonl FILE");
+    if (o->messages.empty()) throw Error("template: give --messages FILE, --jsonl FILE or --print-template");
     const json messages = read_json_file(o->messages, "--messages");
     const json tools = o->tools.empty() ? json() : read_json_file(o->tools, "--tools");
     const std::string s = t.apply(messages, tools, o->gen, extra);

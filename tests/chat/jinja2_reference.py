@@ -31,19 +31,18 @@ def token_text(v):
     return v.get("content") if isinstance(v, dict) else v
 
 
-def render_all(config_path, conversations_path):
+def specials_of(config):
+    """bos_token / eos_token of a tokenizer_config.json, as transformers passes them."""
+    return {key: token_text(config[key]) for key in ("bos_token", "eos_token") if token_text(config.get(key))}
+
+
+def render_source(source, specials, conversations):
     """One dict per (conversation, add_generation_prompt): {"id", "text"} or {"id", "error"}."""
-    config = json.load(open(config_path, encoding="utf-8"))
-    conversations = json.load(open(conversations_path, encoding="utf-8"))
     env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=[loopcontrols])
     env.filters["tojson"] = tojson
     env.globals["raise_exception"] = raise_exception
     env.globals["strftime_now"] = strftime_now
-    template = env.from_string(config["chat_template"])
-    specials = {}
-    for key in ("bos_token", "eos_token"):
-        if token_text(config.get(key)):
-            specials[key] = token_text(config[key])
+    template = env.from_string(source)
     out = []
     for conv in conversations:
         for gen in (False, True):
@@ -55,6 +54,13 @@ def render_all(config_path, conversations_path):
             except Exception as e:  # noqa: BLE001 - any template failure is an outcome to compare
                 out.append({"id": rid, "error": f"{type(e).__name__}: {e}"})
     return out
+
+
+def render_all(config_path, conversations_path):
+    """render_source with the template and special tokens of a tokenizer_config.json."""
+    config = json.load(open(config_path, encoding="utf-8"))
+    conversations = json.load(open(conversations_path, encoding="utf-8"))
+    return render_source(config["chat_template"], specials_of(config), conversations)
 
 
 def main():
