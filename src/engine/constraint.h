@@ -1,7 +1,8 @@
 // "Free to think, strict to answer": a grammar constraint on one generation that leaves the
 // reasoning alone. With a template that opened <think> (or a model that opens it first), tokens
-// are free until </think>; from there the grammar masks every token. A reasoning budget closes
-// the think block by force after so many tokens.
+// are free until </think> (anything but the end of generation: an answer must follow); from
+// there the grammar masks every token. A reasoning budget closes the think block by force after
+// so many tokens.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -26,7 +27,7 @@ class Constraint {
 
   // The token that must come next (the budget's </think>), or -1.
   int32_t forced() const { return forced_.empty() ? -1 : forced_.front(); }
-  // The tokens that may come next, or null while the text is free. remaining: how many more
+  // The tokens that may come next (while reasoning: any but the end). remaining: how many more
   // tokens the generation may take (< 0: no limit); near it only tokens after which the grammar
   // can still be completed in time are allowed, so that a length-limited answer still parses.
   const TokenMask* mask(int64_t remaining = -1);
@@ -42,7 +43,7 @@ class Constraint {
   const Vocab& v_;
   ConstraintParams p_;
   GrammarMatcher m_;
-  TokenMask mask_;
+  TokenMask mask_, free_;
   Phase phase_ = Strict;
   int32_t think_open_ = -1, think_close_ = -1;  // single tokens <think> / </think>, if the vocabulary has them
   int thought_ = 0;                             // reasoning tokens so far

@@ -282,7 +282,9 @@ void HttpServer::Impl::completions(const httplib::Request& req, httplib::Respons
                                              " requests waiting for model '" + s->name + "'; retry later"));
   }
 
-  auto constraint = request_constraint(*common, *s->vocab, prompt_text);
+  const ChatRequest* chat_req = chat ? &std::get<ChatRequest>(chat_parse) : nullptr;
+  const ToolCallFormat tools_format = chat && s->tmpl ? s->tmpl->tool_call_format() : ToolCallFormat::None;
+  auto constraint = request_constraint(*common, chat_req, tools_format, *s->vocab, prompt_text);
   if (auto* e = std::get_if<ApiError>(&constraint)) return send_error(res, *e);
 
   auto x = std::make_shared<Exchange>();
@@ -294,6 +296,7 @@ void HttpServer::Impl::completions(const httplib::Request& req, httplib::Respons
                 s->name + " " + endpoint;
   if (chat && x->stream) {
     x->chat = std::make_unique<ChatStream>(x->meta, *common, s->tmpl->opens_think());
+    if (parses_tool_calls(*chat_req, tools_format)) x->chat->parse_tool_calls(tools_format, random_seed());
     for (int i = 0; i < common->n; ++i) x->events.push_back(x->chat->begin(i));
   }
   try {
@@ -317,6 +320,14 @@ void HttpServer::Impl::completions(const httplib::Request& req, httplib::Respons
         ch.content = split.answer;
         ch.reasoning = split.reasoning;
         ch.finish_reason = finish_reason(x->stop_reason[size_t(i)]);
+        if (parses_tool_calls(c, tools_format)) {
+          ParsedToolCalls calls = parse_tool_calls(tools_format, split.answer, random_seed());
+          if (!calls.calls.empty()) {
+            ch.content = std::move(calls.content);
+            ch.tool_calls = std::move(calls.calls);
+            ch.finish_reason = "tool_calls";
+          }
+        }
         ch.logprobs = c.logprobs;
         ch.tokens = x->logprobs[size_t(i)];
         choices.push_back(std::move(ch));

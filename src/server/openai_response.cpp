@@ -146,8 +146,15 @@ OJson chat_completion_json(const ResponseMeta& meta, const std::vector<ChatChoic
     const ChatChoice& c = choices[i];
     OJson msg = OJson::object();
     msg["role"] = "assistant";
-    msg["content"] = c.content;
+    msg["content"] = c.content.empty() && !c.tool_calls.empty() ? OJson(nullptr) : OJson(c.content);
     if (!c.reasoning.empty()) msg["reasoning_content"] = c.reasoning;
+    if (!c.tool_calls.empty()) {
+      OJson calls = OJson::array();
+      for (const ToolCall& t : c.tool_calls) {
+        calls.push_back({{"id", t.id}, {"type", "function"}, {"function", {{"name", t.name}, {"arguments", t.arguments}}}});
+      }
+      msg["tool_calls"] = std::move(calls);
+    }
     msg["refusal"] = nullptr;
     OJson choice = OJson::object();
     choice["index"] = i;

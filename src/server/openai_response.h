@@ -21,6 +21,7 @@
 
 #include "server/openai_request.h"
 #include "text/reasoning.h"
+#include "text/tool_calls.h"
 
 namespace dawn::server {
 
@@ -82,7 +83,8 @@ nlohmann::ordered_json chat_logprobs_json(const std::vector<TokenLogprob>& token
 nlohmann::ordered_json completion_logprobs_json(const std::vector<TokenLogprob>& tokens, int64_t first_offset = 0);
 
 struct ChatChoice {
-  std::string content;
+  std::string content;               // "" with tool_calls: content is null
+  std::vector<ToolCall> tool_calls;  // parsed from the answer (finish_reason "tool_calls")
   std::string reasoning;             // "" leaves reasoning_content out
   std::string finish_reason;         // OpenAI's: finish_reason(stop_reason)
   bool logprobs = false;             // whether the request asked for them

@@ -72,16 +72,64 @@ std::string ChatStream::begin(int i) {
       chat_chunk_json(meta_, i, OJson{{"role", "assistant"}, {"content", ""}}, nullptr, "", include_usage_));
 }
 
-std::string ChatStream::emit(int i, const std::vector<std::pair<ReasoningSplitter::Part, std::string>>& parts) {
+void ChatStream::parse_tool_calls(ToolCallFormat format, uint64_t id_seed) {
+  for (size_t i = 0; i < choices_.size(); ++i)
+    choices_[i].tools = std::make_unique<ToolCallStream>(format, id_seed + uint64_t(i) * 0x9E3779B97F4A7C15ull);
+}
+
+std::string ChatStream::emit(int i, const std::vector<std::pair<ReasoningSplitter::Part, std::string>>& in,
+                             bool last) {
   Choice& c = choice(i);
   std::string out;
-  // Adjacent pieces of the same part go out as one chunk.
+  // With tool calls parsed, the answer goes through the call parser first: its content stays
+  // content, its calls become tool_calls deltas.
+  std::vector<std::pair<ReasoningSplitter::Part, std::string>> parts;
+  std::vector<OJson> call_deltas;  // in order with parts: a delta replaces an empty Answer part
+  const auto on_event = [&](const ToolCallEvent& e) {
+    switch (e.kind) {
+      case ToolCallEvent::Content:
+      case ToolCallEvent::Abort:
+        parts.emplace_back(ReasoningSplitter::Answer, std::string(e.text));
+        call_deltas.emplace_back(nullptr);
+        break;
+      case ToolCallEvent::Begin:
+        parts.emplace_back(ReasoningSplitter::Answer, "");
+        call_deltas.push_back(OJson::array({{{"index", e.index},
+                                             {"id", std::string(e.id)},
+                                             {"type", "function"},
+                                             {"function", {{"name", std::string(e.text)}, {"arguments", ""}}}}}));
+        break;
+      case ToolCallEvent::Arguments:
+        parts.emplace_back(ReasoningSplitter::Answer, "");
+        call_deltas.push_back(OJson::array({{{"index", e.index}, {"function", {{"arguments", std::string(e.text)}}}}}));
+        break;
+      case ToolCallEvent::End:
+        c.called = true;
+        break;
+    }
+  };
+  for (const auto& [part, text] : in) {
+    if (part == ReasoningSplitter::Answer && c.tools) {
+      c.tools->feed(text, on_event);
+    } else {
+      parts.emplace_back(part, text);
+      call_deltas.emplace_back(nullptr);
+    }
+  }
+  if (last && c.tools) c.tools->finish(on_event);
+  // In text order: adjacent pieces of the same part as one chunk, each call delta a chunk.
   for (size_t k = 0; k < parts.size();) {
-    const ReasoningSplitter::Part part = parts[k].first;
-    std::string text;
-    for (; k < parts.size() && parts[k].first == part; ++k) text += parts[k].second;
-    if (text.empty()) continue;
-    OJson delta = OJson{{part == ReasoningSplitter::Reasoning ? "reasoning_content" : "content", text}};
+    OJson delta;
+    if (!call_deltas[k].is_null()) {
+      delta = OJson{{"tool_calls", std::move(call_deltas[k])}};
+      ++k;
+    } else {
+      const ReasoningSplitter::Part part = parts[k].first;
+      std::string text;
+      for (; k < parts.size() && parts[k].first == part && call_deltas[k].is_null(); ++k) text += parts[k].second;
+      if (text.empty()) continue;
+      delta = OJson{{part == ReasoningSplitter::Reasoning ? "reasoning_content" : "content", text}};
+    }
     OJson lp = c.pending.empty() ? OJson(nullptr) : chat_logprobs_json(c.pending);
     c.pending.clear();
     out += sse_event(chat_chunk_json(meta_, i, std::move(delta), std::move(lp), "", include_usage_));
@@ -104,7 +152,7 @@ std::string ChatStream::feed(int i, std::string_view text, const std::vector<Tok
     c.splitter.feed(text,
                     [&](ReasoningSplitter::Part p, std::string_view t) { parts.emplace_back(p, std::string(t)); });
   }
-  out += emit(i, parts);
+  out += emit(i, parts, false);
   return out;
 }
 
@@ -116,11 +164,11 @@ std::string ChatStream::finish(int i, std::string_view stop_reason) {
   std::vector<std::pair<ReasoningSplitter::Part, std::string>> parts;
   if (format_ == ReasoningFormat::Separate)
     c.splitter.finish([&](ReasoningSplitter::Part p, std::string_view t) { parts.emplace_back(p, std::string(t)); });
-  out += emit(i, parts);
+  out += emit(i, parts, true);
   OJson lp = c.pending.empty() ? OJson(nullptr) : chat_logprobs_json(c.pending);
   c.pending.clear();
-  out +=
-      sse_event(chat_chunk_json(meta_, i, OJson::object(), std::move(lp), finish_reason(stop_reason), include_usage_));
+  const std::string reason = c.called ? "tool_calls" : finish_reason(stop_reason);
+  out += sse_event(chat_chunk_json(meta_, i, OJson::object(), std::move(lp), reason, include_usage_));
   return out;
 }
 

@@ -10,6 +10,7 @@
 // An error after the stream has begun is sent as data: {"error": {...}} (sse_error), which
 // the openai clients raise as an APIError.
 #pragma once
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -17,6 +18,7 @@
 
 #include "server/openai_response.h"
 #include "text/reasoning.h"
+#include "text/tool_calls.h"
 
 namespace dawn::server {
 
@@ -57,6 +59,12 @@ class ChatStream {
   // The usage chunk when the request asked for include_usage, then data: [DONE].
   std::string end(const Usage& usage);
 
+  // Answers are parsed for tool calls in this format from now on (call before the first feed):
+  // calls stream as delta.tool_calls (id and name once, then argument pieces) and the finish
+  // reason is "tool_calls". A call that turns out malformed after pieces of it went out cannot
+  // be taken back: its raw text follows as content.
+  void parse_tool_calls(ToolCallFormat format, uint64_t id_seed);
+
   const ResponseMeta& meta() const { return meta_; }
 
  private:
@@ -67,9 +75,12 @@ class ChatStream {
     bool begun = false;
     bool inline_prefix = false;  // Inline format: "<think>\n" still to send
     bool finished = false;
+    std::unique_ptr<ToolCallStream> tools;  // when parsing tool calls
+    bool called = false;                    // a call completed
   };
   Choice& choice(int i);
-  std::string emit(int i, const std::vector<std::pair<ReasoningSplitter::Part, std::string>>& parts);
+  // last: the choice's text has ended (the call parser is flushed).
+  std::string emit(int i, const std::vector<std::pair<ReasoningSplitter::Part, std::string>>& parts, bool last);
 
   ResponseMeta meta_;
   ReasoningFormat format_;

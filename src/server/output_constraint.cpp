@@ -4,6 +4,7 @@
 #include "text/gbnf.h"
 #include "text/grammar_matcher.h"
 #include "text/json_schema_grammar.h"
+#include "text/tool_call_grammar.h"
 #include "util/error.h"
 
 namespace dawn::server {
@@ -18,28 +19,60 @@ bool ends_with_tag(const std::string& text, std::string_view tag) {
 
 }  // namespace
 
-std::variant<ConstraintParams, ApiError> request_constraint(const CommonRequest& r, const Vocab& v,
+bool parses_tool_calls(const ChatRequest& c, ToolCallFormat tools_format) {
+  return tools_format != ToolCallFormat::None && c.tools.is_array() && !c.tools.empty() &&
+         !(c.tool_choice.is_string() && c.tool_choice == "none");
+}
+
+std::variant<ConstraintParams, ApiError> request_constraint(const CommonRequest& r, const ChatRequest* chat,
+                                                            ToolCallFormat tools_format, const Vocab& v,
                                                             const std::string& prompt_text) {
   ConstraintParams p;
-  if (r.format == OutputFormat::Text) return p;
+  // tool_choice "required" or {"type": "function", "function": {"name"}}: a call is enforced.
+  std::string forced_tool;
+  bool call_required = false;
+  if (chat && chat->tools.is_array() && !chat->tools.empty()) {
+    const auto& tc = chat->tool_choice;
+    if (tc.is_string() && tc == "required") call_required = true;
+    if (tc.is_object()) {
+      call_required = true;
+      forced_tool = tc["function"]["name"].get<std::string>();
+    }
+  }
+  if (call_required && r.format != OutputFormat::Text) {
+    return bad_request("tool_choice", "tool_choice \"required\" or a named function cannot be combined with a "
+                                      "response_format or grammar", "unsupported_value");
+  }
+  if (call_required && tools_format == ToolCallFormat::None) {
+    return bad_request("tool_choice", "this model's chat template has no tool-call format, so no call can be "
+                                      "enforced", "unsupported_value");
+  }
+  if (r.format == OutputFormat::Text && !call_required) return p;
   std::string gbnf, param;
   try {
-    switch (r.format) {
-      case OutputFormat::JsonObject:
-        param = "response_format";
-        gbnf = json_object_gbnf();
-        break;
-      case OutputFormat::JsonSchema:
-        param = "response_format.json_schema.schema";
-        gbnf = json_schema_to_gbnf(r.schema);
-        break;
-      default:
-        param = "grammar";
-        gbnf = r.grammar;
-        break;
+    if (call_required) {
+      param = "tools";
+      gbnf = tool_call_gbnf(tools_format, chat->tools, forced_tool, true);
+    } else {
+      switch (r.format) {
+        case OutputFormat::JsonObject:
+          param = "response_format";
+          gbnf = json_object_gbnf();
+          break;
+        case OutputFormat::JsonSchema:
+          param = "response_format.json_schema.schema";
+          gbnf = json_schema_to_gbnf(r.schema);
+          break;
+        default:
+          param = "grammar";
+          gbnf = r.grammar;
+          break;
+      }
     }
   } catch (const SchemaError& e) {
     return bad_request(param, std::string("Invalid schema: ") + e.what(), "invalid_schema");
+  } catch (const Error& e) {
+    return bad_request(forced_tool.empty() ? param : "tool_choice.function.name", e.what());
   }
   Grammar g;
   try {

@@ -9,12 +9,19 @@
 #include "engine/constraint.h"
 #include "server/api_error.h"
 #include "server/openai_request.h"
+#include "text/tool_calls.h"
 #include "text/vocab.h"
 
 namespace dawn::server {
 
-// ConstraintParams with a null grammar for plain text.
-std::variant<ConstraintParams, ApiError> request_constraint(const CommonRequest& r, const Vocab& v,
+// ConstraintParams with a null grammar for plain text. chat (null for completions) brings its
+// tools: tool_choice "required" or a named function holds the answer to a call of the
+// template's format (tools_format) with arguments that fit the function's parameters.
+std::variant<ConstraintParams, ApiError> request_constraint(const CommonRequest& r, const ChatRequest* chat,
+                                                            ToolCallFormat tools_format, const Vocab& v,
                                                             const std::string& prompt_text);
+
+// Whether the answers of this request are parsed for tool calls.
+bool parses_tool_calls(const ChatRequest& c, ToolCallFormat tools_format);
 
 }  // namespace dawn::server
