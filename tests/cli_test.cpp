@@ -1,5 +1,7 @@
 // The CLI end to end: dawn bench's JSON and dawn perplexity against the engine.
 #include <gtest/gtest.h>
+
+#include <regex>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -121,6 +123,29 @@ TEST_F(Cli, RunIsTheSameWithCopiedAndMappedWeights) {
   EXPECT_EQ(copied, mapped);
   expect_refused(args + "mmap", "--load: mmap not in {auto,map,copy}", 105);
   expect_refused("run " + dir_ + "/missing.gguf -p hi", "File does not exist: " + dir_ + "/missing.gguf", 105);
+}
+
+TEST_F(Cli, RunWithAGrammarOrASchema) {
+  {
+    std::ofstream(dir_ + "/digits.gbnf") << "root ::= \"<\" [0-9]{2,4} \">\"\n";
+    std::ofstream(dir_ + "/person.json")
+        << R"({"type":"object","properties":{"name":{"type":"string","maxLength":12},"age":{"type":"integer","minimum":0,"maximum":120}},"required":["name","age"],"additionalProperties":false})";
+    std::ofstream(dir_ + "/bad.gbnf") << "root ::= \"a\" missing\n";
+    std::ofstream(dir_ + "/bad.json") << R"({"type":"integer","multipleOf":2})";
+  }
+  int rc;
+  const std::string digits = run("run " + dir_ + "/m.gguf -p P -n 16 --temp 1 --seed 4 --grammar " + dir_ + "/digits.gbnf", &rc);
+  ASSERT_EQ(rc, 0) << digits;
+  EXPECT_TRUE(std::regex_match(digits, std::regex("P<[0-9]{2,4}>\n"))) << digits;
+  const std::string person = run("run " + dir_ + "/m.gguf -p P -n 40 --temp 1 --seed 4 --json-schema " + dir_ + "/person.json", &rc);
+  ASSERT_EQ(rc, 0) << person;
+  const auto j = nlohmann::json::parse(person.substr(1));
+  EXPECT_TRUE(j.is_object() && j.size() == 2 && j["name"].is_string() && j["age"].is_number_integer()) << person;
+  EXPECT_LE(j["age"].get<int>(), 120);
+  expect_refused("run " + dir_ + "/m.gguf -p P --grammar " + dir_ + "/bad.gbnf",
+                 dir_ + "/bad.gbnf: grammar: line 1 col 14: undefined rule 'missing'");
+  expect_refused("run " + dir_ + "/m.gguf -p P --json-schema " + dir_ + "/bad.json",
+                 dir_ + "/bad.json: #: unsupported keyword 'multipleOf'");
 }
 
 TEST_F(Cli, BenchWithoutModelOrMembwIsAnError) {

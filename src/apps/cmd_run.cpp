@@ -8,6 +8,7 @@
 #include "engine/session.h"
 #include "text/gbnf.h"
 #include "text/grammar_matcher.h"
+#include "text/json_schema_grammar.h"
 #include "text/vocab.h"
 #include "util/error.h"
 
@@ -17,7 +18,7 @@ void add_run_command(CLI::App& app) {
   struct Opts {
     LoadOptions load;
     std::string kv = "f16";
-    std::string model, prompt, grammar;
+    std::string model, prompt, grammar, schema;
     int reasoning_budget = -1;
     int n_predict = 128, threads = 0, ctx = 4096;
     bool no_special = false;
@@ -44,6 +45,10 @@ void add_run_command(CLI::App& app) {
                 "Constrain the output to a GBNF grammar (llama.cpp's syntax; start rule 'root'). When the prompt "
                 "ends inside <think>, the reasoning is free and the grammar starts after </think>")
       ->check(CLI::ExistingFile);
+  c->add_option("--json-schema", o->schema,
+                "Constrain the output to JSON valid against this JSON Schema file (see the README for what is supported)")
+      ->check(CLI::ExistingFile)
+      ->excludes("--grammar");
   c->add_option("--reasoning-budget", o->reasoning_budget,
                 "With --grammar and a prompt ending in <think>: reasoning tokens before </think> is forced (-1: no cap)")
       ->capture_default_str();
@@ -59,15 +64,25 @@ void add_run_command(CLI::App& app) {
                   std::to_string(o->ctx) + " (raise -c/--ctx-size)");
     }
     o->gen.n_predict = o->n_predict;
-    if (!o->grammar.empty()) {
-      std::ifstream in(o->grammar);
+    if (!o->grammar.empty() || !o->schema.empty()) {
+      const std::string& file = o->grammar.empty() ? o->schema : o->grammar;
+      std::ifstream in(file);
       std::stringstream text;
       text << in.rdbuf();
       Grammar g;
       try {
-        g = parse_gbnf(text.str());
+        if (o->grammar.empty()) {
+          const auto schema = nlohmann::ordered_json::parse(text.str());
+          g = parse_gbnf(json_schema_to_gbnf(schema));
+        } else {
+          g = parse_gbnf(text.str());
+        }
+      } catch (const nlohmann::json::exception& e) {
+        throw Error(file + ": not JSON: " + e.what());
+      } catch (const SchemaError& e) {
+        throw Error(file + ": " + e.what());
       } catch (const Error& e) {
-        throw Error(o->grammar + ": " + e.what());
+        throw Error(file + ": " + e.what());
       }
       // A prompt that ends inside <think> leaves the reasoning free; the answer may start with a newline or two.
       const size_t end = o->prompt.find_last_not_of(" \t\n");
