@@ -7,8 +7,17 @@
 #include <random>
 #include <thread>
 
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
 #include "apps/commands.h"
+#include "engine/generation.h"
 #include "engine/session.h"
+#include "text/gbnf.h"
+#include "text/grammar_matcher.h"
+#include "text/json_schema_grammar.h"
+#include "text/vocab.h"
 #include "kernels/membw.h"
 #include "util/error.h"
 
@@ -63,9 +72,9 @@ void add_bench_command(CLI::App& app) {
   struct Opts {
     LoadOptions load;
     std::string kv = "f16";
-    std::string model;
+    std::string model, schema;
     int n_prompt = 512, n_gen = 128, depth = 0, threads = 0, reps = 3;
-    bool json = false, membw = false;
+    bool json = false, membw = false, greedy = false;
   };
   auto o = std::make_shared<Opts>();
   CLI::App* c = app.add_subcommand("bench", "Measure prefill and decode speed (like llama-bench) and memory bandwidth");
@@ -73,6 +82,13 @@ void add_bench_command(CLI::App& app) {
   add_load_options(c, o->load);
   c->add_option("-p,--n-prompt", o->n_prompt, "Prompt tokens per prefill run (0: skip)")->capture_default_str();
   c->add_option("-n,--n-gen", o->n_gen, "Tokens generated per decode run (0: skip)")->capture_default_str();
+  c->add_flag("--greedy", o->greedy,
+              "Decode runs take each next token from the logits (greedy, through the sampler chain) instead of "
+              "feeding random tokens: what a constrained run is compared with");
+  c->add_option("--json-schema", o->schema,
+                "Decode runs as --greedy, under this JSON Schema's grammar (a new match whenever one completes): "
+                "the grammar's cost on decode speed")
+      ->check(CLI::ExistingFile);
   c->add_option("-d,--depth", o->depth,
                 "Tokens already in the KV cache when each prefill and decode run starts (as llama-bench's -d); "
                 "decode runs start from this depth, not after the prompt")
@@ -113,6 +129,27 @@ void add_bench_command(CLI::App& app) {
     // (none by default), so decode is not measured over the prompt's attention.
     Session s(*m, std::max(1, o->depth + std::max(o->n_prompt, o->n_gen)), threads, parse_kv_type(o->kv, "--kv-type"));
     std::mt19937 rng(1234);
+    // --greedy / --json-schema: the sampler (and the grammar) choose the tokens.
+    const bool sampled = o->greedy || !o->schema.empty();
+    std::unique_ptr<Vocab> vocab;
+    GenerateParams gen;
+    gen.n_predict = -1;
+    gen.sampling.temp = 0.0f;
+    const int32_t tokens_first = 0;
+    if (sampled) vocab = std::make_unique<Vocab>(*m->file);
+    if (!o->schema.empty()) {
+      std::ifstream in(o->schema);
+      std::stringstream text;
+      text << in.rdbuf();
+      try {
+        const Grammar g = parse_gbnf(json_schema_to_gbnf(nlohmann::ordered_json::parse(text.str())));
+        gen.constraint.grammar = std::make_shared<CompiledGrammar>(g, vocab->token_trie(), vocab->eog_ids());
+      } catch (const nlohmann::json::exception& e) {
+        throw Error(o->schema + ": not JSON: " + e.what());
+      } catch (const std::exception& e) {
+        throw Error(o->schema + ": " + e.what());
+      }
+    }
     std::vector<int32_t> tokens(size_t(std::max(o->depth, o->n_prompt)));
     const auto start = [&] {
       for (int32_t& t : tokens) t = int32_t(rng() % uint32_t(V));
@@ -142,9 +179,20 @@ void add_bench_command(CLI::App& app) {
         start();
         const double bw_before = o->membw && r >= warm ? sample_bw() : 0;
         const auto t0 = std::chrono::steady_clock::now();
-        for (int i = 0; i < o->n_gen; ++i) {
-          const int32_t t = int32_t(rng() % uint32_t(V));
-          s.eval(&t, 1);
+        if (sampled) {
+          auto g = std::make_unique<Generation>(*vocab, std::vector<int32_t>{}, gen);
+          const float* logits = s.eval(&tokens_first, 1);
+          for (int i = 1; i < o->n_gen; ++i) {
+            std::string text;
+            const int32_t t = g->next(logits, V, &text);
+            if (g->done()) g = std::make_unique<Generation>(*vocab, std::vector<int32_t>{}, gen);  // start the next match
+            logits = s.eval(&t, 1);
+          }
+        } else {
+          for (int i = 0; i < o->n_gen; ++i) {
+            const int32_t t = int32_t(rng() % uint32_t(V));
+            s.eval(&t, 1);
+          }
         }
         const double rate = o->n_gen / seconds_since(t0);
         if (r >= warm) tg.push_back(rate);

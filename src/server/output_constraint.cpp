@@ -1,6 +1,9 @@
 // Building a request's output constraint (output_constraint.h).
 #include "server/output_constraint.h"
 
+#include <list>
+#include <mutex>
+
 #include "text/gbnf.h"
 #include "text/grammar_matcher.h"
 #include "text/json_schema_grammar.h"
@@ -10,6 +13,30 @@
 namespace dawn::server {
 
 namespace {
+
+// Compiled grammars kept for the next requests that ask for the same one (an application sends
+// the same schema again and again): their per-frame caches are filled already, so the first
+// tokens of a string or a number cost microseconds, not the milliseconds of a first walk.
+std::shared_ptr<CompiledGrammar> compiled(const Vocab& v, const std::string& key, const Grammar& g) {
+  constexpr size_t kKeep = 32;
+  static std::mutex mu;
+  static std::list<std::pair<std::string, std::shared_ptr<CompiledGrammar>>> lru;
+  const std::string k = std::to_string(reinterpret_cast<uintptr_t>(&v)) + "\n" + key;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    for (auto it = lru.begin(); it != lru.end(); ++it) {
+      if (it->first == k) {
+        lru.splice(lru.begin(), lru, it);
+        return lru.front().second;
+      }
+    }
+  }
+  auto c = std::make_shared<CompiledGrammar>(g, v.token_trie(), v.eog_ids());
+  std::lock_guard<std::mutex> lock(mu);
+  lru.emplace_front(k, c);
+  if (lru.size() > kKeep) lru.pop_back();
+  return c;
+}
 
 // Whether text ends with tag, then only whitespace.
 bool ends_with_tag(const std::string& text, std::string_view tag) {
@@ -85,7 +112,7 @@ std::variant<ConstraintParams, ApiError> request_constraint(const CommonRequest&
   p.may_reason = !p.in_reasoning && v.find("<think>") >= 0 && !ends_with_tag(prompt_text, "</think>");
   if (p.in_reasoning || p.may_reason) g = with_leading_whitespace(std::move(g), 4);
   p.reasoning_budget = r.reasoning_budget;
-  p.grammar = std::make_shared<CompiledGrammar>(g, v.token_trie(), v.eog_ids());
+  p.grammar = compiled(v, (p.in_reasoning || p.may_reason ? "lead\n" : "\n") + gbnf, g);
   return p;
 }
 
