@@ -59,7 +59,7 @@ struct Outcome {
 
 Outcome run(const std::string& prompt, GenerateParams p) {
   Qwen3& q = qwen3();
-  Session s(*q.model, 512, 2);
+  Session s(*q.model, 512, 1);
   Outcome r;
   r.tokens = generate(s, *q.vocab, q.vocab->encode(prompt, false, true), p, [&](const std::string& t) { r.text += t; })
                  .tokens;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -10,7 +11,11 @@
 #include "engine/generate.h"
 #include "engine/session.h"
 #include "text/chat.h"
+#include "text/gbnf.h"
+#include "text/grammar_matcher.h"
 #include "text/reasoning.h"
+#include "text/tool_call_grammar.h"
+#include "text/tool_calls.h"
 #include "util/error.h"
 
 namespace dawn {
@@ -32,8 +37,8 @@ void print(std::string_view s) {
 void add_chat_command(CLI::App& app) {
   struct Opts {
     LoadOptions load;
-    std::string model, system, chat_template, kv = "f16";
-    int threads = 0, ctx = 4096, n_predict = -1;
+    std::string model, system, chat_template, kv = "f16", tools_file, tool_choice = "auto";
+    int threads = 0, ctx = 4096, n_predict = -1, reasoning_budget = -1;
     bool hide_reasoning = false;
     GenerateParams gen;
   };
@@ -49,6 +54,18 @@ void add_chat_command(CLI::App& app) {
        "Use this Jinja template file instead of the model's (builtin:deepseek-r1|chatml|llama3 for a built-in one)")
       ->check(chat_template_path());
   c->add_option("-n,--n-predict", o->n_predict, "Most tokens per reply (-1: until the context is full)")
+      ->capture_default_str();
+  c->add_option("--tools", o->tools_file,
+                "Offer these tools (an OpenAI `tools` JSON array): calls the model makes are shown and you type each "
+                "result, which goes back to the model")
+      ->check(CLI::ExistingFile);
+  c->add_option("--tool-choice", o->tool_choice,
+                "With --tools: auto (the model decides) or required (each reply to you starts with a call, its "
+                "arguments held to the function's parameters)")
+      ->check(CLI::IsMember({"auto", "required"}))
+      ->capture_default_str();
+  c->add_option("--reasoning-budget", o->reasoning_budget,
+                "With --tool-choice required: reasoning tokens before </think> is forced (-1: no cap)")
       ->capture_default_str();
   c->add_option("-t,--threads", o->threads, "Threads (0: all cores)")->capture_default_str();
   c->add_option("-c,--ctx-size", o->ctx, "Context size in tokens (the whole conversation)")
@@ -69,6 +86,26 @@ void add_chat_command(CLI::App& app) {
       std::fprintf(stderr, "dawn chat: %s (template: %s). /reset starts over, /exit or Ctrl-D quits.\n",
                    o->model.c_str(), tmpl->origin().c_str());
     }
+    json tools = nullptr;
+    std::shared_ptr<CompiledGrammar> call_grammar;  // --tool-choice required
+    const ToolCallFormat format = tmpl->tool_call_format();
+    if (!o->tools_file.empty()) {
+      std::ifstream in(o->tools_file);
+      try {
+        tools = json::parse(in);
+        if (!tools.is_array()) throw Error("expected a JSON array of tools");
+        if (format == ToolCallFormat::None) throw Error("the chat template (" + tmpl->origin() + ") has no tool-call format");
+        if (o->tool_choice == "required") {
+          Grammar g = parse_gbnf(tool_call_gbnf(format, tools, "", true));
+          if (tmpl->opens_think()) g = with_leading_whitespace(std::move(g), 4);
+          call_grammar = std::make_shared<CompiledGrammar>(g, vocab.token_trie(), vocab.eog_ids());
+        }
+      } catch (const json::exception& e) {
+        throw Error(o->tools_file + ": " + e.what());
+      } catch (const std::exception& e) {
+        throw Error(o->tools_file + ": " + e.what());
+      }
+    }
     json messages = json::array();
     if (!o->system.empty()) messages.push_back({{"role", "system"}, {"content", o->system}});
     const json initial = messages;
@@ -86,12 +123,15 @@ void add_chat_command(CLI::App& app) {
       }
       if (line.empty()) continue;
       messages.push_back({{"role", "user"}, {"content", line}});
-      const std::vector<int32_t> prompt = vocab.encode(tmpl->apply(messages, nullptr, true), false, true);
+      // One reply, then (while the model calls tools) the results typed in and the next reply.
+      for (int round = 0;; ++round) {
+      const std::string rendered = tmpl->apply(messages, tools, true);
+      const std::vector<int32_t> prompt = vocab.encode(rendered, false, true);
       if (int(prompt.size()) >= o->ctx) {
         std::fprintf(stderr, "[the conversation (%zu tokens) no longer fits -c %d: /reset to start over]\n",
                      prompt.size(), o->ctx);
         messages.erase(messages.end() - 1);
-        continue;
+        break;
       }
       // Reuse the cached prefix the new prompt shares with what was evaluated.
       size_t keep = 0;
@@ -121,6 +161,12 @@ void add_chat_command(CLI::App& app) {
       ReasoningSplitter splitter(tmpl->opens_think());
       GenerateParams gp = o->gen;
       gp.n_predict = o->n_predict;
+      if (call_grammar && round == 0) {
+        gp.constraint.grammar = call_grammar;
+        const size_t end = rendered.find_last_not_of(" \t\n");
+        gp.constraint.in_reasoning = end != std::string::npos && end + 1 >= 7 && rendered.compare(end + 1 - 7, 7, "<think>") == 0;
+        gp.constraint.reasoning_budget = o->reasoning_budget;
+      }
       const GenerateResult r = generate(s, vocab, suffix, gp, [&](const std::string& t) { splitter.feed(t, sink); });
       splitter.finish(sink);
       if (in_reasoning_shown && tty_out) print(kReset);
@@ -129,9 +175,31 @@ void add_chat_command(CLI::App& app) {
       cached = prompt;
       cached.insert(cached.end(), r.tokens.begin(), r.tokens.end());
       cached.resize(size_t(s.pos()));
-      json reply = {{"role", "assistant"}, {"content", answer}};
+      ParsedToolCalls calls;
+      if (!tools.is_null()) calls = parse_tool_calls(format, answer, uint64_t(messages.size()) * 131 + uint64_t(round));
+      json reply = {{"role", "assistant"}, {"content", calls.calls.empty() ? json(answer) : json(nullptr)}};
+      if (!calls.calls.empty() && !calls.content.empty()) reply["content"] = calls.content;
       if (!reasoning.empty()) reply["reasoning_content"] = reasoning;
+      for (const ToolCall& t : calls.calls) {
+        reply["tool_calls"].push_back(
+            {{"id", t.id}, {"type", "function"}, {"function", {{"name", t.name}, {"arguments", t.arguments}}}});
+      }
       messages.push_back(std::move(reply));
+      if (calls.calls.empty()) break;
+      // The calls, and a result for each from the person at the keyboard.
+      bool ended = false;
+      for (const ToolCall& t : calls.calls) {
+        std::fprintf(stderr, "[tool call %s: %s(%s)]\n", t.id.c_str(), t.name.c_str(), t.arguments.c_str());
+        if (tty_in) std::fprintf(stderr, "result of %s> ", t.name.c_str());
+        std::string result;
+        if (!std::getline(std::cin, result)) {
+          ended = true;
+          break;
+        }
+        messages.push_back({{"role", "tool"}, {"tool_call_id", t.id}, {"content", result}});
+      }
+      if (ended) return;
+      }
     }
   });
 }

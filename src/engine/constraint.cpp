@@ -13,10 +13,14 @@ Constraint::Constraint(const Vocab& v, ConstraintParams p) : v_(v), p_(std::move
   think_open_ = v_.find(std::string(kOpen));
   think_close_ = v_.find(std::string(kClose));
   phase_ = p_.in_reasoning ? Thinking : p_.may_reason && think_open_ >= 0 ? Start : Strict;
+  // How a forced close reads: one token where the vocabulary has it.
+  const std::string close = "\n</think>\n\n";
+  close_ = think_close_ >= 0 ? std::vector<int32_t>{think_close_} : v_.encode(close, false, false);
+  answer_min_ = m_.distance();
   if (phase_ == Thinking && p_.reasoning_budget == 0) take(-1);  // no reasoning at all: close at once
 }
 
-const TokenMask* Constraint::mask(int64_t remaining) {
+const TokenMask* Constraint::mask() {
   if (phase_ == Thinking) {
     // Free, but not the end: an answer in the grammar must still follow (the budget, or the
     // model, closes the block).
@@ -26,20 +30,34 @@ const TokenMask* Constraint::mask(int64_t remaining) {
     }
     return &free_;
   }
-  // Closing in time costs a walk of every allowed token: only within reach of the limit (a
-  // token opens a few structures at most).
-  constexpr int64_t kReach = 32;
-  if (remaining >= 0 && m_.distance() + kReach >= remaining) {
-    m_.fill_mask_within(remaining, mask_);
-  } else {
-    m_.fill_mask(mask_);
-    if (phase_ == Start) mask_.set(think_open_);
-  }
+  m_.fill_mask(mask_);
+  if (phase_ == Start) mask_.set(think_open_);
   if (mask_.count() == 0) {  // nothing can continue (the vocabulary cannot spell what comes next)
     failed_ = true;
     for (int32_t id : m_.grammar().eog()) mask_.set(id);
   }
   return &mask_;
+}
+
+bool Constraint::fits(int32_t tok, int64_t remaining) {
+  if (phase_ == Thinking || remaining < 0 || (phase_ == Start && tok == think_open_)) return true;
+  return m_.distance_after(tok) <= remaining - 1;
+}
+
+const TokenMask* Constraint::mask_within(int64_t remaining) {
+  m_.fill_mask_within(remaining, mask_);
+  if (mask_.count() == 0) {
+    failed_ = true;
+    for (int32_t id : m_.grammar().eog()) mask_.set(id);
+  }
+  return &mask_;
+}
+
+int32_t Constraint::forced(int64_t remaining) {
+  // Reasoning that would leave too few tokens for the shortest answer is closed now.
+  if (phase_ == Thinking && forced_.empty() && remaining >= 0 && remaining <= answer_min_ + int64_t(close_.size()) + 2)
+    forced_ = close_;
+  return forced_.empty() ? -1 : forced_.front();
 }
 
 void Constraint::take(int32_t tok) {
@@ -64,12 +82,7 @@ void Constraint::take(int32_t tok) {
     }
     if (p_.reasoning_budget >= 0 && thought_ >= p_.reasoning_budget && forced_.empty()) {
       // Out of budget: close the block (one token where the vocabulary has it).
-      if (think_close_ >= 0) {
-        forced_ = {think_close_};
-      } else {
-        const std::string close = "\n</think>\n\n";
-        forced_ = v_.encode(close, false, false);
-      }
+      forced_ = close_;
     }
     return;
   }

@@ -25,12 +25,18 @@ class Constraint {
  public:
   Constraint(const Vocab& v, ConstraintParams p);
 
-  // The token that must come next (the budget's </think>), or -1.
-  int32_t forced() const { return forced_.empty() ? -1 : forced_.front(); }
-  // The tokens that may come next (while reasoning: any but the end). remaining: how many more
-  // tokens the generation may take (< 0: no limit); near it only tokens after which the grammar
-  // can still be completed in time are allowed, so that a length-limited answer still parses.
-  const TokenMask* mask(int64_t remaining = -1);
+  // The token that must come next, or -1: the </think> the budget forces, or that reasoning
+  // gets when only enough of the generation's `remaining` tokens (< 0: no limit) are left for
+  // the shortest answer.
+  int32_t forced(int64_t remaining = -1);
+  // The tokens that may come next (while reasoning: any but the end).
+  const TokenMask* mask();
+  // Whether the answer can still be completed in remaining - 1 more tokens after tok (each
+  // byte of a shortest completion is a token at worst), so that an answer cut by max_tokens
+  // still parses; mask_within is the mask of those tokens (a walk of every allowed one: only
+  // when the sampled token does not fit).
+  bool fits(int32_t tok, int64_t remaining);
+  const TokenMask* mask_within(int64_t remaining);
   // Records the token taken (sampled, or forced()).
   void take(int32_t tok);
   // The grammar refused a token, or allowed none: the generation must end.
@@ -48,7 +54,8 @@ class Constraint {
   int32_t think_open_ = -1, think_close_ = -1;  // single tokens <think> / </think>, if the vocabulary has them
   int thought_ = 0;                             // reasoning tokens so far
   std::string tail_;                            // the reasoning's last bytes, for a </think> spread over tokens
-  std::vector<int32_t> forced_;
+  std::vector<int32_t> forced_, close_;  // what is forced; a forced close of the think block
+  int64_t answer_min_ = 0;                // bytes of the shortest answer
   bool failed_ = false;
 };
 

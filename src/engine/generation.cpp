@@ -33,11 +33,23 @@ Generation::Generation(const Vocab& v, const std::vector<int32_t>& prompt, const
 
 int32_t Generation::next(const float* logits, int n_vocab, std::string* text) {
   int32_t tok;
-  if (constraint_ && constraint_->forced() >= 0) {
-    tok = constraint_->forced();
+  const int64_t remaining = p_.n_predict >= 0 ? p_.n_predict - int64_t(tokens_.size()) : -1;
+  if (!constraint_) {
+    tok = sampler_.sample(logits, n_vocab, history_);
+  } else if (constraint_->forced(remaining) >= 0) {
+    tok = constraint_->forced(remaining);
   } else {
-    const int64_t remaining = p_.n_predict >= 0 ? p_.n_predict - int64_t(tokens_.size()) : -1;
-    tok = sampler_.sample(logits, n_vocab, history_, constraint_ ? constraint_->mask(remaining) : nullptr);
+    const TokenMask* mask = constraint_->mask();
+    tok = sampler_.sample(logits, n_vocab, history_, mask);
+    // Near max_tokens: a token after which the answer could not be finished in time is
+    // redrawn (rejection keeps the distribution over the tokens that fit), then, failing
+    // that, drawn from those tokens only.
+    if (!constraint_->fits(tok, remaining)) {
+      for (int k = 0; k < 4 && p_.sampling.temp > 0 && !constraint_->fits(tok, remaining); ++k)
+        tok = sampler_.sample(logits, n_vocab, history_, mask);
+      if (!constraint_->fits(tok, remaining))
+        tok = sampler_.sample(logits, n_vocab, history_, constraint_->mask_within(remaining));
+    }
   }
   if (constraint_) constraint_->take(tok);
   if (v_.is_eog(tok)) {

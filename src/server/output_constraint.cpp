@@ -109,7 +109,8 @@ std::variant<ConstraintParams, ApiError> request_constraint(const CommonRequest&
   }
   p.in_reasoning = ends_with_tag(prompt_text, "<think>");
   // A prompt that already closed the think block (Qwen3 with thinking off) leaves none to open.
-  p.may_reason = !p.in_reasoning && v.find("<think>") >= 0 && !ends_with_tag(prompt_text, "</think>");
+  // (Chat only: a completion's prompt is the caller's own text, held to the grammar from its first token.)
+  p.may_reason = chat && !p.in_reasoning && v.find("<think>") >= 0 && !ends_with_tag(prompt_text, "</think>");
   if (p.in_reasoning || p.may_reason) g = with_leading_whitespace(std::move(g), 4);
   p.reasoning_budget = r.reasoning_budget;
   p.grammar = compiled(v, (p.in_reasoning || p.may_reason ? "lead\n" : "\n") + gbnf, g);

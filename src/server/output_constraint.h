@@ -1,7 +1,7 @@
 // The grammar a request's answer is held to — response_format (json_object, json_schema) or a
 // GBNF `grammar` — compiled for the model's vocabulary, with the reasoning left free: a prompt
-// that ends inside <think> starts the grammar after </think>; a model whose vocabulary has
-// <think> may open one itself. Bad schemas and grammars are 400s naming the field.
+// that ends inside <think> starts the grammar after </think>; in chat, a model whose vocabulary
+// has <think> may open one itself. Bad schemas and grammars are 400s naming the field.
 #pragma once
 #include <string>
 #include <variant>

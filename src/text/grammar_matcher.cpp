@@ -291,6 +291,22 @@ int64_t GrammarMatcher::distance() const {
   return best;
 }
 
+int64_t GrammarMatcher::distance_after(int32_t token) {
+  const auto& eog = g_->eog();
+  if (std::find(eog.begin(), eog.end(), token) != eog.end()) return complete() ? 0 : INT64_MAX;
+  const TokenTrie& trie = g_->trie();
+  if (token < 0 || token >= trie.n_vocab() || !trie.matchable(token)) return INT64_MAX;
+  StackSet a = stacks_, b;
+  for (char c : trie.piece(token)) {
+    step_.advance(a, uint8_t(c), b);
+    if (b.empty()) return INT64_MAX;
+    std::swap(a, b);
+  }
+  int64_t d = INT64_MAX;
+  for (size_t k = 0; k < a.size(); ++k) d = std::min(d, g_->distance(a.begin(k), a.depth(k)));
+  return d;
+}
+
 void GrammarMatcher::fill_mask_within(int64_t tokens, TokenMask& mask) {
   fill_mask(mask);
   const TokenTrie& trie = g_->trie();

@@ -113,8 +113,10 @@ class GrammarMatcher {
   bool accept(int32_t token);
   // Whether the bytes could be matched from here (without taking them).
   bool accepts_bytes(std::string_view bytes);
-  // The fewest bytes that complete the match from here.
+  // The fewest bytes that complete the match from here, and after a token (INT64_MAX when the
+  // grammar refuses it; 0 for an end-of-generation token).
   int64_t distance() const;
+  int64_t distance_after(int32_t token);
   // The mask of the tokens after which the match can still be completed in `tokens` more
   // tokens or fewer (each byte of a shortest completion is a token of its own at worst): the
   // constraint near max_tokens, so that an answer cut by the length limit still parses.
