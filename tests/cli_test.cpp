@@ -148,6 +148,27 @@ TEST_F(Cli, RunWithAGrammarOrASchema) {
                  dir_ + "/bad.json: #: unsupported keyword 'multipleOf'");
 }
 
+// dawn chat --tools with a call enforced: the call is shown with arguments that fit the schema,
+// the typed result goes back to the model, which answers.
+TEST_F(Cli, ChatShowsToolCallsAndTakesResults) {
+  std::ofstream(dir_ + "/tools.json") << R"([{"type":"function","function":{"name":"get_weather","parameters":)"
+                                         R"({"type":"object","properties":{"city":{"type":"string","maxLength":8},)"
+                                         R"("unit":{"enum":["C","F"]}},"required":["city","unit"],"additionalProperties":false}}}])";
+  std::ofstream(dir_ + "/turns.txt") << "Weather in Oslo?\n{\"temp\": 3}\n";
+  int rc;
+  const std::string out = run("chat " + dir_ + "/m.gguf --tools " + dir_ + "/tools.json --tool-choice required " +
+                                  "--reasoning-budget 4 -n 260 --seed 2 -t 1 < " + dir_ + "/turns.txt",
+                              &rc, true);
+  ASSERT_EQ(rc, 0) << out;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(out, m, std::regex(R"(\[tool call call_[A-Za-z0-9]{24}: get_weather\((\{.*\})\)\])")))
+      << out;
+  const auto args = nlohmann::json::parse(m[1].str());
+  EXPECT_TRUE(args["city"].is_string() && args["city"].get<std::string>().size() <= 8 * 4) << m[1];
+  EXPECT_TRUE(args["unit"] == "C" || args["unit"] == "F") << m[1];
+  expect_refused("chat " + dir_ + "/m.gguf --tools " + dir_ + "/turns.txt", dir_ + "/turns.txt: ");
+}
+
 TEST_F(Cli, BenchWithoutModelOrMembwIsAnError) {
   expect_refused("bench", "bench: give a MODEL, --membw, or both");
 }
