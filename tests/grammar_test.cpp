@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <unistd.h>
@@ -14,6 +16,7 @@
 #include "text/grammar.h"
 #include "text/grammar_matcher.h"
 #include "text/hf_tokenizer.h"
+#include "text/json_schema_grammar.h"
 #include "text/vocab.h"
 #include "util/error.h"
 
@@ -279,6 +282,46 @@ INSTANTIATE_TEST_SUITE_P(Vocabularies, GrammarMask,
                          [](const auto& info) {
                            return std::string(std::get<0>(info.param)) + "_" + std::get<1>(info.param);
                          });
+
+// Every schema of the suite (tests/data/schemas: every converter feature) as a grammar: a random
+// string of it and a short random walk, the mask against the reference at every step; the
+// schemas take the three vocabularies in turn (the reference tries every token: seconds each).
+TEST(GrammarMask, SchemaGrammarsEqualTheReference) {
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::directory_iterator(std::string(DAWN_TEST_DATA) + "/schemas")) files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  ASSERT_GE(files.size(), 40u);
+  const char* const vocabs[] = {"deepseek_v3", "qwen3", "llama3_1"};
+  std::mt19937 rng(11);
+  int checked = 0;
+  for (size_t k = 0; k < files.size(); ++k) {
+    SCOPED_TRACE(files[k].filename().string());
+    std::ifstream in(files[k]);
+    const Grammar g = parse_gbnf(json_schema_to_gbnf(nlohmann::ordered_json::parse(in)["schema"]));
+    const Vocabulary& v = vocabulary(vocabs[k % 3]);
+    auto compiled = std::make_shared<CompiledGrammar>(g, v.trie, v.eog);
+    const std::string text = random_string(g, rng);
+    GrammarMatcher m(compiled);
+    const std::vector<int32_t> ids = v.vocab->encode(text, false, false);
+    for (size_t i = 0; i < ids.size() && i < 24; ++i) {  // a prefix of long ones
+      if (!masks_agree(m, "'" + text + "' after " + std::to_string(i) + " tokens")) return;
+      ++checked;
+      ASSERT_TRUE(m.accept(ids[i])) << describe(*v.trie, ids[i]) << " in '" << text << "'";
+    }
+    GrammarMatcher walk(compiled);
+    for (int step = 0; step < 4 && !walk.finished(); ++step) {
+      if (!masks_agree(walk, "walk step " + std::to_string(step))) return;
+      TokenMask mask;
+      walk.fill_mask(mask);
+      std::vector<int32_t> allowed;
+      for (int32_t id = 0; id < v.trie->n_vocab(); ++id)
+        if (mask.allowed(id)) allowed.push_back(id);
+      ASSERT_FALSE(allowed.empty());
+      ASSERT_TRUE(walk.accept(allowed[rng() % allowed.size()]));
+    }
+  }
+  EXPECT_GT(checked, 200);
+}
 
 TEST(GrammarMask, EndOfGenerationOnlyWhenComplete) {
   const Vocabulary& v = vocabulary("qwen3");
