@@ -173,9 +173,19 @@ bool StackSet::has_done() const {
   return false;
 }
 
+std::string StackSet::key() const {
+  std::string k(reinterpret_cast<const char*>(frames_.data()), frames_.size() * sizeof(Frame));
+  k.append(reinterpret_cast<const char*>(ends_.data()), ends_.size() * sizeof(uint32_t));
+  return k;
+}
+
 void StackSet::add(const Frame* f, size_t n) {
   for (size_t k = 0; k < size(); ++k) {
-    if (depth(k) == n && std::equal(f, f + n, begin(k))) return;
+    if (depth(k) != n) continue;
+    const Frame* g = begin(k);
+    size_t i = 0;
+    while (i < n && g[i] == f[i]) ++i;  // stacks are a few frames: no memcmp call
+    if (i == n) return;
   }
   frames_.insert(frames_.end(), f, f + n);
   ends_.push_back(uint32_t(frames_.size()));

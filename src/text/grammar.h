@@ -59,6 +59,8 @@ class StackSet {
   bool done(size_t k) const { return depth(k) == 0; }
   bool has_done() const;
   void add(const Frame* f, size_t n);
+  // The set's bytes (frames and stack ends): equal sets have equal keys (stacks in the order added).
+  std::string key() const;
 
  private:
   std::vector<Frame> frames_;

@@ -199,21 +199,47 @@ const CompiledGrammar::FrameCache& CompiledGrammar::cache(Frame f) {
   const auto& toks = trie_->toks();
   const uint32_t rule = rule_of_[frame_pos(f)];
   GrammarStepper step(g_);
-  std::vector<StackSet> level(1);
-  level[0].add(&f, 1);
+  // The walk meets the same few stack sets over and over (inside a string: one per UTF-8
+  // state), so each distinct set gets an id and its transitions are remembered: most of the
+  // trie's nodes then cost a table lookup, not a stack step.
+  struct State {
+    StackSet set;
+    bool done;
+    std::array<int32_t, 256> next;  // -2: not yet known, -1: no stack survives
+  };
+  std::vector<State> states;
+  std::unordered_map<std::string, int32_t> ids;
+  const auto intern = [&](const StackSet& s) {
+    const auto [it, fresh] = ids.emplace(s.key(), int32_t(states.size()));
+    if (fresh) {
+      states.push_back({s, s.has_done(), {}});
+      states.back().next.fill(-2);
+    }
+    return it->second;
+  };
+  StackSet start, after;
+  start.add(&f, 1);
+  std::vector<int32_t> level = {intern(start)};
   std::vector<int32_t> accepted;
   std::vector<std::pair<std::string, int32_t>> tails;
   std::string tail;
   for (uint32_t i = 1; i < nodes.size();) {
     const TokenTrie::Node& n = nodes[i];
     if (level.size() <= n.depth) level.resize(size_t(n.depth) + 1);
-    step.advance(level[n.depth - 1u], n.byte, level[n.depth]);
-    if (level[n.depth].empty()) {
+    const int32_t from = level[n.depth - 1u];
+    int32_t to = states[size_t(from)].next[n.byte];
+    if (to == -2) {
+      step.advance(states[size_t(from)].set, n.byte, after);
+      to = after.empty() ? -1 : intern(after);
+      states[size_t(from)].next[n.byte] = to;
+    }
+    if (to < 0) {
       i = n.end;
       continue;
     }
+    level[n.depth] = to;
     accepted.insert(accepted.end(), toks.begin() + n.tok_begin, toks.begin() + n.tok_end);
-    if (level[n.depth].has_done()) {  // the rule ended here: the tails below go to the caller
+    if (states[size_t(to)].done) {  // the rule ended here: the tails below go to the caller
       for (uint32_t j = i + 1; j < n.end; j = nodes[j].end) {
         if (!may_follow(rule, nodes[j].byte)) continue;
         for (uint32_t k = j; k < nodes[j].end; ++k) {
