@@ -86,16 +86,6 @@ int main(int argc, char** argv) {
         m.fill_mask(mask);
         const auto b = Clock::now();
         (rep == 0 ? cold : warm).push_back(us(a, b));
-        if (std::getenv("DAWN_GRAMMAR_BENCH_SLOW") && rep > 0 && us(a, b) > 1000) {
-          std::string tops;
-          for (size_t k = 0; k < m.state().size(); ++k) {
-            const size_t d = m.state().depth(k);
-            tops += d ? compiled->bytes().rule_names[compiled->rule_of(frame_pos(m.state().begin(k)[d - 1]))] + "@" +
-                            std::to_string(frame_pos(m.state().begin(k)[d - 1])) + "(" + std::to_string(d) + ") "
-                      : "done ";
-          }
-          std::fprintf(stderr, "%.0f us before '%s': %s\n", us(a, b), vocab.piece(id).c_str(), tops.c_str());
-        }
         if (!mask.allowed(id) || !m.accept(id)) {
           std::fprintf(stderr, "text is not in the grammar at token %d: %s\n", id, text.c_str());
           return 1;

@@ -17,6 +17,7 @@
 #include "text/grammar_matcher.h"
 #include "text/hf_tokenizer.h"
 #include "text/json_schema_grammar.h"
+#include "text/unicode.h"
 #include "text/vocab.h"
 #include "util/error.h"
 
@@ -88,21 +89,6 @@ const Vocabulary& vocabulary(const std::string& name) {
   return cache.emplace(name, std::move(v)).first->second;
 }
 
-std::string utf8(uint32_t cp) {
-  std::string s;
-  if (cp < 0x80) {
-    s += char(cp);
-  } else if (cp < 0x800) {
-    s += char(0xC0 | cp >> 6), s += char(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    s += char(0xE0 | cp >> 12), s += char(0x80 | ((cp >> 6) & 0x3F)), s += char(0x80 | (cp & 0x3F));
-  } else {
-    s += char(0xF0 | cp >> 18), s += char(0x80 | ((cp >> 12) & 0x3F)), s += char(0x80 | ((cp >> 6) & 0x3F));
-    s += char(0x80 | (cp & 0x3F));
-  }
-  return s;
-}
-
 // A random string of the grammar: a random derivation that takes each rule's shortest
 // alternative once it is deep, so that it ends.
 std::string random_string(const Grammar& g, std::mt19937& rng) {
@@ -140,7 +126,7 @@ std::string random_string(const Grammar& g, std::mt19937& rng) {
         if (a < 0x7F && b >= 0x20) ascii.push_back({std::max(a, 0x20u), std::min(b, 0x7Eu)});
       const auto& from = !ascii.empty() && rng() % 4 != 0 ? ascii : e.ranges;
       const auto [a, b] = from[rng() % from.size()];
-      out += utf8(a + uint32_t(rng() % (b - a + 1)));
+      out += utf8_encode(a + uint32_t(rng() % (b - a + 1)));
     }
   };
   derive(g.root, 0);

@@ -163,8 +163,7 @@ void add_chat_command(CLI::App& app) {
       gp.n_predict = o->n_predict;
       if (call_grammar && round == 0) {
         gp.constraint.grammar = call_grammar;
-        const size_t end = rendered.find_last_not_of(" \t\n");
-        gp.constraint.in_reasoning = end != std::string::npos && end + 1 >= 7 && rendered.compare(end + 1 - 7, 7, "<think>") == 0;
+        gp.constraint.in_reasoning = ends_with_tag(rendered, "<think>");
         gp.constraint.reasoning_budget = o->reasoning_budget;
       }
       const GenerateResult r = generate(s, vocab, suffix, gp, [&](const std::string& t) { splitter.feed(t, sink); });

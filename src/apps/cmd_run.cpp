@@ -9,6 +9,7 @@
 #include "text/gbnf.h"
 #include "text/grammar_matcher.h"
 #include "text/json_schema_grammar.h"
+#include "text/reasoning.h"
 #include "text/vocab.h"
 #include "util/error.h"
 
@@ -85,8 +86,7 @@ void add_run_command(CLI::App& app) {
         throw Error(file + ": " + e.what());
       }
       // A prompt that ends inside <think> leaves the reasoning free; the answer may start with a newline or two.
-      const size_t end = o->prompt.find_last_not_of(" \t\n");
-      const bool thinking = end != std::string::npos && end + 1 >= 7 && o->prompt.compare(end + 1 - 7, 7, "<think>") == 0;
+      const bool thinking = ends_with_tag(o->prompt, "<think>");
       if (thinking) g = with_leading_whitespace(std::move(g), 4);
       o->gen.constraint.grammar = std::make_shared<CompiledGrammar>(g, vocab.token_trie(), vocab.eog_ids());
       o->gen.constraint.in_reasoning = thinking;

@@ -11,11 +11,11 @@ constexpr std::string_view kOpen = "<think>", kClose = "</think>";
 
 Constraint::Constraint(const Vocab& v, ConstraintParams p) : v_(v), p_(std::move(p)), m_(p_.grammar) {
   think_open_ = v_.find(std::string(kOpen));
-  think_close_ = v_.find(std::string(kClose));
+  const int32_t think_close = v_.find(std::string(kClose));
   phase_ = p_.in_reasoning ? Thinking : p_.may_reason && think_open_ >= 0 ? Start : Strict;
   // How a forced close reads: one token where the vocabulary has it.
   const std::string close = "\n</think>\n\n";
-  close_ = think_close_ >= 0 ? std::vector<int32_t>{think_close_} : v_.encode(close, false, false);
+  close_ = think_close >= 0 ? std::vector<int32_t>{think_close} : v_.encode(close, false, false);
   answer_min_ = m_.distance();
   if (phase_ == Thinking && p_.reasoning_budget == 0) take(-1);  // no reasoning at all: close at once
 }
@@ -32,10 +32,13 @@ const TokenMask* Constraint::mask() {
   }
   m_.fill_mask(mask_);
   if (phase_ == Start) mask_.set(think_open_);
-  if (mask_.count() == 0) {  // nothing can continue (the vocabulary cannot spell what comes next)
-    failed_ = true;
+  return or_end();
+}
+
+const TokenMask* Constraint::or_end() {
+  // Nothing can continue (the vocabulary cannot spell what comes next): the generation ends.
+  if (mask_.count() == 0)
     for (int32_t id : m_.grammar().eog()) mask_.set(id);
-  }
   return &mask_;
 }
 
@@ -46,11 +49,7 @@ bool Constraint::fits(int32_t tok, int64_t remaining) {
 
 const TokenMask* Constraint::mask_within(int64_t remaining) {
   m_.fill_mask_within(remaining, mask_);
-  if (mask_.count() == 0) {
-    failed_ = true;
-    for (int32_t id : m_.grammar().eog()) mask_.set(id);
-  }
-  return &mask_;
+  return or_end();
 }
 
 int32_t Constraint::forced(int64_t remaining) {
@@ -86,7 +85,7 @@ void Constraint::take(int32_t tok) {
     }
     return;
   }
-  if (!m_.accept(tok)) failed_ = true;
+  m_.accept(tok);  // a token of the mask: always taken
 }
 
 }  // namespace dawn

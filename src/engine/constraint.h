@@ -39,11 +39,10 @@ class Constraint {
   const TokenMask* mask_within(int64_t remaining);
   // Records the token taken (sampled, or forced()).
   void take(int32_t tok);
-  // The grammar refused a token, or allowed none: the generation must end.
-  bool failed() const { return failed_; }
-  bool reasoning() const { return phase_ == Thinking; }
 
  private:
+  const TokenMask* or_end();  // mask_, or the end of generation when it allows nothing
+
   enum Phase { Start, Thinking, Strict };
 
   const Vocab& v_;
@@ -51,12 +50,11 @@ class Constraint {
   GrammarMatcher m_;
   TokenMask mask_, free_;
   Phase phase_ = Strict;
-  int32_t think_open_ = -1, think_close_ = -1;  // single tokens <think> / </think>, if the vocabulary has them
+  int32_t think_open_ = -1;  // the single token <think>, if the vocabulary has it
   int thought_ = 0;                             // reasoning tokens so far
   std::string tail_;                            // the reasoning's last bytes, for a </think> spread over tokens
   std::vector<int32_t> forced_, close_;  // what is forced; a forced close of the think block
   int64_t answer_min_ = 0;                // bytes of the shortest answer
-  bool failed_ = false;
 };
 
 }  // namespace dawn

@@ -7,6 +7,7 @@
 #include "text/gbnf.h"
 #include "text/grammar_matcher.h"
 #include "text/json_schema_grammar.h"
+#include "text/reasoning.h"
 #include "text/tool_call_grammar.h"
 #include "util/error.h"
 
@@ -36,12 +37,6 @@ std::shared_ptr<CompiledGrammar> compiled(const Vocab& v, const std::string& key
   lru.emplace_front(k, c);
   if (lru.size() > kKeep) lru.pop_back();
   return c;
-}
-
-// Whether text ends with tag, then only whitespace.
-bool ends_with_tag(const std::string& text, std::string_view tag) {
-  const size_t end = text.find_last_not_of(" \t\r\n");
-  return end != std::string::npos && end + 1 >= tag.size() && text.compare(end + 1 - tag.size(), tag.size(), tag) == 0;
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <map>
 
+#include "text/unicode.h"
+
 namespace dawn {
 
 namespace {
@@ -24,29 +26,6 @@ bool has_byte(const std::array<uint64_t, 4>& s, uint8_t b) { return (s[b / 64] >
 bool overlaps(const std::vector<std::pair<uint32_t, uint32_t>>& r, uint32_t lo, uint32_t hi) {
   auto it = std::lower_bound(r.begin(), r.end(), lo, [](const auto& p, uint32_t v) { return p.second < v; });
   return it != r.end() && it->first <= hi;
-}
-
-int utf8_encode(uint32_t cp, uint8_t* out) {
-  if (cp < 0x80) {
-    out[0] = uint8_t(cp);
-    return 1;
-  }
-  if (cp < 0x800) {
-    out[0] = uint8_t(0xC0 | cp >> 6);
-    out[1] = uint8_t(0x80 | (cp & 0x3F));
-    return 2;
-  }
-  if (cp < 0x10000) {
-    out[0] = uint8_t(0xE0 | cp >> 12);
-    out[1] = uint8_t(0x80 | ((cp >> 6) & 0x3F));
-    out[2] = uint8_t(0x80 | (cp & 0x3F));
-    return 3;
-  }
-  out[0] = uint8_t(0xF0 | cp >> 18);
-  out[1] = uint8_t(0x80 | ((cp >> 12) & 0x3F));
-  out[2] = uint8_t(0x80 | ((cp >> 6) & 0x3F));
-  out[3] = uint8_t(0x80 | (cp & 0x3F));
-  return 4;
 }
 
 // Rules that can reach themselves through references.
@@ -149,11 +128,9 @@ ByteGrammar compile_grammar(const Grammar& grammar) {
         if (e.ranges.back().second < 0x80) {
           out.elems.push_back({ByteGrammar::Byte, byte_class(byte_set(e.ranges))});
         } else if (e.ranges.size() == 1 && e.ranges[0].first == e.ranges[0].second) {
-          uint8_t bytes[4];
-          const int n = utf8_encode(e.ranges[0].first, bytes);
-          for (int k = 0; k < n; ++k) {
+          for (unsigned char b : utf8_encode(e.ranges[0].first)) {
             std::array<uint64_t, 4> s{};
-            s[bytes[k] / 64] |= uint64_t(1) << (bytes[k] % 64);
+            s[b / 64] |= uint64_t(1) << (b % 64);
             out.elems.push_back({ByteGrammar::Byte, byte_class(s)});
           }
         } else {

@@ -49,6 +49,13 @@ JsonScanner::Result JsonScanner::end_value(bool before) {
 
 JsonScanner::Result JsonScanner::step(char c, bool& keep) {
   const uint8_t u = uint8_t(c);
+  // Whitespace between tokens: skipped (and dropped from the compact text) wherever it may stand.
+  const bool between = state_ == ArrFirst || state_ == Value || state_ == ObjFirst || state_ == ObjKey ||
+                       state_ == Colon || state_ == After;
+  if (between && is_ws(c)) {
+    keep = false;
+    return More;
+  }
   switch (state_) {
     case ArrFirst:
       if (c == ']') {
@@ -57,10 +64,6 @@ JsonScanner::Result JsonScanner::step(char c, bool& keep) {
       }
       [[fallthrough]];
     case Value:
-      if (is_ws(c)) {
-        keep = false;
-        return More;
-      }
       if (c == '{' || c == '[') {
         if (stack_.size() >= max_depth_) return fail();
         stack_.push_back(c);
@@ -96,27 +99,15 @@ JsonScanner::Result JsonScanner::step(char c, bool& keep) {
       }
       [[fallthrough]];
     case ObjKey:
-      if (is_ws(c)) {
-        keep = false;
-        return More;
-      }
       if (c != '"') return fail();
       key_ = true;
       state_ = Str;
       return More;
     case Colon:
-      if (is_ws(c)) {
-        keep = false;
-        return More;
-      }
       if (c != ':') return fail();
       state_ = Value;
       return More;
     case After:
-      if (is_ws(c)) {
-        keep = false;
-        return More;
-      }
       if (c == ',') {
         state_ = stack_.back() == '{' ? ObjKey : Value;
         return More;

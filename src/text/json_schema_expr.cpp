@@ -1,6 +1,8 @@
 // GBNF expression builders, code-point sets and JSON string-character forms for the converter.
 #include "text/json_schema_expr.h"
 
+#include "text/unicode.h"
+
 #include <algorithm>
 #include <cstdio>
 
@@ -173,13 +175,13 @@ std::string gbnf_escape(uint32_t cp, bool in_class) {
     std::snprintf(buf, sizeof buf, "\\u%04X", unsigned(cp));
     return buf;
   }
-  return utf8_encode_cp(cp);  // printable ASCII, and characters past U+FFFF (no \U escape in GBNF)
+  return utf8_encode(cp);  // printable ASCII, and characters past U+FFFF (no \U escape in GBNF)
 }
 
 Expr char_class(const CharSet& set) {
   if (set.is_all()) return Expr{".", Expr::kAtom};
   const auto& r = set.ranges();
-  if (r.size() == 1 && r[0].first == r[0].second) return lit(utf8_encode_cp(r[0].first));
+  if (r.size() == 1 && r[0].first == r[0].second) return lit(utf8_encode(r[0].first));
   // A set reaching U+10FFFF is written as what it leaves out.
   const bool negated = set.contains(CharSet::kMax);
   std::string t = negated ? "[^" : "[";
@@ -222,26 +224,6 @@ bool utf8_decode(std::string_view s, std::vector<uint32_t>* out) {
   return true;
 }
 
-std::string utf8_encode_cp(uint32_t cp) {
-  std::string s;
-  if (cp < 0x80) {
-    s += char(cp);
-  } else if (cp < 0x800) {
-    s += char(0xC0 | (cp >> 6));
-    s += char(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    s += char(0xE0 | (cp >> 12));
-    s += char(0x80 | ((cp >> 6) & 0x3F));
-    s += char(0x80 | (cp & 0x3F));
-  } else {
-    s += char(0xF0 | (cp >> 18));
-    s += char(0x80 | ((cp >> 12) & 0x3F));
-    s += char(0x80 | ((cp >> 6) & 0x3F));
-    s += char(0x80 | (cp & 0x3F));
-  }
-  return s;
-}
-
 const CharSet& json_raw_chars() {
   static const CharSet s = [] {
     CharSet c = CharSet::range(0x20, CharSet::kMax);
@@ -266,7 +248,7 @@ std::string json_char_text(uint32_t cp) {
     std::snprintf(buf, sizeof buf, "\\u%04x", unsigned(cp));
     return buf;
   }
-  return utf8_encode_cp(cp);
+  return utf8_encode(cp);
 }
 
 std::optional<Expr> json_chars(const CharSet& set) {

@@ -71,7 +71,6 @@ std::string gbnf_escape(uint32_t cp, bool in_class);
 
 // Decodes UTF-8; false for malformed text (overlong, surrogates, truncated).
 bool utf8_decode(std::string_view s, std::vector<uint32_t>* out);
-std::string utf8_encode_cp(uint32_t cp);
 
 // The JSON text (inside a string's quotes) of one character of set: raw where JSON allows it,
 // the short escapes, \u00XX (either hex case) for other control characters. nullopt if set is

@@ -1,6 +1,8 @@
 // An ECMA-262 regex subset -> GBNF over JSON string texts (see json_schema_regex.h).
 #include "text/json_schema_regex.h"
 
+#include "text/unicode.h"
+
 #include <vector>
 
 namespace dawn::schema_gbnf {
@@ -176,7 +178,7 @@ class Parser {
       case '^': --pos_, unsupported("'^' after the start of the pattern");
       case '*':
       case '+':
-      case '?': --pos_, fail("has nothing to repeat before '" + utf8_encode_cp(c) + "'");
+      case '?': --pos_, fail("has nothing to repeat before '" + utf8_encode(c) + "'");
       case '{': --pos_, fail("has a literal '{' (escape it as \\{)");
       default: return {CharSet::of(c), {}};
     }

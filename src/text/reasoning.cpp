@@ -93,4 +93,9 @@ ReasoningSplit split_reasoning(std::string_view text, bool in_reasoning) {
   return r;
 }
 
+bool ends_with_tag(std::string_view text, std::string_view tag) {
+  const size_t end = text.find_last_not_of(" \t\r\n");
+  return end != std::string_view::npos && end + 1 >= tag.size() && text.substr(end + 1 - tag.size(), tag.size()) == tag;
+}
+
 }  // namespace dawn

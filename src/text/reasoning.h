@@ -35,4 +35,8 @@ struct ReasoningSplit {
 };
 ReasoningSplit split_reasoning(std::string_view text, bool in_reasoning = false);
 
+// Whether text ends with tag and then only whitespace: a prompt that ends inside <think>
+// (tag "<think>"), or one whose think block is already closed ("</think>").
+bool ends_with_tag(std::string_view text, std::string_view tag);
+
 }  // namespace dawn
