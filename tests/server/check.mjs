@@ -4,11 +4,13 @@
 // prefix cache; every error case; keys and roles; a fuzz of mutated bodies; a client that
 // disconnects mid-stream; several models in one server; SIGTERM drains and exits 0.
 // Usage: node check.mjs DAWN_BINARY SHIPPED_MODEL
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+
+import { check, finish, post, section, startServer as startDawn, stopServer } from "./harness.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const [dawn, shipped] = process.argv.slice(2);
@@ -24,68 +26,7 @@ const { default: OpenAI } = await import("openai");
 
 const work = mkdtempSync(join(tmpdir(), "dawn-serve-"));
 const run = (args) => execFileSync(dawn, args, { maxBuffer: 1 << 28 }).toString("utf8");
-let failures = 0, checks = 0;
-const check = (ok, what, detail = "") => {
-  ++checks;
-  if (!ok) {
-    ++failures;
-    console.log(`FAIL ${what}${detail ? ": " + detail : ""}`);
-  }
-};
-const section = (s) => console.log(`-- ${s}`);
-
-// Every server this script starts; whatever way the script ends, none is left running.
-const servers = new Set();
-process.on("exit", () => {
-  for (const p of servers) if (p.exitCode === null) p.kill("SIGKILL");
-});
-
-// Starts `dawn serve ARGS --port 0` and resolves with {proc, base, stderr()} once /health is 200.
-async function startServer(args) {
-  const proc = spawn(dawn, ["serve", ...args, "--port", "0", "-t", "2"], { stdio: ["ignore", "ignore", "pipe"] });
-  servers.add(proc);
-  let err = "";
-  proc.stderr.on("data", (d) => (err += d.toString()));
-  const deadline = Date.now() + 60000;
-  let base = null;
-  while (Date.now() < deadline) {
-    const m = err.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
-    if (m) base = m[1];
-    if (base) {
-      try {
-        const r = await fetch(`${base}/health`);
-        if (r.status === 200) return { proc, base, stderr: () => err };
-      } catch {}
-    }
-    if (proc.exitCode !== null) throw new Error(`dawn serve exited ${proc.exitCode}: ${err}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  proc.kill("SIGKILL");
-  throw new Error(`dawn serve did not become healthy: ${err}`);
-}
-
-async function stopServer(s) {
-  const exited = new Promise((r) => s.proc.on("exit", (code, signal) => r({ code, signal })));
-  s.proc.kill("SIGTERM");
-  const t = setTimeout(() => s.proc.kill("SIGKILL"), 30000);
-  const res = await exited;
-  clearTimeout(t);
-  return res;
-}
-
-const post = async (base, path, body, headers = {}) => {
-  const r = await fetch(base + path, {
-    method: "POST",
-    headers: { "Content-Type": "application/json", ...headers },
-    body: typeof body === "string" || body instanceof Uint8Array ? body : JSON.stringify(body),
-  });
-  const text = await r.text();
-  let json = null;
-  try {
-    json = JSON.parse(text);
-  } catch {}
-  return { status: r.status, json, text, type: r.headers.get("content-type") };
-};
+const startServer = (args) => startDawn(dawn, args);
 
 // Completions on the shipped model (no chat template); chat on a synthetic DeepSeek-V3 model
 // (the built-in R1 template: <think> opens the answer) and a synthetic qwen2 (ChatML).
@@ -326,9 +267,5 @@ try {
 }
 
 rmSync(work, { recursive: true, force: true });
-console.log(`${checks - failures}/${checks} checks passed`);
-if (failures) {
-  console.log(`FAILED: ${failures}`);
-  process.exit(1);
-}
+finish();
 console.log("dawn serve behaves as the OpenAI client expects");

@@ -6,10 +6,12 @@
 // streamed as delta.tool_calls; a follow-up with the tool's result renders and runs; bad
 // schemas and grammars are 400s naming the field.
 // Usage: node constrained.mjs DAWN_BINARY SCHEMA_DIR
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+
+import { check, finish, post, section, startServer, stopServer } from "./harness.mjs";
 
 const [dawn, schemaDir] = process.argv.slice(2);
 if (!dawn || !schemaDir) {
@@ -23,47 +25,13 @@ const ajv = new Ajv2020({ strict: false, allErrors: false });
 addFormats(ajv);
 
 const work = mkdtempSync(join(tmpdir(), "dawn-constrained-"));
-let failures = 0, checks = 0;
-const check = (ok, what, detail = "") => {
-  ++checks;
-  if (!ok) {
-    ++failures;
-    console.log(`FAIL ${what}${detail ? ": " + detail : ""}`);
-  }
-};
-const section = (s) => console.log(`-- ${s}`);
-let proc = null;
-process.on("exit", () => proc && proc.exitCode === null && proc.kill("SIGKILL"));
-
 const ds = join(work, "ds.gguf"), qwen = join(work, "qwen2.gguf");
 execFileSync(dawn, ["synth", "--preset", "tiny-deepseek-v3", "--seed", "4", "-o", ds]);
 execFileSync(dawn, ["synth", "--preset", "tiny-qwen2", "--seed", "4", "-o", qwen]);
-proc = spawn(dawn, ["serve", ds, qwen, "--alias", "ds", "--alias", "qwen2", "--port", "0", "-t", "2", "-np", "4", "-c", "8192"],
-             { stdio: ["ignore", "ignore", "pipe"] });
-let err = "";
-proc.stderr.on("data", (d) => (err += d.toString()));
-let base = null;
-for (const deadline = Date.now() + 60000; Date.now() < deadline && !base;) {
-  const m = err.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
-  if (m) {
-    try {
-      if ((await fetch(`${m[1]}/health`)).status === 200) base = m[1];
-    } catch {}
-  }
-  if (proc.exitCode !== null) throw new Error(`dawn serve exited: ${err}`);
-  await new Promise((r) => setTimeout(r, 50));
-}
-if (!base) throw new Error(`dawn serve did not become healthy: ${err}`);
+const srv = await startServer(dawn, [ds, qwen, "--alias", "ds", "--alias", "qwen2", "-np", "4", "-c", "8192"]);
+const base = srv.base;
 const client = new OpenAI({ baseURL: `${base}/v1`, apiKey: "unused", maxRetries: 0, timeout: 120000 });
-const post = async (path, body) => {
-  const r = await fetch(base + path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
-  const text = await r.text();
-  let json = null;
-  try {
-    json = JSON.parse(text);
-  } catch {}
-  return { status: r.status, json, text };
-};
+const postJson = (path, body) => post(base, path, body);
 const valid = (schema, text) => {
   let v;
   try {
@@ -176,22 +144,22 @@ try {
   }
 
   section("errors");
-  const e1 = await post("/v1/chat/completions", { model: "qwen2", messages, response_format: { type: "json_schema", json_schema: { name: "x", schema: { type: "integer", multipleOf: 3 } } } });
+  const e1 = await postJson("/v1/chat/completions", { model: "qwen2", messages, response_format: { type: "json_schema", json_schema: { name: "x", schema: { type: "integer", multipleOf: 3 } } } });
   check(e1.status === 400 && e1.json?.error?.param === "response_format.json_schema.schema" && /multipleOf/.test(e1.json.error.message),
         "unsupported schema keyword: 400 naming it", e1.text);
-  const e2 = await post("/v1/chat/completions", { model: "qwen2", messages, grammar: "root ::= \"a\" b" });
+  const e2 = await postJson("/v1/chat/completions", { model: "qwen2", messages, grammar: "root ::= \"a\" b" });
   check(e2.status === 400 && e2.json?.error?.param === "grammar" && /undefined rule 'b'/.test(e2.json.error.message), "bad grammar: 400", e2.text);
-  const e3 = await post("/v1/chat/completions", { model: "ds", messages, tools, tool_choice: "required", response_format: { type: "json_object" } });
+  const e3 = await postJson("/v1/chat/completions", { model: "ds", messages, tools, tool_choice: "required", response_format: { type: "json_object" } });
   check(e3.status === 400 && e3.json?.error?.param === "tool_choice", "required tool call with a response_format: 400", e3.text);
-  const e4 = await post("/v1/chat/completions", { model: "ds", messages, tools, tool_choice: { type: "function", function: { name: "nope" } } });
+  const e4 = await postJson("/v1/chat/completions", { model: "ds", messages, tools, tool_choice: { type: "function", function: { name: "nope" } } });
   check(e4.status === 400 && /nope/.test(e4.json?.error?.message ?? ""), "an unknown named function: 400", e4.text);
-  const e5 = await post("/v1/chat/completions", { model: "qwen2", messages, response_format: { type: "xml" } });
+  const e5 = await postJson("/v1/chat/completions", { model: "qwen2", messages, response_format: { type: "xml" } });
   check(e5.status === 400 && e5.json?.error?.param === "response_format.type", "unknown response_format type: 400", e5.text);
-  const ok = await post("/v1/completions", { model: "qwen2", prompt: "x", max_tokens: 12, grammar: "root ::= [0-9]{3}" });
+  const ok = await postJson("/v1/completions", { model: "qwen2", prompt: "x", max_tokens: 12, grammar: "root ::= [0-9]{3}" });
   check(ok.status === 200 && /^[0-9]{3}$/.test(ok.json?.choices?.[0]?.text ?? ""), "a grammar on /v1/completions", ok.text);
 } finally {
-  proc.kill("SIGTERM");
+  const res = await stopServer(srv);
+  check(res.code === 0, "SIGTERM: exit 0");
 }
 rmSync(work, { recursive: true, force: true });
-console.log(`${checks - failures}/${checks} checks passed`);
-if (failures) process.exit(1);
+finish();
