@@ -8,6 +8,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <set>
 #include <string>
 #include <unistd.h>
 
@@ -60,6 +61,12 @@ ident   ::= [a-z_] [a-z0-9_]{0,7}
 // Multi-byte characters: literals, ranges of 2-, 3- and 4-byte code points, negated classes.
 const char* const kUnicode = R"G(
 root ::= "«" [α-ω]+ "»" ( " " [一-龥]{1,3} )* ( "|" [^\x00-\x7f]{1,2} )? ( " " [😀-🙏] )?
+)G";
+
+// Strings of bounded length, of any text: the mask cache takes subtrees of text tokens whole
+// or by their character counts here, and must agree with the reference near every bound.
+const char* const kBounded = R"G(
+root ::= "\"" [^"\\\x00-\x1f]{0,6} "\"" ( " " [^"\\\x00-\x1f]{2,4} "." )? ( "|" [a-z中文]{0,3} )?
 )G";
 
 struct Vocabulary {
@@ -131,6 +138,32 @@ std::string random_string(const Grammar& g, std::mt19937& rng) {
   };
   derive(g.root, 0);
   return out;
+}
+
+std::string hex_bytes(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    char buf[4];
+    std::snprintf(buf, sizeof buf, "%02x", c);
+    out += buf;
+  }
+  return out;
+}
+
+// Whether s is exactly the strict UTF-8 (shortest form, no surrogate) of a code point in ranges.
+bool decodes_into(const std::string& s, const std::vector<std::pair<uint32_t, uint32_t>>& ranges) {
+  const unsigned char c0 = s[0];
+  const size_t n = c0 < 0x80 ? 1 : (c0 >> 5) == 6 ? 2 : (c0 >> 4) == 14 ? 3 : (c0 >> 3) == 30 ? 4 : 0;
+  if (n != s.size()) return false;
+  uint32_t cp = n == 1 ? c0 : n == 2 ? (c0 & 0x1F) : n == 3 ? (c0 & 0x0F) : (c0 & 0x07);
+  for (size_t k = 1; k < n; ++k) {
+    if ((uint8_t(s[k]) & 0xC0) != 0x80) return false;
+    cp = cp << 6 | (uint8_t(s[k]) & 0x3F);
+  }
+  if (utf8_encode(cp) != s || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) return false;
+  for (auto [a, b] : ranges)
+    if (cp >= a && cp <= b) return true;
+  return false;
 }
 
 std::string describe(const TokenTrie& trie, int32_t id) {
@@ -218,6 +251,88 @@ TEST(GrammarMatch, WholeStrings) {
   EXPECT_TRUE(matches("root ::= a\n  | b\nb ::= \"b\"\n  \"c\"  # comment\na ::= \"a\"", "bc"));
 }
 
+// Rules that match alike are one rule once compiled (a schema's fields of one type share their
+// cached masks), and only those: rules that differ anywhere below stay apart.
+TEST(GrammarMatch, RulesThatMatchAlikeAreMerged) {
+  const char* const g = R"G(
+root ::= a "," b "," c "," d
+a ::= "x" n
+b ::= "x" m
+c ::= "x" k
+d ::= "y" n
+n ::= [0-9] n | ""
+m ::= [0-9] m | ""
+k ::= [0-8] k | ""
+)G";
+  const ByteGrammar bytes = compile_grammar(parse_gbnf(g));
+  EXPECT_EQ(bytes.alts.size(), 6u);  // root, a = b, c, d, n = m, k
+  EXPECT_TRUE(matches(g, "x12,x34,x5,y67"));
+  EXPECT_FALSE(matches(g, "x12,x34,x9,y67"));  // c's digits are not a's
+  EXPECT_FALSE(matches(g, "x12,y34,x5,y67"));  // nor b's letter d's
+  EXPECT_FALSE(matches(g, "x12,x34,x5,x67"));
+}
+
+// The byte-level matcher against a strict UTF-8 decoder, for character sets with edges at
+// every encoding length: every 1- and 2-byte string, and 3- and 4-byte strings under the leads
+// that restrict the next byte (E0, ED, F0, F4) and some that do not; each prefix must be alive
+// exactly when some code point of the set is encoded from it, and the whole string complete
+// exactly when it is one code point of the set.
+TEST(GrammarMatch, CharacterSetsAgainstAStrictDecoder) {
+  const std::vector<std::pair<const char*, std::vector<std::pair<uint32_t, uint32_t>>>> sets = {
+      {"[^a]", {{0, 0x60}, {0x62, 0xD7FF}, {0xE000, 0x10FFFF}}},
+      {"[\\x00-\\U0010FFFF]", {{0, 0xD7FF}, {0xE000, 0x10FFFF}}},
+      {"[^\"\\\\\\x00-\\x1f]", {{0x20, 0x21}, {0x23, 0x5B}, {0x5D, 0xD7FF}, {0xE000, 0x10FFFF}}},
+      {"[\\u00e9-\\u0800]", {{0xE9, 0x800}}},
+      {"[\\u0000-\\u0fff]", {{0, 0xFFF}}},
+      {"[\\U00010000-\\U0010FFFF]", {{0x10000, 0x10FFFF}}},
+      {"[\\uff00-\\U00010400]", {{0xFF00, 0x10400}}},
+  };
+  for (const auto& [text, ranges] : sets) {
+    SCOPED_TRACE(text);
+    const ByteGrammar g = compile_grammar(parse_gbnf(std::string("root ::= ") + text));
+    std::set<std::string> prefixes;  // of the encodings of the set's code points
+    for (auto [a, b] : ranges) {
+      for (uint32_t c = a; c <= b; ++c) {  // a block of 64 shares its prefixes with its first
+        if ((c & 0x3F) != 0 && c != a) continue;
+        const std::string u = utf8_encode(c);
+        for (size_t n = 1; n < u.size(); ++n) prefixes.insert(u.substr(0, n));
+      }
+    }
+    GrammarStepper step(g);
+    StackSet start, a, b;
+    step.start(start);
+    const auto check = [&](const std::string& bytes) {
+      a = start;
+      for (size_t n = 0; n < bytes.size(); ++n) {
+        step.advance(a, uint8_t(bytes[n]), b);
+        std::swap(a, b);
+        const std::string p = bytes.substr(0, n + 1);
+        const bool is_whole = decodes_into(p, ranges);
+        const bool alive = prefixes.count(p) > 0 || is_whole;
+        if (!a.empty() != alive || a.has_done() != is_whole) {
+          ADD_FAILURE() << "bytes " << hex_bytes(p) << ": " << (a.empty() ? "refused" : a.has_done() ? "complete" : "alive")
+                        << ", the decoder says " << (is_whole ? "complete" : alive ? "alive" : "refused");
+          return false;
+        }
+        if (a.empty()) return true;
+      }
+      return true;
+    };
+    for (int x = 0; x < 256; ++x)
+      for (int y = 0; y < 256; ++y)
+        if (!check({char(x), char(y)})) return;
+    std::mt19937 rng(3);
+    const uint8_t edges[] = {0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0};
+    for (int lead : {0xE0, 0xE1, 0xED, 0xEF, 0xF0, 0xF1, 0xF4}) {
+      for (int y = 0x70; y < 0xD0; ++y) {
+        for (int z = 0x70; z < 0xD0; ++z) {
+          if (!check({char(lead), char(y), char(z), char(edges[rng() % 8])})) return;
+        }
+      }
+    }
+  }
+}
+
 class GrammarMask : public ::testing::TestWithParam<std::tuple<const char*, const char*>> {};
 
 // At every token of random strings of the grammar (tokenized as the vocabulary does), and along
@@ -225,7 +340,7 @@ class GrammarMask : public ::testing::TestWithParam<std::tuple<const char*, cons
 TEST_P(GrammarMask, EqualsTheReferenceAtEveryPrefix) {
   const auto [vocab_name, grammar_name] = GetParam();
   const std::map<std::string, const char*> grammars = {
-      {"json", kJson}, {"arithmetic", kArithmetic}, {"program", kProgram}, {"unicode", kUnicode}};
+      {"json", kJson}, {"arithmetic", kArithmetic}, {"program", kProgram}, {"unicode", kUnicode}, {"bounded", kBounded}};
   const Vocabulary& v = vocabulary(vocab_name);
   const Grammar g = parse_gbnf(grammars.at(grammar_name));
   auto compiled = std::make_shared<CompiledGrammar>(g, v.trie, v.eog);
@@ -264,7 +379,7 @@ TEST_P(GrammarMask, EqualsTheReferenceAtEveryPrefix) {
 
 INSTANTIATE_TEST_SUITE_P(Vocabularies, GrammarMask,
                          ::testing::Combine(::testing::Values("deepseek_v3", "qwen3", "llama3_1"),
-                                            ::testing::Values("json", "arithmetic", "program", "unicode")),
+                                            ::testing::Values("json", "arithmetic", "program", "unicode", "bounded")),
                          [](const auto& info) {
                            return std::string(std::get<0>(info.param)) + "_" + std::get<1>(info.param);
                          });

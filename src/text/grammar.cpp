@@ -11,7 +11,9 @@ namespace dawn {
 
 namespace {
 
-constexpr int kPartShift = 32, kRemShift = 53, kLenShift = 55;
+constexpr int kPartShift = 32, kRemShift = 53, kLenShift = 55, kFreeShift = 58;
+// The code points each UTF-8 length encodes (shorter forms are overlong).
+constexpr uint32_t kMinCp[5] = {0, 0, 0x80, 0x800, 0x10000}, kMaxCp[5] = {0, 0x7F, 0x7FF, 0xFFFF, 0x10FFFF};
 
 std::array<uint64_t, 4> byte_set(const std::vector<std::pair<uint32_t, uint32_t>>& r) {
   std::array<uint64_t, 4> s{};
@@ -103,10 +105,62 @@ Grammar inline_small_rules(const Grammar& in) {
   return g;
 }
 
+// Rules that match alike merged into one: those whose alternatives are the same sequences of
+// character sets and of references to rules that match alike (the coarsest such partition,
+// refined from "all rules alike" until it holds). A JSON Schema's fields of one type, or the
+// count positions of one maxLength, are then one rule where they were many, so the mask cache
+// fills once for all of them.
+Grammar merge_equal_rules(const Grammar& g) {
+  const size_t n = g.rules.size();
+  std::vector<uint32_t> cls(n, 0);
+  size_t classes = 1;
+  for (;;) {
+    std::map<std::string, uint32_t> ids;
+    std::vector<uint32_t> next(n);
+    std::string sig;
+    for (size_t r = 0; r < n; ++r) {
+      sig.assign(reinterpret_cast<const char*>(&cls[r]), sizeof(uint32_t));
+      for (const auto& alt : g.rules[r].alts) {
+        sig += '|';
+        for (const GrammarElem& e : alt) {
+          if (e.kind == GrammarElem::Ref) {
+            sig += 'R';
+            sig.append(reinterpret_cast<const char*>(&cls[e.rule]), sizeof(uint32_t));
+            continue;
+          }
+          sig += 'C';
+          const uint32_t k = uint32_t(e.ranges.size());
+          sig.append(reinterpret_cast<const char*>(&k), sizeof k);
+          sig.append(reinterpret_cast<const char*>(e.ranges.data()), e.ranges.size() * sizeof(e.ranges[0]));
+        }
+      }
+      next[r] = ids.emplace(sig, uint32_t(ids.size())).first->second;
+    }
+    cls = std::move(next);
+    if (ids.size() == classes) break;  // refining only splits classes: no new one, no change
+    classes = ids.size();
+  }
+  if (classes == n) return g;
+  Grammar out;
+  out.rules.resize(classes);
+  std::vector<char> seen(classes, 0);
+  for (size_t r = 0; r < n; ++r) {
+    if (seen[cls[r]]) continue;
+    seen[cls[r]] = 1;
+    GrammarRule& rule = out.rules[cls[r]];
+    rule = g.rules[r];
+    for (auto& alt : rule.alts)
+      for (GrammarElem& e : alt)
+        if (e.kind == GrammarElem::Ref) e.rule = cls[e.rule];
+  }
+  out.root = cls[g.root];
+  return out;
+}
+
 }  // namespace
 
 ByteGrammar compile_grammar(const Grammar& grammar) {
-  const Grammar g = inline_small_rules(grammar);
+  const Grammar g = merge_equal_rules(inline_small_rules(grammar));
   ByteGrammar out;
   out.root = g.root;
   std::map<std::array<uint64_t, 4>, uint32_t> classes;
@@ -232,6 +286,15 @@ void GrammarStepper::advance_one(const Frame* f, size_t n, uint8_t byte, StackSe
     const auto& set = g_.char_sets[e.arg];
     uint32_t part = uint32_t(top >> kPartShift) & 0x1FFFFF;
     int rem = int(top >> kRemShift) & 3, len = int(top >> kLenShift) & 7;
+    if ((top >> kFreeShift) & 1) {  // whatever continues this character is in the set
+      if ((byte >> 6) != 2) return;
+      if (--rem == 0) {
+        next = frame_at(pos + 1);
+        goto push;
+      }
+      next = frame_at(pos) | Frame(rem) << kRemShift | Frame(1) << kFreeShift;
+      goto inside;
+    }
     if (rem == 0) {  // a first byte
       if (byte < 0x80) {
         if (!overlaps(set, byte, byte)) return;
@@ -256,18 +319,30 @@ void GrammarStepper::advance_one(const Frame* f, size_t n, uint8_t byte, StackSe
     {
       // The code points this character can still become, within what its length may encode
       // (no overlong forms; surrogates are never in a set), must meet the set.
-      static constexpr uint32_t kMin[5] = {0, 0, 0x80, 0x800, 0x10000}, kMax[5] = {0, 0x7F, 0x7FF, 0xFFFF, 0x10FFFF};
-      const uint32_t lo = std::max(part << (6 * rem), kMin[len]);
-      const uint32_t hi = std::min((part << (6 * rem)) | ((uint32_t(1) << (6 * rem)) - 1), kMax[len]);
+      const uint32_t lo = std::max(part << (6 * rem), kMinCp[len]);
+      const uint32_t hi = std::min((part << (6 * rem)) | ((uint32_t(1) << (6 * rem)) - 1), kMaxCp[len]);
       if (lo > hi || !overlaps(set, lo, hi)) return;
     }
     if (rem == 0) {
       next = frame_at(pos + 1);
     } else {
-      next = frame_at(pos) | Frame(part) << kPartShift | Frame(rem) << kRemShift | Frame(len) << kLenShift;
+      // When every way this character can go on is a code point of the set (no overlong form,
+      // one range of the set holds them all), what was read so far no longer matters: the frame
+      // keeps only the bytes still to come. Inside a string that makes a few states, not one
+      // per lead byte, for the mask cache's walks to meet.
+      const uint32_t all_lo = part << (6 * rem), all_hi = all_lo | ((uint32_t(1) << (6 * rem)) - 1);
+      auto it = std::lower_bound(set.begin(), set.end(), all_lo, [](const auto& p, uint32_t v) { return p.second < v; });
+      if (all_lo >= kMinCp[len] && all_hi <= kMaxCp[len] && it != set.end() && it->first <= all_lo && it->second >= all_hi) {
+        next = frame_at(pos) | Frame(rem) << kRemShift | Frame(1) << kFreeShift;
+      } else {
+        next = frame_at(pos) | Frame(part) << kPartShift | Frame(rem) << kRemShift | Frame(len) << kLenShift;
+      }
+    }
+    if (rem != 0) {
+    inside:  // still inside the character: its top stays a Chars
       st_.assign(f, f + n);
       st_.back() = next;
-      out.add(st_.data(), st_.size());  // still inside the character: its top stays a Chars
+      out.add(st_.data(), st_.size());
       return;
     }
   }

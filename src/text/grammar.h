@@ -38,7 +38,8 @@ ByteGrammar compile_grammar(const Grammar& g);
 
 // A frame: the position (an index into elems) in its low 32 bits; above them the state of a
 // UTF-8 character being read at a Chars position: the code point so far (21 bits), how many
-// continuation bytes are still to come (2 bits) and the character's length (3 bits).
+// continuation bytes are still to come (2 bits) and the character's length (3 bits), or, once
+// every way the character can go on is in the set, only the bytes to come and a flag (bit 58).
 using Frame = uint64_t;
 inline uint32_t frame_pos(Frame f) { return uint32_t(f); }
 inline Frame frame_at(uint32_t pos) { return Frame(pos); }

@@ -44,7 +44,7 @@ ByteSet first_bytes(const std::vector<std::pair<uint32_t, uint32_t>>& set) {
 }  // namespace
 
 void ByteTrie::build(const std::vector<std::pair<std::string, int32_t>>& sorted) {
-  nodes.assign(1, Node{0, 0, 0, 0, 0});
+  nodes.assign(1, Node{0, 0, 0, 0, 0, 0, 0, 0, 0});
   toks.clear();
   std::vector<uint32_t> path = {0};  // the nodes of the previous string's bytes, root first
   const std::string* prev = nullptr;
@@ -61,7 +61,7 @@ void ByteTrie::build(const std::vector<std::pair<std::string, int32_t>>& sorted)
     for (size_t k = common; k < p.size(); ++k) {
       path.push_back(uint32_t(nodes.size()));
       const uint32_t t = uint32_t(toks.size());
-      nodes.push_back({0, t, t, uint16_t(std::min<size_t>(k + 1, 0xFFFF)), uint8_t(p[k])});
+      nodes.push_back({0, t, t, uint16_t(std::min<size_t>(k + 1, 0xFFFF)), uint8_t(p[k]), 0, 0, 0, 0});
     }
     Node& n = nodes[path.back()];
     if (n.tok_end != uint32_t(toks.size())) n.tok_begin = n.tok_end = uint32_t(toks.size());  // (never: equal strings are adjacent)
@@ -72,6 +72,30 @@ void ByteTrie::build(const std::vector<std::pair<std::string, int32_t>>& sorted)
   while (!path.empty()) {
     nodes[path.back()].end = uint32_t(nodes.size());
     path.pop_back();
+  }
+  for (size_t i = nodes.size(); i-- > 0;) {  // children come after their parent
+    Node& n = nodes[i];
+    n.text_from = 0xFF;
+    n.chars_below = 0;
+    for (uint32_t j = uint32_t(i) + 1; j < n.end; j = nodes[j].end) {
+      const Node& c = nodes[j];
+      n.chars_below = uint8_t(std::max<int>(n.chars_below, std::min(255, c.chars_below + TextUtf8::starts(c.byte))));
+      for (uint8_t q = 0; q < 8; ++q) {
+        const uint8_t to = TextUtf8::next(q, c.byte);
+        if (to == TextUtf8::kInvalid || !((c.text_from >> to) & 1)) n.text_from &= uint8_t(~(1u << q));
+      }
+    }
+  }
+  nodes[0].utf8_at = 0;
+  nodes[0].chars_at = 0;
+  tok_chars.assign(toks.size(), 0);
+  for (size_t i = 0; i < nodes.size(); ++i) {  // parents come before their children
+    const Node& n = nodes[i];
+    for (uint32_t t = n.tok_begin; t < n.tok_end; ++t) tok_chars[t] = n.chars_at;
+    for (uint32_t j = uint32_t(i) + 1; j < n.end; j = nodes[j].end) {
+      nodes[j].utf8_at = n.utf8_at == TextUtf8::kInvalid ? TextUtf8::kInvalid : TextUtf8::next(n.utf8_at, nodes[j].byte);
+      nodes[j].chars_at = uint8_t(std::min(255, n.chars_at + TextUtf8::starts(nodes[j].byte)));
+    }
   }
 }
 
@@ -93,7 +117,7 @@ int32_t TokenMask::count() const {
 }
 
 CompiledGrammar::CompiledGrammar(const Grammar& g, std::shared_ptr<const TokenTrie> trie, std::vector<int32_t> eog)
-    : g_(compile_grammar(g)), trie_(std::move(trie)), eog_(std::move(eog)) {
+    : g_(compile_grammar(g)), trie_(std::move(trie)), eog_(std::move(eog)), step_(g_) {
   rule_of_.resize(g_.elems.size());
   for (size_t r = 0; r < g_.alts.size(); ++r) {
     for (uint32_t a : g_.alts[r]) {
@@ -104,6 +128,10 @@ CompiledGrammar::CompiledGrammar(const Grammar& g, std::shared_ptr<const TokenTr
     }
   }
   compute_follow();
+  text_follows_.resize(g_.alts.size());
+  for (size_t r = 0; r < g_.alts.size(); ++r)
+    for (int b = 0; b < 256; ++b)
+      if (TextUtf8::next(0, uint8_t(b)) != TextUtf8::kInvalid && may_follow(uint32_t(r), uint8_t(b))) text_follows_[r] = 1;
   // Fewest bytes per rule, to a fixed point; then per position the sum to its alternative's end.
   constexpr int64_t kInf = int64_t(1) << 40;
   std::vector<int64_t> rule_min(g_.alts.size(), kInf);
@@ -187,6 +215,133 @@ void CompiledGrammar::compute_follow() {
   }
 }
 
+int32_t CompiledGrammar::intern(const StackSet& s) {
+  const auto [it, fresh] = state_ids_.emplace(s.key(), int32_t(states_.size()));
+  if (fresh) {
+    states_.push_back(s);
+    state_done_.push_back(s.has_done());
+    for (auto* v : {&reach_, &most_, &low_, &high_}) v->emplace_back().fill(kUnknown);
+    state_next_.resize(state_next_.size() + 256, kUnknown);
+  }
+  return it->second;
+}
+
+int32_t CompiledGrammar::reach(int32_t s, uint8_t q) {
+  if (reach_[size_t(s)][q] != kUnknown) return reach_[size_t(s)][q];
+  // The (state, UTF-8 state) pairs that text leads to from (s, q) (those not yet known), each
+  // with its distinct successors (most bytes share one), then the solutions of
+  //   reach(t, p) = min over bytes b text may take from p of
+  //                 (dead after b ? (b starts a character ? 0 : -1) : starts(b) + reach(t', p')),
+  //   most(t, p)  = max over those b not dead after them of starts(b) + most(t', p'),
+  // the greatest for reach from the top down, the least for most from the bottom up (255
+  // standing for "any number").
+  struct Edge {
+    int32_t to;             // an index into pairs, or -1: a pair already known
+    int16_t reach, most;    // the known pair's values
+    int16_t start;          // whether the byte starts a character
+  };
+  struct Pair {
+    int32_t state;
+    uint8_t q;
+    int16_t dead = 256;     // the least of (starts(b) - 1) over bytes that kill it (256: none)
+    std::vector<Edge> edges;
+  };
+  const auto key = [](int32_t t, uint8_t p) { return uint64_t(uint32_t(t)) << 3 | p; };
+  std::vector<Pair> pairs(1);
+  pairs[0].state = s, pairs[0].q = q;
+  std::unordered_map<uint64_t, int32_t> at = {{key(s, q), 0}};
+  std::unordered_map<uint64_t, char> seen;  // per pair: the successors already among its edges
+  for (size_t k = 0; k < pairs.size(); ++k) {
+    seen.clear();
+    for (int b = 0; b < 256; ++b) {
+      const uint8_t p2 = TextUtf8::next(pairs[k].q, uint8_t(b));
+      if (p2 == TextUtf8::kInvalid) continue;
+      const int16_t start = TextUtf8::starts(uint8_t(b));
+      const int32_t u = step(pairs[k].state, uint8_t(b));
+      if (u < 0) {
+        pairs[k].dead = std::min<int16_t>(pairs[k].dead, int16_t(start - 1));
+        continue;
+      }
+      if (!seen.emplace(key(u, p2) << 1 | uint64_t(start), 1).second) continue;
+      if (reach_[size_t(u)][p2] != kUnknown) {
+        pairs[k].edges.push_back({-1, reach_[size_t(u)][p2], most_[size_t(u)][p2], start});
+        continue;
+      }
+      auto [it, fresh] = at.emplace(key(u, p2), int32_t(pairs.size()));
+      if (fresh) {
+        if (pairs.size() >= 4096) {  // too many to follow: claim nothing
+          most_[size_t(s)][q] = 255;
+          return reach_[size_t(s)][q] = -1;
+        }
+        pairs.push_back({u, p2, 256, {}});
+      }
+      pairs[k].edges.push_back({it->second, 0, 0, start});
+    }
+  }
+  std::vector<int16_t> r(pairs.size(), 255), m(pairs.size(), 0);
+  for (bool changed = true; changed;) {  // successors come after: last first converges soonest
+    changed = false;
+    for (size_t k = pairs.size(); k-- > 0;) {
+      int v = std::min<int>(255, pairs[k].dead), w = 0;
+      for (const Edge& e : pairs[k].edges) {
+        v = std::min(v, std::min(255, e.start + (e.to < 0 ? e.reach : r[size_t(e.to)])));
+        w = std::max(w, std::min(255, e.start + (e.to < 0 ? e.most : m[size_t(e.to)])));
+      }
+      if (v < r[k]) r[k] = int16_t(v), changed = true;
+      if (w > m[k]) m[k] = int16_t(w), changed = true;
+    }
+  }
+  for (size_t k = 0; k < pairs.size(); ++k) {
+    reach_[size_t(pairs[k].state)][pairs[k].q] = r[k];
+    most_[size_t(pairs[k].state)][pairs[k].q] = m[k];
+  }
+  return r[0];
+}
+
+int32_t CompiledGrammar::most(int32_t s, uint8_t q) {
+  if (most_[size_t(s)][q] == kUnknown) reach(s, q);
+  return most_[size_t(s)][q];
+}
+
+std::pair<int32_t, int32_t> CompiledGrammar::text_bounds(int32_t s, uint8_t q) {
+  if (low_[size_t(s)][q] != kUnknown) return {low_[size_t(s)][q], high_[size_t(s)][q]};
+  // Text survives a set when it survives one of its stacks, and a stack whose top frame's rule
+  // no text may follow as far as that frame's own state {top} takes it. So the best of those
+  // bounds reach from below, and the best of all stacks bounds most from above when every
+  // stack is such a one. A state {top} is shared by every position of the grammar that calls
+  // the same rule: the search behind reach() and most() is made once for all of them.
+  const StackSet set = states_[size_t(s)];  // (a copy: interning moves states_)
+  int32_t low = -1, high = 0;
+  for (size_t k = 0; k < set.size(); ++k) {
+    if (set.done(k)) continue;  // takes nothing more
+    const Frame top = set.begin(k)[set.depth(k) - 1];
+    if (text_follows_[rule_of_[frame_pos(top)]]) {
+      high = 255;
+      continue;
+    }
+    int32_t one = s;
+    if (set.size() != 1 || set.depth(0) != 1) {
+      StackSet just_top;
+      just_top.add(&top, 1);
+      one = intern(just_top);
+    }
+    low = std::max(low, reach(one, q));
+    high = std::max(high, most(one, q));
+  }
+  low_[size_t(s)][q] = int16_t(low);
+  high_[size_t(s)][q] = int16_t(high);
+  return {low, high};
+}
+
+int32_t CompiledGrammar::step(int32_t from, uint8_t byte) {
+  int32_t& to = state_next_[size_t(from) * 256 + byte];
+  if (to != kUnknown) return to;
+  step_.advance(states_[size_t(from)], byte, after_);
+  const int32_t id = after_.empty() ? kDead : intern(after_);
+  state_next_[size_t(from) * 256 + byte] = id;  // (intern may have moved the table)
+  return id;
+}
+
 const CompiledGrammar::FrameCache& CompiledGrammar::cache(Frame f) {
   std::lock_guard<std::mutex> lock(mu_);
   auto& slot = cache_[f];
@@ -198,68 +353,81 @@ const CompiledGrammar::FrameCache& CompiledGrammar::cache(Frame f) {
   const auto& nodes = trie_->nodes();
   const auto& toks = trie_->toks();
   const uint32_t rule = rule_of_[frame_pos(f)];
-  GrammarStepper step(g_);
-  // The walk meets the same few stack sets over and over (inside a string: one per UTF-8
-  // state), so each distinct set gets an id and its transitions are remembered: most of the
-  // trie's nodes then cost a table lookup, not a stack step.
-  struct State {
-    StackSet set;
-    bool done;
-    std::array<int32_t, 256> next;  // -2: not yet known, -1: no stack survives
-  };
-  std::vector<State> states;
-  std::unordered_map<std::string, int32_t> ids;
-  const auto intern = [&](const StackSet& s) {
-    const auto [it, fresh] = ids.emplace(s.key(), int32_t(states.size()));
-    if (fresh) {
-      states.push_back({s, s.has_done(), {}});
-      states.back().next.fill(-2);
-    }
-    return it->second;
-  };
-  StackSet start, after;
+  // A walk meets the same few stack sets over and over (inside a string: one per UTF-8 state),
+  // and the walks of other frames meet them again (a string's count positions reach each
+  // other's sets), so the sets are interned grammar-wide with their transitions remembered:
+  // most of the trie's nodes then cost a table lookup, not a stack step. The memo is only a
+  // memo: past a bound it starts again, so that a grammar of many states cannot grow it for ever.
+  if (states_.size() > kMaxStates) {
+    state_ids_.clear();
+    states_.clear();
+    state_done_.clear();
+    state_next_.clear();
+    for (auto* v : {&reach_, &most_, &low_, &high_}) v->clear();
+  }
+  StackSet start;
   start.add(&f, 1);
-  std::vector<int32_t> level = {intern(start)};
-  std::vector<int32_t> accepted;
-  std::vector<std::pair<std::string, int32_t>> tails;
+  level_.assign(1, intern(start));
+  bits_.assign((size_t(trie_->n_vocab()) + 63) / 64, 0);
+  tails_.clear();
   std::string tail;
+  // Below a node whose byte strings are all text, as far as the state survives any text, every
+  // token is accepted: the subtree is taken whole (its tokens are a run in the nodes' order).
+  // Not when a text byte may follow the rule: its end inside the subtree would leave tails there.
+  const bool text_follows = text_follows_[rule];
   for (uint32_t i = 1; i < nodes.size();) {
     const TokenTrie::Node& n = nodes[i];
-    if (level.size() <= n.depth) level.resize(size_t(n.depth) + 1);
-    const int32_t from = level[n.depth - 1u];
-    int32_t to = states[size_t(from)].next[n.byte];
-    if (to == -2) {
-      step.advance(states[size_t(from)].set, n.byte, after);
-      to = after.empty() ? -1 : intern(after);
-      states[size_t(from)].next[n.byte] = to;
-    }
+    if (level_.size() <= n.depth) level_.resize(size_t(n.depth) + 1);
+    const int32_t to = step(level_[n.depth - 1u], n.byte);
     if (to < 0) {
       i = n.end;
       continue;
     }
-    level[n.depth] = to;
-    accepted.insert(accepted.end(), toks.begin() + n.tok_begin, toks.begin() + n.tok_end);
-    if (states[size_t(to)].done) {  // the rule ended here: the tails below go to the caller
+    level_[n.depth] = to;
+    for (uint32_t t = n.tok_begin; t < n.tok_end; ++t) bits_[size_t(toks[t]) / 64] |= uint64_t(1) << (toks[t] % 64);
+    if (state_done_[size_t(to)]) {  // the rule ended here: the tails below go to the caller
       for (uint32_t j = i + 1; j < n.end; j = nodes[j].end) {
         if (!may_follow(rule, nodes[j].byte)) continue;
         for (uint32_t k = j; k < nodes[j].end; ++k) {
           tail.resize(size_t(nodes[k].depth - n.depth));
           tail.back() = char(nodes[k].byte);
-          for (uint32_t t = nodes[k].tok_begin; t < nodes[k].tok_end; ++t) tails.push_back({tail, toks[t]});
+          for (uint32_t t = nodes[k].tok_begin; t < nodes[k].tok_end; ++t) tails_.push_back({tail, toks[t]});
         }
+      }
+    }
+    if (!text_follows && n.end > i + 1 && n.chars_below < 255 && n.text_from) {
+      // What a subtree of text gives from this state: every token (the state survives any text
+      // that long), or those of at most `low` characters more (no text longer than that
+      // survives); else the walk goes on down.
+      int take = -2;  // every token: -1; those of up to take characters more: take
+      for (const uint8_t q : {uint8_t(0), n.utf8_at}) {
+        if (q == TextUtf8::kInvalid || !((n.text_from >> q) & 1)) continue;
+        const auto [low, high] = text_bounds(to, q);
+        if (low >= n.chars_below) take = -1;
+        else if (low >= 0 && high <= low && n.chars_at + n.chars_below < 255) take = low;
+        if (take != -2 || n.utf8_at == 0) break;
+      }
+      if (take != -2) {
+        const auto& tc = trie_->trie().tok_chars;
+        for (uint32_t t = nodes[i + 1].tok_begin; t < nodes[n.end - 1].tok_end; ++t)
+          if (take < 0 || tc[t] - n.chars_at <= take) bits_[size_t(toks[t]) / 64] |= uint64_t(1) << (toks[t] % 64);
+        i = n.end;
+        continue;
       }
     }
     ++i;
   }
-  std::sort(tails.begin(), tails.end());
-  tails.erase(std::unique(tails.begin(), tails.end()), tails.end());
-  c.tails.build(tails);
-  if (accepted.size() * 16 > size_t(trie_->n_vocab())) {
-    c.dense.assign((size_t(trie_->n_vocab()) + 63) / 64, 0);
-    for (int32_t id : accepted) c.dense[size_t(id) / 64] |= uint64_t(1) << (id % 64);
+  std::sort(tails_.begin(), tails_.end());
+  tails_.erase(std::unique(tails_.begin(), tails_.end()), tails_.end());
+  c.tails.build(tails_);
+  size_t count = 0;
+  for (uint64_t w : bits_) count += size_t(std::popcount(w));
+  if (count * 16 > size_t(trie_->n_vocab())) {
+    c.dense = bits_;
   } else {
-    std::sort(accepted.begin(), accepted.end());
-    c.accepted = std::move(accepted);
+    c.accepted.reserve(count);
+    for (size_t w = 0; w < bits_.size(); ++w)
+      for (uint64_t b = bits_[w]; b; b &= b - 1) c.accepted.push_back(int32_t(w * 64 + size_t(std::countr_zero(b))));
   }
   return c;
 }

@@ -19,6 +19,34 @@
 
 namespace dawn {
 
+// Text as a vocabulary's tokens hold it: UTF-8 of any code point but the C0 controls, '"' and
+// '\\' (what a JSON string takes as it is), read byte by byte, a token may stop inside a
+// character. States: 0 between characters; 1-3 continuation bytes to come; 4-7 the second
+// byte of a character whose lead restricts it (E0, ED, F0, F4: no overlong form, surrogate or
+// code point past U+10FFFF).
+struct TextUtf8 {
+  static constexpr uint8_t kInvalid = 0xFF;
+  static uint8_t next(uint8_t q, uint8_t b) {
+    if (q == 0) {
+      if (b < 0x80) return b >= 0x20 && b != '"' && b != '\\' ? 0 : kInvalid;
+      if (b < 0xC2) return kInvalid;
+      if (b < 0xE0) return 1;
+      if (b == 0xE0) return 4;
+      if (b == 0xED) return 5;
+      if (b < 0xF0) return 2;
+      if (b == 0xF0) return 6;
+      if (b < 0xF4) return 3;
+      return b == 0xF4 ? 7 : kInvalid;
+    }
+    static constexpr uint8_t lo[8] = {0, 0x80, 0x80, 0x80, 0xA0, 0x80, 0x90, 0x80};
+    static constexpr uint8_t hi[8] = {0, 0xBF, 0xBF, 0xBF, 0xBF, 0x9F, 0xBF, 0x8F};
+    static constexpr uint8_t to[8] = {0, 0, 1, 2, 1, 1, 2, 2};
+    return b >= lo[q] && b <= hi[q] ? to[q] : kInvalid;
+  }
+  // Whether b starts a character (a continuation byte does not).
+  static bool starts(uint8_t b) { return (b & 0xC0) != 0x80; }
+};
+
 // Byte strings in a trie laid out in preorder (a subtree is a run of nodes), each node with the
 // ids of the strings that end there.
 struct ByteTrie {
@@ -27,9 +55,17 @@ struct ByteTrie {
     uint32_t tok_begin, tok_end;  // the ids whose strings end here: toks[tok_begin, tok_end)
     uint16_t depth;
     uint8_t byte;
+    // Whether every byte string below is the start of text read from UTF-8 state q (bit q,
+    // see TextUtf8), how many characters the longest of them starts (at most 255), and the
+    // UTF-8 state after this node's own string (TextUtf8::kInvalid when it is not text): a walk
+    // that knows its state survives any text of that many characters takes the whole subtree.
+    uint8_t text_from, chars_below, utf8_at;
+    uint8_t chars_at;  // the characters this node's string starts (at most 255)
   };
   std::vector<Node> nodes;  // nodes[0]: the empty string
+  // The ids, in the nodes' order: a subtree's tokens are one run of them.
   std::vector<int32_t> toks;
+  std::vector<uint8_t> tok_chars;  // per entry of toks: its node's chars_at
   // From (string, id) pairs sorted by string; empty strings are left out.
   void build(const std::vector<std::pair<std::string, int32_t>>& sorted);
 };
@@ -98,8 +134,34 @@ class CompiledGrammar {
   std::vector<uint32_t> rule_of_;
   std::vector<int64_t> rest_;  // per position: the fewest bytes from it to its alternative's end
   std::vector<std::array<uint64_t, 4>> follow_;
+  // The interned stack sets of the cache walks and their transitions (under mu_).
+  static constexpr int32_t kUnknown = -2, kDead = -1;
+  static constexpr size_t kMaxStates = 1 << 16;
+  int32_t intern(const StackSet& s);
+  int32_t step(int32_t from, uint8_t byte);
+  // The most characters of text (TextUtf8) that state s survives whatever they are, read from
+  // UTF-8 state q: 255 for any number, -1 when not even the continuation bytes q waits for
+  // are sure to pass.
+  int32_t reach(int32_t s, uint8_t q);
+  // And the most characters of text that any string survives from (s, q) (255: no bound).
+  int32_t most(int32_t s, uint8_t q);
+  // Bounds on reach(s, q) from below and on most(s, q) from above, from the stacks' top frames.
+  std::pair<int32_t, int32_t> text_bounds(int32_t s, uint8_t q);
+
   std::mutex mu_;
   std::unordered_map<Frame, std::unique_ptr<FrameCache>> cache_;
+  GrammarStepper step_;
+  StackSet after_;
+  std::unordered_map<std::string, int32_t> state_ids_;
+  std::vector<StackSet> states_;
+  std::vector<char> state_done_;
+  std::vector<int32_t> state_next_;  // per state, per byte: the next state, kDead or kUnknown
+  // Per state and UTF-8 state, or kUnknown: reach(), most(), text_bounds().
+  std::vector<std::array<int16_t, 8>> reach_, most_, low_, high_;
+  std::vector<char> text_follows_;  // per rule: a byte that can start text may follow it
+  std::vector<int32_t> level_;       // the walk's state per trie depth
+  std::vector<uint64_t> bits_;
+  std::vector<std::pair<std::string, int32_t>> tails_;
 };
 
 // One generation's match state.
