@@ -100,7 +100,8 @@ TEST_F(Cli, BenchRooflineFromBandwidthAroundEachRun) {
   EXPECT_LT(j["peak_rss_bytes"].get<double>(), double(256 << 20));
 }
 
-// Runs that start from a filled cache (llama-bench's -d): the depth is reported; a negative one is refused.
+// Runs that start from a filled cache (llama-bench's -d): the depth is reported; several depths
+// give a JSON line each, with the speed of the fill; a negative one is refused.
 TEST_F(Cli, BenchAtDepth) {
   int rc;
   const std::string out = run("bench " + dir_ + "/m.gguf -p 8 -n 4 -d 24 -r 1 -t 1 --json", &rc);
@@ -108,7 +109,20 @@ TEST_F(Cli, BenchAtDepth) {
   const auto j = nlohmann::json::parse(out);
   EXPECT_EQ(j["depth"].get<int>(), 24);
   EXPECT_GT(j["decode_tok_s"].get<double>(), 0);
+  EXPECT_GT(j["fill_tok_s"].get<double>(), 0);
+  const std::string rows = run("bench " + dir_ + "/m.gguf -p 8 -n 4 -d 0,40,16 -r 1 -t 1 --json", &rc);
+  ASSERT_EQ(rc, 0) << rows;
+  std::istringstream lines(rows);
+  std::vector<int> depths;
+  for (std::string line; std::getline(lines, line);) {
+    const auto row = nlohmann::json::parse(line);
+    depths.push_back(row["depth"].get<int>());
+    EXPECT_GT(row["prefill_tok_s"].get<double>(), 0);
+    EXPECT_EQ(row["fill_tok_s"].get<double>() > 0, depths.back() > 0);
+  }
+  EXPECT_EQ(depths, (std::vector<int>{0, 40, 16}));
   expect_refused("bench " + dir_ + "/m.gguf -d -1", "-p, -n and -d must not be negative");
+  expect_refused("bench " + dir_ + "/m.gguf -d 8,-1", "-p, -n and -d must not be negative");
 }
 
 // Weights copied into huge pages compute exactly what the mapped file does.

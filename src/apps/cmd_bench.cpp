@@ -1,5 +1,8 @@
+// dawn bench: prefill and decode speed (as llama-bench measures them) at one or more cache depths,
+// with the memory bandwidth roofline and the cost of a grammar on decode.
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -73,7 +76,8 @@ void add_bench_command(CLI::App& app) {
     LoadOptions load;
     std::string kv = "f16";
     std::string model, schema;
-    int n_prompt = 512, n_gen = 128, depth = 0, threads = 0, reps = 3;
+    int n_prompt = 512, n_gen = 128, threads = 0, reps = 3;
+    std::vector<int> depths = {0};
     bool json = false, membw = false, greedy = false;
   };
   auto o = std::make_shared<Opts>();
@@ -89,9 +93,12 @@ void add_bench_command(CLI::App& app) {
                 "Decode runs as --greedy, under this JSON Schema's grammar (a new match whenever one completes): "
                 "the grammar's cost on decode speed")
       ->check(CLI::ExistingFile);
-  c->add_option("-d,--depth", o->depth,
+  c->add_option("-d,--depth", o->depths,
                 "Tokens already in the KV cache when each prefill and decode run starts (as llama-bench's -d); "
-                "decode runs start from this depth, not after the prompt")
+                "decode runs start from this depth, not after the prompt. Several, comma-separated, give a row "
+                "each (-d 0,4096,16384): the cache is filled once per depth, in one batched prefill whose speed "
+                "is reported, and every run rewinds to it")
+      ->delimiter(',')
       ->capture_default_str();
   c->add_option("-t,--threads", o->threads, "Threads (0: all cores)")->capture_default_str();
   c->add_option("-r,--reps", o->reps, "Repetitions; mean and standard deviation are reported")
@@ -103,10 +110,11 @@ void add_bench_command(CLI::App& app) {
   c->add_flag("--membw", o->membw,
               "Also measure the machine's memory read bandwidth (the decode roofline): just before and after each "
               "decode run, whose share of the roofline is taken against those samples, and once at the end");
-  c->add_flag("--json", o->json, "Print one JSON object instead of a table");
+  c->add_flag("--json", o->json, "Print one JSON object per depth, a line each, instead of a table");
   c->callback([o] {
     if (o->model.empty() && !o->membw) throw Error("bench: give a MODEL, --membw, or both");
-    if (o->n_prompt < 0 || o->n_gen < 0 || o->depth < 0) throw Error("bench: -p, -n and -d must not be negative");
+    if (o->n_prompt < 0 || o->n_gen < 0 || *std::min_element(o->depths.begin(), o->depths.end()) < 0)
+      throw Error("bench: -p, -n and -d must not be negative");
     const int threads = o->threads > 0 ? o->threads : int(std::max(1u, std::thread::hardware_concurrency()));
     // Measured after the model runs (its 1 GiB buffer is not the model's memory).
     const auto membw = [&] {
@@ -127,7 +135,8 @@ void add_bench_command(CLI::App& app) {
     const int V = m->hp.n_vocab;
     // As llama-bench: a prefill run and a decode run each start from a cache holding `depth` tokens
     // (none by default), so decode is not measured over the prompt's attention.
-    Session s(*m, std::max(1, o->depth + std::max(o->n_prompt, o->n_gen)), threads, parse_kv_type(o->kv, "--kv-type"));
+    const int max_depth = *std::max_element(o->depths.begin(), o->depths.end());
+    Session s(*m, std::max(1, max_depth + std::max(o->n_prompt, o->n_gen)), threads, parse_kv_type(o->kv, "--kv-type"));
     std::mt19937 rng(1234);
     // --greedy / --json-schema: the sampler (and the grammar) choose the tokens.
     const bool sampled = o->greedy || !o->schema.empty();
@@ -150,11 +159,9 @@ void add_bench_command(CLI::App& app) {
         throw Error(o->schema + ": " + e.what());
       }
     }
-    std::vector<int32_t> tokens(size_t(std::max(o->depth, o->n_prompt)));
-    const auto start = [&] {
-      for (int32_t& t : tokens) t = int32_t(rng() % uint32_t(V));
-      s.reset();
-      if (o->depth > 0) s.eval(tokens.data(), o->depth);
+    const auto random_tokens = [&](std::vector<int32_t>& v, int n) {
+      v.resize(size_t(n));
+      for (int32_t& t : v) t = int32_t(rng() % uint32_t(V));
     };
     // With --membw, the bandwidth is also sampled just before and just after each decode run and
     // that run's share of the roofline taken against the better of the two: on a shared machine the
@@ -164,75 +171,104 @@ void add_bench_command(CLI::App& app) {
     if (o->membw) bw_pool = std::make_unique<ThreadPool>(threads);
     const auto sample_bw = [&] { return read_bandwidth(*bw_pool, size_t(512) << 20, 2); };
     const double wb = weight_bytes_per_token(*m);
-    std::vector<double> pp, tg, fracs;
+    struct Row {
+      int depth;
+      double fill_tok_s;
+      Stat p, g, f;
+    };
+    std::vector<Row> rows;
+    std::vector<int32_t> fill, prompt;
     double rss = 0, best_bw = 0;
     const int warm = 1;
-    for (int r = 0; r < o->reps + warm; ++r) {
-      if (r == warm) rss = peak_rss_bytes();
-      if (o->n_prompt > 0) {
-        start();
+    for (const int depth : o->depths) {
+      // The cache is filled once per depth (one batched prefill: at 16K tokens refilling it for
+      // every run would be most of the bench) and each run rewinds to it.
+      s.reset();
+      random_tokens(fill, depth);
+      double fill_tok_s = 0;
+      if (depth > 0) {
         const auto t0 = std::chrono::steady_clock::now();
-        s.eval(tokens.data(), o->n_prompt);
-        if (r >= warm) pp.push_back(o->n_prompt / seconds_since(t0));
+        s.eval(fill.data(), depth);
+        fill_tok_s = depth / seconds_since(t0);
       }
-      if (o->n_gen > 0) {
-        start();
-        const double bw_before = o->membw && r >= warm ? sample_bw() : 0;
-        const auto t0 = std::chrono::steady_clock::now();
-        if (sampled) {
-          auto g = std::make_unique<Generation>(*vocab, std::vector<int32_t>{}, gen);
-          const float* logits = s.eval(&tokens_first, 1);
-          for (int i = 1; i < o->n_gen; ++i) {
-            std::string text;
-            const int32_t t = g->next(logits, V, &text);
-            if (g->done()) g = std::make_unique<Generation>(*vocab, std::vector<int32_t>{}, gen);  // start the next match
-            logits = s.eval(&t, 1);
+      std::vector<double> pp, tg, fracs;
+      for (int r = 0; r < o->reps + warm; ++r) {
+        if (r == warm && rows.empty()) rss = peak_rss_bytes();
+        if (o->n_prompt > 0) {
+          random_tokens(prompt, o->n_prompt);
+          s.rewind(depth);
+          const auto t0 = std::chrono::steady_clock::now();
+          s.eval(prompt.data(), o->n_prompt);
+          if (r >= warm) pp.push_back(o->n_prompt / seconds_since(t0));
+        }
+        if (o->n_gen > 0) {
+          s.rewind(depth);
+          const double bw_before = o->membw && r >= warm ? sample_bw() : 0;
+          const auto t0 = std::chrono::steady_clock::now();
+          if (sampled) {
+            auto g = std::make_unique<Generation>(*vocab, std::vector<int32_t>{}, gen);
+            const float* logits = s.eval(&tokens_first, 1);
+            for (int i = 1; i < o->n_gen; ++i) {
+              std::string text;
+              const int32_t t = g->next(logits, V, &text);
+              if (g->done()) g = std::make_unique<Generation>(*vocab, std::vector<int32_t>{}, gen);  // the next match
+              logits = s.eval(&t, 1);
+            }
+          } else {
+            for (int i = 0; i < o->n_gen; ++i) {
+              const int32_t t = int32_t(rng() % uint32_t(V));
+              s.eval(&t, 1);
+            }
           }
-        } else {
-          for (int i = 0; i < o->n_gen; ++i) {
-            const int32_t t = int32_t(rng() % uint32_t(V));
-            s.eval(&t, 1);
+          const double rate = o->n_gen / seconds_since(t0);
+          if (r >= warm) tg.push_back(rate);
+          if (o->membw && r >= warm) {
+            const double bw_run = std::max(bw_before, sample_bw());
+            best_bw = std::max(best_bw, bw_run);
+            fracs.push_back(wb * rate / bw_run);
           }
         }
-        const double rate = o->n_gen / seconds_since(t0);
-        if (r >= warm) tg.push_back(rate);
-        if (o->membw && r >= warm) {
-          const double bw_run = std::max(bw_before, sample_bw());
-          best_bw = std::max(best_bw, bw_run);
-          fracs.push_back(wb * rate / bw_run);
-        }
       }
+      rows.push_back({depth, fill_tok_s, stat(pp), stat(tg), stat(fracs)});
     }
     if (!o->membw) rss = peak_rss_bytes();
-    const Stat p = stat(pp), g = stat(tg), f = stat(fracs);
     const double file = double(m->file->file_size());
     const double bw = std::max(best_bw, membw());
-    const double frac = fracs.empty() ? (bw > 0 ? wb * g.mean / bw : 0) : f.mean;
+    const auto frac = [&](const Row& row) { return row.f.mean > 0 ? row.f.mean : (bw > 0 ? wb * row.g.mean / bw : 0); };
     const char* weights = m->file->residency() == GgufFile::Residency::Copy ? "copy" : "map";
-    if (o->json) {
-      std::printf(
-          "{\"model\":\"%s\",\"threads\":%d,\"n_prompt\":%d,\"n_gen\":%d,\"depth\":%d,\"reps\":%d,\"prefill_tok_s\":%."
-          "3f,"
-          "\"prefill_tok_s_sd\":%.3f,\"decode_tok_s\":%.3f,\"decode_tok_s_sd\":%.3f,\"weight_bytes_per_token\":%.0f,"
-          "\"decode_bytes_s\":%.0f,\"peak_rss_bytes\":%.0f,\"file_bytes\":%.0f,\"weights\":\"%s\"",
-          o->model.c_str(), threads, o->n_prompt, o->n_gen, o->depth, o->reps, p.mean, p.sd, g.mean, g.sd, wb,
-          wb * g.mean, rss, file, weights);
-      if (bw > 0) std::printf(",\"membw_bytes_s\":%.0f,\"decode_roofline_frac\":%.4f", bw, frac);
-      std::printf("}\n");
+    if (o->json) {  // one object per depth, a line each
+      for (const Row& row : rows) {
+        std::printf(
+            "{\"model\":\"%s\",\"threads\":%d,\"n_prompt\":%d,\"n_gen\":%d,\"depth\":%d,\"reps\":%d,"
+            "\"fill_tok_s\":%.3f,\"prefill_tok_s\":%.3f,\"prefill_tok_s_sd\":%.3f,\"decode_tok_s\":%.3f,"
+            "\"decode_tok_s_sd\":%.3f,\"weight_bytes_per_token\":%.0f,\"decode_bytes_s\":%.0f,"
+            "\"peak_rss_bytes\":%.0f,\"file_bytes\":%.0f,\"weights\":\"%s\"",
+            o->model.c_str(), threads, o->n_prompt, o->n_gen, row.depth, o->reps, row.fill_tok_s, row.p.mean, row.p.sd,
+            row.g.mean, row.g.sd, wb, wb * row.g.mean, rss, file, weights);
+        if (bw > 0) std::printf(",\"membw_bytes_s\":%.0f,\"decode_roofline_frac\":%.4f", bw, frac(row));
+        std::printf("}\n");
+      }
       return;
     }
-    std::printf("model:    %s (%s, %.1f MiB, weights %s)\nthreads:  %d, %d reps after 1 warm-up, depth %d\n",
-                o->model.c_str(), arch_name(m->hp.arch), file / (1 << 20), weights, threads, o->reps, o->depth);
-    if (o->n_prompt > 0) std::printf("prefill:  pp%-5d %10.2f ± %.2f tok/s\n", o->n_prompt, p.mean, p.sd);
-    if (o->n_gen > 0) {
-      std::printf("decode:   tg%-5d %10.2f ± %.2f tok/s   %.2f MiB weights/token -> %.2f GB/s", o->n_gen, g.mean, g.sd,
-                  wb / (1 << 20), wb * g.mean / 1e9);
-      if (!fracs.empty()) {
-        std::printf(" (%.0f%% of the bandwidth measured around each run; best %.2f GB/s)", 100 * frac, bw / 1e9);
-      } else if (bw > 0) {
-        std::printf(" (%.0f%% of %.2f GB/s measured)", 100 * frac, bw / 1e9);
+    std::printf("model:    %s (%s, %.1f MiB, weights %s)\nthreads:  %d, %d reps after 1 warm-up\n", o->model.c_str(),
+                arch_name(m->hp.arch), file / (1 << 20), weights, threads, o->reps);
+    for (const Row& row : rows) {
+      if (row.depth > 0) {
+        std::printf("depth %d: filled in one prefill at %.2f tok/s\n", row.depth, row.fill_tok_s);
+      } else {
+        std::printf("depth 0:\n");
       }
-      std::printf("\n");
+      if (o->n_prompt > 0) std::printf("prefill:  pp%-5d %10.2f ± %.2f tok/s\n", o->n_prompt, row.p.mean, row.p.sd);
+      if (o->n_gen > 0) {
+        std::printf("decode:   tg%-5d %10.2f ± %.2f tok/s   %.2f MiB weights/token -> %.2f GB/s", o->n_gen, row.g.mean,
+                    row.g.sd, wb / (1 << 20), wb * row.g.mean / 1e9);
+        if (row.f.mean > 0) {
+          std::printf(" (%.0f%% of the bandwidth measured around each run; best %.2f GB/s)", 100 * frac(row), bw / 1e9);
+        } else if (bw > 0) {
+          std::printf(" (%.0f%% of %.2f GB/s measured)", 100 * frac(row), bw / 1e9);
+        }
+        std::printf("\n");
+      }
     }
     std::printf("peak RSS: %.1f MiB (file %.1f MiB)\n", rss / (1 << 20), file / (1 << 20));
   });
