@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <regex>
+#include <sstream>
 #include <sys/wait.h>
 #include <unistd.h>
 
