@@ -65,7 +65,7 @@ class CompiledGrammar {
   std::vector<std::array<uint64_t, 4>> follow_;
   // The interned stack sets of the cache walks and their transitions (under mu_).
   static constexpr int32_t kUnknown = -2, kDead = -1;
-  static constexpr size_t kMaxStates = 1 << 16;
+  static constexpr size_t kMaxStates = 1 << 14;  // (about 1.1 KB each) past this the next walk starts afresh
   int32_t intern(const StackSet& s);
   int32_t step(int32_t from, uint8_t byte);
   // The most characters of text (TextUtf8) that state s survives whatever they are, read from
