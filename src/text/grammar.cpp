@@ -30,6 +30,13 @@ bool overlaps(const std::vector<std::pair<uint32_t, uint32_t>>& r, uint32_t lo, 
   return it != r.end() && it->first <= hi;
 }
 
+// Whether every code point in [lo, hi] is in the sorted ranges r (one range holds them all:
+// ranges are disjoint and never adjacent).
+bool covers(const std::vector<std::pair<uint32_t, uint32_t>>& r, uint32_t lo, uint32_t hi) {
+  auto it = std::lower_bound(r.begin(), r.end(), lo, [](const auto& p, uint32_t v) { return p.second < v; });
+  return it != r.end() && it->first <= lo && it->second >= hi;
+}
+
 // Rules that can reach themselves through references.
 std::vector<char> recursive_rules(const Grammar& g) {
   const size_t n = g.rules.size();
@@ -279,28 +286,23 @@ void GrammarStepper::advance_one(const Frame* f, size_t n, uint8_t byte, StackSe
   const uint32_t pos = frame_pos(top);
   const ByteGrammar::Elem& e = g_.elems[pos];
   Frame next;
+  bool in_char = false;  // still inside a character: the top stays at its Chars, nothing expands
   if (e.kind == ByteGrammar::Byte) {
     if (!has_byte(g_.byte_classes[e.arg], byte)) return;
     next = frame_at(pos + 1);
+  } else if ((top >> kFreeShift) & 1) {  // whatever continues this character is in the set
+    if ((byte >> 6) != 2) return;
+    const int rem = (int(top >> kRemShift) & 3) - 1;
+    in_char = rem != 0;
+    next = in_char ? frame_at(pos) | Frame(rem) << kRemShift | Frame(1) << kFreeShift : frame_at(pos + 1);
   } else {
     const auto& set = g_.char_sets[e.arg];
     uint32_t part = uint32_t(top >> kPartShift) & 0x1FFFFF;
     int rem = int(top >> kRemShift) & 3, len = int(top >> kLenShift) & 7;
-    if ((top >> kFreeShift) & 1) {  // whatever continues this character is in the set
-      if ((byte >> 6) != 2) return;
-      if (--rem == 0) {
-        next = frame_at(pos + 1);
-        goto push;
-      }
-      next = frame_at(pos) | Frame(rem) << kRemShift | Frame(1) << kFreeShift;
-      goto inside;
-    }
-    if (rem == 0) {  // a first byte
-      if (byte < 0x80) {
-        if (!overlaps(set, byte, byte)) return;
-        next = frame_at(pos + 1);
-        goto push;
-      }
+    if (rem == 0 && byte < 0x80) {  // a one-byte character
+      if (!overlaps(set, byte, byte)) return;
+      len = 1;
+    } else if (rem == 0) {  // the first byte of a longer one
       if ((byte >> 5) == 6) {
         len = 2, part = byte & 0x1F;
       } else if ((byte >> 4) == 14) {
@@ -316,14 +318,15 @@ void GrammarStepper::advance_one(const Frame* f, size_t n, uint8_t byte, StackSe
       part = part << 6 | (byte & 0x3F);
       --rem;
     }
-    {
+    if (len > 1) {
       // The code points this character can still become, within what its length may encode
       // (no overlong forms; surrogates are never in a set), must meet the set.
       const uint32_t lo = std::max(part << (6 * rem), kMinCp[len]);
       const uint32_t hi = std::min((part << (6 * rem)) | ((uint32_t(1) << (6 * rem)) - 1), kMaxCp[len]);
       if (lo > hi || !overlaps(set, lo, hi)) return;
     }
-    if (rem == 0) {
+    in_char = rem != 0;
+    if (!in_char) {
       next = frame_at(pos + 1);
     } else {
       // When every way this character can go on is a code point of the set (no overlong form,
@@ -331,25 +334,20 @@ void GrammarStepper::advance_one(const Frame* f, size_t n, uint8_t byte, StackSe
       // keeps only the bytes still to come. Inside a string that makes a few states, not one
       // per lead byte, for the mask cache's walks to meet.
       const uint32_t all_lo = part << (6 * rem), all_hi = all_lo | ((uint32_t(1) << (6 * rem)) - 1);
-      auto it = std::lower_bound(set.begin(), set.end(), all_lo, [](const auto& p, uint32_t v) { return p.second < v; });
-      if (all_lo >= kMinCp[len] && all_hi <= kMaxCp[len] && it != set.end() && it->first <= all_lo && it->second >= all_hi) {
+      if (all_lo >= kMinCp[len] && all_hi <= kMaxCp[len] && covers(set, all_lo, all_hi)) {
         next = frame_at(pos) | Frame(rem) << kRemShift | Frame(1) << kFreeShift;
       } else {
         next = frame_at(pos) | Frame(part) << kPartShift | Frame(rem) << kRemShift | Frame(len) << kLenShift;
       }
     }
-    if (rem != 0) {
-    inside:  // still inside the character: its top stays a Chars
-      st_.assign(f, f + n);
-      st_.back() = next;
-      out.add(st_.data(), st_.size());
-      return;
-    }
   }
-push:
   st_.assign(f, f + n);
   st_.back() = next;
-  expand(st_, out);
+  if (in_char) {
+    out.add(st_.data(), st_.size());
+  } else {
+    expand(st_, out);
+  }
 }
 
 void GrammarStepper::advance(const StackSet& in, uint8_t byte, StackSet& out) {

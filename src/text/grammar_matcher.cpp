@@ -5,6 +5,7 @@
 #include <bit>
 #include <climits>
 #include <numeric>
+#include <unordered_set>
 
 #include "text/vocab.h"
 
@@ -183,7 +184,7 @@ int32_t CompiledGrammar::reach(int32_t s, uint8_t q) {
   std::vector<Pair> pairs(1);
   pairs[0].state = s, pairs[0].q = q;
   std::unordered_map<uint64_t, int32_t> at = {{key(s, q), 0}};
-  std::unordered_map<uint64_t, char> seen;  // per pair: the successors already among its edges
+  std::unordered_set<uint64_t> seen;  // per pair: the successors already among its edges
   for (size_t k = 0; k < pairs.size(); ++k) {
     seen.clear();
     for (int b = 0; b < 256; ++b) {
@@ -195,7 +196,7 @@ int32_t CompiledGrammar::reach(int32_t s, uint8_t q) {
         pairs[k].dead = std::min<int16_t>(pairs[k].dead, int16_t(start - 1));
         continue;
       }
-      if (!seen.emplace(key(u, p2) << 1 | uint64_t(start), 1).second) continue;
+      if (!seen.insert(key(u, p2) << 1 | uint64_t(start)).second) continue;
       if (reach_[size_t(u)][p2] != kUnknown) {
         pairs[k].edges.push_back({-1, reach_[size_t(u)][p2], most_[size_t(u)][p2], start});
         continue;
@@ -301,7 +302,7 @@ const CompiledGrammar::FrameCache& CompiledGrammar::cache(Frame f) {
   StackSet start;
   start.add(&f, 1);
   level_.assign(1, intern(start));
-  bits_.assign((size_t(trie_->n_vocab()) + 63) / 64, 0);
+  bits_.bits.assign((size_t(trie_->n_vocab()) + 63) / 64, 0);
   tails_.clear();
   std::string tail;
   // Below a node whose byte strings are all text, as far as the state survives any text, every
@@ -317,7 +318,7 @@ const CompiledGrammar::FrameCache& CompiledGrammar::cache(Frame f) {
       continue;
     }
     level_[n.depth] = to;
-    for (uint32_t t = n.tok_begin; t < n.tok_end; ++t) bits_[size_t(toks[t]) / 64] |= uint64_t(1) << (toks[t] % 64);
+    for (uint32_t t = n.tok_begin; t < n.tok_end; ++t) bits_.set(toks[t]);
     if (state_done_[size_t(to)]) {  // the rule ended here: the tails below go to the caller
       for (uint32_t j = i + 1; j < n.end; j = nodes[j].end) {
         if (!may_follow(rule, nodes[j].byte)) continue;
@@ -343,7 +344,7 @@ const CompiledGrammar::FrameCache& CompiledGrammar::cache(Frame f) {
       if (take != -2) {
         const auto& tc = trie_->trie().tok_chars;
         for (uint32_t t = nodes[i + 1].tok_begin; t < nodes[n.end - 1].tok_end; ++t)
-          if (take < 0 || tc[t] - n.chars_at <= take) bits_[size_t(toks[t]) / 64] |= uint64_t(1) << (toks[t] % 64);
+          if (take < 0 || tc[t] - n.chars_at <= take) bits_.set(toks[t]);
         i = n.end;
         continue;
       }
@@ -353,14 +354,13 @@ const CompiledGrammar::FrameCache& CompiledGrammar::cache(Frame f) {
   std::sort(tails_.begin(), tails_.end());
   tails_.erase(std::unique(tails_.begin(), tails_.end()), tails_.end());
   c.tails.build(tails_);
-  size_t count = 0;
-  for (uint64_t w : bits_) count += size_t(std::popcount(w));
-  if (count * 16 > size_t(trie_->n_vocab())) {
-    c.dense = bits_;
+  const int32_t count = bits_.count();
+  if (size_t(count) * 16 > size_t(trie_->n_vocab())) {
+    c.dense = bits_.bits;
   } else {
-    c.accepted.reserve(count);
-    for (size_t w = 0; w < bits_.size(); ++w)
-      for (uint64_t b = bits_[w]; b; b &= b - 1) c.accepted.push_back(int32_t(w * 64 + size_t(std::countr_zero(b))));
+    c.accepted.reserve(size_t(count));
+    for (size_t w = 0; w < bits_.bits.size(); ++w)
+      for (uint64_t b = bits_.bits[w]; b; b &= b - 1) c.accepted.push_back(int32_t(w * 64 + size_t(std::countr_zero(b))));
   }
   return c;
 }

@@ -89,7 +89,7 @@ class CompiledGrammar {
   std::vector<std::array<int16_t, 8>> reach_, most_, low_, high_;
   std::vector<char> text_follows_;  // per rule: a byte that can start text may follow it
   std::vector<int32_t> level_;       // the walk's state per trie depth
-  std::vector<uint64_t> bits_;
+  TokenMask bits_;                   // the walk's accepted tokens
   std::vector<std::pair<std::string, int32_t>> tails_;
 };
 
