@@ -39,10 +39,12 @@ def main():
     ap.add_argument("--n-predict", type=int, default=384)
     ap.add_argument("--dawn-results")
     ap.add_argument("--out", help="write llama.cpp's replies here (JSON lines {text})")
+    ap.add_argument("--record", help="write the replies for tests/r1/check.py: a first line with the model's "
+                                     "sha256, then one {family, text} per task")
     args = ap.parse_args()
 
-    tasks, seen = [], collections.Counter()
-    for line in open(args.tasks, encoding="utf-8"):
+    tasks, lines, seen = [], [], collections.Counter()
+    for n, line in enumerate(open(args.tasks, encoding="utf-8"), 1):
         if not line.strip():
             continue
         t = json.loads(line)
@@ -50,6 +52,7 @@ def main():
         if args.per_family and seen[t["family"]] > args.per_family:
             continue
         tasks.append(t)
+        lines.append(n)
     tmp = tempfile.mkdtemp(prefix="dawn-eval-oracle-")
     p = lambda n: os.path.join(tmp, n)
     with open(p("msgs.jsonl"), "w") as f:
@@ -85,6 +88,13 @@ def main():
     with open(args.out or p("llama.jsonl"), "w") as f:
         for t in texts:
             f.write(json.dumps({"text": t}, ensure_ascii=False) + "\n")
+    if args.record:
+        import hashlib
+        with open(args.record, "w") as f:
+            f.write(json.dumps({"model_sha256": hashlib.sha256(open(args.model, "rb").read()).hexdigest(),
+                                "engine": "llama.cpp (tools/eval_oracle.py, greedy)"}) + "\n")
+            for n, t, x in zip(lines, tasks, texts):
+                f.write(json.dumps({"line": n, "family": t["family"], "text": x}, ensure_ascii=False) + "\n")
     with open(p("tasks.jsonl"), "w") as f:
         for t in tasks:
             f.write(json.dumps(t, ensure_ascii=False) + "\n")

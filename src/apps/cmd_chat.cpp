@@ -158,7 +158,7 @@ void add_chat_command(CLI::App& app) {
         answer.append(t);
         print(t);
       };
-      ReasoningSplitter splitter(tmpl->opens_think());
+      ReasoningSplitter splitter(ends_with_tag(rendered, "<think>"));  // not after tool results (R1)
       GenerateParams gp = o->gen;
       gp.n_predict = o->n_predict;
       if (call_grammar && round == 0) {

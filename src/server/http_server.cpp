@@ -22,6 +22,7 @@
 #include "server/output_constraint.h"
 #include "server/tokenize_api.h"
 #include "text/chat.h"
+#include "text/reasoning.h"
 #include "text/vocab.h"
 #include "util/error.h"
 
@@ -287,6 +288,9 @@ void HttpServer::Impl::completions(const httplib::Request& req, httplib::Respons
   auto constraint = request_constraint(*common, chat_req, tools_format, *s->vocab, prompt_text);
   if (auto* e = std::get_if<ApiError>(&constraint)) return send_error(res, *e);
 
+  // Whether this prompt leaves the reply inside <think>: R1's template opens one for a new turn but
+  // not after tool results, where the model answers straight away.
+  const bool opens_think = chat && ends_with_tag(prompt_text, "<think>");
   auto x = std::make_shared<Exchange>();
   x->stream = common->stream;
   x->include_usage = common->include_usage;
@@ -295,7 +299,7 @@ void HttpServer::Impl::completions(const httplib::Request& req, httplib::Respons
   x->log_head = "dawn serve: " + x->meta.id + " key=" + (who.key_name.empty() ? "-" : who.key_name) + " model=" +
                 s->name + " " + endpoint;
   if (chat && x->stream) {
-    x->chat = std::make_unique<ChatStream>(x->meta, *common, s->tmpl->opens_think());
+    x->chat = std::make_unique<ChatStream>(x->meta, *common, opens_think);
     if (parses_tool_calls(*chat_req, tools_format)) x->chat->parse_tool_calls(tools_format, random_seed());
     for (int i = 0; i < common->n; ++i) x->events.push_back(x->chat->begin(i));
   }
@@ -315,7 +319,7 @@ void HttpServer::Impl::completions(const httplib::Request& req, httplib::Respons
       const ChatRequest& c = std::get<ChatRequest>(chat_parse);
       std::vector<ChatChoice> choices;
       for (int i = 0; i < c.n; ++i) {
-        const ReasoningSplit split = split_for_response(x->text[size_t(i)], c.reasoning_format, s->tmpl->opens_think());
+        const ReasoningSplit split = split_for_response(x->text[size_t(i)], c.reasoning_format, opens_think);
         ChatChoice ch;
         ch.content = split.answer;
         ch.reasoning = split.reasoning;

@@ -23,6 +23,10 @@ ADDED = [BOS, EOS, "<｜User｜>", "<｜Assistant｜>", "<think>", "</think>", "
          "<｜tool▁calls▁end｜>", "<｜tool▁call▁begin｜>", "<｜tool▁call▁end｜>", "<｜tool▁sep｜>",
          "<｜tool▁outputs▁begin｜>", "<｜tool▁outputs▁end｜>", "<｜tool▁output▁begin｜>", "<｜tool▁output▁end｜>"]
 FAMILIES = ["arith", "convert", "tool", "notool", "json", "chat"]
+# How the reasoning before a tool call reads. "plain" (the first stage of training): the function, then
+# the call. "list" (the second stage): the function the question needs, the listed tools copied out,
+# then whether it is among them: the check made in the open is what a small model gets right.
+STYLE = {"tools": "plain"}
 
 
 def held_out(key):
@@ -42,6 +46,22 @@ def digits(n):
     return [int(c) for c in reversed(str(n))]
 
 
+def rest(n, i):
+    """n without its last i digits ("" once none are left)."""
+    t = str(n)
+    return t[:len(t) - i] if i < len(t) else ""
+
+
+def left(a, sym, b, i):
+    """What is still to do after column i: the numbers without the digits used so far. Each column
+    then reads the last digit of each number just written, a short look back, instead of counting
+    digits in the question."""
+    x, y = rest(a, i + 1), rest(b, i + 1)
+    if not x and not y:
+        return ""
+    return f" left {x or 0} {sym} {y or 0}."
+
+
 def work_add(a, b):
     da, db = digits(a), digits(b)
     lines, carry, so_far = [], 0, ""
@@ -49,7 +69,8 @@ def work_add(a, b):
         x, y = (da[i] if i < len(da) else 0), (db[i] if i < len(db) else 0)
         s = x + y + carry
         so_far = str(s % 10) + so_far
-        lines.append(f"{COLUMNS[i]}: {x} + {y} + {carry} = {s}, digit {s % 10}, carry {s // 10}. so far {so_far}.")
+        lines.append(f"{COLUMNS[i]}: {x} + {y} + {carry} = {s}, digit {s % 10}, carry {s // 10}. so far {so_far}."
+                     + left(a, "+", b, i))
         carry = s // 10
     if carry:
         so_far = str(carry) + so_far
@@ -64,14 +85,14 @@ def work_sub(a, b):  # a >= b
         x, y = da[i], (db[i] if i < len(db) else 0)
         if x - borrow >= y:
             d = x - borrow - y
-            lines.append(f"{COLUMNS[i]}: {x} - {borrow} - {y} = {d}, borrow 0. so far {str(d) + so_far}.")
+            line = f"{COLUMNS[i]}: {x} - {borrow} - {y} = {d}, borrow 0."
             borrow = 0
         else:
             d = x + 10 - borrow - y
-            lines.append(f"{COLUMNS[i]}: {x} - {borrow} - {y} is below 0, {x + 10} - {borrow} - {y} = {d}, borrow 1. "
-                         f"so far {str(d) + so_far}.")
+            line = f"{COLUMNS[i]}: {x} - {borrow} - {y} is below 0, {x + 10} - {borrow} - {y} = {d}, borrow 1."
             borrow = 1
         so_far = str(d) + so_far
+        lines.append(line + f" so far {so_far}." + left(a, "-", b, i))
     if so_far.lstrip("0") != so_far:
         lines.append(f"drop the leading zeros: {so_far.lstrip('0') or '0'}.")
     return lines, a - b
@@ -82,7 +103,9 @@ def work_mul(a, m):  # m is one digit
     for i, x in enumerate(digits(a)):
         s = x * m + carry
         so_far = str(s % 10) + so_far
-        lines.append(f"{COLUMNS[i]}: {x} × {m} + {carry} = {s}, digit {s % 10}, carry {s // 10}. so far {so_far}.")
+        rem = rest(a, i + 1)
+        lines.append(f"{COLUMNS[i]}: {x} × {m} + {carry} = {s}, digit {s % 10}, carry {s // 10}. so far {so_far}."
+                     + (f" left {rem} × {m}." if rem else ""))
         carry = s // 10
     if carry:
         so_far = str(carry) + so_far
@@ -256,6 +279,9 @@ def tool(r):
     msgs = [{"role": "system", "content": system_prompt(names)}, {"role": "user", "content": q}]
     key = f"tool {name} {json.dumps(args)}"
     think = f"The user asks for {TOPIC[name]}: {describe(name, args)}. The tool {name} gives it, so I call it."
+    if STYLE["tools"] == "list":
+        think = (f"The user asks for {TOPIC[name]}: {describe(name, args)}. That needs {name}. My tools are "
+                 f"{', '.join(names)}: {name} is one of them, so I call it.")
     res, answer, must_say = tool_result(r, name, args)
     call = {"type": "function", "function": {"name": name, "arguments": json.dumps(args)}}
     after = msgs + [{"role": "assistant", "content": None, "tool_calls": [call]},
@@ -272,6 +298,9 @@ def notool(r):
         names = pick_tools(r, never=name)
         think = (f"The user asks for {TOPIC[name]}: {describe(name, args)}. None of my tools "
                  f"({', '.join(names)}) gives {TOPIC[name]}, so I cannot call one.")
+        if STYLE["tools"] == "list":
+            think = (f"The user asks for {TOPIC[name]}: {describe(name, args)}. That needs {name}. My tools are "
+                     f"{', '.join(names)}: {name} is not one of them, so I cannot call it.")
         answer = f"Sorry, I have no tool for {TOPIC[name]}, so I cannot answer that."
         key = f"notool {name} {json.dumps(args)} {','.join(names)}"
         return key, [{"role": "system", "content": system_prompt(names)}, {"role": "user", "content": q}], think, \

