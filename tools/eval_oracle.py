@@ -66,6 +66,7 @@ def main():
     ids = [json.loads(l)["ids"] for l in run([args.dawn, "tokenize", args.model, "--jsonl", p("texts.jsonl")]).splitlines()]
 
     with open(p("reqs.jsonl"), "w") as f:
+        f.write(json.dumps({"id": "info", "cmd": "info"}) + "\n")
         for i, (r, toks) in enumerate(zip(rendered, ids)):
             f.write(json.dumps({"id": f"t{i}", "cmd": "tokenize", "text": r["text"]}, ensure_ascii=False) + "\n")
             f.write(json.dumps({"id": f"g{i}", "cmd": "generate", "tokens": toks, "n": args.n_predict,
@@ -77,7 +78,9 @@ def main():
             j = json.loads(l)
             got[j.get("id")] = j
     tok_mismatch = sum(1 for i in range(len(tasks)) if got[f"t{i}"].get("tokens") != ids[i])
-    eog = {int(x) for x in [1]}  # the end-of-generation token is not part of the reply's text
+    # The end-of-generation token that stopped a reply is not part of its text (dawn eval drops it too).
+    special = got["info"].get("special_tokens", {})
+    eog = {special[k] for k in ("eos", "eot") if isinstance(special.get(k), int)}
     with open(p("gen.jsonl"), "w") as f:
         for i in range(len(tasks)):
             toks = got[f"g{i}"]["tokens"]
