@@ -113,13 +113,18 @@ void add_eval_command(CLI::App& app) {
                     std::to_string(tasks.size()) + " tasks");
     }
 
-    auto m = load_model(o->model, o->load);
-    Vocab vocab(*m->file);
-    const auto tmpl = load_chat_template(*m->file, vocab, o->chat_template);
-    const ToolCallFormat format = tmpl->tool_call_format();
-    const int threads = o->threads > 0 ? o->threads : int(std::max(1u, std::thread::hardware_concurrency()));
+    // Scoring given replies needs the vocabulary and template only, not the weights.
+    std::unique_ptr<Model> m;
     std::unique_ptr<Session> s;
-    if (given.empty()) s = std::make_unique<Session>(*m, o->ctx, threads, parse_kv_type(o->kv, "--kv-type"));
+    auto file = GgufFile::open(o->model);
+    if (given.empty()) {
+      m = load_model(o->model, o->load);
+      const int threads = o->threads > 0 ? o->threads : int(std::max(1u, std::thread::hardware_concurrency()));
+      s = std::make_unique<Session>(*m, o->ctx, threads, parse_kv_type(o->kv, "--kv-type"));
+    }
+    Vocab vocab(*file);
+    const auto tmpl = load_chat_template(*file, vocab, o->chat_template);
+    const ToolCallFormat format = tmpl->tool_call_format();
     GenerateParams gp;
     gp.n_predict = o->n_predict;
     gp.sampling.temp = 0.0f;  // greedy: the scores are the model's, not the sampler's

