@@ -1,5 +1,6 @@
 // dawn bench: prefill and decode speed (as llama-bench measures them) at one or more cache depths,
-// with the memory bandwidth roofline and the cost of a grammar on decode.
+// with the memory bandwidth roofline, the cost of a grammar on decode, and what speculative decoding
+// (--draft) gains.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -17,6 +18,8 @@
 #include "apps/commands.h"
 #include "engine/generation.h"
 #include "engine/session.h"
+#include "engine/speculative.h"
+#include "text/chat.h"
 #include "text/gbnf.h"
 #include "text/grammar_matcher.h"
 #include "text/json_schema_grammar.h"
@@ -69,6 +72,74 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// --draft: the cost of the trunk's check of K drafts (one pass over K + 1 tokens against a pass over
+// one, from the same depth, random tokens), then greedy replies to a question through the chat
+// template with and without the drafter, side by side in one run: tok/s, acceptance, speed-up.
+void bench_draft(const Model& m, const DraftParams& d, const std::string& question, int n_gen, int reps,
+                 int threads, KvType kv, bool json) {
+  const int k = draft_count(d, "--draft-n");
+  Vocab vocab(*m.file);
+  const auto tmpl = load_chat_template(*m.file, vocab, "");
+  nlohmann::ordered_json msg = nlohmann::ordered_json::object();
+  msg["role"] = "user";
+  msg["content"] = question;
+  const std::string text = tmpl->apply(nlohmann::ordered_json::array({msg}), nullptr, true);
+  const std::vector<int32_t> prompt = vocab.encode(text, false, true);
+  const int n_ctx = int(prompt.size()) + n_gen + k + 2;
+  Session s(m, n_ctx, threads, kv, d.kind == DraftKind::Mtp);
+  std::vector<int32_t> toks(size_t(k + 1));
+  for (size_t i = 0; i < toks.size(); ++i) toks[i] = prompt[i % prompt.size()];
+  std::vector<double> one, verify;
+  s.eval(prompt.data(), int(prompt.size()));
+  const int64_t depth = s.pos();
+  for (int r = 0; r < reps + 1; ++r) {
+    s.rewind(depth);
+    auto t0 = std::chrono::steady_clock::now();
+    s.eval(toks.data(), 1);
+    if (r > 0) one.push_back(seconds_since(t0));
+    s.rewind(depth);
+    t0 = std::chrono::steady_clock::now();
+    s.eval(toks.data(), k + 1, true);
+    if (r > 0) verify.push_back(seconds_since(t0));
+  }
+  const double cost = stat(verify).mean / stat(one).mean;
+  GenerateParams gp;
+  gp.n_predict = n_gen;
+  gp.sampling.temp = 0;
+  std::vector<double> plain_rate, draft_rate;
+  DraftStats st;
+  int64_t n_plain = 0, n_draft = 0;
+  for (int r = 0; r < reps + 1; ++r) {
+    for (const bool drafted : {false, true}) {
+      s.reset();
+      DraftStats run;
+      const auto t0 = std::chrono::steady_clock::now();
+      const GenerateResult g =
+          generate_with_draft(s, vocab, prompt, gp, drafted ? d : DraftParams{}, [](const std::string&) {}, &run);
+      const double rate = double(g.tokens.size()) / seconds_since(t0);
+      if (r == 0) continue;  // warm-up
+      (drafted ? draft_rate : plain_rate).push_back(rate);
+      (drafted ? n_draft : n_plain) = int64_t(g.tokens.size());
+      if (drafted) st.add(run);
+    }
+  }
+  const Stat pr = stat(plain_rate), dr = stat(draft_rate);
+  if (json) {
+    std::printf("{\"draft\":\"%s\",\"draft_n\":%d,\"prompt_tokens\":%zu,\"reply_tokens\":%lld,"
+                "\"verify_cost_ratio\":%.4f,\"acceptance_rate\":%.4f,\"accepted_per_step\":%.4f,"
+                "\"decode_tok_s_plain\":%.3f,\"decode_tok_s_draft\":%.3f,\"speedup\":%.4f}\n",
+                draft_kind_name(d.kind), k, prompt.size(), (long long)n_draft, cost, st.acceptance_rate(),
+                st.accepted_per_step(), pr.mean, dr.mean, dr.mean / pr.mean);
+    return;
+  }
+  std::printf("draft %s, %d per step: the check of %d tokens costs %.2fx one token's pass (from depth %lld)\n",
+              draft_kind_name(d.kind), k, k + 1, cost, (long long)depth);
+  std::printf("greedy reply (%lld tokens, prompt included in the time): %.2f ± %.2f tok/s plain, %.2f ± %.2f with "
+              "drafts (%.2fx); %.3f of drafts accepted, %.3f per step\n",
+              (long long)n_plain, pr.mean, pr.sd, dr.mean, dr.sd, dr.mean / pr.mean, st.acceptance_rate(),
+              st.accepted_per_step());
+}
+
 }  // namespace
 
 void add_bench_command(CLI::App& app) {
@@ -79,6 +150,8 @@ void add_bench_command(CLI::App& app) {
     int n_prompt = 512, n_gen = 128, threads = 0, reps = 3;
     std::vector<int> depths = {0};
     bool json = false, membw = false, greedy = false;
+    DraftParams draft;
+    std::string draft_question = "What is 4821 + 3907?";
   };
   auto o = std::make_shared<Opts>();
   CLI::App* c = app.add_subcommand("bench", "Measure prefill and decode speed (like llama-bench) and memory bandwidth");
@@ -111,6 +184,11 @@ void add_bench_command(CLI::App& app) {
               "Also measure the machine's memory read bandwidth (the decode roofline): just before and after each "
               "decode run, whose share of the roofline is taken against those samples, and once at the end");
   c->add_flag("--json", o->json, "Print one JSON object per depth, a line each, instead of a table");
+  add_draft_options(c, o->draft);
+  c->add_option("--draft-question", o->draft_question,
+                "With --draft: the user message (through the model's chat template) whose greedy reply of up to "
+                "-n tokens is timed with and without the drafter")
+      ->capture_default_str();
   c->callback([o] {
     if (o->model.empty() && !o->membw) throw Error("bench: give a MODEL, --membw, or both");
     if (o->n_prompt < 0 || o->n_gen < 0 || *std::min_element(o->depths.begin(), o->depths.end()) < 0)
@@ -133,6 +211,7 @@ void add_bench_command(CLI::App& app) {
     }
     auto m = load_model(o->model, o->load);
     const int V = m->hp.n_vocab;
+    draft_count(o->draft, "--draft-n");
     // As llama-bench: a prefill run and a decode run each start from a cache holding `depth` tokens
     // (none by default), so decode is not measured over the prompt's attention.
     const int max_depth = *std::max_element(o->depths.begin(), o->depths.end());
@@ -248,6 +327,8 @@ void add_bench_command(CLI::App& app) {
         if (bw > 0) std::printf(",\"membw_bytes_s\":%.0f,\"decode_roofline_frac\":%.4f", bw, frac(row));
         std::printf("}\n");
       }
+      if (o->draft.kind != DraftKind::None && o->n_gen > 0)
+        bench_draft(*m, o->draft, o->draft_question, o->n_gen, o->reps, threads, parse_kv_type(o->kv, "--kv-type"), true);
       return;
     }
     std::printf("model:    %s (%s, %.1f MiB, weights %s)\nthreads:  %d, %d reps after 1 warm-up\n", o->model.c_str(),
@@ -271,6 +352,8 @@ void add_bench_command(CLI::App& app) {
       }
     }
     std::printf("peak RSS: %.1f MiB (file %.1f MiB)\n", rss / (1 << 20), file / (1 << 20));
+    if (o->draft.kind != DraftKind::None && o->n_gen > 0)
+      bench_draft(*m, o->draft, o->draft_question, o->n_gen, o->reps, threads, parse_kv_type(o->kv, "--kv-type"), false);
   });
 }
 

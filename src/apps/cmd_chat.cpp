@@ -9,6 +9,7 @@
 
 #include "apps/commands.h"
 #include "engine/generate.h"
+#include "engine/speculative.h"
 #include "engine/session.h"
 #include "text/chat.h"
 #include "text/gbnf.h"
@@ -41,6 +42,7 @@ void add_chat_command(CLI::App& app) {
     int threads = 0, ctx = 4096, n_predict = -1, reasoning_budget = -1;
     bool hide_reasoning = false;
     GenerateParams gen;
+    DraftParams draft;
   };
   auto o = std::make_shared<Opts>();
   CLI::App* c = app.add_subcommand(
@@ -75,12 +77,14 @@ void add_chat_command(CLI::App& app) {
   o->gen.sampling.temp = 0.6f;  // DeepSeek's recommendation for R1-style reasoning
   o->gen.sampling.top_p = 0.95f;
   add_sampling_options(c, o->gen.sampling);
+  add_draft_options(c, o->draft);
   c->callback([o] {
     auto m = load_model(o->model, o->load);
     Vocab vocab(*m->file);
     const auto tmpl = load_chat_template(*m->file, vocab, o->chat_template);
     const int threads = o->threads > 0 ? o->threads : int(std::max(1u, std::thread::hardware_concurrency()));
-    Session s(*m, o->ctx, threads, parse_kv_type(o->kv, "--kv-type"));
+    draft_count(o->draft, "--draft-n");
+    Session s(*m, o->ctx, threads, parse_kv_type(o->kv, "--kv-type"), o->draft.kind == DraftKind::Mtp);
     const bool tty_in = isatty(0), tty_out = isatty(1);
     if (tty_in) {
       std::fprintf(stderr, "dawn chat: %s (template: %s). /reset starts over, /exit or Ctrl-D quits.\n",
@@ -166,7 +170,8 @@ void add_chat_command(CLI::App& app) {
         gp.constraint.in_reasoning = ends_with_tag(rendered, "<think>");
         gp.constraint.reasoning_budget = o->reasoning_budget;
       }
-      const GenerateResult r = generate(s, vocab, suffix, gp, [&](const std::string& t) { splitter.feed(t, sink); });
+      const GenerateResult r =
+          generate_with_draft(s, vocab, suffix, gp, o->draft, [&](const std::string& t) { splitter.feed(t, sink); });
       splitter.finish(sink);
       if (in_reasoning_shown && tty_out) print(kReset);
       print("\n");

@@ -1,6 +1,7 @@
 // `dawn eval`: runs held-out chat tasks through the model's chat template, greedy, and scores the
 // replies per task family (exact answers, tool calls, JSON validity); --require makes it a test.
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -11,6 +12,7 @@
 #include "apps/jsonl.h"
 #include "engine/generate.h"
 #include "engine/session.h"
+#include "engine/speculative.h"
 #include "text/chat.h"
 #include "text/eval_tasks.h"
 #include "text/reasoning.h"
@@ -59,6 +61,7 @@ void add_eval_command(CLI::App& app) {
     std::string model, tasks, chat_template, results, completions, require, kv = "f16";
     int threads = 0, ctx = 1024, n_predict = 384, per_family = 0;
     bool json_out = false;
+    DraftParams draft;
   };
   auto o = std::make_shared<Opts>();
   CLI::App* c = app.add_subcommand(
@@ -88,7 +91,9 @@ void add_eval_command(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(16, 1 << 24));
   c->add_option("--kv-type", o->kv, "KV cache type: f32, f16 or q8_0")->capture_default_str();
+  add_draft_options(c, o->draft);
   c->callback([o] {
+    draft_count(o->draft, "--draft-n");
     const auto require = parse_require(o->require);
     std::vector<Task> tasks;
     std::map<std::string, int> seen;
@@ -120,7 +125,8 @@ void add_eval_command(CLI::App& app) {
     if (given.empty()) {
       m = load_model(o->model, o->load);
       const int threads = o->threads > 0 ? o->threads : int(std::max(1u, std::thread::hardware_concurrency()));
-      s = std::make_unique<Session>(*m, o->ctx, threads, parse_kv_type(o->kv, "--kv-type"));
+      s = std::make_unique<Session>(*m, o->ctx, threads, parse_kv_type(o->kv, "--kv-type"),
+                                    o->draft.kind == DraftKind::Mtp);
     }
     Vocab vocab(*file);
     const auto tmpl = load_chat_template(*file, vocab, o->chat_template);
@@ -135,6 +141,14 @@ void add_eval_command(CLI::App& app) {
       if (!results) throw Error(o->results + ": cannot write");
     }
     EvalTally tally;
+    // Per family: generated tokens and the seconds the replies took (prompts included), and what
+    // the drafts did.
+    struct Speed {
+      int64_t tokens = 0;
+      double seconds = 0;
+      DraftStats draft;
+    };
+    std::map<std::string, Speed> speed;
     for (size_t i = 0; i < tasks.size(); ++i) {
       const Task& t = tasks[i];
       const std::string where = o->tasks + ":" + std::to_string(t.line);
@@ -154,7 +168,13 @@ void add_eval_command(CLI::App& app) {
           throw Error(where + ": the prompt has " + std::to_string(prompt.size()) + " tokens, -c is " +
                       std::to_string(o->ctx));
         s->reset();
-        generated = generate(*s, vocab, prompt, gp, [&](const std::string& piece) { text += piece; }).tokens;
+        Speed& sp = speed[t.family];
+        const auto t0 = std::chrono::steady_clock::now();
+        generated = generate_with_draft(*s, vocab, prompt, gp, o->draft,
+                                        [&](const std::string& piece) { text += piece; }, &sp.draft)
+                        .tokens;
+        sp.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        sp.tokens += int64_t(generated.size());
       }
       const ReasoningSplit split = split_reasoning(text, ends_with_tag(rendered, "<think>"));
       const ParsedToolCalls calls = parse_tool_calls(format, split.answer, i);
@@ -177,13 +197,29 @@ void add_eval_command(CLI::App& app) {
     }
 
     json table = json::object();
-    if (!o->json_out) std::printf("%-14s %5s %7s %7s %7s\n", "family", "n", "score", "exact", "think");
+    const bool timed = given.empty(), drafted = timed && o->draft.kind != DraftKind::None;
+    if (!o->json_out) {
+      std::printf("%-14s %5s %7s %7s %7s", "family", "n", "score", "exact", "think");
+      if (timed) std::printf(" %7s", "tok/s");
+      if (drafted) std::printf(" %7s %7s", "accept", "acc/stp");
+      std::printf("\n");
+    }
     for (const std::string& f : tally.order) {
       const FamilyTally& ft = tally.by_family[f];
       const double n = ft.n;
       table[f] = {{"n", ft.n}, {"score", ft.pass / n}, {"exact", ft.exact / n}, {"think", ft.thought / n}};
-      if (!o->json_out)
-        std::printf("%-14s %5d %7.3f %7.3f %7.3f\n", f.c_str(), ft.n, ft.pass / n, ft.exact / n, ft.thought / n);
+      const Speed& sp = speed[f];
+      const double tps = sp.seconds > 0 ? double(sp.tokens) / sp.seconds : 0.0;
+      if (timed) table[f]["tokens_per_second"] = tps;
+      if (drafted) {
+        table[f]["acceptance_rate"] = sp.draft.acceptance_rate();
+        table[f]["accepted_per_step"] = sp.draft.accepted_per_step();
+      }
+      if (o->json_out) continue;
+      std::printf("%-14s %5d %7.3f %7.3f %7.3f", f.c_str(), ft.n, ft.pass / n, ft.exact / n, ft.thought / n);
+      if (timed) std::printf(" %7.1f", tps);
+      if (drafted) std::printf(" %7.3f %7.3f", sp.draft.acceptance_rate(), sp.draft.accepted_per_step());
+      std::printf("\n");
     }
     if (o->json_out) std::printf("%s\n", table.dump().c_str());
     std::fflush(stdout);

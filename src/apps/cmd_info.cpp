@@ -31,8 +31,8 @@ void add_info_command(CLI::App& app) {
                   hp.kv_lora_rank, hp.qk_nope, hp.qk_rope, hp.head_dim_v,
                   hp.mla_split ? "split k_b/v_b" : "legacy kv_b");
       if (hp.n_nextn > 0) {
-        std::printf("mtp:           %d nextn layer(s) after the trunk, %s (not used for generation yet)\n", hp.n_nextn,
-                    m->mtp_layers.empty() ? "weights absent" : "weights present");
+        std::printf("mtp:           %d nextn layer(s) after the trunk, %s\n", hp.n_nextn,
+                    m->mtp_layers.empty() ? "weights absent (no --draft mtp)" : "weights present (--draft mtp drafts with the first)");
       }
       std::printf("moe:           %d experts, %d used, %d shared, ff %d, groups %d/%d, %s gating, dense lead %d\n",
                   hp.router.n_expert, hp.router.n_used, hp.n_expert_shared, hp.n_ff_exp, hp.router.n_group_used,

@@ -6,6 +6,7 @@
 #include "apps/commands.h"
 #include "engine/generate.h"
 #include "engine/session.h"
+#include "engine/speculative.h"
 #include "text/gbnf.h"
 #include "text/grammar_matcher.h"
 #include "text/json_schema_grammar.h"
@@ -24,6 +25,7 @@ void add_run_command(CLI::App& app) {
     int n_predict = 128, threads = 0, ctx = 4096;
     bool no_special = false;
     GenerateParams gen;
+    DraftParams draft;
   };
   auto o = std::make_shared<Opts>();
   CLI::App* c = app.add_subcommand("run", "Generate text from a prompt, streamed to stdout");
@@ -40,6 +42,7 @@ void add_run_command(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(1, 1 << 24));
   add_sampling_options(c, o->gen.sampling);
+  add_draft_options(c, o->draft);
   c->add_option("--stop", o->gen.stop, "Stop when this text is generated (repeatable)");
   c->add_flag("--no-special", o->no_special, "Treat special-token text in the prompt as plain text");
   c->add_option("--grammar", o->grammar,
@@ -57,7 +60,8 @@ void add_run_command(CLI::App& app) {
     auto m = load_model(o->model, o->load);
     Vocab vocab(*m->file);
     const int threads = o->threads > 0 ? o->threads : int(std::max(1u, std::thread::hardware_concurrency()));
-    Session s(*m, o->ctx, threads, parse_kv_type(o->kv, "--kv-type"));
+    draft_count(o->draft, "--draft-n");
+    Session s(*m, o->ctx, threads, parse_kv_type(o->kv, "--kv-type"), o->draft.kind == DraftKind::Mtp);
     const std::vector<int32_t> prompt = vocab.encode(o->prompt, true, !o->no_special);
     if (prompt.empty()) throw Error("prompt: empty after tokenization");
     if (int(prompt.size()) >= o->ctx) {
@@ -93,7 +97,7 @@ void add_run_command(CLI::App& app) {
       o->gen.constraint.reasoning_budget = o->reasoning_budget;
     }
     std::fputs(o->prompt.c_str(), stdout);
-    generate(s, vocab, prompt, o->gen, [](const std::string& t) {
+    generate_with_draft(s, vocab, prompt, o->gen, o->draft, [](const std::string& t) {
       std::fwrite(t.data(), 1, t.size(), stdout);
       std::fflush(stdout);
     });

@@ -29,4 +29,8 @@ CLI::Validator chat_template_path();
 // --temp, --top-k, --top-p, --min-p, penalties and --seed, shared by run and chat.
 void add_sampling_options(CLI::App* c, SamplerParams& p);
 
+// --draft and --draft-n (speculative decoding), shared by run, chat, eval and bench.
+struct DraftParams;
+void add_draft_options(CLI::App* c, DraftParams& p);
+
 }  // namespace dawn

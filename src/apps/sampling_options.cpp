@@ -1,4 +1,5 @@
 #include "apps/commands.h"
+#include "engine/speculative.h"
 
 namespace dawn {
 
@@ -13,6 +14,17 @@ void add_sampling_options(CLI::App* c, SamplerParams& p) {
   c->add_option("--repeat-last-n", p.penalty_last_n, "Tokens the penalties look back at (-1: all)")
       ->capture_default_str();
   c->add_option("--seed", p.seed, "Random seed (same seed, same output)")->capture_default_str();
+}
+
+void add_draft_options(CLI::App* c, DraftParams& p) {
+  c->add_option_function<std::string>(
+       "--draft", [&p](const std::string& k) { p.kind = parse_draft_kind(k, "--draft"); },
+       "Speculative decoding: mtp (the model's own MTP layer drafts one token ahead; DeepSeek-V3/R1 files that "
+       "keep it), ngram (prompt lookup: the tokens that followed the last earlier match of the context's end) or "
+       "none. The output is the same as without it")
+      ->check(CLI::IsMember({"none", "mtp", "ngram"}))
+      ->default_str("none");
+  c->add_option("--draft-n", p.n_draft, "Tokens drafted per step (0: mtp 1, ngram 4)")->capture_default_str();
 }
 
 }  // namespace dawn

@@ -19,7 +19,7 @@ KvType parse_kv_type(const std::string& s, const std::string& what) {
   throw Error(what + ": unknown KV cache type '" + s + "' (f32, f16 or q8_0)");
 }
 
-KvCache::KvCache(const Model& m, int n_ctx, int n_seq, KvType type)
+KvCache::KvCache(const Model& m, int n_ctx, int n_seq, KvType type, bool with_mtp)
     : n_ctx_(n_ctx), n_seq_(n_seq), type_(type), k_dim_(m.kv_k_dim()), v_dim_(m.kv_v_dim()) {
   // Every slice the forward pass takes (a head, MLA's rope part) starts at a multiple of these.
   if (type == KvType::Q8_0 && (k_dim_ % 32 != 0 || v_dim_ % 32 != 0 || m.kv_slice_align() % 32 != 0)) {
@@ -48,7 +48,8 @@ KvCache::KvCache(const Model& m, int n_ctx, int n_seq, KvType type)
     return r;
   };
   try {
-    for (int l = 0; l < m.hp.n_layer; ++l) {
+    const int n_layers = m.hp.n_layer + (with_mtp ? int(m.mtp_layers.size()) : 0);
+    for (int l = 0; l < n_layers; ++l) {
       k_.push_back(reserve(k_bytes_));
       v_.push_back(reserve(v_bytes_));
     }

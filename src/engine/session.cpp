@@ -4,8 +4,25 @@
 
 namespace dawn {
 
-Session::Session(const Model& m, int n_ctx, int n_threads, KvType kv_type)
-    : m_(m), cache_(m, n_ctx, 1, kv_type), kv_{cache_.view(0)}, pool_(n_threads) {}
+namespace {
+
+const Model& check_mtp(const Model& m, bool with_mtp) {
+  if (with_mtp && m.mtp_layers.empty()) {
+    throw Error((m.file ? m.file->path() + ": " : std::string()) +
+                "no MTP layer to draft with (nextn_predict_layers is " + std::to_string(m.hp.n_nextn) +
+                (m.hp.n_nextn > 0 ? ", but the file was converted without the nextn tensors)" : ")"));
+  }
+  return m;
+}
+
+}  // namespace
+
+Session::Session(const Model& m, int n_ctx, int n_threads, KvType kv_type, bool with_mtp)
+    : m_(check_mtp(m, with_mtp)),
+      cache_(m, n_ctx, 1, kv_type, with_mtp),
+      kv_{cache_.view(0)},
+      pool_(n_threads),
+      with_mtp_(with_mtp) {}
 
 const float* Session::eval(const int32_t* tokens, int n, bool all_logits) {
   if (n <= 0) throw Error("eval: no tokens to evaluate");
@@ -23,9 +40,31 @@ const float* Session::eval(const int32_t* tokens, int n, bool all_logits) {
   if (logits_.size() < need) logits_.resize(need);
   batch_.clear();
   for (int i = 0; i < n; ++i) batch_.add(tokens[i], int32_t(pos_ + i), 0, all_logits || i == n - 1);
-  forward(m_, kv_, batch_, logits_.data(), pool_, scratch_);
+  if (with_mtp_) grow(hidden_, size_t(n) * size_t(m_.hp.n_embd));
+  forward(m_, kv_, batch_, logits_.data(), pool_, scratch_, with_mtp_ ? hidden_.data() : nullptr);
   pos_ += n;
   return logits_.data();
+}
+
+const float* Session::eval_mtp(const int32_t* next_tokens, const float* states, int n) {
+  if (!with_mtp_) throw Error("eval_mtp: the session was made without the MTP layer");
+  const int64_t pos = mtp_pos_;
+  if (n <= 0 || pos + n > pos_) {
+    throw Error("eval_mtp: positions " + std::to_string(pos) + " + " + std::to_string(n) +
+                " are past the trunk's " + std::to_string(pos_));
+  }
+  for (int i = 0; i < n; ++i) {
+    if (next_tokens[i] < 0 || next_tokens[i] >= m_.hp.n_vocab) {
+      throw Error("tokens: id " + std::to_string(next_tokens[i]) + " is outside the vocabulary of " +
+                  std::to_string(m_.hp.n_vocab));
+    }
+  }
+  mtp_pos_ += n;
+  grow(mtp_logits_, size_t(m_.hp.n_vocab));
+  batch_.clear();
+  for (int i = 0; i < n; ++i) batch_.add(next_tokens[i], int32_t(pos + i), 0, i == n - 1);
+  forward_mtp(m_, kv_, batch_, states, mtp_logits_.data(), pool_, scratch_);
+  return mtp_logits_.data();
 }
 
 }  // namespace dawn

@@ -1,6 +1,7 @@
 // One sequence being evaluated: the model, its cache, the thread pool and the
 // buffers a forward pass reuses.
 #pragma once
+#include <algorithm>
 #include <vector>
 
 #include "engine/kv_cache.h"
@@ -11,17 +12,38 @@ namespace dawn {
 
 class Session {
  public:
-  Session(const Model& m, int n_ctx, int n_threads, KvType kv_type = KvType::F32);
+  // with_mtp: also the cache of the model's MTP layer, and each eval keeps every token's final
+  // state for it (hidden()); throws Error when the model has no MTP layer.
+  Session(const Model& m, int n_ctx, int n_threads, KvType kv_type = KvType::F32, bool with_mtp = false);
 
   // Appends tokens at the current position. Returns n_vocab logits for the last
   // token, or for every token (row-major) when all_logits. Throws Error when the
   // context would overflow.
   const float* eval(const int32_t* tokens, int n, bool all_logits = false);
+  // With MTP: the trunk's final states (n x n_embd) of the tokens of the last eval.
+  const float* hidden() const { return hidden_.data(); }
+  // With MTP: runs the MTP layer at its next n positions (from mtp_pos()), given for each the token
+  // that follows it and the trunk's state there (n x n_embd); returns the logits of its guess for
+  // the token after the last.
+  const float* eval_mtp(const int32_t* next_tokens, const float* states, int n);
+  // Positions the MTP layer has run at (its cache rows below are filled); never past pos().
+  int64_t mtp_pos() const { return mtp_pos_; }
+  // Moves it (to pos() at most): the rows skipped stay as they were, which only costs guesses.
+  void set_mtp_pos(int64_t p) { mtp_pos_ = std::min(std::max<int64_t>(p, 0), pos_); }
+  // The trunk's state at mtp_pos(), kept by a generation that ended before the token after it was
+  // known (empty otherwise): the next generation runs the MTP layer there first.
+  std::vector<float>& mtp_state() { return mtp_state_; }
   int64_t pos() const { return pos_; }
   // Forgets the sequence so the next eval starts at position 0.
-  void reset() { pos_ = 0; }
+  void reset() { rewind(0); }
   // Keeps the first `pos` cached tokens (a shared prompt prefix) and drops the rest.
-  void rewind(int64_t pos) { pos_ = pos < pos_ ? (pos > 0 ? pos : 0) : pos_; }
+  void rewind(int64_t pos) {
+    pos_ = pos < pos_ ? (pos > 0 ? pos : 0) : pos_;
+    if (mtp_pos_ >= pos_) {
+      mtp_pos_ = pos_;
+      mtp_state_.clear();
+    }
+  }
   int n_ctx() const { return cache_.n_ctx(); }
   const Model& model() const { return m_; }
   const KvCache& cache() const { return cache_; }
@@ -33,8 +55,10 @@ class Session {
   Batch batch_;
   ThreadPool pool_;
   Scratch scratch_;
-  std::vector<float> logits_;
-  int64_t pos_ = 0;
+  std::vector<float> logits_, hidden_, mtp_logits_;  // MTP's apart: the trunk's stay readable
+  std::vector<float> mtp_state_;
+  bool with_mtp_;
+  int64_t pos_ = 0, mtp_pos_ = 0;
 };
 
 }  // namespace dawn

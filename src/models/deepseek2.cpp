@@ -207,7 +207,8 @@ void mla_attention(const Model& m, const Layer& L, const SeqKv& kv, int l, const
 
 }  // namespace
 
-void forward_deepseek2(const Model& m, const SeqKv& kv, const Batch& b, ThreadPool& pool, Scratch& s) {
+void deepseek2_layer(const Model& m, const Layer& L, int l, const SeqKv& kv, const Batch& b, ThreadPool& pool,
+                     Scratch& s) {
   const int n_tok = b.size();
   const Hparams& hp = m.hp;
   const int64_t D = hp.n_embd, H = hp.n_head, dk = hp.head_dim_k, dv = hp.head_dim_v;
@@ -219,47 +220,47 @@ void forward_deepseek2(const Model& m, const SeqKv& kv, const Batch& b, ThreadPo
   grow(s.v, size_t(n_tok * std::max<int64_t>(hp.q_lora_rank, 1)));
   grow(s.att, size_t(n_tok * H * dv));
   grow(s.o, size_t(n_tok * D));
-  rope_tables(hp, b, s);
-
-  for (int l = 0; l < hp.n_layer; ++l) {
-    const Layer& L = m.layers[l];
-    norm_rows(s.x.data(), L.attn_norm, n_tok, D, hp.rms_eps, s.h.data());
-    if (hp.q_lora_rank > 0) {
-      const int64_t r = hp.q_lora_rank;
-      const MatmulTask in[2] = {{L.wq_a, s.h.data(), n_tok, s.v.data()}, {L.wkv_a, s.h.data(), n_tok, s.k.data()}};
-      matmul_batch(in, 2, pool, s.act);
-      norm_rows(s.v.data(), L.q_a_norm, n_tok, r, hp.rms_eps, s.v.data());
-      matmul(L.wq_b, s.v.data(), n_tok, s.q.data(), pool, s.act);
-    } else {
-      const MatmulTask in[2] = {{L.wq, s.h.data(), n_tok, s.q.data()}, {L.wkv_a, s.h.data(), n_tok, s.k.data()}};
-      matmul_batch(in, 2, pool, s.act);
-    }
-    for (int t = 0; t < n_tok; ++t) {
-      float* kvt = s.k.data() + t * kvw;
-      rms_norm(kvt, L.kv_a_norm.f32(), rkv, hp.rms_eps, kvt);
-      if (!hp.mla_split) round_to_activation(L.wv_b.type, kvt, rkv, s.lat_act);
-      const float* cs = s.cs.data() + t * 2 * half;
-      rope_apply(hp.rope, cs, cs + half, kvt + rkv, 1, dr);
-      rope_apply(hp.rope, cs, cs + half, s.q.data() + t * H * dk + dn, int(H), dk);
-      kv_store(kv[b.seq[t]][l].k, b.pos[t], kvt, kvw);
-    }
-    mla_attention(m, L, kv, l, b, pool, s);
-    matmul(L.wo, s.att.data(), n_tok, s.o.data(), pool, s.act);
-    for (int64_t i = 0; i < n_tok * D; ++i) s.x[i] += s.o[i];
-
-    norm_rows(s.x.data(), L.ffn_norm, n_tok, D, hp.rms_eps, s.h.data());
-    if (!L.moe) {
-      swiglu_ffn(L.gate, L.up, L.down, s.h.data(), n_tok, s.o.data(), pool, s);
-      for (int64_t i = 0; i < n_tok * D; ++i) s.x[i] += s.o[i];
-      continue;
-    }
-    moe_ffn(m, L, n_tok, pool, s);
-    if (!L.gate_shexp.empty()) {
-      for (int64_t i = 0; i < n_tok * D; ++i) s.x[i] += s.tmp[i] + s.o[i];
-    } else {
-      for (int64_t i = 0; i < n_tok * D; ++i) s.x[i] += s.tmp[i];
-    }
+  norm_rows(s.x.data(), L.attn_norm, n_tok, D, hp.rms_eps, s.h.data());
+  if (hp.q_lora_rank > 0) {
+    const int64_t r = hp.q_lora_rank;
+    const MatmulTask in[2] = {{L.wq_a, s.h.data(), n_tok, s.v.data()}, {L.wkv_a, s.h.data(), n_tok, s.k.data()}};
+    matmul_batch(in, 2, pool, s.act);
+    norm_rows(s.v.data(), L.q_a_norm, n_tok, r, hp.rms_eps, s.v.data());
+    matmul(L.wq_b, s.v.data(), n_tok, s.q.data(), pool, s.act);
+  } else {
+    const MatmulTask in[2] = {{L.wq, s.h.data(), n_tok, s.q.data()}, {L.wkv_a, s.h.data(), n_tok, s.k.data()}};
+    matmul_batch(in, 2, pool, s.act);
   }
+  for (int t = 0; t < n_tok; ++t) {
+    float* kvt = s.k.data() + t * kvw;
+    rms_norm(kvt, L.kv_a_norm.f32(), rkv, hp.rms_eps, kvt);
+    if (!hp.mla_split) round_to_activation(L.wv_b.type, kvt, rkv, s.lat_act);
+    const float* cs = s.cs.data() + t * 2 * half;
+    rope_apply(hp.rope, cs, cs + half, kvt + rkv, 1, dr);
+    rope_apply(hp.rope, cs, cs + half, s.q.data() + t * H * dk + dn, int(H), dk);
+    kv_store(kv[b.seq[t]][l].k, b.pos[t], kvt, kvw);
+  }
+  mla_attention(m, L, kv, l, b, pool, s);
+  matmul(L.wo, s.att.data(), n_tok, s.o.data(), pool, s.act);
+  for (int64_t i = 0; i < n_tok * D; ++i) s.x[i] += s.o[i];
+
+  norm_rows(s.x.data(), L.ffn_norm, n_tok, D, hp.rms_eps, s.h.data());
+  if (!L.moe) {
+    swiglu_ffn(L.gate, L.up, L.down, s.h.data(), n_tok, s.o.data(), pool, s);
+    for (int64_t i = 0; i < n_tok * D; ++i) s.x[i] += s.o[i];
+    return;
+  }
+  moe_ffn(m, L, n_tok, pool, s);
+  if (!L.gate_shexp.empty()) {
+    for (int64_t i = 0; i < n_tok * D; ++i) s.x[i] += s.tmp[i] + s.o[i];
+  } else {
+    for (int64_t i = 0; i < n_tok * D; ++i) s.x[i] += s.tmp[i];
+  }
+}
+
+void forward_deepseek2(const Model& m, const SeqKv& kv, const Batch& b, ThreadPool& pool, Scratch& s) {
+  rope_tables(m.hp, b, s);
+  for (int l = 0; l < m.hp.n_layer; ++l) deepseek2_layer(m, m.layers[l], l, kv, b, pool, s);
 }
 
 }  // namespace dawn

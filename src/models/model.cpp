@@ -537,7 +537,8 @@ void norm_rows(const float* x, const Weight& w, int n_tok, int64_t n, float eps,
   for (int t = 0; t < n_tok; ++t) rms_norm(x + t * n, w.f32(), n, eps, out + t * n);
 }
 
-void forward(const Model& m, const SeqKv& kv, const Batch& b, float* logits, ThreadPool& pool, Scratch& s) {
+void forward(const Model& m, const SeqKv& kv, const Batch& b, float* logits, ThreadPool& pool, Scratch& s,
+             float* hidden) {
   const int64_t D = m.hp.n_embd;
   const int n_tok = b.size();
   grow(s.x, size_t(n_tok * D));
@@ -551,7 +552,13 @@ void forward(const Model& m, const SeqKv& kv, const Batch& b, float* logits, Thr
   grow(s.h, size_t(n_tok * D));
   int n_out = 0;
   for (int t = 0; t < n_tok; ++t) {
-    if (b.logits[t]) rms_norm(s.x.data() + t * D, m.output_norm.f32(), D, m.hp.rms_eps, s.h.data() + n_out++ * D);
+    if (hidden) {
+      float* h = hidden + t * D;
+      rms_norm(s.x.data() + t * D, m.output_norm.f32(), D, m.hp.rms_eps, h);
+      if (b.logits[t]) std::copy(h, h + D, s.h.data() + n_out++ * D);
+    } else if (b.logits[t]) {
+      rms_norm(s.x.data() + t * D, m.output_norm.f32(), D, m.hp.rms_eps, s.h.data() + n_out++ * D);
+    }
   }
   if (n_out > 0) matmul(m.output, s.h.data(), n_out, logits, pool, s.act);
 }

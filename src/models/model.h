@@ -57,8 +57,8 @@ struct Model {
   Hparams hp;
   Weight tok_embd, output_norm, output, rope_freqs;
   std::vector<Layer> layers;
-  // MTP layers (deepseek2 `nextn_predict_layers`): bound and validated, not
-  // yet run; kept for self-speculative decoding.
+  // MTP layers (deepseek2 `nextn_predict_layers`): the first drafts tokens for speculative
+  // decoding (forward_mtp, engine/speculative.h).
   std::vector<Layer> mtp_layers;
 
   // Floats cached per position per layer for one sequence.
@@ -105,6 +105,7 @@ struct Scratch {
   // values per head
   std::vector<float> mla_q, mla_lat, mla_o, mla_v;
   std::vector<uint8_t> lat_act;  // a legacy file's latent in attn_kv_b's activation type
+  std::vector<float> mtp_in;     // the MTP projection's input: [enorm(embedding); hnorm(state)] per token
   ActBuffer act;
 };
 
@@ -116,10 +117,25 @@ using SeqKv = std::vector<std::vector<LayerKv>>;
 // included). Writes n_vocab logits for each token whose `logits` flag is set, in batch order.
 // The batch must be valid (tokens in the vocabulary, positions within the cache, each
 // sequence's positions consecutive after what its cache holds): the caller checks.
-void forward(const Model& m, const SeqKv& kv, const Batch& b, float* logits, ThreadPool& pool, Scratch& s);
+// When `hidden` is set, every token's final state after output_norm (n_tok x n_embd, batch order)
+// is written there as well: what DeepSeek-V3's MTP module reads (forward_mtp).
+void forward(const Model& m, const SeqKv& kv, const Batch& b, float* logits, ThreadPool& pool, Scratch& s,
+             float* hidden = nullptr);
+
+// DeepSeek-V3's multi-token-prediction module (the first MTP layer) over a batch: token t is the
+// token that follows position b.pos[t] of its sequence and hidden + t * n_embd the trunk's state
+// there (forward's `hidden`); the MTP layer's cache rows are kv[seq][n_layer]. Writes, for each
+// flagged token, the logits of the token after it: a guess two positions past the trunk's state.
+// The model must have mtp_layers (callers check).
+void forward_mtp(const Model& m, const SeqKv& kv, const Batch& b, const float* hidden, float* logits,
+                 ThreadPool& pool, Scratch& s);
 
 void forward_llama(const Model& m, const SeqKv& kv, const Batch& b, ThreadPool& pool, Scratch& s);
 void forward_deepseek2(const Model& m, const SeqKv& kv, const Batch& b, ThreadPool& pool, Scratch& s);
+// One deepseek2 decoder layer (MLA, then the dense FFN or the MoE) on s.x, its cache rows kv[seq][l];
+// s.cs must hold the batch's rope tables (rope_tables).
+void deepseek2_layer(const Model& m, const Layer& L, int l, const SeqKv& kv, const Batch& b, ThreadPool& pool,
+                     Scratch& s);
 
 // Shared pieces of the per-family forward passes.
 void embed_tokens(const Model& m, const int32_t* tokens, int n_tok, float* x);

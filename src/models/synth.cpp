@@ -208,7 +208,9 @@ void synth_deepseek2(const SynthConfig& c, GgufWriter& w, Gen& g) {
   const std::string p = "deepseek2.";
   const int64_t D = c.n_embd, H = c.n_head, dn = c.qk_nope, dr = c.qk_rope, dv = c.v_head, rkv = c.kv_lora_rank;
   const int64_t dk = dn + dr;
-  w.set_u32(p + "block_count", uint32_t(c.n_layer));
+  // MTP layers follow the trunk and count in block_count, as llama.cpp writes them.
+  w.set_u32(p + "block_count", uint32_t(c.n_layer + c.n_nextn));
+  if (c.n_nextn > 0) w.set_u32(p + "nextn_predict_layers", uint32_t(c.n_nextn));
   w.set_u32(p + "context_length", uint32_t(c.n_ctx_train));
   w.set_u32(p + "embedding_length", uint32_t(D));
   w.set_u32(p + "feed_forward_length", uint32_t(c.n_ff));
@@ -248,7 +250,13 @@ void synth_deepseek2(const SynthConfig& c, GgufWriter& w, Gen& g) {
   }
 
   g.tensor("token_embd.weight", {D, c.n_vocab}, c.dtype, 0.0f, 1.0f);
-  for (int l = 0; l < c.n_layer; ++l) {
+  for (int l = 0; l < c.n_layer + c.n_nextn; ++l) {
+    if (l >= c.n_layer) {  // the MTP module's own parts; its decoder layer follows as any other
+      g.tensor(blk(l, "nextn.eh_proj.weight"), {2 * D, D}, c.dtype);
+      g.norm(blk(l, "nextn.enorm.weight"), D);
+      g.norm(blk(l, "nextn.hnorm.weight"), D);
+      g.norm(blk(l, "nextn.shared_head_norm.weight"), D);
+    }
     g.norm(blk(l, "attn_norm.weight"), D);
     if (c.q_lora_rank > 0) {
       g.tensor(blk(l, "attn_q_a.weight"), {D, c.q_lora_rank}, c.dtype);

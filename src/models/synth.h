@@ -27,6 +27,7 @@ struct SynthConfig {
   float expert_weights_scale = 1.0f;
   bool exp_probs_bias = false;
   bool legacy_kv_b = false;
+  int n_nextn = 0;  // MTP layers after the trunk (DeepSeek-V3's nextn), each a MoE decoder layer
   float yarn_factor = 0.0f;  // > 1 writes YaRN scaling
   int yarn_orig_ctx = 0;
   float yarn_mscale_all_dim = 0.0f;

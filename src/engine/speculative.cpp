@@ -1,0 +1,154 @@
+// Speculative decoding: drafts (MTP or prompt lookup), one batched check by the trunk, rewind past
+// the first miss (speculative.h).
+#include "engine/speculative.h"
+
+#include <algorithm>
+
+#include "engine/generation.h"
+#include "util/error.h"
+
+namespace dawn {
+
+DraftKind parse_draft_kind(const std::string& s, const std::string& what) {
+  if (s == "none") return DraftKind::None;
+  if (s == "mtp") return DraftKind::Mtp;
+  if (s == "ngram") return DraftKind::Ngram;
+  throw Error(what + ": unknown drafter '" + s + "' (none, mtp or ngram)");
+}
+
+const char* draft_kind_name(DraftKind k) {
+  switch (k) {
+    case DraftKind::Mtp: return "mtp";
+    case DraftKind::Ngram: return "ngram";
+    default: return "none";
+  }
+}
+
+int draft_count(const DraftParams& p, const std::string& what) {
+  if (p.n_draft < 0 || p.n_draft > 16) {
+    throw Error(what + ": " + std::to_string(p.n_draft) + " draft tokens per step is out of range (0-16; 0: default)");
+  }
+  switch (p.kind) {
+    case DraftKind::None: return 0;
+    case DraftKind::Mtp:
+      if (p.n_draft > 1) {
+        throw Error(what + ": mtp drafts one token per step (the model's MTP layer guesses one token ahead; "
+                           "chaining it is not implemented), not " + std::to_string(p.n_draft));
+      }
+      return 1;
+    case DraftKind::Ngram: return p.n_draft > 0 ? p.n_draft : 4;
+  }
+  return 0;
+}
+
+void ngram_draft(const std::vector<int32_t>& ctx, int ngram_max, int n, std::vector<int32_t>* out) {
+  out->clear();
+  const int len = int(ctx.size());
+  if (n <= 0) return;
+  for (int m = std::min(ngram_max, len - 1); m >= 1; --m) {
+    const auto suffix = ctx.end() - m;
+    for (int j = len - m - 1; j >= 0; --j) {  // the latest earlier occurrence first
+      if (std::equal(ctx.begin() + j, ctx.begin() + j + m, suffix)) {
+        const int from = j + m;
+        out->assign(ctx.begin() + from, ctx.begin() + std::min(len, from + n));
+        return;
+      }
+    }
+  }
+}
+
+namespace {
+
+int32_t argmax(const float* x, int n) {
+  return int32_t(std::max_element(x, x + n) - x);
+}
+
+}  // namespace
+
+GenerateResult generate_with_draft(Session& s, const Vocab& v, const std::vector<int32_t>& prompt,
+                                   const GenerateParams& p, const DraftParams& d,
+                                   const std::function<void(const std::string&)>& on_text, DraftStats* stats) {
+  if (d.kind == DraftKind::None) return generate(s, v, prompt, p, on_text);
+  const int n_vocab = s.model().hp.n_vocab;
+  const int k_max = draft_count(d, "draft");
+  const bool mtp = d.kind == DraftKind::Mtp;
+  Generation g(v, prompt, p);
+  DraftStats st;
+  const int64_t D = s.model().hp.n_embd;
+  std::vector<int32_t> ctx(prompt), drafts, batch, next;
+  std::vector<float> states;
+  std::string text;
+  const int64_t start = s.pos();
+  const float* logits = s.eval(prompt.data(), int(prompt.size()));
+  int32_t tok = g.next(logits, n_vocab, &text);
+  if (!g.done() && s.pos() >= s.n_ctx()) g.stop_for_context(&text);
+  if (!text.empty()) on_text(text);
+  // The MTP layer runs at every settled position once the token after it is known: its guess, made
+  // at the last settled one, is for the token after the pending one (tok).
+  int32_t guess = -1;
+  if (mtp && !g.done()) {
+    // Each prompt position with the token that follows it (the last with tok), after the position
+    // an earlier generation left with its state kept (multi-turn chat).
+    next.clear();
+    states.clear();
+    if (s.mtp_pos() + 1 == start && !s.mtp_state().empty()) {
+      next.push_back(prompt[0]);
+      states = s.mtp_state();
+    } else {
+      s.set_mtp_pos(start);  // any gap (a session used without MTP) costs guesses only
+    }
+    next.insert(next.end(), prompt.begin() + 1, prompt.end());
+    next.push_back(tok);
+    states.insert(states.end(), s.hidden(), s.hidden() + int64_t(prompt.size()) * D);
+    s.mtp_state().clear();
+    guess = argmax(s.eval_mtp(next.data(), states.data(), int(next.size())), n_vocab);
+  }
+  while (!g.done()) {
+    // tok is not in the cache yet: it goes at base, the proposals after it.
+    ctx.push_back(tok);
+    const int64_t base = s.pos();
+    const int room = int(std::min<int64_t>(k_max, s.n_ctx() - base - 1));
+    drafts.clear();
+    if (room > 0) {
+      if (mtp) {
+        drafts.push_back(guess);
+      } else {
+        ngram_draft(ctx, d.ngram_max, room, &drafts);
+      }
+    }
+    const int k = int(drafts.size());
+    batch.assign(1, tok);
+    batch.insert(batch.end(), drafts.begin(), drafts.end());
+    const float* rows = s.eval(batch.data(), k + 1, k > 0);
+    if (k > 0) {
+      ++st.steps;
+      st.drafted += k;
+    }
+    // Row i's logits follow batch[i]: they are the trunk's own as long as every proposal before
+    // them was the token chosen, so the walk stops at the first miss.
+    int used = 0;
+    for (int i = 0; i <= k; ++i) {
+      text.clear();
+      tok = g.next(rows + size_t(i) * size_t(n_vocab), n_vocab, &text);
+      used = i + 1;
+      if (!g.done() && base + used >= s.n_ctx()) g.stop_for_context(&text);
+      if (!text.empty()) on_text(text);
+      if (g.done() || i == k || tok != drafts[size_t(i)]) break;
+      ++st.accepted;
+    }
+    s.rewind(base + used);  // the cache rows of missed proposals are rewritten before they are read
+    ctx.insert(ctx.end(), batch.begin() + 1, batch.begin() + used);
+    if (mtp) {
+      // The settled positions base .. base + used - 1, each with the token after it; once done, the
+      // last one's is not known (tok may not be what the next turn puts there): its state is kept.
+      next.assign(batch.begin() + 1, batch.begin() + used);
+      if (!g.done()) next.push_back(tok);
+      if (!next.empty()) guess = argmax(s.eval_mtp(next.data(), s.hidden(), int(next.size())), n_vocab);
+      if (g.done()) s.mtp_state().assign(s.hidden() + (used - 1) * D, s.hidden() + used * D);
+    }
+  }
+  if (stats) stats->add(st);
+  return {g.tokens(), g.stop_reason()};
+}
+
+}  // namespace dawn
