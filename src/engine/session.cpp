@@ -24,18 +24,22 @@ Session::Session(const Model& m, int n_ctx, int n_threads, KvType kv_type, bool 
       pool_(n_threads),
       with_mtp_(with_mtp) {}
 
-const float* Session::eval(const int32_t* tokens, int n, bool all_logits) {
-  if (n <= 0) throw Error("eval: no tokens to evaluate");
-  if (pos_ + n > cache_.n_ctx()) {
-    throw Error("context: " + std::to_string(pos_ + n) + " tokens do not fit the context size of " +
-                std::to_string(cache_.n_ctx()) + " (raise -c/--ctx-size)");
-  }
+void Session::check_tokens(const int32_t* tokens, int n) const {
   for (int i = 0; i < n; ++i) {
     if (tokens[i] < 0 || tokens[i] >= m_.hp.n_vocab) {
       throw Error("tokens: id " + std::to_string(tokens[i]) + " is outside the vocabulary of " +
                   std::to_string(m_.hp.n_vocab));
     }
   }
+}
+
+const float* Session::eval(const int32_t* tokens, int n, bool all_logits) {
+  if (n <= 0) throw Error("eval: no tokens to evaluate");
+  if (pos_ + n > cache_.n_ctx()) {
+    throw Error("context: " + std::to_string(pos_ + n) + " tokens do not fit the context size of " +
+                std::to_string(cache_.n_ctx()) + " (raise -c/--ctx-size)");
+  }
+  check_tokens(tokens, n);
   const size_t need = size_t(all_logits ? n : 1) * size_t(m_.hp.n_vocab);
   if (logits_.size() < need) logits_.resize(need);
   batch_.clear();
@@ -53,12 +57,7 @@ const float* Session::eval_mtp(const int32_t* next_tokens, const float* states, 
     throw Error("eval_mtp: positions " + std::to_string(pos) + " + " + std::to_string(n) +
                 " are past the trunk's " + std::to_string(pos_));
   }
-  for (int i = 0; i < n; ++i) {
-    if (next_tokens[i] < 0 || next_tokens[i] >= m_.hp.n_vocab) {
-      throw Error("tokens: id " + std::to_string(next_tokens[i]) + " is outside the vocabulary of " +
-                  std::to_string(m_.hp.n_vocab));
-    }
-  }
+  check_tokens(next_tokens, n);
   mtp_pos_ += n;
   grow(mtp_logits_, size_t(m_.hp.n_vocab));
   batch_.clear();

@@ -49,6 +49,8 @@ class Session {
   const KvCache& cache() const { return cache_; }
 
  private:
+  void check_tokens(const int32_t* tokens, int n) const;  // throws Error for an id outside the vocabulary
+
   const Model& m_;
   KvCache cache_;
   SeqKv kv_;  // one sequence: slot 0
