@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "apps/commands.h"
+#include "dist/dist.h"
 #include "engine/generation.h"
 #include "engine/session.h"
 #include "engine/speculative.h"
@@ -209,7 +210,7 @@ void add_bench_command(CLI::App& app) {
       }
       return;
     }
-    auto m = load_model(o->model, o->load);
+    auto m = dist::open_model(o->model, o->load, threads);
     const int V = m->hp.n_vocab;
     draft_count(o->draft, "--draft-n");
     // As llama-bench: a prefill run and a decode run each start from a cache holding `depth` tokens

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "apps/commands.h"
+#include "dist/dist.h"
 #include "engine/generate.h"
 #include "engine/speculative.h"
 #include "engine/session.h"
@@ -79,7 +80,7 @@ void add_chat_command(CLI::App& app) {
   add_sampling_options(c, o->gen.sampling);
   add_draft_options(c, o->draft);
   c->callback([o] {
-    auto m = load_model(o->model, o->load);
+    auto m = dist::open_model(o->model, o->load, o->threads > 0 ? o->threads : int(std::max(1u, std::thread::hardware_concurrency())));
     Vocab vocab(*m->file);
     const auto tmpl = load_chat_template(*m->file, vocab, o->chat_template);
     const int threads = o->threads > 0 ? o->threads : int(std::max(1u, std::thread::hardware_concurrency()));

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "apps/commands.h"
+#include "dist/dist.h"
 #include "apps/jsonl.h"
 #include "engine/generate.h"
 #include "engine/session.h"
@@ -123,7 +124,7 @@ void add_eval_command(CLI::App& app) {
     std::unique_ptr<Session> s;
     auto file = GgufFile::open(o->model);
     if (given.empty()) {
-      m = load_model(o->model, o->load);
+      m = dist::open_model(o->model, o->load, o->threads > 0 ? o->threads : int(std::max(1u, std::thread::hardware_concurrency())));
       const int threads = o->threads > 0 ? o->threads : int(std::max(1u, std::thread::hardware_concurrency()));
       s = std::make_unique<Session>(*m, o->ctx, threads, parse_kv_type(o->kv, "--kv-type"),
                                     o->draft.kind == DraftKind::Mtp);

@@ -2,6 +2,7 @@
 #include <thread>
 
 #include "apps/commands.h"
+#include "dist/dist.h"
 #include "engine/perplexity.h"
 #include "engine/session.h"
 #include "text/vocab.h"
@@ -32,7 +33,7 @@ void add_perplexity_command(CLI::App& app) {
   c->add_option("--chunks", o->chunks, "Score at most this many chunks (0: all)")->capture_default_str();
   c->add_option("-t,--threads", o->threads, "Threads (0: all cores)")->capture_default_str();
   c->callback([o] {
-    auto m = load_model(o->model, o->load);
+    auto m = dist::open_model(o->model, o->load, o->threads > 0 ? o->threads : int(std::max(1u, std::thread::hardware_concurrency())));
     Vocab vocab(*m->file);
     const std::vector<int32_t> tokens = vocab.encode(read_file(o->file), true);
     const int n_ctx = o->ctx > 0 ? o->ctx : std::min(512, m->hp.n_ctx_train > 0 ? m->hp.n_ctx_train : 512);

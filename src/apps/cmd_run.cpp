@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "apps/commands.h"
+#include "dist/dist.h"
 #include "engine/generate.h"
 #include "engine/session.h"
 #include "engine/speculative.h"
@@ -57,9 +58,9 @@ void add_run_command(CLI::App& app) {
                 "With --grammar and a prompt ending in <think>: reasoning tokens before </think> is forced (-1: no cap)")
       ->capture_default_str();
   c->callback([o] {
-    auto m = load_model(o->model, o->load);
-    Vocab vocab(*m->file);
     const int threads = o->threads > 0 ? o->threads : int(std::max(1u, std::thread::hardware_concurrency()));
+    auto m = dist::open_model(o->model, o->load, threads);
+    Vocab vocab(*m->file);
     draft_count(o->draft, "--draft-n");
     Session s(*m, o->ctx, threads, parse_kv_type(o->kv, "--kv-type"), o->draft.kind == DraftKind::Mtp);
     const std::vector<int32_t> prompt = vocab.encode(o->prompt, true, !o->no_special);

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "apps/commands.h"
+#include "dist/dist.h"
 #include "engine/kv_cache.h"
 #include "server/http_server.h"
 #include "util/error.h"
@@ -79,6 +80,9 @@ void add_serve_command(CLI::App& app) {
   c->add_flag("--quiet", o->s.quiet, "No log line per request");
   add_load_options(c, o->s.load);
   c->callback([o] {
+    if (dist::size() > 1) {
+      throw Error("serve under mpirun: not available yet (run, chat, eval, bench and perplexity take --split layers)");
+    }
     o->s.engine.kv_type = parse_kv_type(o->kv, "--kv-type");
     o->s.engine.prefix_cache_bytes = size_t(o->prefix_mib) << 20;
     // SIGTERM / SIGINT: stop accepting, finish what runs, exit 0. Blocked in every thread; one

@@ -16,6 +16,18 @@ void add_load_options(CLI::App* c, LoadOptions& o) {
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "map", "copy"}))
       ->each([&o, text](const std::string& s) { o.load = parse_weight_load(s, "--load"); });
+  c->add_option("--split", o.split.kind,
+                "Under mpirun: how the ranks share the model. layers: each rank holds a contiguous range of layers "
+                "(rank 0 also the embeddings and the head) and the hidden state passes from rank to rank. One "
+                "process ignores it")
+      ->check(CLI::IsMember({"layers", "experts"}));
+  c->add_option("--layers-per-rank", o.split.layers_per_rank,
+                "With --split layers: each rank's layer count, in rank order (default: balanced by bytes)")
+      ->delimiter(',');
+  c->add_option("--dist-timeout", o.split.timeout_s,
+                "With --split: seconds a rank may stay silent before the run stops, naming it")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
 }
 
 }  // namespace dawn

@@ -2,9 +2,11 @@
 #include <string>
 
 #include "apps/commands.h"
+#include "dist/dist.h"
 #include "util/error.h"
 
 int main(int argc, char** argv) {
+  dawn::dist::init(&argc, &argv);  // under mpirun: this process is one rank of a split model
   CLI::App app{"dawn: run DeepSeek-class language models (deepseek2, qwen2, llama, qwen3 GGUF) fast on CPUs"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "dawn 0.1.0");
@@ -27,12 +29,16 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    const int rc = app.exit(e);
+    if (rc != 0) dawn::dist::abandon();
+    return rc;
   } catch (const dawn::Error& e) {
     std::fprintf(stderr, "dawn: error: %s\n", e.what());
+    dawn::dist::abandon();
     return 1;
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "dawn: error: out of memory\n");
+    dawn::dist::abandon();
     return 1;
   }
   return 0;

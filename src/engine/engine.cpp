@@ -44,7 +44,8 @@ Engine::Engine(const Model& m, const Vocab& v, const EngineOptions& o)
   if (o.pool_tokens < 1) throw Error("-c: the KV pool needs at least one position, got " + std::to_string(o.pool_tokens));
   if (o.batch_tokens < 1) throw Error("batch: need at least one token per step, got " + std::to_string(o.batch_tokens));
   max_ctx_ = std::min(max_ctx_, o.pool_tokens);
-  for (int i = 0; i < o.n_slots; ++i) kv_.push_back(cache_.view(i));
+  for (int i = 0; i < o.n_slots; ++i) kv_.seqs.push_back(cache_.view(i));
+  kv_.cache = cache_.stage_id();
   slots_.resize(size_t(o.n_slots));
   totals_.kv_pool_tokens = o.pool_tokens;
 }

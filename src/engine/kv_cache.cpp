@@ -48,37 +48,63 @@ KvCache::KvCache(const Model& m, int n_ctx, int n_seq, KvType type, bool with_mt
     return r;
   };
   try {
+    // A pipeline stage holds only its own layers' rows; the others stay empty (no address space).
     const int n_layers = m.hp.n_layer + (with_mtp ? int(m.mtp_layers.size()) : 0);
     for (int l = 0; l < n_layers; ++l) {
-      k_.push_back(reserve(k_bytes_));
-      v_.push_back(reserve(v_bytes_));
+      const bool own = l >= m.hp.n_layer || (l >= m.layer_begin && l < m.layer_end);
+      k_.push_back(own ? reserve(k_bytes_) : Region{});
+      v_.push_back(own ? reserve(v_bytes_) : Region{});
+    }
+    if (m.link) {
+      link_ = m.link;
+      stage_id_ = link_->open_cache(n_ctx, n_seq, type);
     }
   } catch (...) {
-    for (Region& r : k_) munmap(r.base, r.bytes);
-    for (Region& r : v_) munmap(r.base, r.bytes);
+    unmap();
     throw;
   }
 }
 
-KvCache::~KvCache() {
-  for (Region& r : k_) munmap(r.base, r.bytes);
-  for (Region& r : v_) munmap(r.base, r.bytes);
+void KvCache::unmap() {
+  for (Region& r : k_) {
+    if (r.base) munmap(r.base, r.bytes);
+  }
+  for (Region& r : v_) {
+    if (r.base) munmap(r.base, r.bytes);
+  }
 }
 
-size_t KvCache::bytes() const { return k_.size() * (k_bytes_ + v_bytes_); }
+KvCache::~KvCache() {
+  if (link_) link_->close_cache(stage_id_);
+  unmap();
+}
 
-size_t KvCache::bytes_per_token() const { return k_.size() * (k_row_ + v_row_); }
+size_t KvCache::bytes() const { return size_t(n_layers_held()) * (k_bytes_ + v_bytes_); }
+
+size_t KvCache::bytes_per_token() const { return size_t(n_layers_held()) * (k_row_ + v_row_); }
+
+int KvCache::n_layers_held() const {
+  int n = 0;
+  for (const Region& r : k_) n += r.base != nullptr;
+  return n;
+}
 
 std::vector<LayerKv> KvCache::view(int seq) {
   std::vector<LayerKv> out;
   for (size_t l = 0; l < k_.size(); ++l) {
+    if (!k_[l].base) {
+      out.push_back({});
+      continue;
+    }
     out.push_back({{k_[l].base + size_t(seq) * k_seq_, k_dim_, type_}, {v_[l].base + size_t(seq) * v_seq_, v_dim_, type_}});
   }
   return out;
 }
 
 void KvCache::release(int seq) {
+  if (link_) link_->release(stage_id_, seq);
   for (size_t l = 0; l < k_.size(); ++l) {
+    if (!k_[l].base) continue;
     madvise(k_[l].base + size_t(seq) * k_seq_, k_seq_, MADV_DONTNEED);
     if (v_seq_ > 0) madvise(v_[l].base + size_t(seq) * v_seq_, v_seq_, MADV_DONTNEED);
   }
@@ -86,6 +112,7 @@ void KvCache::release(int seq) {
 
 void KvCache::save(int seq, int n, uint8_t* out) const {
   for (size_t l = 0; l < k_.size(); ++l) {
+    if (!k_[l].base) continue;
     std::memcpy(out, k_[l].base + size_t(seq) * k_seq_, size_t(n) * k_row_);
     out += size_t(n) * k_row_;
     if (v_row_ > 0) std::memcpy(out, v_[l].base + size_t(seq) * v_seq_, size_t(n) * v_row_);
@@ -95,6 +122,7 @@ void KvCache::save(int seq, int n, uint8_t* out) const {
 
 void KvCache::load(int seq, int n, const uint8_t* in, int saved) {
   for (size_t l = 0; l < k_.size(); ++l) {
+    if (!k_[l].base) continue;
     std::memcpy(k_[l].base + size_t(seq) * k_seq_, in, size_t(n) * k_row_);
     in += size_t(saved) * k_row_;
     if (v_row_ > 0) std::memcpy(v_[l].base + size_t(seq) * v_seq_, in, size_t(n) * v_row_);

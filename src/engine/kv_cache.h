@@ -28,8 +28,11 @@ class KvCache {
   size_t bytes() const;  // reserved (not all of it in memory)
   // Bytes one position of one sequence takes over all layers.
   size_t bytes_per_token() const;
-  // Per-layer rows of sequence `seq`, as the forward pass takes them.
+  // Per-layer rows of sequence `seq`, as the forward pass takes them (empty for the layers of a
+  // split model that other stages hold).
   std::vector<LayerKv> view(int seq);
+  // Its id on the later stages of a split model (SeqKv::cache), -1 otherwise.
+  int stage_id() const { return stage_id_; }
   // Gives sequence `seq`'s memory back to the system; its rows read as zeros until written.
   void release(int seq);
   // Positions [0, n) of `seq` out to a buffer of n * bytes_per_token() bytes (per layer: the
@@ -52,6 +55,10 @@ class KvCache {
   size_t k_row_ = 0, v_row_ = 0;        // bytes per position
   size_t k_seq_ = 0, v_seq_ = 0;        // bytes per sequence, page-rounded
   size_t k_bytes_ = 0, v_bytes_ = 0;  // per layer
+  std::shared_ptr<StageLink> link_;   // the split model's later stages mirror this cache
+  int stage_id_ = -1;
+  int n_layers_held() const;
+  void unmap();
 };
 
 }  // namespace dawn

@@ -20,7 +20,7 @@ const Model& check_mtp(const Model& m, bool with_mtp) {
 Session::Session(const Model& m, int n_ctx, int n_threads, KvType kv_type, bool with_mtp)
     : m_(check_mtp(m, with_mtp)),
       cache_(m, n_ctx, 1, kv_type, with_mtp),
-      kv_{cache_.view(0)},
+      kv_{{cache_.view(0)}, cache_.stage_id()},
       pool_(n_threads),
       with_mtp_(with_mtp) {}
 

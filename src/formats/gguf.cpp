@@ -203,6 +203,72 @@ void GgufFile::lock() const {
   }
 }
 
+void GgufFile::lock(const uint8_t* p, size_t bytes) const {
+  auto [a, n] = page_span(base_, size_, size_t(p - base_), bytes);
+  if (n && mlock(a, n) != 0) {
+    fail("--mlock", std::string("cannot lock ") + std::to_string(n >> 20) + " MiB in memory: " + std::strerror(errno) +
+                        " (raise the limit: ulimit -l, or LimitMEMLOCK for a service)");
+  }
+}
+
+void GgufFile::copy_part(const std::function<bool(const GgufTensor&)>& want) {
+  if (residency_ != Residency::Map) fail("read", "only a mapped file can be copied in part");
+  std::vector<std::pair<size_t, size_t>> spans = {{0, data_start_}};  // [begin, end) in the file
+  for (const GgufTensor& t : tensors_) {
+    if (want(t)) spans.push_back({size_t(t.data - base_), size_t(t.data - base_) + t.nbytes});
+  }
+  std::sort(spans.begin(), spans.end());
+  std::vector<std::pair<size_t, size_t>> merged;
+  for (const auto& sp : spans) {
+    if (!merged.empty() && sp.first <= merged.back().second) {
+      merged.back().second = std::max(merged.back().second, sp.second);
+    } else {
+      merged.push_back(sp);
+    }
+  }
+  size_t total = 0;
+  for (const auto& sp : merged) total += sp.second - sp.first;
+  constexpr size_t kHuge = size_t(2) << 20;
+  const size_t len = size_ + kHuge;
+  void* map = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (map == MAP_FAILED) fail("read", "cannot reserve " + std::to_string(size_ >> 20) + " MiB: " + std::strerror(errno));
+  uint8_t* base = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(map) + kHuge - 1) & ~(kHuge - 1));
+  madvise(base, size_, MADV_HUGEPAGE);
+  const int fd = ::open(path_.c_str(), O_RDONLY);
+  if (fd < 0) {
+    munmap(map, len);
+    fail("open", std::strerror(errno));
+  }
+  Progress bar("loading " + path_ + " (" + std::to_string(total >> 20) + " of " + std::to_string(size_ >> 20) +
+               " MiB)");
+  size_t done = 0;
+  for (const auto& [begin, end] : merged) {
+    for (size_t at = begin; at < end;) {
+      const ssize_t r = pread(fd, base + at, std::min(end - at, size_t(64) << 20), off_t(at));
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) {
+        ::close(fd);
+        munmap(map, len);
+        fail("read", r < 0 ? std::strerror(errno) : "file shrank while being read");
+      }
+      at += size_t(r);
+      done += size_t(r);
+      bar.update(done, total);
+    }
+  }
+  ::close(fd);
+  munmap(map_, map_len_);
+  map_ = map;
+  map_len_ = len;
+  base_ = base;
+  residency_ = Residency::Copy;
+  kvs_.clear();
+  tensors_.clear();
+  kv_index_.clear();
+  tensor_index_.clear();
+  parse();  // the same bytes: only the pointers move
+}
+
 uint8_t* GgufFile::writable(const uint8_t* p) const {
   if (residency_ != Residency::Copy) fail("weights", "a mapped file is read-only");
   return const_cast<uint8_t*>(p);
@@ -339,6 +405,7 @@ void GgufFile::parse() {
   }
 
   const size_t data_start = (c.pos + alignment_ - 1) / alignment_ * alignment_;
+  data_start_ = std::min(data_start, size_);
   if (!tensors_.empty() && data_start > size_) fail("data", "file truncated before the tensor data section");
   const size_t data_size = size_ - std::min(size_, data_start);
   std::vector<const GgufTensor*> order;

@@ -72,6 +72,8 @@ class GgufFile {
   size_t file_size() const { return size_; }
   Residency residency() const { return residency_; }
   const std::vector<GgufKV>& kvs() const { return kvs_; }
+  // The header, key/value pairs and tensor infos: every byte before the tensor data.
+  std::string_view header() const { return {reinterpret_cast<const char*>(base_), data_start_}; }
   const std::vector<GgufTensor>& tensors() const { return tensors_; }
 
   const GgufKV* find(std::string_view key) const;
@@ -97,8 +99,14 @@ class GgufFile {
   // expect random access (routed experts of a file larger than memory). Best effort.
   void advise_willneed(const uint8_t* p, size_t bytes) const;
   void advise_random(const uint8_t* p, size_t bytes) const;
-  // Pins the whole file in memory (mlock); throws Error naming the limit when refused.
+  // Pins the whole file, or the bytes [p, p + bytes) of it, in memory (mlock); throws Error naming
+  // the limit when refused.
   void lock() const;
+  void lock(const uint8_t* p, size_t bytes) const;
+  // A mapped file becomes a Copy of only the header and the tensors `want` picks (a pipeline
+  // stage's layers): the rest of the copy's address space is never touched, so takes no memory.
+  // Tensor and key pointers move to the copy. Throws Error (the file stays mapped).
+  void copy_part(const std::function<bool(const GgufTensor&)>& want);
   // A Copy's bytes stay writable until seal(), so that the loader can repack weights in place
   // (writable() throws Error for a Map); seal() makes them read-only.
   uint8_t* writable(const uint8_t* p) const;
@@ -117,6 +125,7 @@ class GgufFile {
   size_t map_len_ = 0;
   uint32_t version_ = 0;
   uint32_t alignment_ = 32;
+  size_t data_start_ = 0;  // the tensor data section's offset in the file
   std::vector<GgufKV> kvs_;
   std::vector<GgufTensor> tensors_;
   std::unordered_map<std::string_view, size_t> kv_index_, tensor_index_;

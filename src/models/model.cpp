@@ -121,6 +121,16 @@ void setup_rope_scaling(const GgufFile& f, const std::string& p, Hparams& hp, fl
   }
 }
 
+// The layer range of a pipeline stage (LoadOptions), checked against the trunk once its size is known.
+void resolve_layer_range(Model& m) {
+  const int n = m.hp.n_layer;
+  if (m.layer_end < 0) m.layer_end = n;
+  if (m.layer_begin < 0 || m.layer_begin >= m.layer_end || m.layer_end > n) {
+    m.file->fail("layers", "range [" + std::to_string(m.layer_begin) + ", " + std::to_string(m.layer_end) +
+                               ") is not within the model's " + std::to_string(n) + " layers");
+  }
+}
+
 void load_llama_family(Model& m, const Binder& b) {
   const GgufFile& f = *m.file;
   Hparams& hp = m.hp;
@@ -162,8 +172,9 @@ void load_llama_family(Model& m, const Binder& b) {
   m.rope_freqs = b.bind_f32("rope_freqs.weight", {hp.rope.n_rot / 2}, false);
   hp.rope.freq_factors = m.rope_freqs.empty() ? nullptr : m.rope_freqs.f32();
   const bool biases = hp.arch == Arch::Qwen2;
+  resolve_layer_range(m);
   m.layers.resize(hp.n_layer);
-  for (int l = 0; l < hp.n_layer; ++l) {
+  for (int l = m.layer_begin; l < m.layer_end; ++l) {
     Layer& L = m.layers[l];
     L.attn_norm = b.bind_f32(blk(l, "attn_norm.weight"), {D});
     L.wq = b.bind(blk(l, "attn_q.weight"), {D, qd});
@@ -317,12 +328,13 @@ void load_deepseek2(Model& m, const Binder& b) {
   }
   if (hp.n_dense_lead > 0) check_positive(f, p + "feed_forward_length", hp.n_ff);
 
+  resolve_layer_range(m);
   m.layers.resize(hp.n_layer);
-  for (int l = 0; l < hp.n_layer; ++l) bind_deepseek2_layer(hp, b, l, m.layers[l]);
+  for (int l = m.layer_begin; l < m.layer_end; ++l) bind_deepseek2_layer(hp, b, l, m.layers[l]);
   // MTP layers follow the trunk (llama.cpp counts them in block_count). A file
   // converted without them (no nextn.eh_proj) is still a complete trunk.
   const int n_all = hp.n_layer + hp.n_nextn;
-  if (hp.n_nextn > 0 && f.find_tensor(blk(hp.n_layer, "nextn.eh_proj.weight"))) {
+  if (m.ends && hp.n_nextn > 0 && f.find_tensor(blk(hp.n_layer, "nextn.eh_proj.weight"))) {
     m.mtp_layers.resize(hp.n_nextn);
     for (int l = hp.n_layer; l < n_all; ++l) {
       Layer& L = m.mtp_layers[l - hp.n_layer];
@@ -337,6 +349,13 @@ void load_deepseek2(Model& m, const Binder& b) {
 }
 
 }  // namespace
+
+bool tensor_in_part(const std::string& name, int n_trunk, const LoadOptions& opts) {
+  int layer = -1;
+  if (std::sscanf(name.c_str(), "blk.%d.", &layer) != 1) return opts.ends || name == "rope_freqs.weight";
+  if (layer >= n_trunk) return opts.ends;
+  return layer >= opts.layer_begin && (opts.layer_end < 0 || layer < opts.layer_end);
+}
 
 bool is_mtp_tensor(const Hparams& hp, const std::string& name) {
   int layer = -1;
@@ -449,9 +468,23 @@ void repack_weights(Model& m) {
 
 std::unique_ptr<Model> load_model(const std::string& path, const LoadOptions& opts) {
   auto m = std::make_unique<Model>();
-  m->file = GgufFile::open(path, residency_for(path, opts.load));
+  const bool whole = opts.layer_begin == 0 && opts.layer_end < 0 && opts.ends;
+  const GgufFile::Residency residency = residency_for(path, opts.load);
+  // A part is mapped first to learn which bytes it needs; only those are copied.
+  m->file = GgufFile::open(path, whole ? residency : GgufFile::Residency::Map);
   const GgufFile& f = *m->file;
   const std::string arch = f.get_str("general.architecture");
+  m->layer_begin = opts.layer_begin;
+  m->layer_end = opts.layer_end;
+  m->ends = opts.ends;
+  const auto in_part = [&](const std::string& name) {
+    const std::string p = arch + ".";
+    const int n_trunk = int(f.get_u32(p + "block_count", 0)) - int(f.get_u32(p + "nextn_predict_layers", 0));
+    return tensor_in_part(name, n_trunk, opts);
+  };
+  if (!whole && residency == GgufFile::Residency::Copy) {
+    m->file->copy_part([&](const GgufTensor& t) { return in_part(t.name); });
+  }
   if (arch == "llama") {
     m->hp.arch = Arch::Llama;
   } else if (arch == "qwen2") {
@@ -479,16 +512,19 @@ std::unique_ptr<Model> load_model(const std::string& path, const LoadOptions& op
     load_llama_family(*m, b);
   }
   const int64_t D = m->hp.n_embd, V = m->hp.n_vocab;
-  m->tok_embd = b.bind("token_embd.weight", {D, V});
-  m->output_norm = b.bind_f32("output_norm.weight", {D});
-  m->output = b.bind("output.weight", {D, V}, false);
-  if (m->output.empty()) m->output = m->tok_embd;
+  if (m->ends) {
+    m->tok_embd = b.bind("token_embd.weight", {D, V});
+    m->output_norm = b.bind_f32("output_norm.weight", {D});
+    m->output = b.bind("output.weight", {D, V}, false);
+    if (m->output.empty()) m->output = m->tok_embd;
+  }
   // A mapped file that fits in memory is read ahead in the background; in one that does not,
   // routed experts are touched sparsely, and read-ahead around them would only evict useful pages.
   if (f.residency() == GgufFile::Residency::Map) {
     const double ram = double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGESIZE));
     const bool fits = double(f.file_size()) < 0.8 * ram;
     for (const GgufTensor& t : f.tensors()) {
+      if (!whole && !in_part(t.name)) continue;
       if (fits) {
         f.advise_willneed(t.data, t.nbytes);
       } else if (std::string_view(t.name).find("_exps.") != std::string_view::npos) {
@@ -500,7 +536,15 @@ std::unique_ptr<Model> load_model(const std::string& path, const LoadOptions& op
     repack_weights(*m);
     f.seal();
   }
-  if (opts.mlock) f.lock();
+  if (opts.mlock) {
+    if (whole) {
+      f.lock();
+    } else {
+      for (const GgufTensor& t : f.tensors()) {
+        if (in_part(t.name)) f.lock(t.data, t.nbytes);
+      }
+    }
+  }
   return m;
 }
 
@@ -537,17 +581,22 @@ void norm_rows(const float* x, const Weight& w, int n_tok, int64_t n, float eps,
   for (int t = 0; t < n_tok; ++t) rms_norm(x + t * n, w.f32(), n, eps, out + t * n);
 }
 
+void forward_layers(const Model& m, const SeqKv& kv, const Batch& b, ThreadPool& pool, Scratch& s) {
+  if (m.hp.arch == Arch::Deepseek2) {
+    forward_deepseek2(m, kv, b, pool, s);
+  } else {
+    forward_llama(m, kv, b, pool, s);
+  }
+}
+
 void forward(const Model& m, const SeqKv& kv, const Batch& b, float* logits, ThreadPool& pool, Scratch& s,
              float* hidden) {
   const int64_t D = m.hp.n_embd;
   const int n_tok = b.size();
   grow(s.x, size_t(n_tok * D));
   embed_tokens(m, b.token.data(), n_tok, s.x.data());
-  if (m.hp.arch == Arch::Deepseek2) {
-    forward_deepseek2(m, kv, b, pool, s);
-  } else {
-    forward_llama(m, kv, b, pool, s);
-  }
+  forward_layers(m, kv, b, pool, s);
+  if (m.link) m.link->pass(kv.cache, b, s.x.data());
   // The wanted rows, normalised into s.h in batch order, then one product for all of them.
   grow(s.h, size_t(n_tok * D));
   int n_out = 0;

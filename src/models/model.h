@@ -7,6 +7,7 @@
 
 #include "formats/gguf.h"
 #include "models/batch.h"
+#include "models/stage_link.h"
 #include "kernels/thread_pool.h"
 #include "ops/attention.h"
 #include "ops/matmul.h"
@@ -60,6 +61,13 @@ struct Model {
   // MTP layers (deepseek2 `nextn_predict_layers`): the first drafts tokens for speculative
   // decoding (forward_mtp, engine/speculative.h).
   std::vector<Layer> mtp_layers;
+  // The trunk layers this process runs, [layer_begin, layer_end) (all of them unless the model is
+  // split into pipeline stages); the others are left unbound. `ends`: it also holds the token
+  // embeddings, the output head and the MTP layers (a split's first stage, whose link runs the
+  // rest: see forward).
+  int layer_begin = 0, layer_end = 0;
+  bool ends = true;
+  std::shared_ptr<StageLink> link;
 
   // Floats cached per position per layer for one sequence.
   int64_t kv_k_dim() const;
@@ -81,9 +89,23 @@ enum class WeightLoad {
 struct LoadOptions {
   bool mlock = false;                 // pin the weights in memory (throws Error when the limit refuses)
   WeightLoad load = WeightLoad::Map;  // the generating commands default to Auto
+  // A pipeline stage: only trunk layers [layer_begin, layer_end) (-1: through the last) are read,
+  // and the embeddings, output head and MTP layers only when `ends` (Model::ends).
+  int layer_begin = 0, layer_end = -1;
+  bool ends = true;
+  // What the command line asked of a run under mpirun (--split, --layers-per-rank,
+  // --dist-timeout); dist::open_model turns it into the fields above for each rank.
+  struct Split {
+    std::string kind;                  // "" (one process), "layers" or "experts"
+    std::vector<int> layers_per_rank;  // empty: balanced by bytes
+    double timeout_s = 30;             // a stage silent this long is reported as hung
+  } split;
 };
 // Parses "auto", "map" or "copy"; throws Error naming `what` otherwise.
 WeightLoad parse_weight_load(const std::string& s, const std::string& what);
+// True for tensors a process holding `opts`' part of the model reads (the whole model by default):
+// n_trunk is the file's trunk layer count (block_count less the MTP layers).
+bool tensor_in_part(const std::string& name, int n_trunk, const LoadOptions& opts);
 std::unique_ptr<Model> load_model(const std::string& path, const LoadOptions& opts = {});
 
 // Key/value rows for one sequence in one layer: position p is at k + p*k_stride.
@@ -109,15 +131,21 @@ struct Scratch {
   ActBuffer act;
 };
 
-// The cache rows of every sequence slot: kv[seq][layer].
-using SeqKv = std::vector<std::vector<LayerKv>>;
+// The cache rows of every sequence slot: kv[seq][layer]; `cache` names the same cache on the
+// later pipeline stages (StageLink::open_cache; -1 when the model is not split).
+struct SeqKv {
+  std::vector<std::vector<LayerKv>> seqs;
+  int cache = -1;
+  const std::vector<LayerKv>& operator[](size_t seq) const { return seqs[seq]; }
+};
 
 // Runs a batch: each token at its position in its sequence, whose cache rows are kv[seq]. A
 // token attends to the positions of its own sequence up to its own (those earlier in the batch
 // included). Writes n_vocab logits for each token whose `logits` flag is set, in batch order.
 // The batch must be valid (tokens in the vocabulary, positions within the cache, each
 // sequence's positions consecutive after what its cache holds): the caller checks.
-// When `hidden` is set, every token's final state after output_norm (n_tok x n_embd, batch order)
+// A split model's first stage runs its layers, then the link runs the later stages' before the
+// head. When `hidden` is set, every token's final state after output_norm (n_tok x n_embd, batch order)
 // is written there as well: what DeepSeek-V3's MTP module reads (forward_mtp).
 void forward(const Model& m, const SeqKv& kv, const Batch& b, float* logits, ThreadPool& pool, Scratch& s,
              float* hidden = nullptr);
@@ -130,6 +158,9 @@ void forward(const Model& m, const SeqKv& kv, const Batch& b, float* logits, Thr
 void forward_mtp(const Model& m, const SeqKv& kv, const Batch& b, const float* hidden, float* logits,
                  ThreadPool& pool, Scratch& s);
 
+// The trunk layers this process holds (Model::layer_begin..layer_end) on the rows in s.x: what a
+// later pipeline stage runs on the rows it receives.
+void forward_layers(const Model& m, const SeqKv& kv, const Batch& b, ThreadPool& pool, Scratch& s);
 void forward_llama(const Model& m, const SeqKv& kv, const Batch& b, ThreadPool& pool, Scratch& s);
 void forward_deepseek2(const Model& m, const SeqKv& kv, const Batch& b, ThreadPool& pool, Scratch& s);
 // One deepseek2 decoder layer (MLA, then the dense FFN or the MoE) on s.x, its cache rows kv[seq][l];

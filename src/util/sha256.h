@@ -1,4 +1,5 @@
-// SHA-256 of a file, hex: how the goldens pin the exact model file the reference saw.
+// SHA-256, hex: how the goldens pin the exact model file the reference saw, and how the ranks of
+// a split run check that they opened the same model.
 #pragma once
 #include <string>
 
@@ -7,5 +8,7 @@ namespace dawn {
 // Lower-case hex digest of the file's bytes (as sha256sum prints it); throws Error naming the
 // file when it cannot be read.
 std::string sha256_file(const std::string& path);
+// The same of n bytes in memory.
+std::string sha256_bytes(const void* p, size_t n);
 
 }  // namespace dawn

@@ -1,0 +1,189 @@
+#!/usr/bin/env python3
+"""dawn under mpirun on loopback: --split layers gives the single process's answers, and faults end
+the job quickly with one clear line.
+
+Usage: check.py DAWN MPIRUN WORKDIR
+
+- Greedy 64-token `dawn run` under --split layers on 2 and 3 ranks equals the single process's,
+  for the F32 synthetic models of every architecture (llama-family presets have 2 layers, so their
+  3-rank runs use a 3-layer model of the same family), mapped and copied.
+- A quantized file's perplexity (every logit of 256 positions) is the same split and whole.
+- mpirun -np 1 is the plain single process; --layers-per-rank is honoured and checked.
+- Faults: another model on one rank, a truncated file on one rank, a bad command line on one rank,
+  a rank killed mid-generation (SIGKILL), a rank stopped mid-generation (SIGSTOP, with
+  --dist-timeout 3): every case ends within its bound, non-zero, with a line naming the rank.
+"""
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+DAWN, MPIRUN, WORK = sys.argv[1:4]
+# TCP over loopback, as between machines (shared memory would hide the network path).
+MPI = [MPIRUN, "--oversubscribe", "--bind-to", "none", "--mca", "pml", "ob1", "--mca", "btl", "self,tcp",
+       "--mca", "btl_tcp_if_include", "lo"]
+ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMPI_MCA_plm_rsh_agent="")
+failures = []
+
+
+def check(ok, what):
+    print(("ok    " if ok else "FAIL  ") + what, flush=True)
+    if not ok:
+        failures.append(what)
+
+
+def run(cmd, timeout=120):
+    t0 = time.monotonic()
+    r = subprocess.run(cmd, capture_output=True, env=ENV, timeout=timeout)
+    return r, time.monotonic() - t0
+
+
+def synth(name, *args):
+    path = os.path.join(WORK, name + ".gguf")
+    if not os.path.exists(path):
+        subprocess.run([DAWN, "synth", *args, "-o", path], check=True, capture_output=True)
+    return path
+
+
+def gen(model, ranks=None, extra=()):
+    cmd = [DAWN, "run", model, "-p", "The quick brown fox", "-n", "64", "--temp", "0", "-t", "1", *extra]
+    if ranks is not None:
+        cmd = MPI + ["-np", str(ranks)] + cmd + ["--split", "layers"]
+    r, _ = run(cmd)
+    return r
+
+
+def tail(r):
+    return r.stderr.decode(errors="replace").strip().splitlines()[-3:]
+
+
+def same_answers():
+    models = {p: synth(p, "--preset", p) for p in
+              ["tiny-llama", "tiny-llama3", "tiny-qwen2", "tiny-qwen3", "tiny-deepseek-v3", "tiny-deepseek-v2-lite",
+               "tiny-deepseek-legacy"]}
+    for arch in ["llama", "qwen2", "qwen3"]:
+        models[arch + "-3-layers"] = synth(arch + "-3-layers", "--arch", arch, "--layers", "3")
+    for name, path in models.items():
+        want = gen(path)
+        check(want.returncode == 0 and len(want.stdout) > 40, f"{name}: single process generates")
+        for ranks in [2, 3]:
+            if ranks == 3 and name in ("tiny-llama", "tiny-llama3", "tiny-qwen2", "tiny-qwen3"):
+                continue  # two layers: see the 3-layer models
+            load = "copy" if ranks == 2 else "map"
+            got = gen(path, ranks, ["--load", load])
+            check(got.returncode == 0 and got.stdout == want.stdout,
+                  f"{name}: --split layers on {ranks} ranks ({load}) gives the same 64 tokens" +
+                  ("" if got.returncode == 0 else f" (exit {got.returncode}: {tail(got)})"))
+
+
+def same_logits():
+    q = synth("v3-q4_k_m", "--preset", "tiny-deepseek-v3", "--dtype", "q4_k")
+    text = os.path.join(WORK, "text.txt")
+    with open(text, "w") as f:
+        f.write(" ".join(f"the {w} sat on the mat number {i}." for i, w in enumerate(["cat", "dog", "fox"] * 30)))
+    cmd = [DAWN, "perplexity", q, text, "-c", "128", "-t", "1"]
+    want, _ = run(cmd)
+    got, _ = run(MPI + ["-np", "2"] + cmd + ["--split", "layers"])
+    num = lambda r: re.findall(rb"[0-9]+\.[0-9]+", r.stdout)
+    check(want.returncode == 0 and got.returncode == 0 and num(want) and num(got) == num(want),
+          f"q4_k: perplexity split on 2 ranks equals the single process ({num(got)[-1:]} vs {num(want)[-1:]})")
+
+
+def single_rank_and_options():
+    m = synth("tiny-deepseek-v3", "--preset", "tiny-deepseek-v3")
+    want = gen(m)
+    r, _ = run(MPI + ["-np", "1", DAWN, "run", m, "-p", "The quick brown fox", "-n", "64", "--temp", "0", "-t", "1"])
+    check(r.returncode == 0 and r.stdout == want.stdout and b"--split" not in r.stderr,
+          "mpirun -np 1: the plain single process")
+    r = gen(m, 2, ["--layers-per-rank", "3,1"])
+    check(r.returncode == 0 and r.stdout == want.stdout and b"layers 0-2" in r.stderr and b"layers 3-3" in r.stderr,
+          "--layers-per-rank 3,1: rank 0 runs layers 0-2, rank 1 layer 3, same tokens")
+    r = gen(m, 2, ["--layers-per-rank", "2,1"])
+    check(r.returncode != 0 and b"add up to 3 but" in r.stderr, "--layers-per-rank that misses a layer is refused")
+    r, _ = run(MPI + ["-np", "2", DAWN, "run", m, "-p", "x", "-n", "4"])
+    check(r.returncode != 0 and b"no --split" in r.stderr, "2 ranks without --split are refused")
+
+
+def faults():
+    m = synth("tiny-deepseek-v3", "--preset", "tiny-deepseek-v3")
+    other = synth("tiny-deepseek-v3-seed2", "--preset", "tiny-deepseek-v3", "--seed", "2")
+    trunc = os.path.join(WORK, "truncated.gguf")
+    with open(m, "rb") as f, open(trunc, "wb") as g:
+        g.write(f.read(300000))
+    base = [DAWN, "run", "-p", "hi", "-n", "8", "-t", "1", "--split", "layers"]
+
+    def mpmd(second):
+        r, secs = run(MPI + ["-np", "1", base[0], base[1], m, *base[2:], ":", "-np", "1", base[0], base[1], *second,
+                             *base[2:]], timeout=60)
+        return r, secs
+
+    r, secs = mpmd([other])
+    check(r.returncode != 0 and secs < 30 and re.search(rb"rank 1 \([^)]*\) opened a different model", r.stderr),
+          f"another model on rank 1: refused in {secs:.1f} s, naming rank 1")
+    r, secs = mpmd([trunc])
+    check(r.returncode != 0 and secs < 30 and re.search(rb"rank 1 \([^)]*\): .*truncated.gguf: ", r.stderr),
+          f"a truncated file on rank 1: refused in {secs:.1f} s, naming rank 1 and the file")
+    r, secs = mpmd([os.path.join(WORK, "missing.gguf")])
+    check(r.returncode != 0 and secs < 30 and b"missing.gguf" in r.stderr,
+          f"a missing file on rank 1 (its command line is refused): the job ends in {secs:.1f} s")
+
+    # Mid-generation: bench's decode runs long enough to be interrupted (it does not stop at end-of-text).
+    long_run = MPI + ["-np", "3", DAWN, "bench", m, "-p", "16", "-n", "100000", "-r", "1", "-t", "1", "--split",
+                      "layers", "--dist-timeout", "3"]
+    for sig, name, bound in [(signal.SIGKILL, "killed", 30), (signal.SIGSTOP, "stopped", 30)]:
+        p = subprocess.Popen(long_run, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
+        victim, deadline = None, time.monotonic() + 30
+        while victim is None and time.monotonic() < deadline:
+            time.sleep(0.5)
+            for pid in os.listdir("/proc"):
+                if not pid.isdigit():
+                    continue
+                try:
+                    env = open(f"/proc/{pid}/environ", "rb").read().split(b"\0")
+                    comm = open(f"/proc/{pid}/comm", "rb").read().strip()
+                except OSError:
+                    continue
+                if comm == b"dawn" and b"OMPI_COMM_WORLD_RANK=1" in env and is_descendant(int(pid), p.pid):
+                    victim = int(pid)
+        time.sleep(1.0)  # well into the decode
+        t0 = time.monotonic()
+        if victim:
+            os.kill(victim, sig)
+        try:
+            out, err = p.communicate(timeout=bound + 15)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, err = p.communicate()
+        secs = time.monotonic() - t0
+        if sig == signal.SIGSTOP and victim:
+            try:
+                os.kill(victim, signal.SIGKILL)
+            except OSError:
+                pass
+        lines = [l for l in err.decode(errors="replace").splitlines() if l.startswith("dawn")]
+        named = any(re.search(r"rank 1\b", l) for l in lines) or b"process rank 1" in err
+        check(victim is not None and p.returncode != 0 and secs < bound and named,
+              f"rank 1 {name} mid-generation: the job ended in {secs:.1f} s (bound {bound}), exit {p.returncode}: " +
+              " | ".join(lines[-2:]))
+
+
+def is_descendant(pid, ancestor):
+    while pid > 1:
+        if pid == ancestor:
+            return True
+        try:
+            pid = int(open(f"/proc/{pid}/stat", "rb").read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            return False
+    return False
+
+
+os.makedirs(WORK, exist_ok=True)
+same_answers()
+same_logits()
+single_rank_and_options()
+faults()
+print(f"{len(failures)} failure(s)" if failures else "all dist checks passed")
+sys.exit(1 if failures else 0)

@@ -1,0 +1,241 @@
+// Pipeline stages in one process: a model loaded as parts (a layer range each; the first with the
+// embeddings and head) whose first part reaches the rest through a StageLink gives the whole
+// model's logits, with caches that hold only each part's layers; the layer plan balances bytes and
+// checks --layers-per-rank; a part copies only its own tensors. The MPI transport is tested end to
+// end under mpirun (tests/dist/check.py).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <random>
+
+#include "dist/plan.h"
+#include "engine/kv_cache.h"
+#include "engine/session.h"
+#include "models/synth.h"
+#include "util/error.h"
+
+namespace dawn {
+namespace {
+
+std::string synth_file(const std::string& preset, int n_layer = 0, int n_nextn = 0) {
+  static std::map<std::string, std::string> made;
+  const std::string key = preset + "-" + std::to_string(n_layer) + "-" + std::to_string(n_nextn);
+  if (made.count(key)) return made[key];
+  static const std::string dir = [] {
+    char tmpl[] = "/tmp/dawn-dist-XXXXXX";
+    static std::string d = mkdtemp(tmpl);
+    std::atexit([] { std::filesystem::remove_all(d); });
+    return d;
+  }();
+  SynthConfig c;
+  c.seed = 31;
+  EXPECT_TRUE(synth_preset(preset, &c));
+  if (n_layer > 0) c.n_layer = n_layer;
+  c.n_nextn = n_nextn;
+  const std::string path = dir + "/" + key + ".gguf";
+  synth_model(c, path);
+  made[key] = path;
+  return path;
+}
+
+// The later stages in this process: each pass runs them in order on the rows, as the ranks would.
+class LocalLink final : public StageLink {
+ public:
+  explicit LocalLink(std::vector<std::unique_ptr<Model>> parts) : parts_(std::move(parts)) {}
+  void pass(int cache, const Batch& b, float* x) override {
+    ++passes;
+    for (size_t i = 0; i < parts_.size(); ++i) {
+      const Model& m = *parts_[i];
+      const size_t n = size_t(b.size()) * size_t(m.hp.n_embd);
+      grow(s_.x, n);
+      std::copy(x, x + n, s_.x.data());
+      forward_layers(m, caches_.at(cache)[i].second, b, pool_, s_);
+      std::copy(s_.x.data(), s_.x.data() + n, x);
+    }
+  }
+  int open_cache(int n_ctx, int n_seq, KvType type) override {
+    auto& c = caches_[next_];
+    for (const auto& m : parts_) {
+      auto kv = std::make_unique<KvCache>(*m, n_ctx, n_seq, type);
+      SeqKv rows;
+      for (int s = 0; s < n_seq; ++s) rows.seqs.push_back(kv->view(s));
+      c.emplace_back(std::move(kv), std::move(rows));
+    }
+    return next_++;
+  }
+  void close_cache(int cache) noexcept override { caches_.erase(cache); }
+  void release(int cache, int seq) override {
+    for (auto& [kv, rows] : caches_.at(cache)) kv->release(seq);
+  }
+  int passes = 0;
+  size_t open() const { return caches_.size(); }
+
+ private:
+  std::vector<std::unique_ptr<Model>> parts_;
+  std::map<int, std::vector<std::pair<std::unique_ptr<KvCache>, SeqKv>>> caches_;
+  int next_ = 0;
+  ThreadPool pool_{1};
+  Scratch s_;
+};
+
+LoadOptions part(int begin, int end, bool ends, WeightLoad load) {
+  LoadOptions o;
+  o.layer_begin = begin;
+  o.layer_end = end;
+  o.ends = ends;
+  o.load = load;
+  return o;
+}
+
+std::vector<int32_t> random_tokens(int n, int vocab, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<int32_t> t(static_cast<size_t>(n));
+  for (auto& x : t) x = int32_t(rng() % uint32_t(vocab));
+  return t;
+}
+
+// Logits of a prompt then three single-token steps: prefill and decode both cross the stages.
+std::vector<float> run_logits(const Model& m, const std::vector<int32_t>& prompt) {
+  Session s(m, 64, 1);
+  std::vector<float> out;
+  const float* l = s.eval(prompt.data(), int(prompt.size()), true);
+  out.assign(l, l + prompt.size() * size_t(m.hp.n_vocab));
+  for (int i = 0; i < 3; ++i) {
+    const int32_t t = prompt[size_t(i)];
+    l = s.eval(&t, 1);
+    out.insert(out.end(), l, l + m.hp.n_vocab);
+  }
+  return out;
+}
+
+void expect_stages_match(const std::string& path, std::vector<int> cuts, WeightLoad load) {
+  auto whole = load_model(path);
+  const int n = whole->hp.n_layer;
+  cuts.push_back(n);
+  auto first = load_model(path, part(0, cuts[0], true, load));
+  std::vector<std::unique_ptr<Model>> rest;
+  for (size_t i = 0; i + 1 < cuts.size(); ++i) rest.push_back(load_model(path, part(cuts[i], cuts[i + 1], false, load)));
+  // Parts bind only their own layers; later parts have no embeddings or head.
+  for (int l = 0; l < n; ++l) EXPECT_EQ(first->layers[size_t(l)].attn_norm.empty(), l >= cuts[0]) << l;
+  EXPECT_TRUE(rest.back()->tok_embd.empty());
+  EXPECT_TRUE(rest.back()->output.empty());
+  auto link = std::make_shared<LocalLink>(std::move(rest));
+  first->link = link;
+  const auto prompt = random_tokens(11, whole->hp.n_vocab, 5);
+  const auto want = run_logits(*whole, prompt);
+  const auto got = run_logits(*first, prompt);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) ASSERT_EQ(got[i], want[i]) << path << " logit " << i;
+  EXPECT_EQ(link->passes, 4);
+  EXPECT_EQ(link->open(), 0u) << "the session's cache is closed on the later stages too";
+}
+
+TEST(Stages, ChainedPartsGiveTheWholeModelsLogits) {
+  expect_stages_match(synth_file("tiny-deepseek-v3"), {1, 3}, WeightLoad::Map);
+  expect_stages_match(synth_file("tiny-deepseek-v3"), {2}, WeightLoad::Copy);
+  expect_stages_match(synth_file("tiny-deepseek-v2-lite"), {3}, WeightLoad::Map);
+  expect_stages_match(synth_file("tiny-qwen2", 3), {1, 2}, WeightLoad::Copy);
+  expect_stages_match(synth_file("tiny-llama3"), {1}, WeightLoad::Map);
+}
+
+TEST(Stages, ACacheHoldsOnlyItsPartsLayers) {
+  const std::string path = synth_file("tiny-deepseek-v3");
+  auto whole = load_model(path);
+  auto second = load_model(path, part(1, 4, false, WeightLoad::Map));
+  KvCache a(*whole, 32), b(*second, 32);
+  EXPECT_EQ(b.bytes_per_token() * 4, a.bytes_per_token() * 3);
+  const auto rows = b.view(0);
+  EXPECT_EQ(rows[0].k.base, nullptr);
+  EXPECT_NE(rows[1].k.base, nullptr);
+}
+
+TEST(Stages, APartCopiesOnlyItsTensors) {
+  const std::string path = synth_file("tiny-deepseek-v3");
+  auto whole = load_model(path, part(0, -1, true, WeightLoad::Map));
+  auto p = load_model(path, part(2, 4, false, WeightLoad::Copy));
+  ASSERT_EQ(p->file->residency(), GgufFile::Residency::Copy);
+  size_t in = 0, out = 0;
+  for (const GgufTensor& t : p->file->tensors()) {
+    const GgufTensor& w = whole->file->tensor(t.name);
+    const bool mine = tensor_in_part(t.name, 4, part(2, 4, false, WeightLoad::Copy));
+    if (mine) {
+      EXPECT_EQ(std::memcmp(t.data, w.data, t.nbytes), 0) << t.name;
+      in += t.nbytes;
+    } else {
+      // Never read: the copy's pages there are untouched zeros.
+      EXPECT_TRUE(std::all_of(t.data, t.data + std::min<size_t>(t.nbytes, 4096), [](uint8_t c) { return c == 0; }))
+          << t.name;
+      out += t.nbytes;
+    }
+  }
+  EXPECT_GT(in, 0u);
+  EXPECT_GT(out, in / 4);
+  EXPECT_TRUE(tensor_in_part("rope_freqs.weight", 4, part(2, 4, false, WeightLoad::Map)));
+  EXPECT_FALSE(tensor_in_part("token_embd.weight", 4, part(2, 4, false, WeightLoad::Map)));
+  EXPECT_TRUE(tensor_in_part("blk.4.nextn.eh_proj.weight", 4, part(0, 2, true, WeightLoad::Map)));
+  EXPECT_FALSE(tensor_in_part("blk.4.nextn.eh_proj.weight", 4, part(2, 4, false, WeightLoad::Map)));
+}
+
+TEST(Stages, ABadRangeIsRefused) {
+  const std::string path = synth_file("tiny-deepseek-v3");
+  for (auto [b, e] : {std::pair{2, 2}, {0, 5}, {-1, 2}}) {
+    try {
+      load_model(path, part(b, e, true, WeightLoad::Map));
+      FAIL() << b << "," << e;
+    } catch (const Error& err) {
+      EXPECT_NE(std::string(err.what()).find("is not within the model's 4 layers"), std::string::npos) << err.what();
+    }
+  }
+}
+
+TEST(LayerPlan, BalancesBytesAndHonoursCounts) {
+  const std::string path = synth_file("tiny-deepseek-v3", 0, 1);
+  auto f = GgufFile::open(path);
+  ASSERT_EQ(dist::trunk_layers(*f), 4);
+  for (int n = 1; n <= 4; ++n) {
+    const auto plan = dist::plan_layers(*f, n, {});
+    ASSERT_EQ(int(plan.size()), n);
+    EXPECT_EQ(plan.front().begin, 0);
+    EXPECT_EQ(plan.back().end, 4);
+    size_t total = 0, most = 0;
+    for (size_t r = 0; r < plan.size(); ++r) {
+      EXPECT_GE(plan[r].end - plan[r].begin, 1);
+      if (r) {
+        EXPECT_EQ(plan[r].begin, plan[r - 1].end);
+      }
+      total += plan[r].bytes;
+      most = std::max(most, plan[r].bytes);
+    }
+    size_t all = 0;
+    for (const GgufTensor& t : f->tensors()) all += t.nbytes;
+    EXPECT_EQ(total, all) << "every tensor is some rank's";
+    if (n == 2) {
+      EXPECT_LT(double(most), 0.75 * double(total)) << "two ranks: neither holds three quarters";
+    }
+  }
+  const auto given = dist::plan_layers(*f, 3, {1, 2, 1});
+  EXPECT_EQ(given[1].begin, 1);
+  EXPECT_EQ(given[1].end, 3);
+  for (const auto& [counts, msg] : std::vector<std::pair<std::vector<int>, std::string>>{
+           {{1, 1}, "add up to 2 but"}, {{4, 0}, "at least one layer"}, {{1, 1, 2}, "3 counts for 2 ranks"}}) {
+    try {
+      dist::plan_layers(*f, 2, counts);
+      FAIL() << msg;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(msg), std::string::npos) << e.what();
+    }
+  }
+  try {
+    dist::plan_layers(*f, 5, {});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("at most one rank per layer"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace dawn
