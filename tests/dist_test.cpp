@@ -15,6 +15,7 @@
 #include "dist/plan.h"
 #include "engine/kv_cache.h"
 #include "engine/session.h"
+#include "ops/moe_ffn.h"
 #include "models/synth.h"
 #include "util/error.h"
 
@@ -235,6 +236,94 @@ TEST(LayerPlan, BalancesBytesAndHonoursCounts) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("at most one rank per layer"), std::string::npos) << e.what();
   }
+}
+
+
+TEST(ExpertSplit, APartCopiesOnlyItsExperts) {
+  const std::string path = synth_file("tiny-deepseek-v3");
+  auto whole = load_model(path, part(0, -1, true, WeightLoad::Map));
+  LoadOptions o;
+  o.load = WeightLoad::Copy;
+  o.expert_begin = 4;
+  o.expert_end = 8;
+  o.head = false;
+  auto p = load_model(path, o);
+  ASSERT_EQ(p->file->residency(), GgufFile::Residency::Copy);
+  EXPECT_TRUE(p->output.empty());
+  EXPECT_FALSE(p->tok_embd.empty());
+  const GgufTensor& t = p->file->tensor("blk.1.ffn_up_exps.weight");
+  const GgufTensor& w = whole->file->tensor("blk.1.ffn_up_exps.weight");
+  const size_t per = t.nbytes / size_t(t.ne[2]);
+  // Experts 4..7 as in the file (the plain layout: a repacked copy would differ); the rest never read.
+  EXPECT_EQ(p->layers[1].expert_begin, 4);
+  EXPECT_EQ(p->layers[1].expert_end, 8);
+  EXPECT_TRUE(std::all_of(t.data, t.data + 4 * per, [](uint8_t c) { return c == 0; }));
+  EXPECT_TRUE(std::all_of(t.data + 8 * per, t.data + t.nbytes, [](uint8_t c) { return c == 0; }));
+  if (!p->layers[1].up_exps.x16) {
+    EXPECT_EQ(std::memcmp(t.data + 4 * per, w.data + 4 * per, 4 * per), 0);
+  }
+  EXPECT_FALSE(std::all_of(t.data + 4 * per, t.data + 8 * per, [](uint8_t c) { return c == 0; }));
+  // The dense layer and attention are whole.
+  const GgufTensor& a = p->file->tensor("blk.1.attn_output.weight");
+  EXPECT_FALSE(std::all_of(a.data, a.data + a.nbytes, [](uint8_t c) { return c == 0; }));
+}
+
+// The MoE stages with a share of the experts: two halves, the second filling in the first's
+// missing rows through the exchange, give the whole block's output bit for bit; without the
+// exchange's rows they do not.
+TEST(ExpertSplit, HalvesWithTheExchangeGiveTheWholeBlock) {
+  auto m = load_model(synth_file("tiny-deepseek-v3"));
+  const Layer& L = m->layers[1];
+  ASSERT_TRUE(L.moe);
+  const int64_t D = m->hp.n_embd, E = m->hp.router.n_expert;
+  const int n_tok = 9;
+  std::mt19937 rng(7);
+  std::normal_distribution<float> nd(0.f, 1.f);
+  std::vector<float> h(size_t(n_tok * D));
+  for (float& x : h) x = nd(rng);
+  ThreadPool pool(1);
+  ActBuffer act;
+  const auto weights = [&](int e0, int e1) {
+    return MoeWeights{L.gate_inp, L.exp_probs_b, L.gate_exps, L.up_exps, L.down_exps, L.gate_shexp, L.up_shexp,
+                      L.down_shexp, m->hp.n_ff_exp, e0, e1};
+  };
+  std::vector<float> want(size_t(n_tok * D)), want_sh(size_t(n_tok * D));
+  MoeScratch whole;
+  moe_ffn(m->hp.router, weights(0, -1), 1, h.data(), n_tok, D, want.data(), want_sh.data(), pool, whole, act, {});
+  // The second half's rows, as the other rank computes them.
+  struct Rows {
+    std::vector<float> rows;
+    std::vector<int32_t> end;
+    bool fill = true;
+  } theirs;
+  ExpertExchange keep{[](void* ctx, const ExpertRows& r) {
+                        auto* t = static_cast<Rows*>(ctx);
+                        t->rows.assign(r.rows, r.rows + r.end[r.n_expert - 1] * r.dim);
+                        t->end.assign(r.end, r.end + r.n_expert);
+                      },
+                      &theirs};
+  std::vector<float> out(size_t(n_tok * D)), sh(size_t(n_tok * D));
+  MoeScratch b;
+  moe_ffn(m->hp.router, weights(int(E / 2), int(E)), 1, h.data(), n_tok, D, out.data(), sh.data(), pool, b, act, keep);
+  ExpertExchange fill{[](void* ctx, const ExpertRows& r) {
+                        auto* t = static_cast<Rows*>(ctx);
+                        if (!t->fill) return;
+                        const int64_t from = r.end[r.n_expert / 2 - 1] * r.dim, to = r.end[r.n_expert - 1] * r.dim;
+                        std::copy(t->rows.begin() + from, t->rows.begin() + to, r.rows + from);
+                      },
+                      &theirs};
+  MoeScratch a;
+  moe_ffn(m->hp.router, weights(0, int(E / 2)), 1, h.data(), n_tok, D, out.data(), sh.data(), pool, a, act, fill);
+  for (size_t i = 0; i < out.size(); ++i) {
+    ASSERT_EQ(out[i], want[i]) << i;
+    ASSERT_EQ(sh[i], want_sh[i]) << i;
+  }
+  theirs.fill = false;
+  std::fill(a.x.begin(), a.x.end(), 0.f);
+  moe_ffn(m->hp.router, weights(0, int(E / 2)), 1, h.data(), n_tok, D, out.data(), sh.data(), pool, a, act, fill);
+  size_t differ = 0;
+  for (size_t i = 0; i < out.size(); ++i) differ += out[i] != want[i];
+  EXPECT_GT(differ, out.size() / 4) << "the other half's experts matter";
 }
 
 }  // namespace

@@ -18,8 +18,9 @@ void add_load_options(CLI::App* c, LoadOptions& o) {
       ->each([&o, text](const std::string& s) { o.load = parse_weight_load(s, "--load"); });
   c->add_option("--split", o.split.kind,
                 "Under mpirun: how the ranks share the model. layers: each rank holds a contiguous range of layers "
-                "(rank 0 also the embeddings and the head) and the hidden state passes from rank to rank. One "
-                "process ignores it")
+                "(rank 0 also the embeddings and the head) and the hidden state passes from rank to rank. experts "
+                "(deepseek2): every rank runs every layer, holding 1/N of each MoE layer's routed experts, and the "
+                "ranks swap the experts' rows in each MoE layer. One process ignores it")
       ->check(CLI::IsMember({"layers", "experts"}));
   c->add_option("--layers-per-rank", o.split.layers_per_rank,
                 "With --split layers: each rank's layer count, in rank order (default: balanced by bytes)")

@@ -211,11 +211,13 @@ void GgufFile::lock(const uint8_t* p, size_t bytes) const {
   }
 }
 
-void GgufFile::copy_part(const std::function<bool(const GgufTensor&)>& want) {
+void GgufFile::copy_part(const std::function<std::pair<size_t, size_t>(const GgufTensor&)>& want) {
   if (residency_ != Residency::Map) fail("read", "only a mapped file can be copied in part");
   std::vector<std::pair<size_t, size_t>> spans = {{0, data_start_}};  // [begin, end) in the file
   for (const GgufTensor& t : tensors_) {
-    if (want(t)) spans.push_back({size_t(t.data - base_), size_t(t.data - base_) + t.nbytes});
+    auto [from, to] = want(t);
+    to = std::min(to, t.nbytes);
+    if (from < to) spans.push_back({size_t(t.data - base_) + from, size_t(t.data - base_) + to});
   }
   std::sort(spans.begin(), spans.end());
   std::vector<std::pair<size_t, size_t>> merged;

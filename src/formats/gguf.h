@@ -106,7 +106,8 @@ class GgufFile {
   // A mapped file becomes a Copy of only the header and the tensors `want` picks (a pipeline
   // stage's layers): the rest of the copy's address space is never touched, so takes no memory.
   // Tensor and key pointers move to the copy. Throws Error (the file stays mapped).
-  void copy_part(const std::function<bool(const GgufTensor&)>& want);
+  // `want` gives the bytes [first, second) of each tensor to copy ({0, 0}: none).
+  void copy_part(const std::function<std::pair<size_t, size_t>(const GgufTensor&)>& want);
   // A Copy's bytes stay writable until seal(), so that the loader can repack weights in place
   // (writable() throws Error for a Map); seal() makes them read-only.
   uint8_t* writable(const uint8_t* p) const;

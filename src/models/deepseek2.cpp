@@ -14,109 +14,20 @@ namespace dawn {
 
 namespace {
 
-// Orders tasks[first, last) by weight type and width (stably; no allocation) and appends one group
-// per run of equal ones, all reading x.
-void group_by_type(std::vector<GatherTask>& tasks, size_t first, size_t last, const float* x, int64_t n_x,
-                   std::vector<GatherGroup>& groups) {
-  const auto before = [](const GatherTask& a, const GatherTask& b) {
-    return a.w.type != b.w.type ? a.w.type < b.w.type : a.w.cols < b.w.cols;
-  };
-  for (size_t i = first + 1; i < last; ++i) {
-    for (size_t j = i; j > first && before(tasks[j], tasks[j - 1]); --j) std::swap(tasks[j], tasks[j - 1]);
-  }
-  for (size_t i = first, j; i < last; i = j) {
-    for (j = i + 1; j < last && !before(tasks[i], tasks[j]); ++j) {
-    }
-    groups.push_back({tasks.data() + i, int(j - i), x, n_x});
-  }
-}
-
-// The MoE block for n_tok tokens: routed experts into s.tmp, the shared experts (if any) into s.o
-// (both n_tok x D). Tokens are grouped by expert so that each chosen expert's weights are read
-// once per batch (prefill) rather than once per token; each token's expert outputs are then summed
-// in its routing order, as llama.cpp sums them. The shared experts' products go in the same
-// parallel regions as the routed ones: all gate and up products in one, all down products in one.
-void moe_ffn(const Model& m, const Layer& L, int n_tok, ThreadPool& pool, Scratch& s) {
-  const Hparams& hp = m.hp;
-  const int64_t D = hp.n_embd, E = hp.router.n_expert, fe = hp.n_ff_exp;
-  const int k = hp.router.n_used;
-  const size_t nk = size_t(n_tok) * size_t(k);
-  const bool shared = !L.gate_shexp.empty();
-  const int64_t fs = shared ? L.gate_shexp.rows : 0;
-  grow(s.router, size_t(n_tok * E + 2 * E));
+// The MoE layer's routed rows into s.tmp and its shared experts' into s.o (ops/moe_ffn.h); an
+// expert split's link supplies the rows of the experts other processes hold.
+void moe_layer(const Model& m, const Layer& L, int l, int n_tok, ThreadPool& pool, Scratch& s) {
+  const int64_t D = m.hp.n_embd;
   grow(s.tmp, size_t(n_tok * D));
   grow(s.o, size_t(n_tok * D));
-  grow(s.ffn_g, size_t(n_tok * fs));
-  grow(s.ffn_u, size_t(n_tok * fs));
-  grow(s.moe_ids, nk);
-  grow(s.moe_w, nk);
-  grow(s.moe_count, size_t(E + 1));
-  grow(s.moe_order, nk);
-  grow(s.moe_tok, nk);
-  grow(s.moe_x, nk * size_t(D + 2 * fe));
-  grow(s.moe_y, nk * size_t(D));
-  const int32_t* seq = row_indices(s, std::max<int64_t>(int64_t(nk), n_tok));
-  matmul(L.gate_inp, s.h.data(), n_tok, s.router.data(), pool, s.act);
-  float* scratch = s.router.data() + n_tok * E;
-  const float* bias = L.exp_probs_b.empty() ? nullptr : L.exp_probs_b.f32();
-  for (int t = 0; t < n_tok; ++t) {
-    route_experts(hp.router, s.router.data() + t * E, bias, scratch, s.moe_ids.data() + t * k, s.moe_w.data() + t * k);
+  MoeWeights w{L.gate_inp, L.exp_probs_b, L.gate_exps, L.up_exps, L.down_exps, L.gate_shexp, L.up_shexp,
+               L.down_shexp, m.hp.n_ff_exp, L.expert_begin, L.expert_end};
+  ExpertExchange x;
+  if (m.link) {
+    x.fn = [](void* ctx, const ExpertRows& rows) { static_cast<StageLink*>(ctx)->exchange_experts(rows); };
+    x.ctx = m.link.get();
   }
-  // Counting sort of the (token, slot) pairs by expert.
-  std::fill(s.moe_count.begin(), s.moe_count.begin() + E + 1, 0);
-  for (size_t i = 0; i < nk; ++i) ++s.moe_count[size_t(s.moe_ids[i]) + 1];
-  for (int64_t e = 0; e < E; ++e) s.moe_count[size_t(e + 1)] += s.moe_count[size_t(e)];
-  for (size_t i = 0; i < nk; ++i) s.moe_order[size_t(s.moe_count[size_t(s.moe_ids[i])]++)] = int32_t(i);
-  // moe_count[e] is now the end of expert e's run; its start is moe_count[e-1]. Sorted pair r
-  // reads token moe_tok[r] and writes its rows at r * fe in g and u, then r * D in xs.
-  for (size_t r = 0; r < nk; ++r) s.moe_tok[r] = s.moe_order[r] / k;
-  float* xs = s.moe_x.data();
-  float* g = xs + nk * size_t(D);
-  float* u = g + nk * size_t(fe);
-  s.moe_gather.clear();
-  for (int64_t e = 0, begin = 0; e < E; ++e) {
-    const int64_t end = s.moe_count[size_t(e)];
-    if (end > begin) {
-      const int32_t* toks = s.moe_tok.data() + begin;
-      s.moe_gather.push_back({L.gate_exps.slice(e * fe, fe), toks, end - begin, g + begin * fe});
-      s.moe_gather.push_back({L.up_exps.slice(e * fe, fe), toks, end - begin, u + begin * fe});
-    }
-    begin = end;
-  }
-  if (shared) {
-    s.moe_gather.push_back({L.gate_shexp, seq, n_tok, s.ffn_g.data()});
-    s.moe_gather.push_back({L.up_shexp, seq, n_tok, s.ffn_u.data()});
-  }
-  s.moe_groups.clear();
-  group_by_type(s.moe_gather, 0, s.moe_gather.size(), s.h.data(), n_tok, s.moe_groups);
-  matmul_gather_groups(s.moe_groups.data(), int(s.moe_groups.size()), pool, s.act);
-  swiglu(g, u, int64_t(nk) * fe);
-  swiglu(s.ffn_g.data(), s.ffn_u.data(), n_tok * fs);
-  s.moe_gather.clear();
-  for (int64_t e = 0, begin = 0; e < E; ++e) {
-    const int64_t end = s.moe_count[size_t(e)];
-    if (end > begin) {
-      s.moe_gather.push_back({L.down_exps.slice(e * D, D), seq + begin, end - begin, xs + begin * D});
-    }
-    begin = end;
-  }
-  const size_t n_routed = s.moe_gather.size();
-  if (shared) s.moe_gather.push_back({L.down_shexp, seq, n_tok, s.o.data()});
-  s.moe_groups.clear();
-  group_by_type(s.moe_gather, 0, n_routed, g, int64_t(nk), s.moe_groups);
-  group_by_type(s.moe_gather, n_routed, s.moe_gather.size(), s.ffn_g.data(), n_tok, s.moe_groups);
-  matmul_gather_groups(s.moe_groups.data(), int(s.moe_groups.size()), pool, s.act);
-  for (size_t r = 0; r < nk; ++r) {
-    std::copy(xs + r * D, xs + (r + 1) * D, s.moe_y.data() + size_t(s.moe_order[r]) * D);
-  }
-  for (int t = 0; t < n_tok; ++t) {
-    float* out = s.tmp.data() + t * D;
-    for (int j = 0; j < k; ++j) {
-      const float* y = s.moe_y.data() + (size_t(t) * k + size_t(j)) * D;
-      const float w = s.moe_w[size_t(t) * k + size_t(j)];
-      for (int64_t i = 0; i < D; ++i) out[i] = j == 0 ? y[i] * w : out[i] + y[i] * w;
-    }
-  }
+  moe_ffn(m.hp.router, w, l, s.h.data(), n_tok, D, s.tmp.data(), s.o.data(), pool, s.moe, s.act, x);
 }
 
 // x as a product with a `w`-typed weight reads it: rounded to that type's activation type.
@@ -250,7 +161,7 @@ void deepseek2_layer(const Model& m, const Layer& L, int l, const SeqKv& kv, con
     for (int64_t i = 0; i < n_tok * D; ++i) s.x[i] += s.o[i];
     return;
   }
-  moe_ffn(m, L, n_tok, pool, s);
+  moe_layer(m, L, l, n_tok, pool, s);
   if (!L.gate_shexp.empty()) {
     for (int64_t i = 0; i < n_tok * D; ++i) s.x[i] += s.tmp[i] + s.o[i];
   } else {

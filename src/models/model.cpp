@@ -331,10 +331,23 @@ void load_deepseek2(Model& m, const Binder& b) {
   resolve_layer_range(m);
   m.layers.resize(hp.n_layer);
   for (int l = m.layer_begin; l < m.layer_end; ++l) bind_deepseek2_layer(hp, b, l, m.layers[l]);
+  if (m.expert_begin != 0 || m.expert_end >= 0) {
+    const int E = hp.router.n_expert;
+    if (m.expert_end < 0) m.expert_end = E;
+    if (m.expert_begin < 0 || m.expert_begin >= m.expert_end || m.expert_end > E) {
+      f.fail("experts", "range [" + std::to_string(m.expert_begin) + ", " + std::to_string(m.expert_end) +
+                            ") is not within the model's " + std::to_string(E) + " routed experts");
+    }
+    for (int l = m.layer_begin; l < m.layer_end; ++l) {
+      if (!m.layers[l].moe) continue;
+      m.layers[l].expert_begin = m.expert_begin;
+      m.layers[l].expert_end = m.expert_end;
+    }
+  }
   // MTP layers follow the trunk (llama.cpp counts them in block_count). A file
   // converted without them (no nextn.eh_proj) is still a complete trunk.
   const int n_all = hp.n_layer + hp.n_nextn;
-  if (m.ends && hp.n_nextn > 0 && f.find_tensor(blk(hp.n_layer, "nextn.eh_proj.weight"))) {
+  if (m.ends && m.head && hp.n_nextn > 0 && f.find_tensor(blk(hp.n_layer, "nextn.eh_proj.weight"))) {
     m.mtp_layers.resize(hp.n_nextn);
     for (int l = hp.n_layer; l < n_all; ++l) {
       Layer& L = m.mtp_layers[l - hp.n_layer];
@@ -352,9 +365,25 @@ void load_deepseek2(Model& m, const Binder& b) {
 
 bool tensor_in_part(const std::string& name, int n_trunk, const LoadOptions& opts) {
   int layer = -1;
-  if (std::sscanf(name.c_str(), "blk.%d.", &layer) != 1) return opts.ends || name == "rope_freqs.weight";
-  if (layer >= n_trunk) return opts.ends;
+  if (std::sscanf(name.c_str(), "blk.%d.", &layer) != 1) {
+    if (name == "rope_freqs.weight") return true;
+    if (name == "token_embd.weight") return opts.ends;
+    return opts.ends && opts.head;
+  }
+  if (layer >= n_trunk) return opts.ends && opts.head;
   return layer >= opts.layer_begin && (opts.layer_end < 0 || layer < opts.layer_end);
+}
+
+std::pair<size_t, size_t> tensor_part(const GgufTensor& t, int n_trunk, const LoadOptions& opts) {
+  if (!tensor_in_part(t.name, n_trunk, opts)) return {0, 0};
+  int layer = -1;
+  const bool routed = t.name.find("_exps.") != std::string::npos && t.n_dims == 3 &&
+                      std::sscanf(t.name.c_str(), "blk.%d.", &layer) == 1 && layer < n_trunk;
+  if (!routed || (opts.expert_begin == 0 && opts.expert_end < 0)) return {0, t.nbytes};
+  const int64_t E = t.ne[2];
+  const size_t per = t.nbytes / size_t(E);
+  const int64_t e1 = opts.expert_end < 0 ? E : std::min<int64_t>(opts.expert_end, E);
+  return {size_t(opts.expert_begin) * per, size_t(e1) * per};
 }
 
 bool is_mtp_tensor(const Hparams& hp, const std::string& name) {
@@ -424,7 +453,13 @@ namespace {
 // group: dequantize_row); otherwise a step with logits for more than a few sequences would unpack
 // the whole head into levels each time. An untied embedding is only looked up: it stays plain.
 void repack_weights(Model& m) {
-  std::vector<std::pair<Weight*, int64_t>> todo;  // weight, rows per expert (or all rows)
+  struct Todo {
+    Weight* w;
+    int64_t per;         // rows per expert or head (or all rows)
+    int64_t first = 0;   // the rows held here: an expert split holds some experts' only
+    int64_t last = -1;
+  };
+  std::vector<Todo> todo;
   for (Layer& L : m.layers) {
     for (Weight* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.wq_a, &L.wq_b, &L.wkv_a, &L.gate, &L.up, &L.down, &L.gate_shexp,
                       &L.up_shexp, &L.down_shexp}) {
@@ -439,25 +474,29 @@ void repack_weights(Model& m) {
     } else if (m.hp.qk_nope % 16 == 0) {
       todo.push_back({&L.wv_b, m.hp.qk_nope + m.hp.head_dim_v});
     }
-    todo.push_back({&L.gate_exps, m.hp.n_ff_exp});
-    todo.push_back({&L.up_exps, m.hp.n_ff_exp});
-    todo.push_back({&L.down_exps, m.hp.n_embd});
+    const int64_t e0 = L.expert_begin, e1 = L.expert_end < 0 ? m.hp.router.n_expert : L.expert_end;
+    todo.push_back({&L.gate_exps, m.hp.n_ff_exp, e0 * m.hp.n_ff_exp, e1 * m.hp.n_ff_exp});
+    todo.push_back({&L.up_exps, m.hp.n_ff_exp, e0 * m.hp.n_ff_exp, e1 * m.hp.n_ff_exp});
+    todo.push_back({&L.down_exps, m.hp.n_embd, e0 * m.hp.n_embd, e1 * m.hp.n_embd});
   }
   todo.push_back({&m.output, m.output.rows});
-  std::erase_if(todo, [](const auto& p) {
-    const Weight& w = *p.first;
+  std::erase_if(todo, [](const Todo& p) {
+    const Weight& w = *p.w;
     // A matrix not split into experts or heads may end in fewer than 16 rows: those stay plain.
-    const bool whole = p.second == w.rows;
-    return w.empty() || !x16_supported(w.type) || !level_gemm_available(w.type) || p.second <= 0 ||
-           (!whole && (p.second % 16 != 0 || w.rows % 16 != 0));
+    const bool whole = p.per == w.rows;
+    return w.empty() || !x16_supported(w.type) || !level_gemm_available(w.type) || p.per <= 0 ||
+           (!whole && (p.per % 16 != 0 || w.rows % 16 != 0));
   });
   ThreadPool pool(int(std::max(1u, std::thread::hardware_concurrency())));
-  for (auto& [w, per] : todo) {
+  for (const Todo& t : todo) {
+    Weight* w = t.w;
     uint8_t* base = m.file->writable(w->data);
     const size_t group = 16 * w->row_stride;
-    pool.parallel_for(w->rows / 16, 1, [&, w = w](int64_t g0, int64_t g1) {
+    // Rows outside [first, last) were never read in (an expert split): they stay untouched.
+    const int64_t g_first = t.first / 16, g_last = (t.last < 0 ? w->rows : t.last) / 16;
+    pool.parallel_for(g_last - g_first, 1, [&, w](int64_t g0, int64_t g1) {
       thread_local std::vector<uint8_t> scratch;
-      for (int64_t g = g0; g < g1; ++g) repack_x16(w->type, base + size_t(g) * group, w->cols, scratch);
+      for (int64_t g = g_first + g0; g < g_first + g1; ++g) repack_x16(w->type, base + size_t(g) * group, w->cols, scratch);
     });
     w->x16 = true;
   }
@@ -468,7 +507,8 @@ void repack_weights(Model& m) {
 
 std::unique_ptr<Model> load_model(const std::string& path, const LoadOptions& opts) {
   auto m = std::make_unique<Model>();
-  const bool whole = opts.layer_begin == 0 && opts.layer_end < 0 && opts.ends;
+  const bool whole = opts.layer_begin == 0 && opts.layer_end < 0 && opts.ends && opts.head && opts.expert_begin == 0 &&
+                     opts.expert_end < 0;
   const GgufFile::Residency residency = residency_for(path, opts.load);
   // A part is mapped first to learn which bytes it needs; only those are copied.
   m->file = GgufFile::open(path, whole ? residency : GgufFile::Residency::Map);
@@ -477,14 +517,15 @@ std::unique_ptr<Model> load_model(const std::string& path, const LoadOptions& op
   m->layer_begin = opts.layer_begin;
   m->layer_end = opts.layer_end;
   m->ends = opts.ends;
-  const auto in_part = [&](const std::string& name) {
+  m->head = opts.head;
+  m->expert_begin = opts.expert_begin;
+  m->expert_end = opts.expert_end;
+  const int n_trunk = [&] {
     const std::string p = arch + ".";
-    const int n_trunk = int(f.get_u32(p + "block_count", 0)) - int(f.get_u32(p + "nextn_predict_layers", 0));
-    return tensor_in_part(name, n_trunk, opts);
-  };
-  if (!whole && residency == GgufFile::Residency::Copy) {
-    m->file->copy_part([&](const GgufTensor& t) { return in_part(t.name); });
-  }
+    return int(f.get_u32(p + "block_count", 0)) - int(f.get_u32(p + "nextn_predict_layers", 0));
+  }();
+  const auto part_of = [&](const GgufTensor& t) { return tensor_part(t, n_trunk, opts); };
+  if (!whole && residency == GgufFile::Residency::Copy) m->file->copy_part(part_of);
   if (arch == "llama") {
     m->hp.arch = Arch::Llama;
   } else if (arch == "qwen2") {
@@ -512,8 +553,8 @@ std::unique_ptr<Model> load_model(const std::string& path, const LoadOptions& op
     load_llama_family(*m, b);
   }
   const int64_t D = m->hp.n_embd, V = m->hp.n_vocab;
-  if (m->ends) {
-    m->tok_embd = b.bind("token_embd.weight", {D, V});
+  if (m->ends) m->tok_embd = b.bind("token_embd.weight", {D, V});
+  if (m->ends && opts.head) {
     m->output_norm = b.bind_f32("output_norm.weight", {D});
     m->output = b.bind("output.weight", {D, V}, false);
     if (m->output.empty()) m->output = m->tok_embd;
@@ -524,9 +565,10 @@ std::unique_ptr<Model> load_model(const std::string& path, const LoadOptions& op
     const double ram = double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGESIZE));
     const bool fits = double(f.file_size()) < 0.8 * ram;
     for (const GgufTensor& t : f.tensors()) {
-      if (!whole && !in_part(t.name)) continue;
+      const auto [from, to] = part_of(t);
+      if (from == to) continue;
       if (fits) {
-        f.advise_willneed(t.data, t.nbytes);
+        f.advise_willneed(t.data + from, to - from);
       } else if (std::string_view(t.name).find("_exps.") != std::string_view::npos) {
         f.advise_random(t.data, t.nbytes);
       }
@@ -541,7 +583,8 @@ std::unique_ptr<Model> load_model(const std::string& path, const LoadOptions& op
       f.lock();
     } else {
       for (const GgufTensor& t : f.tensors()) {
-        if (in_part(t.name)) f.lock(t.data, t.nbytes);
+        const auto [from, to] = part_of(t);
+        if (from < to) f.lock(t.data + from, to - from);
       }
     }
   }
@@ -593,6 +636,7 @@ void forward(const Model& m, const SeqKv& kv, const Batch& b, float* logits, Thr
              float* hidden) {
   const int64_t D = m.hp.n_embd;
   const int n_tok = b.size();
+  if (m.link) m.link->begin(kv.cache, b);
   grow(s.x, size_t(n_tok * D));
   embed_tokens(m, b.token.data(), n_tok, s.x.data());
   forward_layers(m, kv, b, pool, s);

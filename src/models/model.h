@@ -12,6 +12,7 @@
 #include "ops/attention.h"
 #include "ops/matmul.h"
 #include "ops/moe.h"
+#include "ops/moe_ffn.h"
 #include "ops/rope.h"
 #include "ops/weight.h"
 
@@ -49,6 +50,7 @@ struct Layer {
   // MoE: expert e of *_exps is rows [e*rows_per_expert, (e+1)*rows_per_expert)
   Weight gate_inp, exp_probs_b, gate_exps, up_exps, down_exps, gate_shexp, up_shexp, down_shexp;
   bool moe = false;
+  int expert_begin = 0, expert_end = -1;  // the routed experts held here (an expert split: a range)
   // DeepSeek-V3 multi-token-prediction module (a `nextn` layer after the trunk)
   Weight nextn_eh_proj, nextn_enorm, nextn_hnorm, nextn_head_norm;
 };
@@ -67,6 +69,8 @@ struct Model {
   // rest: see forward).
   int layer_begin = 0, layer_end = 0;
   bool ends = true;
+  bool head = true;                       // the output head and MTP layers (with ends)
+  int expert_begin = 0, expert_end = -1;  // an expert split's share of each trunk MoE layer (-1: all)
   std::shared_ptr<StageLink> link;
 
   // Floats cached per position per layer for one sequence.
@@ -93,6 +97,11 @@ struct LoadOptions {
   // and the embeddings, output head and MTP layers only when `ends` (Model::ends).
   int layer_begin = 0, layer_end = -1;
   bool ends = true;
+  // An expert split: only routed experts [expert_begin, expert_end) of every trunk MoE layer are
+  // read (-1: all), and with head = false no output head or MTP layers (the token embeddings
+  // still, as every rank embeds the batch).
+  int expert_begin = 0, expert_end = -1;
+  bool head = true;
   // What the command line asked of a run under mpirun (--split, --layers-per-rank,
   // --dist-timeout); dist::open_model turns it into the fields above for each rank.
   struct Split {
@@ -106,6 +115,9 @@ WeightLoad parse_weight_load(const std::string& s, const std::string& what);
 // True for tensors a process holding `opts`' part of the model reads (the whole model by default):
 // n_trunk is the file's trunk layer count (block_count less the MTP layers).
 bool tensor_in_part(const std::string& name, int n_trunk, const LoadOptions& opts);
+// The bytes [first, second) of tensor t that such a process reads: all of them, none ({0, 0}), or
+// for a routed-expert tensor of an expert split its experts' share.
+std::pair<size_t, size_t> tensor_part(const GgufTensor& t, int n_trunk, const LoadOptions& opts);
 std::unique_ptr<Model> load_model(const std::string& path, const LoadOptions& opts = {});
 
 // Key/value rows for one sequence in one layer: position p is at k + p*k_stride.
@@ -115,12 +127,8 @@ struct LayerKv {
 
 // Buffers for one forward call, grown on demand and reused across calls.
 struct Scratch {
-  std::vector<float> x, h, q, k, v, att, o, tmp, tmp2, ffn_g, ffn_u, cs, router;
-  // MoE: per-token choices, then the tokens grouped by expert
-  std::vector<float> moe_w, moe_x, moe_y;
-  std::vector<int32_t> moe_ids, moe_count, moe_order, moe_tok;
-  std::vector<GatherTask> moe_gather;
-  std::vector<GatherGroup> moe_groups;
+  std::vector<float> x, h, q, k, v, att, o, tmp, tmp2, ffn_g, ffn_u, cs;
+  MoeScratch moe;  // per-token choices, then the tokens grouped by expert
   std::vector<GatherTask> head_tasks;  // the per-head products of MLA
   std::vector<int32_t> seq;            // 0, 1, 2, ...: see row_indices
   // MLA per chunk of tokens: q_nope per head, latent queries per token, latent results and

@@ -1,11 +1,12 @@
-// How the first stage of a model split into pipeline stages (layer ranges held by other
-// processes: dist/pipeline.h) reaches the later ones. The model layer only sees this interface;
+// How the first process of a split model reaches the others: pipeline stages (layer ranges held by
+// other processes) or an expert split (each holding some routed experts of every MoE layer). The model layer only sees this interface;
 // the transport (MPI) lives beside the engine.
 #pragma once
 #include <cstdint>
 
 #include "models/batch.h"
 #include "ops/attention.h"
+#include "ops/moe_ffn.h"
 
 namespace dawn {
 
@@ -21,6 +22,11 @@ class StageLink {
   virtual void close_cache(int cache) noexcept = 0;
   // KvCache::release of sequence `seq` on every later stage.
   virtual void release(int cache, int seq) = 0;
+  // Expert split (every process runs every layer, each holding some routed experts): `begin`
+  // starts a forward pass of the batch on the other processes too, and exchange_experts fills in
+  // a MoE layer's rows that their experts computed. A pipeline link does neither.
+  virtual void begin(int cache, const Batch& b) {}
+  virtual void exchange_experts(const ExpertRows& rows) {}
 };
 
 }  // namespace dawn

@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
-"""dawn under mpirun on loopback: --split layers gives the single process's answers, and faults end
-the job quickly with one clear line.
+"""dawn under mpirun on loopback: --split layers and --split experts give the single process's
+answers, and faults end the job quickly with one clear line.
 
 Usage: check.py DAWN MPIRUN WORKDIR
 
 - Greedy 64-token `dawn run` under --split layers on 2 and 3 ranks equals the single process's,
   for the F32 synthetic models of every architecture (llama-family presets have 2 layers, so their
-  3-rank runs use a 3-layer model of the same family), mapped and copied.
-- A quantized file's perplexity (every logit of 256 positions) is the same split and whole.
+  3-rank runs use a 3-layer model of the same family), mapped and copied; under --split experts on
+  2 and 4 ranks for every deepseek2 variant (a dense model is refused).
+- A quantized file's perplexity is the same split (either way) and whole.
 - mpirun -np 1 is the plain single process; --layers-per-rank is honoured and checked.
 - Faults: another model on one rank, a truncated file on one rank, a bad command line on one rank,
   a rank killed mid-generation (SIGKILL), a rank stopped mid-generation (SIGSTOP, with
@@ -47,10 +48,10 @@ def synth(name, *args):
     return path
 
 
-def gen(model, ranks=None, extra=()):
+def gen(model, ranks=None, extra=(), split="layers"):
     cmd = [DAWN, "run", model, "-p", "The quick brown fox", "-n", "64", "--temp", "0", "-t", "1", *extra]
     if ranks is not None:
-        cmd = MPI + ["-np", str(ranks)] + cmd + ["--split", "layers"]
+        cmd = MPI + ["-np", str(ranks)] + cmd + ["--split", split]
     r, _ = run(cmd)
     return r
 
@@ -76,6 +77,15 @@ def same_answers():
             check(got.returncode == 0 and got.stdout == want.stdout,
                   f"{name}: --split layers on {ranks} ranks ({load}) gives the same 64 tokens" +
                   ("" if got.returncode == 0 else f" (exit {got.returncode}: {tail(got)})"))
+        if "deepseek" not in name:
+            continue
+        for ranks, load in [(2, "map"), (4, "copy")]:
+            got = gen(path, ranks, ["--load", load], split="experts")
+            check(got.returncode == 0 and got.stdout == want.stdout,
+                  f"{name}: --split experts on {ranks} ranks ({load}) gives the same 64 tokens" +
+                  ("" if got.returncode == 0 else f" (exit {got.returncode}: {tail(got)})"))
+    r = gen(models["tiny-qwen2"], 2, split="experts")
+    check(r.returncode != 0 and b"has no routed experts" in r.stderr, "--split experts on a dense model is refused")
 
 
 def same_logits():
@@ -85,10 +95,12 @@ def same_logits():
         f.write(" ".join(f"the {w} sat on the mat number {i}." for i, w in enumerate(["cat", "dog", "fox"] * 30)))
     cmd = [DAWN, "perplexity", q, text, "-c", "128", "-t", "1"]
     want, _ = run(cmd)
-    got, _ = run(MPI + ["-np", "2"] + cmd + ["--split", "layers"])
     num = lambda r: re.findall(rb"[0-9]+\.[0-9]+", r.stdout)
-    check(want.returncode == 0 and got.returncode == 0 and num(want) and num(got) == num(want),
-          f"q4_k: perplexity split on 2 ranks equals the single process ({num(got)[-1:]} vs {num(want)[-1:]})")
+    for split in ["layers", "experts"]:
+        got, _ = run(MPI + ["-np", "2"] + cmd + ["--split", split])
+        check(want.returncode == 0 and got.returncode == 0 and num(want) and num(got) == num(want),
+              f"q4_k: perplexity with --split {split} on 2 ranks equals the single process "
+              f"({num(got)[-1:]} vs {num(want)[-1:]})")
 
 
 def single_rank_and_options():
@@ -130,9 +142,10 @@ def faults():
           f"a missing file on rank 1 (its command line is refused): the job ends in {secs:.1f} s")
 
     # Mid-generation: bench's decode runs long enough to be interrupted (it does not stop at end-of-text).
-    long_run = MPI + ["-np", "3", DAWN, "bench", m, "-p", "16", "-n", "100000", "-r", "1", "-t", "1", "--split",
-                      "layers", "--dist-timeout", "3"]
-    for sig, name, bound in [(signal.SIGKILL, "killed", 30), (signal.SIGSTOP, "stopped", 30)]:
+    for split, sig, name, bound in [("layers", signal.SIGKILL, "killed", 30), ("layers", signal.SIGSTOP, "stopped", 30),
+                                    ("experts", signal.SIGKILL, "killed", 30), ("experts", signal.SIGSTOP, "stopped", 30)]:
+        long_run = MPI + ["-np", "3", DAWN, "bench", m, "-p", "16", "-n", "100000", "-r", "1", "-t", "1", "--split",
+                          split, "--dist-timeout", "3"]
         p = subprocess.Popen(long_run, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
         victim, deadline = None, time.monotonic() + 30
         while victim is None and time.monotonic() < deadline:
@@ -165,7 +178,7 @@ def faults():
         lines = [l for l in err.decode(errors="replace").splitlines() if l.startswith("dawn")]
         named = any(re.search(r"rank 1\b", l) for l in lines) or b"process rank 1" in err
         check(victim is not None and p.returncode != 0 and secs < bound and named,
-              f"rank 1 {name} mid-generation: the job ended in {secs:.1f} s (bound {bound}), exit {p.returncode}: " +
+              f"--split {split}: rank 1 {name} mid-generation: the job ended in {secs:.1f} s (bound {bound}), exit {p.returncode}: " +
               " | ".join(lines[-2:]))
 
 

@@ -1,0 +1,156 @@
+#include "dist/mpi_wire.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "dist/dist.h"
+#include "util/error.h"
+
+namespace dawn::dist {
+
+namespace {
+
+bool g_mpi = false;
+bool g_abort = false;
+int g_rank = 0, g_size = 1;
+char g_host[64] = "?";
+char g_activity[192] = "starting";
+std::vector<std::weak_ptr<wire::Link>> g_links;
+
+void on_sigterm(int) {
+  char line[320];
+  const int n = std::snprintf(line, sizeof line,
+                              "dawn: rank %d (%s): stopped by SIGTERM (mpirun: another rank exited?) while %s\n", g_rank,
+                              g_host, g_activity);
+  if (n > 0) (void)!write(2, line, size_t(std::min(n, int(sizeof line) - 1)));
+  _exit(143);
+}
+
+void finalize() {
+  if (!g_mpi) return;
+  for (auto& w : g_links) {
+    if (auto link = w.lock()) link->shutdown();
+  }
+  if (g_abort) MPI_Abort(MPI_COMM_WORLD, 1);  // stops the ranks that cannot be told to
+  MPI_Finalize();
+  g_mpi = false;
+}
+
+}  // namespace
+
+namespace wire {
+
+int rank() { return g_rank; }
+int size() { return g_size; }
+const char* host() { return g_host; }
+std::string rank_name(int r) { return "rank " + std::to_string(r); }
+
+void set_activity(const std::string& s) { std::snprintf(g_activity, sizeof g_activity, "%s", s.c_str()); }
+
+void check(int rc, const char* what) {
+  if (rc == MPI_SUCCESS) return;
+  char text[MPI_MAX_ERROR_STRING];
+  int len = 0;
+  MPI_Error_string(rc, text, &len);
+  throw Error(std::string("MPI: ") + what + ": " + std::string(text, size_t(len)));
+}
+
+std::vector<int> wait_requests(std::vector<MPI_Request>& reqs, double timeout_s) {
+  const auto start = std::chrono::steady_clock::now();
+  for (int spin = 0;; ++spin) {
+    int done = 0;
+    check(MPI_Testall(int(reqs.size()), reqs.data(), &done, MPI_STATUSES_IGNORE), "exchange");
+    if (done) return {};
+    if (spin < 200) {
+      std::this_thread::yield();
+      continue;
+    }
+    if (timeout_s >= 0 && (spin & 63) == 0) {
+      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (s > timeout_s) {
+        std::vector<int> pending;
+        for (size_t i = 0; i < reqs.size(); ++i) {
+          int flag = 0;
+          if (reqs[i] == MPI_REQUEST_NULL) continue;
+          MPI_Test(&reqs[i], &flag, MPI_STATUS_IGNORE);
+          if (!flag) pending.push_back(int(i));
+        }
+        if (!pending.empty()) return pending;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(spin < 2000 ? 20 : 200));
+  }
+}
+
+std::vector<uint8_t> receive(const MPI_Status& st) {
+  int n = 0;
+  check(MPI_Get_count(&st, MPI_BYTE, &n), "message size");
+  std::vector<uint8_t> buf(size_t(std::max(n, 0)));
+  check(MPI_Recv(buf.data(), n, MPI_BYTE, st.MPI_SOURCE, st.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE), "receive");
+  return buf;
+}
+
+Header header_of(const std::vector<uint8_t>& buf) {
+  Header h;
+  if (buf.size() < sizeof h) throw Error("MPI: a message of " + std::to_string(buf.size()) + " bytes is too short");
+  std::memcpy(&h, buf.data(), sizeof h);
+  return h;
+}
+
+std::vector<uint8_t> message(const Header& h, size_t payload) {
+  std::vector<uint8_t> buf(sizeof h + payload);
+  std::memcpy(buf.data(), &h, sizeof h);
+  return buf;
+}
+
+std::vector<uint8_t> failure(int64_t serial, const std::string& what) {
+  Header h;
+  h.op = kFailed;
+  h.serial = serial;
+  auto buf = message(h, what.size());
+  std::memcpy(buf.data() + sizeof h, what.data(), what.size());
+  return buf;
+}
+
+void send(const std::vector<uint8_t>& buf, int dest, int tag) {
+  check(MPI_Send(buf.data(), int(buf.size()), MPI_BYTE, dest, tag, MPI_COMM_WORLD), "send");
+}
+
+void register_link(const std::shared_ptr<Link>& link) { g_links.push_back(link); }
+void abort_at_exit() { g_abort = true; }
+
+void finish(int code) {
+  MPI_Finalize();
+  g_mpi = false;
+  std::exit(code);
+}
+
+}  // namespace wire
+
+void init(int* argc, char*** argv) {
+  const bool launched = std::getenv("OMPI_COMM_WORLD_SIZE") || std::getenv("PMIX_RANK") || std::getenv("PMI_RANK");
+  if (!launched) return;
+  int provided = 0;
+  if (MPI_Init_thread(argc, argv, MPI_THREAD_SERIALIZED, &provided) != MPI_SUCCESS) {
+    std::fprintf(stderr, "dawn: error: MPI_Init failed\n");
+    std::exit(1);
+  }
+  g_mpi = true;
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &g_size);
+  gethostname(g_host, sizeof g_host - 1);
+  std::atexit(finalize);
+  signal(SIGTERM, on_sigterm);
+}
+
+int rank() { return g_rank; }
+int size() { return g_size; }
+bool available() { return true; }
+
+}  // namespace dawn::dist

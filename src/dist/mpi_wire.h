@@ -1,0 +1,88 @@
+// What the MPI parts of dist share: this rank's identity, the message format, polled waits with a
+// deadline (an idle rank sleeps instead of spinning; a silent one is named), and the links'
+// registry that the exit handler shuts down. Private to src/dist.
+#pragma once
+#include <mpi.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "models/model.h"
+
+namespace dawn::dist::wire {
+
+int rank();
+int size();
+const char* host();
+std::string rank_name(int r);  // "rank 2"
+
+// What this rank is waiting on: the line a SIGTERM from mpirun prints (another rank died).
+void set_activity(const std::string& s);
+
+enum Tag : int { kRing = 1, kProgress = 2, kAck = 3, kExperts = 16 };
+enum Op : int32_t { kForward = 1, kOpenCache, kCloseCache, kRelease, kExit, kFailed };
+
+// One message: this header, then the op's payload (see each link).
+struct Header {
+  int32_t op = 0, cache = -1, n_tok = 0, a = 0, b = 0, c = 0;
+  int64_t serial = 0;
+};
+
+// Throws Error naming the MPI call and the library's reason.
+void check(int rc, const char* what);
+
+// Polls for a message (tag, from source) until it arrives or timeout_s passes (< 0: forever):
+// short waits spin, longer ones sleep, so an idle rank leaves the cores to those computing.
+// on_idle runs between polls. Returns false on timeout.
+template <typename F>
+bool wait_message(int source, int tag, double timeout_s, MPI_Status& st, F&& on_idle) {
+  const auto start = std::chrono::steady_clock::now();
+  for (int spin = 0;; ++spin) {
+    int flag = 0;
+    check(MPI_Iprobe(source, tag, MPI_COMM_WORLD, &flag, &st), "probe");
+    if (flag) return true;
+    on_idle();
+    if (spin < 200) {
+      std::this_thread::yield();
+      continue;
+    }
+    if (timeout_s >= 0 && (spin & 63) == 0) {
+      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (s > timeout_s) return false;
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(spin < 2000 ? 50 : 200));
+  }
+}
+
+// Waits for requests the same way; returns the indices still pending at the deadline (none: done).
+std::vector<int> wait_requests(std::vector<MPI_Request>& reqs, double timeout_s);
+
+std::vector<uint8_t> receive(const MPI_Status& st);
+Header header_of(const std::vector<uint8_t>& buf);
+std::vector<uint8_t> message(const Header& h, size_t payload);
+std::vector<uint8_t> failure(int64_t serial, const std::string& what);
+void send(const std::vector<uint8_t>& buf, int dest, int tag = kRing);
+
+// A split's link on rank 0: told to finish at exit (once) if the command has not already.
+class Link : public StageLink {
+ public:
+  virtual void shutdown() noexcept = 0;
+};
+void register_link(const std::shared_ptr<Link>& link);
+// The job cannot end cleanly (a rank hung or failed mid-message): exit aborts it instead.
+void abort_at_exit();
+
+// Rank 0's link of each split, and the loop the other ranks run until rank 0 is done.
+std::shared_ptr<Link> pipeline_link(int64_t n_embd, double timeout_s, std::vector<std::string> hosts);
+[[noreturn]] void serve_pipeline_stage(const Model& m, int n_threads);
+std::shared_ptr<Link> expert_link(const Model& m, double timeout_s, std::vector<std::string> hosts);
+[[noreturn]] void serve_expert_rank(Model& m, int n_threads, double timeout_s, std::vector<std::string> hosts);
+
+// Ends this worker rank's process after rank 0 said so (MPI finalised).
+[[noreturn]] void finish(int code);
+
+}  // namespace dawn::dist::wire

@@ -1,0 +1,262 @@
+// --split layers over MPI: rank 0 sends each forward pass's rows around the ring 0 -> 1 -> ... ->
+// N-1 -> 0, each rank running its layers on them; cache operations travel the same way. Ranks
+// report each message's progress to rank 0, so a silent one is named.
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <map>
+
+#include "dist/mpi_wire.h"
+#include "engine/kv_cache.h"
+#include "util/error.h"
+
+namespace dawn::dist::wire {
+
+namespace {
+
+// A rank's report to rank 0 of where a message has got to: what the watchdog names.
+struct Progress {
+  int64_t serial;
+  int32_t rank, phase;  // 1: received, 2: passed on
+};
+
+// kForward's payload: the tokens' positions and sequences (n_tok int32 each), then their rows
+// (n_tok x n_embd floats). kFailed's: the error's text.
+class PipelineLink final : public Link {
+ public:
+  PipelineLink(int64_t n_embd, double timeout_s, std::vector<std::string> hosts)
+      : n_embd_(n_embd), timeout_s_(timeout_s), hosts_(std::move(hosts)), phase_(size_t(size()), {0, 0}) {}
+  ~PipelineLink() override { shutdown(); }
+
+  void pass(int cache, const Batch& b, float* x) override {
+    const int n = b.size();
+    Header h;
+    h.op = kForward;
+    h.cache = cache;
+    h.n_tok = n;
+    auto buf = message(h, size_t(n) * 8 + size_t(n) * size_t(n_embd_) * 4);
+    uint8_t* p = buf.data() + sizeof h;
+    std::memcpy(p, b.pos.data(), size_t(n) * 4);
+    std::memcpy(p + size_t(n) * 4, b.seq.data(), size_t(n) * 4);
+    std::memcpy(p + size_t(n) * 8, x, size_t(n) * size_t(n_embd_) * 4);
+    const auto back = round_trip(std::move(buf), "forward of " + std::to_string(n) + " token" + (n == 1 ? "" : "s"));
+    if (back.size() != sizeof h + size_t(n) * 8 + size_t(n) * size_t(n_embd_) * 4) {
+      broken_ = true;
+      throw Error(rank_name(size() - 1) + ": returned " + std::to_string(back.size()) + " bytes for a forward of " +
+                  std::to_string(n) + " tokens");
+    }
+    std::memcpy(x, back.data() + sizeof h + size_t(n) * 8, size_t(n) * size_t(n_embd_) * 4);
+  }
+
+  int open_cache(int n_ctx, int n_seq, KvType type) override {
+    Header h;
+    h.op = kOpenCache;
+    h.cache = next_cache_++;
+    h.a = n_ctx;
+    h.b = n_seq;
+    h.c = int32_t(type);
+    round_trip(message(h, 0), "opening a KV cache");
+    return h.cache;
+  }
+
+  void close_cache(int cache) noexcept override {
+    if (broken_ || done_) return;
+    Header h;
+    h.op = kCloseCache;
+    h.cache = cache;
+    try {
+      round_trip(message(h, 0), "closing a KV cache");
+    } catch (const Error& e) {
+      std::fprintf(stderr, "dawn: %s\n", e.what());
+    }
+  }
+
+  void release(int cache, int seq) override {
+    Header h;
+    h.op = kRelease;
+    h.cache = cache;
+    h.a = seq;
+    round_trip(message(h, 0), "releasing a sequence");
+  }
+
+  // Tells the other ranks to finish (once); after a failure that left the ring broken, aborts the
+  // job instead, since they cannot be reached.
+  void shutdown() noexcept override {
+    if (done_) return;
+    done_ = true;
+    if (broken_) {
+      abort_at_exit();
+      return;
+    }
+    Header h;
+    h.op = kExit;
+    try {
+      send_ring(message(h, 0), "finishing");
+    } catch (const Error& e) {
+      std::fprintf(stderr, "dawn: %s\n", e.what());
+      broken_ = true;
+      abort_at_exit();
+    }
+  }
+
+ private:
+  std::vector<uint8_t> send_ring(std::vector<uint8_t> buf, const std::string& what) {
+    Header h = header_of(buf);
+    h.serial = ++serial_;
+    std::memcpy(buf.data(), &h, sizeof h);
+    set_activity("waiting for the ranks after it (" + what + ", message #" + std::to_string(h.serial) + ")");
+    try {
+      send(buf, 1);
+    } catch (const Error&) {
+      broken_ = true;
+      throw;
+    }
+    MPI_Status st;
+    const bool got = wait_message(size() - 1, kRing, timeout_s_, st, [&] { drain_progress(); });
+    if (!got) {
+      broken_ = true;
+      throw Error(blame(h.serial, what));
+    }
+    auto back = receive(st);
+    const Header r = header_of(back);
+    if (r.op == kFailed) {
+      throw Error(std::string(reinterpret_cast<const char*>(back.data()) + sizeof r, back.size() - sizeof r));
+    }
+    if (r.serial != h.serial) {
+      broken_ = true;
+      throw Error("MPI: message #" + std::to_string(r.serial) + " came back for #" + std::to_string(h.serial));
+    }
+    set_activity("idle");
+    return back;
+  }
+
+  std::vector<uint8_t> round_trip(std::vector<uint8_t> buf, const std::string& what) {
+    if (done_) throw Error("MPI: the other ranks have finished");
+    return send_ring(std::move(buf), what);
+  }
+
+  void drain_progress() {
+    for (;;) {
+      int flag = 0;
+      MPI_Status st;
+      MPI_Iprobe(MPI_ANY_SOURCE, kProgress, MPI_COMM_WORLD, &flag, &st);
+      if (!flag) return;
+      Progress p{};
+      MPI_Recv(&p, int(sizeof p), MPI_BYTE, st.MPI_SOURCE, kProgress, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+      if (p.rank > 0 && p.rank < size()) phase_[size_t(p.rank)] = {p.serial, p.phase};
+    }
+  }
+
+  // Names the first rank that has not passed message `serial` on.
+  std::string blame(int64_t serial, const std::string& what) {
+    drain_progress();
+    const std::string waited = std::to_string(int(timeout_s_)) + " s";
+    for (int r = 1; r < size(); ++r) {
+      const auto [s, phase] = phase_[size_t(r)];
+      const std::string who = rank_name(r) + " (" + hosts_[size_t(r)] + ")";
+      if (s < serial) {
+        return who + " has not received message #" + std::to_string(serial) + " (" + what + ") in " + waited +
+               ": it (or the link to it) is down or hung";
+      }
+      if (phase < 2) {
+        return who + " has run message #" + std::to_string(serial) + " (" + what + ") for " + waited +
+               " without passing it on: it is hung or far too slow (raise --dist-timeout)";
+      }
+    }
+    return "the result of message #" + std::to_string(serial) + " (" + what + ") did not reach rank 0 from " +
+           rank_name(size() - 1) + " in " + waited;
+  }
+
+  int64_t n_embd_;
+  double timeout_s_;
+  std::vector<std::string> hosts_;
+  std::vector<std::pair<int64_t, int32_t>> phase_;  // per rank: the last message reported, and how far
+  int64_t serial_ = 0;
+  int next_cache_ = 0;
+  bool broken_ = false, done_ = false;
+};
+
+}  // namespace
+
+std::shared_ptr<Link> pipeline_link(int64_t n_embd, double timeout_s, std::vector<std::string> hosts) {
+  return std::make_shared<PipelineLink>(n_embd, timeout_s, std::move(hosts));
+}
+
+// The loop of every rank after the first: receive from the previous rank, run this rank's layers
+// (or cache operation), pass on to the next (the last rank's go back to rank 0).
+[[noreturn]] void serve_pipeline_stage(const Model& m, int n_threads) {
+  ThreadPool pool(n_threads);
+  Scratch s;
+  Batch b;
+  struct Cache {
+    std::unique_ptr<KvCache> kv;
+    SeqKv rows;
+  };
+  std::map<int, Cache> caches;
+  const int prev = rank() - 1, next = (rank() + 1) % size();
+  const int64_t D = m.hp.n_embd;
+  for (;;) {
+    set_activity("waiting for " + rank_name(prev));
+    MPI_Status st;
+    wait_message(prev, kRing, -1, st, [] {});
+    auto buf = receive(st);
+    Header h = header_of(buf);
+    const Progress got{h.serial, rank(), 1};
+    MPI_Send(&got, int(sizeof got), MPI_BYTE, 0, kProgress, MPI_COMM_WORLD);
+    set_activity("running message #" + std::to_string(h.serial));
+    try {
+      switch (h.op) {
+        case kForward: {
+          const size_t n = size_t(std::max(h.n_tok, 0));
+          if (buf.size() != sizeof h + n * 8 + n * size_t(D) * 4) throw Error("a forward message of the wrong size");
+          auto c = caches.find(h.cache);
+          if (c == caches.end()) throw Error("no KV cache " + std::to_string(h.cache));
+          const uint8_t* p = buf.data() + sizeof h;
+          b.clear();
+          for (size_t t = 0; t < n; ++t) {
+            int32_t pos, seq;
+            std::memcpy(&pos, p + t * 4, 4);
+            std::memcpy(&seq, p + n * 4 + t * 4, 4);
+            if (seq < 0 || seq >= c->second.kv->n_seq() || pos < 0 || pos >= c->second.kv->n_ctx()) {
+              throw Error("position " + std::to_string(pos) + " of sequence " + std::to_string(seq) +
+                          " is outside the KV cache");
+            }
+            b.add(0, pos, seq, false);
+          }
+          grow(s.x, n * size_t(D));
+          std::memcpy(s.x.data(), p + n * 8, n * size_t(D) * 4);
+          forward_layers(m, c->second.rows, b, pool, s);
+          std::memcpy(buf.data() + sizeof h + n * 8, s.x.data(), n * size_t(D) * 4);
+          break;
+        }
+        case kOpenCache: {
+          Cache c;
+          c.kv = std::make_unique<KvCache>(m, h.a, h.b, KvType(h.c));
+          for (int i = 0; i < h.b; ++i) c.rows.seqs.push_back(c.kv->view(i));
+          caches[h.cache] = std::move(c);
+          break;
+        }
+        case kCloseCache: caches.erase(h.cache); break;
+        case kRelease: {
+          auto c = caches.find(h.cache);
+          if (c != caches.end() && h.a >= 0 && h.a < c->second.kv->n_seq()) c->second.kv->release(h.a);
+          break;
+        }
+        case kFailed: break;  // someone earlier failed: pass it on for rank 0 to report
+        case kExit: {
+          send(buf, next);  // the last rank's goes back to rank 0: everyone has it
+          finish(0);
+        }
+        default: throw Error("unknown message " + std::to_string(h.op));
+      }
+    } catch (const std::exception& e) {
+      buf = failure(h.serial, rank_name(rank()) + " (" + host() + "): " + e.what());
+    }
+    send(buf, next);
+    const Progress sent{h.serial, rank(), 2};
+    MPI_Send(&sent, int(sizeof sent), MPI_BYTE, 0, kProgress, MPI_COMM_WORLD);
+    set_activity("idle");
+  }
+}
+
+}  // namespace dawn::dist::wire
