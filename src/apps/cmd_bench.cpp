@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <random>
 #include <thread>
@@ -61,6 +62,52 @@ double weight_bytes_per_token(const Model& m) {
     }
   }
   return bytes;
+}
+
+// Per token of the measured decode runs. Rank 0's compute is the wall time less its waits; in a
+// pipeline its waits hold the other ranks' compute, and what is left of them is the network's.
+// The time the network (and message latency) costs a token: in a pipeline, rank 0's wait less the
+// other ranks' compute (which it waits through); with experts, the least any rank waits (the rest
+// of a rank's wait is for slower ranks).
+double network_s(const std::vector<RankStats>& ranks, double wall_s, const std::string& kind) {
+  if (kind == "layers") {
+    double w = ranks[0].wait_s;
+    for (size_t i = 1; i < ranks.size(); ++i) w -= ranks[i].compute_s;
+    return std::max(0.0, w);
+  }
+  double w = wall_s;
+  for (const RankStats& r : ranks) w = std::min(w, r.wait_s);
+  return w;
+}
+
+void print_ranks(const std::vector<RankStats>& ranks, double wall_s, int64_t tokens, const std::string& kind) {
+  if (tokens <= 0) return;
+  const double per = 1e3 / double(tokens);
+  std::printf("ranks (decode, per token; %.3f ms wall):\n", wall_s * per);
+  for (const RankStats& r : ranks) {
+    const double compute = r.compute_s < 0 ? wall_s - r.wait_s : r.compute_s;
+    std::printf("  rank %d (%s): peak RSS %.1f MiB, compute %.3f ms, blocked on MPI %.3f ms (%.0f%%), sent %.1f KiB\n",
+                r.rank, r.host, r.peak_rss_bytes / (1 << 20), compute * per, r.wait_s * per,
+                100 * r.wait_s / wall_s, double(r.bytes_sent) / double(tokens) / 1024);
+  }
+  const double net = network_s(ranks, wall_s, kind);
+  std::printf("  network and latency: %.3f ms (%.1f%% of the decode time)\n", net * per, 100 * net / wall_s);
+}
+
+std::string ranks_json(const std::vector<RankStats>& ranks, double wall_s, int64_t tokens, const std::string& kind) {
+  std::string out = "{\"split\":\"" + kind + "\",\"network_frac\":" +
+                    std::to_string(network_s(ranks, wall_s, kind) / wall_s) + ",\"per_rank\":[";
+  char buf[320];
+  for (const RankStats& r : ranks) {
+    const double compute = r.compute_s < 0 ? wall_s - r.wait_s : r.compute_s;
+    std::snprintf(buf, sizeof buf,
+                  "%s{\"rank\":%d,\"host\":\"%s\",\"peak_rss_bytes\":%.0f,\"compute_s_per_token\":%.6g,"
+                  "\"mpi_wait_s_per_token\":%.6g,\"bytes_sent_per_token\":%.1f}",
+                  out.size() > 1 ? "," : "", r.rank, r.host, r.peak_rss_bytes, compute / double(tokens),
+                  r.wait_s / double(tokens), double(r.bytes_sent) / double(tokens));
+    out += buf;
+  }
+  return out + "]}";
 }
 
 double peak_rss_bytes() {
@@ -259,6 +306,10 @@ void add_bench_command(CLI::App& app) {
     std::vector<Row> rows;
     std::vector<int32_t> fill, prompt;
     double rss = 0, best_bw = 0;
+    // A split model: every rank's account of the measured decode runs (and their wall time).
+    std::vector<RankStats> ranks;
+    double split_decode_s = 0;
+    int64_t split_tokens = 0;
     const int warm = 1;
     for (const int depth : o->depths) {
       // The cache is filled once per depth (one batched prefill: at 16K tokens refilling it for
@@ -283,6 +334,7 @@ void add_bench_command(CLI::App& app) {
         }
         if (o->n_gen > 0) {
           s.rewind(depth);
+          if (m->link && r >= warm) m->link->rank_stats(true);  // from here: this decode run only
           const double bw_before = o->membw && r >= warm ? sample_bw() : 0;
           const auto t0 = std::chrono::steady_clock::now();
           if (sampled) {
@@ -302,6 +354,21 @@ void add_bench_command(CLI::App& app) {
           }
           const double rate = o->n_gen / seconds_since(t0);
           if (r >= warm) tg.push_back(rate);
+          if (m->link && r >= warm) {
+            split_decode_s += o->n_gen / rate;
+            split_tokens += o->n_gen;
+            const auto now = m->link->rank_stats(true);
+            if (ranks.empty()) ranks.assign(now.size(), RankStats{});
+            for (size_t i = 0; i < now.size() && i < ranks.size(); ++i) {
+              ranks[i].rank = now[i].rank;
+              std::memcpy(ranks[i].host, now[i].host, sizeof now[i].host);
+              ranks[i].peak_rss_bytes = std::max(ranks[i].peak_rss_bytes, now[i].peak_rss_bytes);
+              ranks[i].compute_s += now[i].compute_s;
+              ranks[i].wait_s += now[i].wait_s;
+              ranks[i].bytes_sent += now[i].bytes_sent;
+              ranks[i].passes += now[i].passes;
+            }
+          }
           if (o->membw && r >= warm) {
             const double bw_run = std::max(bw_before, sample_bw());
             best_bw = std::max(best_bw, bw_run);
@@ -326,6 +393,7 @@ void add_bench_command(CLI::App& app) {
             o->model.c_str(), threads, o->n_prompt, o->n_gen, row.depth, o->reps, row.fill_tok_s, row.p.mean, row.p.sd,
             row.g.mean, row.g.sd, wb, wb * row.g.mean, rss, file, weights);
         if (bw > 0) std::printf(",\"membw_bytes_s\":%.0f,\"decode_roofline_frac\":%.4f", bw, frac(row));
+        if (!ranks.empty()) std::printf(",\"ranks\":%s", ranks_json(ranks, split_decode_s, split_tokens, o->load.split.kind).c_str());
         std::printf("}\n");
       }
       if (o->draft.kind != DraftKind::None && o->n_gen > 0)
@@ -352,7 +420,9 @@ void add_bench_command(CLI::App& app) {
         std::printf("\n");
       }
     }
-    std::printf("peak RSS: %.1f MiB (file %.1f MiB)\n", rss / (1 << 20), file / (1 << 20));
+    std::printf("peak RSS: %.1f MiB (file %.1f MiB)%s\n", rss / (1 << 20), file / (1 << 20),
+                m->link ? "; weights/token and RSS are rank 0's part" : "");
+    if (!ranks.empty()) print_ranks(ranks, split_decode_s, split_tokens, o->load.split.kind);
     if (o->draft.kind != DraftKind::None && o->n_gen > 0)
       bench_draft(*m, o->draft, o->draft_question, o->n_gen, o->reps, threads, parse_kv_type(o->kv, "--kv-type"), false);
   });

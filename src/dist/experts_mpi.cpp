@@ -39,7 +39,11 @@ class ExpertLink final : public Link {
     std::memcpy(p, b.token.data(), size_t(n) * 4);
     std::memcpy(p + size_t(n) * 4, b.pos.data(), size_t(n) * 4);
     std::memcpy(p + size_t(n) * 8, b.seq.data(), size_t(n) * 4);
+    const double t0 = now_s();
     to_all(buf, "forward of " + std::to_string(n) + " token" + (n == 1 ? "" : "s"));
+    counters().wait_s += now_s() - t0;
+    counters().bytes_sent += uint64_t(size() - 1) * buf.size();
+    ++counters().passes;
   }
 
   void pass(int, const Batch&, float*) override {}
@@ -67,7 +71,10 @@ class ExpertLink final : public Link {
       peer.push_back(q);
     }
     set_activity("exchanging layer " + std::to_string(r.layer) + "'s expert rows");
+    const double t0 = now_s();
     const auto pending = wait_requests(reqs, timeout_s_);
+    counters().wait_s += now_s() - t0;
+    counters().bytes_sent += uint64_t(n - 1) * uint64_t(mine1 - mine0) * uint64_t(r.dim) * 4;
     if (pending.empty()) return;
     broken_ = true;
     const int q = peer[size_t(pending[0])];
@@ -104,6 +111,17 @@ class ExpertLink final : public Link {
     }
   }
 
+  std::vector<RankStats> rank_stats(bool reset) override {
+    std::vector<RankStats> out{take_stats(reset)};
+    if (rank() != 0) return out;
+    Header h;
+    h.op = kStats;
+    h.a = reset;
+    h.serial = ++serial_;
+    to_all(message(h, 0), "collecting statistics", true, &out);
+    return out;
+  }
+
   void release(int cache, int seq) override {
     if (rank() != 0) return;
     Header h;
@@ -135,7 +153,8 @@ class ExpertLink final : public Link {
  private:
   // Sends buf to every other rank; with ack, waits for each one's answer (a failure's text is
   // thrown as it came, naming the rank).
-  void to_all(const std::vector<uint8_t>& buf, const std::string& what, bool ack = false) {
+  void to_all(const std::vector<uint8_t>& buf, const std::string& what, bool ack = false,
+              std::vector<RankStats>* stats = nullptr) {
     if (done_ && header_of(buf).op != kExit) throw Error("MPI: the other ranks have finished");
     set_activity("sending " + what + " (message #" + std::to_string(serial_) + ") to the other ranks");
     std::vector<MPI_Request> reqs(size_t(size() - 1));
@@ -162,6 +181,11 @@ class ExpertLink final : public Link {
       const Header r = header_of(back);
       if (r.op == kFailed) {
         throw Error(std::string(reinterpret_cast<const char*>(back.data()) + sizeof r, back.size() - sizeof r));
+      }
+      if (stats && back.size() >= sizeof r + sizeof(RankStats)) {
+        RankStats one;
+        std::memcpy(&one, back.data() + sizeof r, sizeof one);
+        stats->push_back(one);
       }
     }
     set_activity("idle");
@@ -221,7 +245,10 @@ void serve_expert_rank(Model& m, int n_threads, double timeout_s, std::vector<st
           }
           b.add(tok, pos, seq, false);
         }
+        const double t0 = now_s(), w0 = counters().wait_s;
         forward(m, c->second.rows, b, nullptr, pool, s);
+        counters().compute_s += now_s() - t0 - (counters().wait_s - w0);
+        ++counters().passes;
       } catch (const std::exception& e) {
         // The others are in the same pass's exchanges: this rank cannot leave it alone.
         std::fprintf(stderr, "dawn: error: %s (%s): %s\n", rank_name(rank()).c_str(), host(), e.what());
@@ -245,6 +272,12 @@ void serve_expert_rank(Model& m, int n_threads, double timeout_s, std::vector<st
         case kRelease: {
           auto c = caches.find(h.cache);
           if (c != caches.end() && h.a >= 0 && h.a < c->second.kv->n_seq()) c->second.kv->release(h.a);
+          break;
+        }
+        case kStats: {
+          const RankStats mine = take_stats(h.a != 0);
+          reply.resize(sizeof r + sizeof mine);
+          std::memcpy(reply.data() + sizeof r, &mine, sizeof mine);
           break;
         }
         default: throw Error("unknown message " + std::to_string(h.op));

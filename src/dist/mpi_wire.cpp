@@ -1,6 +1,7 @@
 #include "dist/mpi_wire.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -119,6 +120,32 @@ std::vector<uint8_t> failure(int64_t serial, const std::string& what) {
 
 void send(const std::vector<uint8_t>& buf, int dest, int tag) {
   check(MPI_Send(buf.data(), int(buf.size()), MPI_BYTE, dest, tag, MPI_COMM_WORLD), "send");
+  counters().bytes_sent += buf.size();
+}
+
+Counters& counters() {
+  static Counters c;
+  return c;
+}
+
+RankStats take_stats(bool reset) {
+  RankStats r;
+  r.rank = g_rank;
+  std::snprintf(r.host, sizeof r.host, "%s", g_host);
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  r.peak_rss_bytes = double(u.ru_maxrss) * 1024.0;
+  const Counters& c = counters();
+  r.compute_s = g_rank == 0 ? -1 : c.compute_s;
+  r.wait_s = c.wait_s;
+  r.bytes_sent = c.bytes_sent;
+  r.passes = c.passes;
+  if (reset) counters() = Counters{};
+  return r;
+}
+
+double now_s() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 void register_link(const std::shared_ptr<Link>& link) { g_links.push_back(link); }

@@ -24,7 +24,17 @@ std::string rank_name(int r);  // "rank 2"
 void set_activity(const std::string& s);
 
 enum Tag : int { kRing = 1, kProgress = 2, kAck = 3, kExperts = 16 };
-enum Op : int32_t { kForward = 1, kOpenCache, kCloseCache, kRelease, kExit, kFailed };
+enum Op : int32_t { kForward = 1, kOpenCache, kCloseCache, kRelease, kExit, kFailed, kStats };
+
+// This process's running account (RankStats): send() counts the bytes; the links time the rest.
+struct Counters {
+  double compute_s = 0, wait_s = 0;
+  uint64_t bytes_sent = 0, passes = 0;
+};
+Counters& counters();
+// The counters as a RankStats (compute_s -1 on rank 0), zeroed after when reset.
+RankStats take_stats(bool reset);
+double now_s();
 
 // One message: this header, then the op's payload (see each link).
 struct Header {

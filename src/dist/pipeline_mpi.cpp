@@ -39,7 +39,10 @@ class PipelineLink final : public Link {
     std::memcpy(p, b.pos.data(), size_t(n) * 4);
     std::memcpy(p + size_t(n) * 4, b.seq.data(), size_t(n) * 4);
     std::memcpy(p + size_t(n) * 8, x, size_t(n) * size_t(n_embd_) * 4);
+    const double t0 = now_s();
     const auto back = round_trip(std::move(buf), "forward of " + std::to_string(n) + " token" + (n == 1 ? "" : "s"));
+    counters().wait_s += now_s() - t0;
+    ++counters().passes;
     if (back.size() != sizeof h + size_t(n) * 8 + size_t(n) * size_t(n_embd_) * 4) {
       broken_ = true;
       throw Error(rank_name(size() - 1) + ": returned " + std::to_string(back.size()) + " bytes for a forward of " +
@@ -69,6 +72,20 @@ class PipelineLink final : public Link {
     } catch (const Error& e) {
       std::fprintf(stderr, "dawn: %s\n", e.what());
     }
+  }
+
+  std::vector<RankStats> rank_stats(bool reset) override {
+    Header h;
+    h.op = kStats;
+    h.a = reset;
+    std::vector<RankStats> out{take_stats(reset)};
+    const auto back = round_trip(message(h, 0), "collecting statistics");
+    for (size_t at = sizeof h; at + sizeof(RankStats) <= back.size(); at += sizeof(RankStats)) {
+      RankStats r;
+      std::memcpy(&r, back.data() + at, sizeof r);
+      out.push_back(r);
+    }
+    return out;
   }
 
   void release(int cache, int seq) override {
@@ -225,7 +242,10 @@ std::shared_ptr<Link> pipeline_link(int64_t n_embd, double timeout_s, std::vecto
           }
           grow(s.x, n * size_t(D));
           std::memcpy(s.x.data(), p + n * 8, n * size_t(D) * 4);
+          const double t0 = now_s();
           forward_layers(m, c->second.rows, b, pool, s);
+          counters().compute_s += now_s() - t0;
+          ++counters().passes;
           std::memcpy(buf.data() + sizeof h + n * 8, s.x.data(), n * size_t(D) * 4);
           break;
         }
@@ -243,6 +263,13 @@ std::shared_ptr<Link> pipeline_link(int64_t n_embd, double timeout_s, std::vecto
           break;
         }
         case kFailed: break;  // someone earlier failed: pass it on for rank 0 to report
+        case kStats: {
+          const RankStats mine = take_stats(h.a != 0);
+          const size_t at = buf.size();
+          buf.resize(at + sizeof mine);
+          std::memcpy(buf.data() + at, &mine, sizeof mine);
+          break;
+        }
         case kExit: {
           send(buf, next);  // the last rank's goes back to rank 0: everyone has it
           finish(0);
@@ -252,7 +279,9 @@ std::shared_ptr<Link> pipeline_link(int64_t n_embd, double timeout_s, std::vecto
     } catch (const std::exception& e) {
       buf = failure(h.serial, rank_name(rank()) + " (" + host() + "): " + e.what());
     }
+    const double t_send = now_s();
     send(buf, next);
+    if (h.op == kForward) counters().wait_s += now_s() - t_send;
     const Progress sent{h.serial, rank(), 2};
     MPI_Send(&sent, int(sizeof sent), MPI_BYTE, 0, kProgress, MPI_COMM_WORLD);
     set_activity("idle");

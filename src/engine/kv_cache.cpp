@@ -51,7 +51,7 @@ KvCache::KvCache(const Model& m, int n_ctx, int n_seq, KvType type, bool with_mt
     // A pipeline stage holds only its own layers' rows; the others stay empty (no address space).
     const int n_layers = m.hp.n_layer + (with_mtp ? int(m.mtp_layers.size()) : 0);
     for (int l = 0; l < n_layers; ++l) {
-      const bool own = l >= m.hp.n_layer || (l >= m.layer_begin && l < m.layer_end);
+      const bool own = l >= m.hp.n_layer || (l >= m.layer_begin && l < m.layers_end());
       k_.push_back(own ? reserve(k_bytes_) : Region{});
       v_.push_back(own ? reserve(v_bytes_) : Region{});
     }

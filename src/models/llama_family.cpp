@@ -33,7 +33,7 @@ void forward_llama(const Model& m, const SeqKv& kv, const Batch& b, ThreadPool& 
   const int64_t n_ctx_used = max_kv_len(b);
   rope_tables(hp, b, s);
 
-  for (int l = m.layer_begin; l < m.layer_end; ++l) {
+  for (int l = m.layer_begin; l < m.layers_end(); ++l) {
     const Layer& L = m.layers[l];
     norm_rows(s.x.data(), L.attn_norm, n_tok, D, hp.rms_eps, s.h.data());
     const MatmulTask qkv[3] = {{L.wq, s.h.data(), n_tok, s.q.data()},

@@ -67,7 +67,8 @@ struct Model {
   // split into pipeline stages); the others are left unbound. `ends`: it also holds the token
   // embeddings, the output head and the MTP layers (a split's first stage, whose link runs the
   // rest: see forward).
-  int layer_begin = 0, layer_end = 0;
+  int layer_begin = 0, layer_end = -1;  // -1: through the last (a Model built by hand)
+  int layers_end() const { return layer_end < 0 ? hp.n_layer : layer_end; }
   bool ends = true;
   bool head = true;                       // the output head and MTP layers (with ends)
   int expert_begin = 0, expert_end = -1;  // an expert split's share of each trunk MoE layer (-1: all)

@@ -3,12 +3,23 @@
 // the transport (MPI) lives beside the engine.
 #pragma once
 #include <cstdint>
+#include <vector>
 
 #include "models/batch.h"
 #include "ops/attention.h"
 #include "ops/moe_ffn.h"
 
 namespace dawn {
+
+// One process's account of a split run since the last reset (dawn bench prints them): its peak
+// memory, the time it computed and the time it was blocked on the network inside forward passes
+// (for rank 0, whose own compute is the caller's to time, -1), and the bytes it sent.
+struct RankStats {
+  int32_t rank = 0;
+  char host[64] = {};
+  double peak_rss_bytes = 0, compute_s = 0, wait_s = 0;
+  uint64_t bytes_sent = 0, passes = 0;
+};
 
 class StageLink {
  public:
@@ -27,6 +38,8 @@ class StageLink {
   // a MoE layer's rows that their experts computed. A pipeline link does neither.
   virtual void begin(int cache, const Batch& b) {}
   virtual void exchange_experts(const ExpertRows& rows) {}
+  // Every process's RankStats (rank order), each reset afterwards when `reset`.
+  virtual std::vector<RankStats> rank_stats(bool reset) = 0;
 };
 
 }  // namespace dawn
