@@ -80,8 +80,13 @@ void add_serve_command(CLI::App& app) {
   c->add_flag("--quiet", o->s.quiet, "No log line per request");
   add_load_options(c, o->s.load);
   c->callback([o] {
-    if (dist::size() > 1) {
-      throw Error("serve under mpirun: not available yet (run, chat, eval, bench and perplexity take --split layers)");
+    if (dist::size() > 1 && dist::rank() != 0) {
+      // Rank 0 serves HTTP; the others hold their part of the model and run its share of every
+      // batch until rank 0 stops (dist::open_model does not return here).
+      if (o->models.size() != 1) throw Error("serve under mpirun: one model (one path)");
+      dist::open_model(o->models[0], o->s.load,
+                       o->s.engine.n_threads > 0 ? o->s.engine.n_threads
+                                                 : int(std::max(1u, std::thread::hardware_concurrency())));
     }
     o->s.engine.kv_type = parse_kv_type(o->kv, "--kv-type");
     o->s.engine.prefix_cache_bytes = size_t(o->prefix_mib) << 20;

@@ -12,7 +12,9 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <thread>
 
+#include "dist/dist.h"
 #include "server/api_error.h"
 #include "server/api_keys.h"
 #include "server/metrics.h"
@@ -560,14 +562,23 @@ void HttpServer::load() {
     }
     names.push_back(m->name);
     m->created = int64_t(std::time(nullptr));
-    m->model = load_model(m->path, s.o.load);
+    if (dist::size() > 1 && s.paths.size() > 1) throw Error("serve under mpirun: one model (one path), not " +
+                                                               std::to_string(s.paths.size()));
+    m->model = dist::open_model(m->path, s.o.load, s.o.engine.n_threads > 0 ? s.o.engine.n_threads
+                                                                            : int(std::max(1u, std::thread::hardware_concurrency())));
     m->vocab = std::make_unique<Vocab>(*m->model->file);
     try {
       m->tmpl = load_chat_template(*m->model->file, *m->vocab, "");
     } catch (const Error& e) {  // completions still work; chat answers 400 saying why
       m->no_template = e.what();
     }
-    m->engine = std::make_unique<Engine>(*m->model, *m->vocab, s.o.engine);
+    EngineOptions eo = s.o.engine;
+    if (m->model->link && eo.prefix_cache_bytes > 0) {
+      // A prefix would be saved from and restored to rank 0's cache rows only.
+      eo.prefix_cache_bytes = 0;
+      s.log("dawn serve: prefix cache off under --split (not yet kept on every rank)");
+    }
+    m->engine = std::make_unique<Engine>(*m->model, *m->vocab, eo);
     m->engine->start();
     s.log("dawn serve: model '" + m->name + "' from " + m->path + " (" + std::to_string(m->engine->max_ctx()) +
           " tokens per request, " + std::to_string(s.o.engine.n_slots) + " slots, KV pool " +

@@ -10,6 +10,7 @@ Usage: check.py DAWN MPIRUN WORKDIR
   2 and 4 ranks for every deepseek2 variant (a dense model is refused).
 - A quantized file's perplexity is the same split (either way) and whole.
 - mpirun -np 1 is the plain single process; --layers-per-rank is honoured and checked.
+- dawn serve under mpirun (both splits) answers a greedy chat request as one process does.
 - Faults: another model on one rank, a truncated file on one rank, a bad command line on one rank,
   a rank killed mid-generation (SIGKILL), a rank stopped mid-generation (SIGSTOP, with
   --dist-timeout 3): every case ends within its bound, non-zero, with a line naming the rank.
@@ -193,10 +194,57 @@ def is_descendant(pid, ancestor):
     return False
 
 
+def free_port():
+    import socket
+    with socket.socket() as so:
+        so.bind(("127.0.0.1", 0))
+        return so.getsockname()[1]
+
+
+def serve_reply(cmd, model_name, port):
+    """Starts dawn serve (cmd), asks one greedy chat question, stops it; (reply, seconds to stop, exit)."""
+    import json
+    import urllib.request
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV)
+    body = json.dumps({"model": model_name, "messages": [{"role": "user", "content": "What is 12 + 30?"}],
+                       "temperature": 0, "max_tokens": 120}).encode()
+    reply, deadline = None, time.monotonic() + 60
+    while reply is None and time.monotonic() < deadline and p.poll() is None:
+        try:
+            req = urllib.request.Request(f"http://127.0.0.1:{port}/v1/chat/completions", body,
+                                         {"Content-Type": "application/json"})
+            with urllib.request.urlopen(req, timeout=30) as r:
+                reply = json.load(r)["choices"][0]["message"]
+        except OSError:
+            time.sleep(0.3)
+    t0 = time.monotonic()
+    p.send_signal(signal.SIGTERM)
+    try:
+        p.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.communicate()
+    return reply, time.monotonic() - t0, p.returncode
+
+
+def serve():
+    model = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "models", "dawn-r1-tiny.gguf")
+    port = free_port()
+    want, _, _ = serve_reply([DAWN, "serve", model, "--port", str(port), "-t", "1"], "dawn-r1-tiny", port)
+    check(want is not None and "42" in want.get("content", ""), f"dawn serve, one process: {want}")
+    for split in ["layers", "experts"]:
+        port = free_port()
+        got, secs, rc = serve_reply(MPI + ["-np", "2", DAWN, "serve", model, "--port", str(port), "-t", "1", "--split",
+                                           split], "dawn-r1-tiny", port)
+        check(got == want and secs < 30, f"dawn serve under mpirun --split {split} on 2 ranks: the same greedy reply; "
+                                         f"SIGTERM to mpirun ends it in {secs:.1f} s")
+
+
 os.makedirs(WORK, exist_ok=True)
 same_answers()
 same_logits()
 single_rank_and_options()
+serve()
 faults()
 print(f"{len(failures)} failure(s)" if failures else "all dist checks passed")
 sys.exit(1 if failures else 0)
