@@ -73,6 +73,16 @@ class LocalLink final : public StageLink {
     for (auto& [kv, rows] : caches_.at(cache)) kv->release(seq);
   }
   std::vector<RankStats> rank_stats(bool) override { return {}; }
+  // Pieces: each runs through the later parts when sent (as the ranks would, in order).
+  int pieces(int n_tok) const override { return n_tok >= 6 ? n_pieces : 1; }
+  void send_piece(int cache, const Batch& piece, const float* x, float* back) override {
+    const size_t n = size_t(piece.size()) * size_t(parts_[0]->hp.n_embd);
+    std::vector<float> rows(x, x + n);
+    pass(cache, piece, rows.data());
+    std::copy(rows.begin(), rows.end(), back);
+    ++sent;
+  }
+  int n_pieces = 1, sent = 0;
   int passes = 0;
   size_t open() const { return caches_.size(); }
 
@@ -114,7 +124,7 @@ std::vector<float> run_logits(const Model& m, const std::vector<int32_t>& prompt
   return out;
 }
 
-void expect_stages_match(const std::string& path, std::vector<int> cuts, WeightLoad load) {
+void expect_stages_match(const std::string& path, std::vector<int> cuts, WeightLoad load, int n_pieces = 1) {
   auto whole = load_model(path);
   const int n = whole->hp.n_layer;
   cuts.push_back(n);
@@ -126,13 +136,15 @@ void expect_stages_match(const std::string& path, std::vector<int> cuts, WeightL
   EXPECT_TRUE(rest.back()->tok_embd.empty());
   EXPECT_TRUE(rest.back()->output.empty());
   auto link = std::make_shared<LocalLink>(std::move(rest));
+  link->n_pieces = n_pieces;
   first->link = link;
   const auto prompt = random_tokens(11, whole->hp.n_vocab, 5);
   const auto want = run_logits(*whole, prompt);
   const auto got = run_logits(*first, prompt);
   ASSERT_EQ(got.size(), want.size());
   for (size_t i = 0; i < want.size(); ++i) ASSERT_EQ(got[i], want[i]) << path << " logit " << i;
-  EXPECT_EQ(link->passes, 4);
+  EXPECT_EQ(link->passes, n_pieces > 1 ? 3 + n_pieces : 4);
+  EXPECT_EQ(link->sent, n_pieces > 1 ? n_pieces : 0);
   EXPECT_EQ(link->open(), 0u) << "the session's cache is closed on the later stages too";
 }
 
@@ -142,6 +154,12 @@ TEST(Stages, ChainedPartsGiveTheWholeModelsLogits) {
   expect_stages_match(synth_file("tiny-deepseek-v2-lite"), {3}, WeightLoad::Map);
   expect_stages_match(synth_file("tiny-qwen2", 3), {1, 2}, WeightLoad::Copy);
   expect_stages_match(synth_file("tiny-llama3"), {1}, WeightLoad::Map);
+}
+
+// The prompt in three pieces, each sent on before the next is run: the same logits.
+TEST(Stages, PiecesInFlightGiveTheSameLogits) {
+  expect_stages_match(synth_file("tiny-deepseek-v3"), {2}, WeightLoad::Map, 3);
+  expect_stages_match(synth_file("tiny-qwen2", 3), {1, 2}, WeightLoad::Map, 3);
 }
 
 TEST(Stages, ACacheHoldsOnlyItsPartsLayers) {

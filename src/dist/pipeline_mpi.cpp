@@ -51,6 +51,76 @@ class PipelineLink final : public Link {
     std::memcpy(x, back.data() + sizeof h + size_t(n) * 8, size_t(n) * size_t(n_embd_) * 4);
   }
 
+  // Pieces of at least 64 tokens (each still a fair GEMM), up to 4 per later stage.
+  int pieces(int n_tok) const override { return std::max(1, std::min(n_tok / 64, 4 * (size() - 1))); }
+
+  void send_piece(int cache, const Batch& b, const float* x, float* back) override {
+    if (done_) throw Error("MPI: the other ranks have finished");
+    const int n = b.size();
+    Header h;
+    h.op = kForward;
+    h.cache = cache;
+    h.n_tok = n;
+    h.serial = ++serial_;
+    Flight f;
+    f.send = message(h, size_t(n) * 8 + size_t(n) * size_t(n_embd_) * 4);
+    uint8_t* p = f.send.data() + sizeof h;
+    std::memcpy(p, b.pos.data(), size_t(n) * 4);
+    std::memcpy(p + size_t(n) * 4, b.seq.data(), size_t(n) * 4);
+    std::memcpy(p + size_t(n) * 8, x, size_t(n) * size_t(n_embd_) * 4);
+    f.recv.resize(f.send.size() + 512);  // room for a failure's text instead
+    f.back = back;
+    f.n = n;
+    f.serial = h.serial;
+    flights_.push_back(std::move(f));
+    Flight& g = flights_.back();
+    // The return is posted first, so the last rank's send never waits for this rank to listen.
+    g.reqs.resize(2);
+    check(MPI_Irecv(g.recv.data(), int(g.recv.size()), MPI_BYTE, size() - 1, kRing, MPI_COMM_WORLD, &g.reqs[0]),
+          "receive");
+    check(MPI_Isend(g.send.data(), int(g.send.size()), MPI_BYTE, 1, kRing, MPI_COMM_WORLD, &g.reqs[1]), "send");
+    counters().bytes_sent += g.send.size();
+  }
+
+  void progress() override {
+    for (Flight& f : flights_) {
+      int done = 0;
+      MPI_Testall(int(f.reqs.size()), f.reqs.data(), &done, MPI_STATUSES_IGNORE);
+    }
+  }
+
+  void wait_pieces() override {
+    const double t0 = now_s();
+    std::vector<MPI_Request> reqs;
+    for (Flight& f : flights_) reqs.insert(reqs.end(), f.reqs.begin(), f.reqs.end());
+    set_activity("waiting for the ranks after it (" + std::to_string(flights_.size()) + " pieces in flight)");
+    const auto pending = wait_requests(reqs, timeout_s_);
+    counters().wait_s += now_s() - t0;
+    counters().passes += flights_.size();
+    std::vector<Flight> done;
+    done.swap(flights_);
+    if (!pending.empty()) {
+      broken_ = true;
+      const Flight& f = done[size_t(pending[0]) / 2];
+      throw Error(blame(f.serial, "forward of a piece of " + std::to_string(f.n) + " tokens"));
+    }
+    for (Flight& f : done) {
+      MPI_Status st;
+      (void)st;
+      const Header r = header_of(f.recv);
+      if (r.op == kFailed) {
+        const char* text = reinterpret_cast<const char*>(f.recv.data()) + sizeof r;
+        throw Error(std::string(text, strnlen(text, f.recv.size() - sizeof r)));
+      }
+      if (r.serial != f.serial) {
+        broken_ = true;
+        throw Error("MPI: message #" + std::to_string(r.serial) + " came back for #" + std::to_string(f.serial));
+      }
+      std::memcpy(f.back, f.recv.data() + sizeof r + size_t(f.n) * 8, size_t(f.n) * size_t(n_embd_) * 4);
+    }
+    set_activity("idle");
+  }
+
   int open_cache(int n_ctx, int n_seq, KvType type) override {
     Header h;
     h.op = kOpenCache;
@@ -184,6 +254,15 @@ class PipelineLink final : public Link {
            rank_name(size() - 1) + " in " + waited;
   }
 
+  // A piece in flight: its message, the buffer its return lands in, and where its rows go.
+  struct Flight {
+    std::vector<uint8_t> send, recv;
+    std::vector<MPI_Request> reqs;
+    float* back = nullptr;
+    int n = 0;
+    int64_t serial = 0;
+  };
+  std::vector<Flight> flights_;
   int64_t n_embd_;
   double timeout_s_;
   std::vector<std::string> hosts_;

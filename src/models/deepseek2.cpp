@@ -171,7 +171,10 @@ void deepseek2_layer(const Model& m, const Layer& L, int l, const SeqKv& kv, con
 
 void forward_deepseek2(const Model& m, const SeqKv& kv, const Batch& b, ThreadPool& pool, Scratch& s) {
   rope_tables(m.hp, b, s);
-  for (int l = m.layer_begin; l < m.layers_end(); ++l) deepseek2_layer(m, m.layers[l], l, kv, b, pool, s);
+  for (int l = m.layer_begin; l < m.layers_end(); ++l) {
+    deepseek2_layer(m, m.layers[l], l, kv, b, pool, s);
+    if (m.link) m.link->progress();
+  }
 }
 
 }  // namespace dawn

@@ -74,6 +74,7 @@ void forward_llama(const Model& m, const SeqKv& kv, const Batch& b, ThreadPool& 
     norm_rows(s.x.data(), L.ffn_norm, n_tok, D, hp.rms_eps, s.h.data());
     swiglu_ffn(L.gate, L.up, L.down, s.h.data(), n_tok, s.o.data(), pool, s);
     for (int64_t i = 0; i < n_tok * D; ++i) s.x[i] += s.o[i];
+    if (m.link) m.link->progress();
   }
 }
 

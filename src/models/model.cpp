@@ -639,8 +639,27 @@ void forward(const Model& m, const SeqKv& kv, const Batch& b, float* logits, Thr
   if (m.link) m.link->begin(kv.cache, b);
   grow(s.x, size_t(n_tok * D));
   embed_tokens(m, b.token.data(), n_tok, s.x.data());
-  forward_layers(m, kv, b, pool, s);
-  if (m.link) m.link->pass(kv.cache, b, s.x.data());
+  const int pieces = m.link ? std::min(m.link->pieces(n_tok), n_tok) : 1;
+  if (pieces > 1) {
+    // Each piece goes on to the later stages as soon as this stage has run it, so the stages work
+    // on different pieces at once. A later piece's tokens attend to an earlier one's: every stage
+    // runs the pieces in order, so those rows are in its cache by then.
+    grow(s.stage_x, size_t(n_tok * D));
+    std::copy(s.x.data(), s.x.data() + n_tok * D, s.stage_x.data());
+    for (int p = 0; p < pieces; ++p) {
+      const int a = int(int64_t(n_tok) * p / pieces), e = int(int64_t(n_tok) * (p + 1) / pieces);
+      s.piece.clear();
+      for (int t = a; t < e; ++t) s.piece.add(b.token[t], b.pos[t], b.seq[t], b.logits[t]);
+      std::copy(s.stage_x.data() + a * D, s.stage_x.data() + e * D, s.x.data());
+      forward_layers(m, kv, s.piece, pool, s);
+      m.link->send_piece(kv.cache, s.piece, s.x.data(), s.stage_x.data() + a * D);
+    }
+    m.link->wait_pieces();
+    std::copy(s.stage_x.data(), s.stage_x.data() + n_tok * D, s.x.data());
+  } else {
+    forward_layers(m, kv, b, pool, s);
+    if (m.link) m.link->pass(kv.cache, b, s.x.data());
+  }
   // The wanted rows, normalised into s.h in batch order, then one product for all of them.
   grow(s.h, size_t(n_tok * D));
   int n_out = 0;

@@ -137,6 +137,8 @@ struct Scratch {
   std::vector<float> mla_q, mla_lat, mla_o, mla_v;
   std::vector<uint8_t> lat_act;  // a legacy file's latent in attn_kv_b's activation type
   std::vector<float> mtp_in;     // the MTP projection's input: [enorm(embedding); hnorm(state)] per token
+  std::vector<float> stage_x;    // a pipeline's rows by piece (StageLink::pieces)
+  Batch piece;
   ActBuffer act;
 };
 

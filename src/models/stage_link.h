@@ -28,6 +28,16 @@ class StageLink {
   // output) and returns with the last stage's output in x. `cache` is what open_cache returned for
   // the cache whose rows the batch uses. Throws Error naming the stage that failed or went quiet.
   virtual void pass(int cache, const Batch& b, float* x) = 0;
+  // Pipeline with pieces in flight: forward splits a batch of n_tok tokens into pieces(n_tok)
+  // (1: it does not) and for each calls send_piece once this stage has run it, going on with the
+  // next piece while the later stages run this one; wait_pieces returns when every piece sent since
+  // the last wait is back, its rows written to the `back` given with it.
+  virtual int pieces(int n_tok) const { return 1; }
+  virtual void send_piece(int cache, const Batch& piece, const float* x, float* back) {}
+  virtual void wait_pieces() {}
+  // Called between layers: lets messages in flight move while this process computes (MPI moves a
+  // large message only while its sender is inside the library).
+  virtual void progress() {}
   // A KV cache of the same shape on every later stage (for its own layers); returns its id.
   virtual int open_cache(int n_ctx, int n_seq, KvType type) = 0;
   virtual void close_cache(int cache) noexcept = 0;
