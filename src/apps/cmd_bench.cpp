@@ -103,7 +103,7 @@ std::string ranks_json(const std::vector<RankStats>& ranks, double wall_s, int64
     std::snprintf(buf, sizeof buf,
                   "%s{\"rank\":%d,\"host\":\"%s\",\"peak_rss_bytes\":%.0f,\"compute_s_per_token\":%.6g,"
                   "\"mpi_wait_s_per_token\":%.6g,\"bytes_sent_per_token\":%.1f}",
-                  out.size() > 1 ? "," : "", r.rank, r.host, r.peak_rss_bytes, compute / double(tokens),
+                  &r == &ranks.front() ? "" : ",", r.rank, r.host, r.peak_rss_bytes, compute / double(tokens),
                   r.wait_s / double(tokens), double(r.bytes_sent) / double(tokens));
     out += buf;
   }
