@@ -119,6 +119,16 @@ def single_rank_and_options():
           "--layers-per-rank 3,1: rank 0 runs layers 0-2, rank 1 layer 3, same tokens")
     r = gen(m, 2, ["--layers-per-rank", "2,1"])
     check(r.returncode != 0 and b"add up to 3 but" in r.stderr, "--layers-per-rank that misses a layer is refused")
+    import json
+    r, _ = run(MPI + ["-np", "2", DAWN, "bench", m, "-p", "16", "-n", "16", "-r", "1", "-t", "1", "--json", "--split",
+                      "experts"])
+    try:
+        ranks = json.loads(r.stdout.decode().splitlines()[0])["ranks"]
+        ok = ranks["split"] == "experts" and [x["rank"] for x in ranks["per_rank"]] == [0, 1] and \
+            all(x["bytes_sent_per_token"] > 0 and x["peak_rss_bytes"] > 0 for x in ranks["per_rank"])
+    except (ValueError, KeyError, IndexError):
+        ok = False
+    check(r.returncode == 0 and ok, "dawn bench --json under a split: every rank's account, valid JSON")
     r, _ = run(MPI + ["-np", "2", DAWN, "run", m, "-p", "x", "-n", "4"])
     check(r.returncode != 0 and b"no --split" in r.stderr, "2 ranks without --split are refused")
 
