@@ -66,6 +66,9 @@ double weight_bytes_per_token(const Model& m) {
 
 // Per token of the measured decode runs. Rank 0's compute is the wall time less its waits; in a
 // pipeline its waits hold the other ranks' compute, and what is left of them is the network's.
+// A rank's compute time: rank 0's is the wall time less its waits (RankStats says -1).
+double compute_of(const RankStats& r, double wall_s) { return r.compute_s < 0 ? wall_s - r.wait_s : r.compute_s; }
+
 // The time the network (and message latency) costs a token: in a pipeline, rank 0's wait less the
 // other ranks' compute (which it waits through); with experts, the least any rank waits (the rest
 // of a rank's wait is for slower ranks).
@@ -85,7 +88,7 @@ void print_ranks(const std::vector<RankStats>& ranks, double wall_s, int64_t tok
   const double per = 1e3 / double(tokens);
   std::printf("ranks (decode, per token; %.3f ms wall):\n", wall_s * per);
   for (const RankStats& r : ranks) {
-    const double compute = r.compute_s < 0 ? wall_s - r.wait_s : r.compute_s;
+    const double compute = compute_of(r, wall_s);
     std::printf("  rank %d (%s): peak RSS %.1f MiB, compute %.3f ms, blocked on MPI %.3f ms (%.0f%%), sent %.1f KiB\n",
                 r.rank, r.host, r.peak_rss_bytes / (1 << 20), compute * per, r.wait_s * per,
                 100 * r.wait_s / wall_s, double(r.bytes_sent) / double(tokens) / 1024);
@@ -99,7 +102,7 @@ std::string ranks_json(const std::vector<RankStats>& ranks, double wall_s, int64
                     std::to_string(network_s(ranks, wall_s, kind) / wall_s) + ",\"per_rank\":[";
   char buf[320];
   for (const RankStats& r : ranks) {
-    const double compute = r.compute_s < 0 ? wall_s - r.wait_s : r.compute_s;
+    const double compute = compute_of(r, wall_s);
     std::snprintf(buf, sizeof buf,
                   "%s{\"rank\":%d,\"host\":\"%s\",\"peak_rss_bytes\":%.0f,\"compute_s_per_token\":%.6g,"
                   "\"mpi_wait_s_per_token\":%.6g,\"bytes_sent_per_token\":%.1f}",

@@ -212,11 +212,7 @@ void serve_expert_rank(Model& m, int n_threads, double timeout_s, std::vector<st
   ThreadPool pool(n_threads);
   Scratch s;
   Batch b;
-  struct Cache {
-    std::unique_ptr<KvCache> kv;
-    SeqKv rows;
-  };
-  std::map<int, Cache> caches;
+  StageCaches caches(m);
   for (;;) {
     set_activity("waiting for rank 0");
     MPI_Status st;
@@ -229,8 +225,7 @@ void serve_expert_rank(Model& m, int n_threads, double timeout_s, std::vector<st
       try {
         const size_t n = size_t(std::max(h.n_tok, 0));
         if (buf.size() != sizeof h + n * 12) throw Error("a forward message of the wrong size");
-        auto c = caches.find(h.cache);
-        if (c == caches.end()) throw Error("no KV cache " + std::to_string(h.cache));
+        const StageCaches::Cache& c = caches.at(h.cache);
         const uint8_t* p = buf.data() + sizeof h;
         b.clear();
         for (size_t t = 0; t < n; ++t) {
@@ -238,15 +233,14 @@ void serve_expert_rank(Model& m, int n_threads, double timeout_s, std::vector<st
           std::memcpy(&tok, p + t * 4, 4);
           std::memcpy(&pos, p + n * 4 + t * 4, 4);
           std::memcpy(&seq, p + n * 8 + t * 4, 4);
-          if (tok < 0 || tok >= m.hp.n_vocab || seq < 0 || seq >= c->second.kv->n_seq() || pos < 0 ||
-              pos >= c->second.kv->n_ctx()) {
+          if (tok < 0 || tok >= m.hp.n_vocab || seq < 0 || seq >= c.kv->n_seq() || pos < 0 || pos >= c.kv->n_ctx()) {
             throw Error("token " + std::to_string(tok) + " at position " + std::to_string(pos) + " of sequence " +
                         std::to_string(seq) + " is outside the model or the KV cache");
           }
           b.add(tok, pos, seq, false);
         }
         const double t0 = now_s(), w0 = counters().wait_s;
-        forward(m, c->second.rows, b, nullptr, pool, s);
+        forward(m, c.rows, b, nullptr, pool, s);
         counters().compute_s += now_s() - t0 - (counters().wait_s - w0);
         ++counters().passes;
       } catch (const std::exception& e) {
@@ -260,27 +254,10 @@ void serve_expert_rank(Model& m, int n_threads, double timeout_s, std::vector<st
     r.serial = h.serial;
     std::vector<uint8_t> reply = message(r, 0);
     try {
-      switch (h.op) {
-        case kOpenCache: {
-          Cache c;
-          c.kv = std::make_unique<KvCache>(m, h.a, h.b, KvType(h.c));
-          for (int i = 0; i < h.b; ++i) c.rows.seqs.push_back(c.kv->view(i));
-          caches[h.cache] = std::move(c);
-          break;
-        }
-        case kCloseCache: caches.erase(h.cache); break;
-        case kRelease: {
-          auto c = caches.find(h.cache);
-          if (c != caches.end() && h.a >= 0 && h.a < c->second.kv->n_seq()) c->second.kv->release(h.a);
-          break;
-        }
-        case kStats: {
-          const RankStats mine = take_stats(h.a != 0);
-          reply.resize(sizeof r + sizeof mine);
-          std::memcpy(reply.data() + sizeof r, &mine, sizeof mine);
-          break;
-        }
-        default: throw Error("unknown message " + std::to_string(h.op));
+      if (h.op == kStats) {
+        append_stats(reply, h.a != 0);
+      } else if (!caches.apply(h)) {
+        throw Error("unknown message " + std::to_string(h.op));
       }
     } catch (const std::exception& e) {
       reply = failure(h.serial, rank_name(rank()) + " (" + host() + "): " + e.what());

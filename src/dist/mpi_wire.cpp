@@ -148,6 +148,38 @@ double now_s() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+bool StageCaches::apply(const Header& h) {
+  switch (h.op) {
+    case kOpenCache: {
+      Cache c;
+      c.kv = std::make_unique<KvCache>(m_, h.a, h.b, KvType(h.c));
+      for (int i = 0; i < h.b; ++i) c.rows.seqs.push_back(c.kv->view(i));
+      caches_[h.cache] = std::move(c);
+      return true;
+    }
+    case kCloseCache: caches_.erase(h.cache); return true;
+    case kRelease: {
+      auto c = caches_.find(h.cache);
+      if (c != caches_.end() && h.a >= 0 && h.a < c->second.kv->n_seq()) c->second.kv->release(h.a);
+      return true;
+    }
+    default: return false;
+  }
+}
+
+const StageCaches::Cache& StageCaches::at(int id) const {
+  auto c = caches_.find(id);
+  if (c == caches_.end()) throw Error("no KV cache " + std::to_string(id));
+  return c->second;
+}
+
+void append_stats(std::vector<uint8_t>& buf, bool reset) {
+  const RankStats mine = take_stats(reset);
+  const size_t at = buf.size();
+  buf.resize(at + sizeof mine);
+  std::memcpy(buf.data() + at, &mine, sizeof mine);
+}
+
 void register_link(const std::shared_ptr<Link>& link) { g_links.push_back(link); }
 void abort_at_exit() { g_abort = true; }
 

@@ -11,6 +11,9 @@
 #include <thread>
 #include <vector>
 
+#include <map>
+
+#include "engine/kv_cache.h"
 #include "models/model.h"
 
 namespace dawn::dist::wire {
@@ -76,6 +79,27 @@ Header header_of(const std::vector<uint8_t>& buf);
 std::vector<uint8_t> message(const Header& h, size_t payload);
 std::vector<uint8_t> failure(int64_t serial, const std::string& what);
 void send(const std::vector<uint8_t>& buf, int dest, int tag = kRing);
+
+// The KV caches a rank after the first keeps for rank 0's (each of its own part of the model).
+class StageCaches {
+ public:
+  struct Cache {
+    std::unique_ptr<KvCache> kv;
+    SeqKv rows;
+  };
+  explicit StageCaches(const Model& m) : m_(m) {}
+  // kOpenCache, kCloseCache and kRelease: carries it out and returns true; any other op: false.
+  bool apply(const Header& h);
+  // Throws Error when rank 0 opened no cache `id`.
+  const Cache& at(int id) const;
+
+ private:
+  const Model& m_;
+  std::map<int, Cache> caches_;
+};
+
+// Appends this rank's RankStats to a message (zeroed after when reset): the answer to kStats.
+void append_stats(std::vector<uint8_t>& buf, bool reset);
 
 // A split's link on rank 0: told to finish at exit (once) if the command has not already.
 class Link : public StageLink {

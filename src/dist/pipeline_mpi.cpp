@@ -30,15 +30,8 @@ class PipelineLink final : public Link {
 
   void pass(int cache, const Batch& b, float* x) override {
     const int n = b.size();
-    Header h;
-    h.op = kForward;
-    h.cache = cache;
-    h.n_tok = n;
-    auto buf = message(h, size_t(n) * 8 + size_t(n) * size_t(n_embd_) * 4);
-    uint8_t* p = buf.data() + sizeof h;
-    std::memcpy(p, b.pos.data(), size_t(n) * 4);
-    std::memcpy(p + size_t(n) * 4, b.seq.data(), size_t(n) * 4);
-    std::memcpy(p + size_t(n) * 8, x, size_t(n) * size_t(n_embd_) * 4);
+    auto buf = forward_message(cache, b, x);
+    const Header h = header_of(buf);
     const double t0 = now_s();
     const auto back = round_trip(std::move(buf), "forward of " + std::to_string(n) + " token" + (n == 1 ? "" : "s"));
     counters().wait_s += now_s() - t0;
@@ -57,17 +50,11 @@ class PipelineLink final : public Link {
   void send_piece(int cache, const Batch& b, const float* x, float* back) override {
     if (done_) throw Error("MPI: the other ranks have finished");
     const int n = b.size();
-    Header h;
-    h.op = kForward;
-    h.cache = cache;
-    h.n_tok = n;
-    h.serial = ++serial_;
     Flight f;
-    f.send = message(h, size_t(n) * 8 + size_t(n) * size_t(n_embd_) * 4);
-    uint8_t* p = f.send.data() + sizeof h;
-    std::memcpy(p, b.pos.data(), size_t(n) * 4);
-    std::memcpy(p + size_t(n) * 4, b.seq.data(), size_t(n) * 4);
-    std::memcpy(p + size_t(n) * 8, x, size_t(n) * size_t(n_embd_) * 4);
+    f.send = forward_message(cache, b, x);
+    Header h = header_of(f.send);
+    h.serial = ++serial_;
+    std::memcpy(f.send.data(), &h, sizeof h);
     f.recv.resize(f.send.size() + 512);  // room for a failure's text instead
     f.back = back;
     f.n = n;
@@ -105,8 +92,6 @@ class PipelineLink final : public Link {
       throw Error(blame(f.serial, "forward of a piece of " + std::to_string(f.n) + " tokens"));
     }
     for (Flight& f : done) {
-      MPI_Status st;
-      (void)st;
       const Header r = header_of(f.recv);
       if (r.op == kFailed) {
         const char* text = reinterpret_cast<const char*>(f.recv.data()) + sizeof r;
@@ -187,6 +172,21 @@ class PipelineLink final : public Link {
   }
 
  private:
+  // kForward's message for the batch's rows x (the serial is set when it is sent).
+  std::vector<uint8_t> forward_message(int cache, const Batch& b, const float* x) const {
+    const size_t n = size_t(b.size());
+    Header h;
+    h.op = kForward;
+    h.cache = cache;
+    h.n_tok = int32_t(n);
+    auto buf = message(h, n * 8 + n * size_t(n_embd_) * 4);
+    uint8_t* p = buf.data() + sizeof h;
+    std::memcpy(p, b.pos.data(), n * 4);
+    std::memcpy(p + n * 4, b.seq.data(), n * 4);
+    std::memcpy(p + n * 8, x, n * size_t(n_embd_) * 4);
+    return buf;
+  }
+
   std::vector<uint8_t> send_ring(std::vector<uint8_t> buf, const std::string& what) {
     Header h = header_of(buf);
     h.serial = ++serial_;
@@ -284,11 +284,7 @@ std::shared_ptr<Link> pipeline_link(int64_t n_embd, double timeout_s, std::vecto
   ThreadPool pool(n_threads);
   Scratch s;
   Batch b;
-  struct Cache {
-    std::unique_ptr<KvCache> kv;
-    SeqKv rows;
-  };
-  std::map<int, Cache> caches;
+  StageCaches caches(m);
   const int prev = rank() - 1, next = (rank() + 1) % size();
   const int64_t D = m.hp.n_embd;
   for (;;) {
@@ -305,15 +301,14 @@ std::shared_ptr<Link> pipeline_link(int64_t n_embd, double timeout_s, std::vecto
         case kForward: {
           const size_t n = size_t(std::max(h.n_tok, 0));
           if (buf.size() != sizeof h + n * 8 + n * size_t(D) * 4) throw Error("a forward message of the wrong size");
-          auto c = caches.find(h.cache);
-          if (c == caches.end()) throw Error("no KV cache " + std::to_string(h.cache));
+          const StageCaches::Cache& c = caches.at(h.cache);
           const uint8_t* p = buf.data() + sizeof h;
           b.clear();
           for (size_t t = 0; t < n; ++t) {
             int32_t pos, seq;
             std::memcpy(&pos, p + t * 4, 4);
             std::memcpy(&seq, p + n * 4 + t * 4, 4);
-            if (seq < 0 || seq >= c->second.kv->n_seq() || pos < 0 || pos >= c->second.kv->n_ctx()) {
+            if (seq < 0 || seq >= c.kv->n_seq() || pos < 0 || pos >= c.kv->n_ctx()) {
               throw Error("position " + std::to_string(pos) + " of sequence " + std::to_string(seq) +
                           " is outside the KV cache");
             }
@@ -322,38 +317,20 @@ std::shared_ptr<Link> pipeline_link(int64_t n_embd, double timeout_s, std::vecto
           grow(s.x, n * size_t(D));
           std::memcpy(s.x.data(), p + n * 8, n * size_t(D) * 4);
           const double t0 = now_s();
-          forward_layers(m, c->second.rows, b, pool, s);
+          forward_layers(m, c.rows, b, pool, s);
           counters().compute_s += now_s() - t0;
           ++counters().passes;
           std::memcpy(buf.data() + sizeof h + n * 8, s.x.data(), n * size_t(D) * 4);
           break;
         }
-        case kOpenCache: {
-          Cache c;
-          c.kv = std::make_unique<KvCache>(m, h.a, h.b, KvType(h.c));
-          for (int i = 0; i < h.b; ++i) c.rows.seqs.push_back(c.kv->view(i));
-          caches[h.cache] = std::move(c);
-          break;
-        }
-        case kCloseCache: caches.erase(h.cache); break;
-        case kRelease: {
-          auto c = caches.find(h.cache);
-          if (c != caches.end() && h.a >= 0 && h.a < c->second.kv->n_seq()) c->second.kv->release(h.a);
-          break;
-        }
         case kFailed: break;  // someone earlier failed: pass it on for rank 0 to report
-        case kStats: {
-          const RankStats mine = take_stats(h.a != 0);
-          const size_t at = buf.size();
-          buf.resize(at + sizeof mine);
-          std::memcpy(buf.data() + at, &mine, sizeof mine);
-          break;
-        }
+        case kStats: append_stats(buf, h.a != 0); break;
         case kExit: {
           send(buf, next);  // the last rank's goes back to rank 0: everyone has it
           finish(0);
         }
-        default: throw Error("unknown message " + std::to_string(h.op));
+        default:
+          if (!caches.apply(h)) throw Error("unknown message " + std::to_string(h.op));
       }
     } catch (const std::exception& e) {
       buf = failure(h.serial, rank_name(rank()) + " (" + host() + "): " + e.what());

@@ -105,28 +105,34 @@ struct Mapping {
   const uint8_t* base;
 };
 
-// Reads all of fd into a private anonymous mapping aligned to and advised for huge pages
-// (left writable: see GgufFile::seal).
-Mapping copy_to_huge_pages(const GgufFile& f, int fd, size_t size) {
+// Reads the spans [begin, end) of fd (sorted, disjoint) into a private anonymous mapping of the
+// file's size, aligned to and advised for huge pages, at the same offsets; the rest of it is never
+// touched, so takes no memory. Left writable: see GgufFile::seal.
+Mapping copy_to_huge_pages(const GgufFile& f, int fd, size_t size, const std::vector<std::pair<size_t, size_t>>& spans,
+                           const std::string& label) {
   constexpr size_t kHuge = size_t(2) << 20;
   const size_t len = size + kHuge;
-  void* map = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  void* map = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (map == MAP_FAILED) {
     f.fail("read", "cannot allocate " + std::to_string(size >> 20) + " MiB for the weights: " + std::strerror(errno));
   }
   uint8_t* base = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(map) + kHuge - 1) & ~(kHuge - 1));
   madvise(base, size, MADV_HUGEPAGE);
-  Progress bar("loading " + f.path());
-  size_t done = 0;
-  while (done < size) {
-    const ssize_t r = pread(fd, base + done, std::min(size - done, size_t(64) << 20), off_t(done));
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) {
-      munmap(map, len);
-      f.fail("read", r < 0 ? std::strerror(errno) : "file shrank while being read");
+  size_t total = 0, done = 0;
+  for (const auto& [begin, end] : spans) total += end - begin;
+  Progress bar(label);
+  for (const auto& [begin, end] : spans) {
+    for (size_t at = begin; at < end;) {
+      const ssize_t r = pread(fd, base + at, std::min(end - at, size_t(64) << 20), off_t(at));
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) {
+        munmap(map, len);
+        f.fail("read", r < 0 ? std::strerror(errno) : "file shrank while being read");
+      }
+      at += size_t(r);
+      done += size_t(r);
+      bar.update(done, total);
     }
-    done += size_t(r);
-    bar.update(done, size);
   }
   return {map, len, base};
 }
@@ -151,7 +157,7 @@ std::unique_ptr<GgufFile> GgufFile::open(const std::string& path, Residency r) {
   if (r == Residency::Copy) {
     Mapping m;
     try {
-      m = copy_to_huge_pages(*f, fd, f->size_);
+      m = copy_to_huge_pages(*f, fd, f->size_, {{0, f->size_}}, "loading " + path);
     } catch (...) {
       ::close(fd);
       throw;
@@ -230,39 +236,22 @@ void GgufFile::copy_part(const std::function<std::pair<size_t, size_t>(const Ggu
   }
   size_t total = 0;
   for (const auto& sp : merged) total += sp.second - sp.first;
-  constexpr size_t kHuge = size_t(2) << 20;
-  const size_t len = size_ + kHuge;
-  void* map = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (map == MAP_FAILED) fail("read", "cannot reserve " + std::to_string(size_ >> 20) + " MiB: " + std::strerror(errno));
-  uint8_t* base = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(map) + kHuge - 1) & ~(kHuge - 1));
-  madvise(base, size_, MADV_HUGEPAGE);
   const int fd = ::open(path_.c_str(), O_RDONLY);
-  if (fd < 0) {
-    munmap(map, len);
-    fail("open", std::strerror(errno));
-  }
-  Progress bar("loading " + path_ + " (" + std::to_string(total >> 20) + " of " + std::to_string(size_ >> 20) +
-               " MiB)");
-  size_t done = 0;
-  for (const auto& [begin, end] : merged) {
-    for (size_t at = begin; at < end;) {
-      const ssize_t r = pread(fd, base + at, std::min(end - at, size_t(64) << 20), off_t(at));
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) {
-        ::close(fd);
-        munmap(map, len);
-        fail("read", r < 0 ? std::strerror(errno) : "file shrank while being read");
-      }
-      at += size_t(r);
-      done += size_t(r);
-      bar.update(done, total);
-    }
+  if (fd < 0) fail("open", std::strerror(errno));
+  Mapping m;
+  try {
+    m = copy_to_huge_pages(*this, fd, size_, merged,
+                           "loading " + path_ + " (" + std::to_string(total >> 20) + " of " +
+                               std::to_string(size_ >> 20) + " MiB)");
+  } catch (...) {
+    ::close(fd);
+    throw;
   }
   ::close(fd);
   munmap(map_, map_len_);
-  map_ = map;
-  map_len_ = len;
-  base_ = base;
+  map_ = m.map;
+  map_len_ = m.len;
+  base_ = m.base;
   residency_ = Residency::Copy;
   kvs_.clear();
   tensors_.clear();
