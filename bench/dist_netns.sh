@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # dawn's splits with each rank on its own "host": Linux network namespaces dawn-h1..hN (10.78.i.2)
-# routed through dawn-sw, real TCP between them, optionally rate-limited with tbf (RATE_MBIT; this
-# kernel has no netem, so no added delay: tbf alone is coarse, see ../shared/docs/netsim.md).
+# routed through dawn-sw, real TCP between them, optionally rate-limited with tbf: LINK is 0
+# (unshaped veth), 1gbe, 10gbe or a rate in Mbit/s. This kernel has no netem, so no delay is
+# added: the table also gives the latency a real link would add per token, computed from its
+# round trip (RTT_US; 1gbe 200, 10gbe 50) and the messages a token waits on in turn (layers: one
+# hop per rank around the ring; experts: the pass's start and one exchange per MoE layer, counted
+# as if the shared experts hid none of it). See ../shared/docs/netsim.md.
 # For 1..MAX_RANKS ranks and both splits, runs `dawn bench --json` under mpirun and prints decode
-# (batch 1) and prefill tok/s, bytes sent per token and the network's share of a decoded token.
-# A benchmark, not a test; needs root. Traffic stays inside the namespaces it makes, which it
-# removes at exit.
+# (B sequences at once; -B), prefill tok/s, bytes sent per token and the network's share of a
+# decoded token. A benchmark, not a test; needs root. Traffic stays inside the namespaces it
+# makes, which it removes at exit. Each rank runs THREADS threads, pinned to its own cores when
+# the machine has enough (--bind-to core), else sharing them.
 #
-#   bench/dist_netns.sh MODEL [RATE_MBIT=0] [MAX_RANKS=3]      (DAWN=build/dawn, THREADS=1)
+#   bench/dist_netns.sh MODEL [LINK=0] [MAX_RANKS=3]      (DAWN=build/dawn, THREADS=1, B=1, RTT_US)
 set -euo pipefail
 self=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 P=dawn
@@ -16,9 +21,15 @@ if [ "${1:-}" = __agent ]; then  # mpirun's rsh agent: $2 is the host address, t
   shift 2
   exec ip netns exec $P-h"$i" unshare --uts sh -c "hostname h$i; $*"
 fi
-MODEL=${1:?usage: $0 MODEL [RATE_MBIT] [MAX_RANKS]}
-RATE=${2:-0}
+MODEL=${1:?usage: $0 MODEL [LINK] [MAX_RANKS]}
+LINK=${2:-0}
 MAX=${3:-3}
+B=${B:-1}
+case $LINK in
+  1gbe) RATE=1000; RTT_US=${RTT_US:-200} ;;
+  10gbe) RATE=10000; RTT_US=${RTT_US:-50} ;;
+  *) RATE=$LINK; RTT_US=${RTT_US:-0} ;;
+esac
 DAWN=${DAWN:-$(cd "$(dirname "$0")/.." && pwd)/build/dawn}
 THREADS=${THREADS:-1}
 MODEL=$(realpath "$MODEL")
@@ -52,16 +63,23 @@ up
 run() {  # ranks, split
   local n=$1 split=$2 hosts
   hosts=$(seq -s, -f "10.78.%g.2" 1 "$n")
+  local bind=none
+  [ $((n * THREADS)) -le "$(nproc)" ] && bind=core
   ip netns exec $P-h1 unshare --uts sh -c 'hostname h1; exec "$@"' sh timeout 900 mpirun --allow-run-as-root \
-    -np "$n" --host "$hosts" --map-by node --bind-to none --mca plm_rsh_agent "$self __agent" \
+    -np "$n" --host "$hosts" --map-by node --bind-to $bind --mca plm_rsh_agent "$self __agent" \
     --mca plm_rsh_no_tree_spawn 1 --mca pml ob1 --mca btl self,tcp --mca btl_tcp_if_include 10.78.0.0/16 \
     --mca oob_tcp_if_include 10.78.0.0/16 \
-    "$DAWN" bench "$MODEL" -p 64 -n 32 -r 2 -t "$THREADS" --json $([ "$n" -gt 1 ] && echo --split "$split") \
+    "$DAWN" bench "$MODEL" -p 64 -n 32 -r 2 -t "$THREADS" -B "$B" --json $([ "$n" -gt 1 ] && echo --split "$split") \
     2>/dev/null | grep '^{' | head -1
 }
 
-echo "model $MODEL, link ${RATE} Mbit/s (0: unshaped veth), $THREADS thread(s) per rank, ranks share this machine's cores"
-printf "%-8s %-6s %12s %12s %14s %10s\n" split ranks "decode t/s" "prefill t/s" "sent KiB/tok" "network"
+n_moe=$("$DAWN" info "$MODEL" 2>/dev/null | python3 -c '
+import re, sys
+t = sys.stdin.read()
+layers, lead = re.search(r"layers:\s+(\d+)", t), re.search(r"dense lead (\d+)", t)
+print(int(layers.group(1)) - int(lead.group(1)) if layers and lead else 0)' || echo 0)
+echo "model $MODEL, link $LINK (${RATE} Mbit/s, 0: unshaped veth; RTT ${RTT_US} us computed), $THREADS thread(s) per rank, decode batch $B"
+printf "%-8s %-6s %12s %12s %14s %10s %14s\n" split ranks "decode t/s" "prefill t/s" "sent KiB/tok" "network" "+latency"
 for split in layers experts; do
   for n in $(seq 1 "$MAX"); do
     [ "$n" = 1 ] && [ "$split" = experts ] && continue
@@ -75,7 +93,12 @@ import json, sys
 d = json.loads(sys.argv[1]); r = d.get("ranks")
 sent = max((x["bytes_sent_per_token"] for x in r["per_rank"]), default=0) / 1024 if r else 0
 net = "%.1f%%" % (100 * r["network_frac"]) if r else "-"
-print("%-8s %-6s %12.2f %12.2f %14.1f %10s" % (sys.argv[2], sys.argv[3], d["decode_tok_s"], d["prefill_tok_s"], sent, net))
-' "$line" "$([ "$n" = 1 ] && echo one || echo "$split")" "$n"
+n, rtt, moe, batch = int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+hops = 0 if n == 1 else (n if sys.argv[2] == "layers" else 1 + moe)  # one-way trips a step waits on
+step_s = batch / d["decode_tok_s"]
+lat = hops * rtt * 1e-6 / 2
+add = "%.2f ms (%.1f%%)" % (lat * 1e3, 100 * lat / (step_s + lat)) if hops and rtt else "-"
+print("%-8s %-6s %12.2f %12.2f %14.1f %10s %14s" % (sys.argv[2], sys.argv[3], d["decode_tok_s"], d["prefill_tok_s"], sent, net, add))
+' "$line" "$([ "$n" = 1 ] && echo one || echo "$split")" "$n" "$RTT_US" "$n_moe" "$B"
   done
 done

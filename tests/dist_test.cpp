@@ -13,6 +13,7 @@
 #include <random>
 
 #include "dist/plan.h"
+#include "engine/engine.h"
 #include "engine/kv_cache.h"
 #include "engine/session.h"
 #include "ops/moe_ffn.h"
@@ -47,7 +48,8 @@ std::string synth_file(const std::string& preset, int n_layer = 0, int n_nextn =
 class LocalLink final : public StageLink {
  public:
   explicit LocalLink(std::vector<std::unique_ptr<Model>> parts) : parts_(std::move(parts)) {}
-  void pass(int cache, const Batch& b, float* x) override {
+  int stages() const override { return int(parts_.size()) + 1; }
+  void pass(int cache, const Batch& b, float* x) {
     ++passes;
     for (size_t i = 0; i < parts_.size(); ++i) {
       const Model& m = *parts_[i];
@@ -73,20 +75,41 @@ class LocalLink final : public StageLink {
     for (auto& [kv, rows] : caches_.at(cache)) kv->release(seq);
   }
   std::vector<RankStats> rank_stats(bool) override { return {}; }
-  // Pieces: each runs through the later parts when sent (as the ranks would, in order).
+  // Pieces wait until wait_pieces asks for their pass, then run through the later parts in the
+  // order sent (as the ranks would): rows read back before then would be stale.
   int pieces(int n_tok) const override { return n_tok >= 6 ? n_pieces : 1; }
-  void send_piece(int cache, const Batch& piece, const float* x, float* back) override {
+  void send_piece(int cache, const Batch& piece, const float* x, float* back, bool last) override {
     const size_t n = size_t(piece.size()) * size_t(parts_[0]->hp.n_embd);
-    std::vector<float> rows(x, x + n);
-    pass(cache, piece, rows.data());
-    std::copy(rows.begin(), rows.end(), back);
+    queue_.push_back({cache, piece, std::vector<float>(x, x + n), back, pass_});
+    if (last) ++pass_;
+    int64_t oldest = pass_;
+    for (const Queued& q : queue_) oldest = std::min(oldest, q.pass);
+    max_in_flight = std::max(max_in_flight, int(pass_ - oldest));
     ++sent;
   }
+  void wait_pieces(int keep) override {
+    while (!queue_.empty() && queue_.front().pass < pass_ - keep) {
+      Queued& q = queue_.front();
+      pass(q.cache, q.b, q.rows.data());
+      std::copy(q.rows.begin(), q.rows.end(), q.back);
+      queue_.erase(queue_.begin());
+    }
+  }
+  int max_in_flight = 0;  // passes
   int n_pieces = 1, sent = 0;
   int passes = 0;
   size_t open() const { return caches_.size(); }
 
  private:
+  struct Queued {
+    int cache;
+    Batch b;
+    std::vector<float> rows;
+    float* back;
+    int64_t pass;
+  };
+  std::vector<Queued> queue_;
+  int64_t pass_ = 0;
   std::vector<std::unique_ptr<Model>> parts_;
   std::map<int, std::vector<std::pair<std::unique_ptr<KvCache>, SeqKv>>> caches_;
   int next_ = 0;
@@ -144,7 +167,7 @@ void expect_stages_match(const std::string& path, std::vector<int> cuts, WeightL
   ASSERT_EQ(got.size(), want.size());
   for (size_t i = 0; i < want.size(); ++i) ASSERT_EQ(got[i], want[i]) << path << " logit " << i;
   EXPECT_EQ(link->passes, n_pieces > 1 ? 3 + n_pieces : 4);
-  EXPECT_EQ(link->sent, n_pieces > 1 ? n_pieces : 0);
+  EXPECT_EQ(link->sent, link->passes);  // every pass goes on as pieces (one, unless n_pieces)
   EXPECT_EQ(link->open(), 0u) << "the session's cache is closed on the later stages too";
 }
 
@@ -160,6 +183,82 @@ TEST(Stages, ChainedPartsGiveTheWholeModelsLogits) {
 TEST(Stages, PiecesInFlightGiveTheSameLogits) {
   expect_stages_match(synth_file("tiny-deepseek-v3"), {2}, WeightLoad::Map, 3);
   expect_stages_match(synth_file("tiny-qwen2", 3), {1, 2}, WeightLoad::Map, 3);
+}
+
+// The engine over a pipeline deals its slots into one lane per stage and keeps a lane's pass in
+// flight while it runs the next: each request's greedy tokens are those of the unsplit engine
+// (or, where they first differ, at a near tie: other batches round differently), and a request
+// cancelled while its lane is out ends "cancelled" without disturbing the rest.
+TEST(Stages, EngineLanesKeepAnswers) {
+  const std::string path = synth_file("tiny-deepseek-v3");
+  auto whole = load_model(path);
+  auto first = load_model(path, part(0, 1, true, WeightLoad::Map));
+  std::vector<std::unique_ptr<Model>> rest;
+  rest.push_back(load_model(path, part(1, 3, false, WeightLoad::Map)));
+  rest.push_back(load_model(path, part(3, -1, false, WeightLoad::Map)));
+  auto link = std::make_shared<LocalLink>(std::move(rest));
+  link->n_pieces = 2;
+  first->link = link;
+  Vocab v(*whole->file);
+  EngineOptions o;
+  o.n_threads = 1;
+  o.n_slots = 5;
+  o.pool_tokens = 5 * 80;
+  o.max_ctx = 80;
+  o.batch_tokens = 24;
+  o.prefix_cache_bytes = 0;
+  std::mt19937 rng(9);
+  struct Out {
+    std::vector<int32_t> tokens;
+    std::vector<std::vector<std::pair<int32_t, float>>> top2;
+    RequestResult res;
+  };
+  const int n_req = 7, n_gen = 16;
+  std::vector<std::vector<int32_t>> prompts;
+  for (int i = 0; i < n_req; ++i) prompts.push_back(random_tokens(3 + int(rng() % 40), whole->hp.n_vocab, 100 + i));
+  const auto run = [&](const Model& m, std::vector<Out>& outs, int cancel_at) {
+    Engine e(m, v, o);
+    outs.assign(size_t(n_req), Out{});
+    std::vector<uint64_t> ids(static_cast<size_t>(n_req), 0);
+    for (int i = 0; i < n_req; ++i) {
+      Request r;
+      r.prompt = prompts[size_t(i)];
+      r.gen.n_predict = n_gen;
+      r.gen.sampling.temp = 0;
+      r.logprobs = 2;
+      Out* out = &outs[size_t(i)];
+      r.on_token = [out, &e, &ids, i, cancel_at](const TokenOut& t) {
+        if (!t.eog) out->tokens.push_back(t.id);
+        out->top2.push_back(t.top);
+        if (i == 1 && int(out->tokens.size()) == cancel_at) e.cancel(ids[1]);
+      };
+      r.on_done = [out](const RequestResult& res) { out->res = res; };
+      ids[size_t(i)] = e.submit(std::move(r));
+    }
+    e.run_until_idle();
+  };
+  std::vector<Out> want, got;
+  run(*whole, want, -1);
+  run(*first, got, 4);
+  EXPECT_GE(link->max_in_flight, 2) << "lanes kept passes in flight";
+  EXPECT_EQ(got[1].res.finish_reason, "cancelled");
+  EXPECT_LE(got[1].tokens.size(), 5u);
+  int identical = 0;
+  for (int i = 0; i < n_req; ++i) {
+    if (i == 1) continue;
+    const Out &a = want[size_t(i)], &b = got[size_t(i)];
+    EXPECT_EQ(a.res.finish_reason, b.res.finish_reason) << i;
+    size_t k = 0;
+    while (k < a.tokens.size() && k < b.tokens.size() && a.tokens[k] == b.tokens[k]) ++k;
+    if (k == a.tokens.size() && k == b.tokens.size()) {
+      ++identical;
+      continue;
+    }
+    ASSERT_LT(k, a.top2.size()) << i;
+    EXPECT_LE(a.top2[k][0].second - a.top2[k][1].second, 1e-3f) << "request " << i << " differs at token " << k;
+  }
+  EXPECT_GE(identical, 4);
+  EXPECT_EQ(link->open(), 0u);
 }
 
 TEST(Stages, ACacheHoldsOnlyItsPartsLayers) {
@@ -320,7 +419,7 @@ TEST(ExpertSplit, HalvesWithTheExchangeGiveTheWholeBlock) {
                         t->rows.assign(r.rows, r.rows + r.end[r.n_expert - 1] * r.dim);
                         t->end.assign(r.end, r.end + r.n_expert);
                       },
-                      &theirs};
+                      nullptr, &theirs};
   std::vector<float> out(size_t(n_tok * D)), sh(size_t(n_tok * D));
   MoeScratch b;
   moe_ffn(m->hp.router, weights(int(E / 2), int(E)), 1, h.data(), n_tok, D, out.data(), sh.data(), pool, b, act, keep);
@@ -330,7 +429,7 @@ TEST(ExpertSplit, HalvesWithTheExchangeGiveTheWholeBlock) {
                         const int64_t from = r.end[r.n_expert / 2 - 1] * r.dim, to = r.end[r.n_expert - 1] * r.dim;
                         std::copy(t->rows.begin() + from, t->rows.begin() + to, r.rows + from);
                       },
-                      &theirs};
+                      nullptr, &theirs};
   MoeScratch a;
   moe_ffn(m->hp.router, weights(0, int(E / 2)), 1, h.data(), n_tok, D, out.data(), sh.data(), pool, a, act, fill);
   for (size_t i = 0; i < out.size(); ++i) {

@@ -18,6 +18,7 @@
 
 #include "apps/commands.h"
 #include "dist/dist.h"
+#include "engine/engine.h"
 #include "engine/generation.h"
 #include "engine/session.h"
 #include "engine/speculative.h"
@@ -198,7 +199,7 @@ void add_bench_command(CLI::App& app) {
     LoadOptions load;
     std::string kv = "f16";
     std::string model, schema;
-    int n_prompt = 512, n_gen = 128, threads = 0, reps = 3;
+    int n_prompt = 512, n_gen = 128, threads = 0, reps = 3, parallel = 1;
     std::vector<int> depths = {0};
     bool json = false, membw = false, greedy = false;
     DraftParams draft;
@@ -224,6 +225,12 @@ void add_bench_command(CLI::App& app) {
                 "is reported, and every run rewinds to it")
       ->delimiter(',')
       ->capture_default_str();
+  c->add_option("-B,--parallel", o->parallel,
+                "Decode runs generate -n tokens for this many sequences at once through the serving engine "
+                "(continuous batching; over --split layers one lane per stage keeps every stage busy) and report "
+                "their aggregate tok/s; prefill runs stay one sequence")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
   c->add_option("-t,--threads", o->threads, "Threads (0: all cores)")->capture_default_str();
   c->add_option("-r,--reps", o->reps, "Repetitions; mean and standard deviation are reported")
       ->capture_default_str()
@@ -266,6 +273,8 @@ void add_bench_command(CLI::App& app) {
     // As llama-bench: a prefill run and a decode run each start from a cache holding `depth` tokens
     // (none by default), so decode is not measured over the prompt's attention.
     const int max_depth = *std::max_element(o->depths.begin(), o->depths.end());
+    if (o->parallel > 1 && (max_depth > 0 || !o->schema.empty() || o->draft.kind != DraftKind::None))
+      throw Error("bench: --parallel decodes from an empty cache, without --json-schema or --draft");
     Session s(*m, std::max(1, max_depth + std::max(o->n_prompt, o->n_gen)), threads, parse_kv_type(o->kv, "--kv-type"));
     std::mt19937 rng(1234);
     // --greedy / --json-schema: the sampler (and the grammar) choose the tokens.
@@ -275,7 +284,34 @@ void add_bench_command(CLI::App& app) {
     gen.n_predict = -1;
     gen.sampling.temp = 0.0f;
     const int32_t tokens_first = 0;
-    if (sampled) vocab = std::make_unique<Vocab>(*m->file);
+    if (sampled || o->parallel > 1) vocab = std::make_unique<Vocab>(*m->file);
+    // --parallel: the engine decodes the sequences, each from one random token, greedy, with the
+    // end-of-generation tokens banned so every one runs the full -n.
+    std::unique_ptr<Engine> engine;
+    if (o->parallel > 1) {
+      EngineOptions eo;
+      eo.n_threads = threads;
+      eo.n_slots = o->parallel;
+      eo.max_ctx = o->n_gen + 2;
+      eo.pool_tokens = o->parallel * eo.max_ctx;
+      eo.batch_tokens = std::max(256, o->parallel);
+      eo.kv_type = parse_kv_type(o->kv, "--kv-type");
+      eo.prefix_cache_bytes = 0;
+      engine = std::make_unique<Engine>(*m, *vocab, eo);
+    }
+    const auto decode_parallel = [&] {
+      const uint64_t before = engine->stats().generated_tokens;
+      for (int i = 0; i < o->parallel; ++i) {
+        Request r;
+        r.prompt = {int32_t(rng() % uint32_t(V))};
+        r.gen.n_predict = o->n_gen;
+        r.gen.sampling.temp = 0;
+        for (int32_t t : vocab->eog_ids()) r.gen.sampling.logit_bias.push_back({t, -INFINITY});
+        engine->submit(std::move(r));
+      }
+      engine->run_until_idle();
+      return engine->stats().generated_tokens - before;
+    };
     if (!o->schema.empty()) {
       std::ifstream in(o->schema);
       std::stringstream text;
@@ -340,7 +376,10 @@ void add_bench_command(CLI::App& app) {
           if (m->link && r >= warm) m->link->rank_stats(true);  // from here: this decode run only
           const double bw_before = o->membw && r >= warm ? sample_bw() : 0;
           const auto t0 = std::chrono::steady_clock::now();
-          if (sampled) {
+          int64_t n_decoded = o->n_gen;
+          if (engine) {
+            n_decoded = int64_t(decode_parallel());
+          } else if (sampled) {
             auto g = std::make_unique<Generation>(*vocab, std::vector<int32_t>{}, gen);
             const float* logits = s.eval(&tokens_first, 1);
             for (int i = 1; i < o->n_gen; ++i) {
@@ -355,11 +394,11 @@ void add_bench_command(CLI::App& app) {
               s.eval(&t, 1);
             }
           }
-          const double rate = o->n_gen / seconds_since(t0);
+          const double rate = double(n_decoded) / seconds_since(t0);
           if (r >= warm) tg.push_back(rate);
           if (m->link && r >= warm) {
-            split_decode_s += o->n_gen / rate;
-            split_tokens += o->n_gen;
+            split_decode_s += double(n_decoded) / rate;
+            split_tokens += n_decoded;
             const auto now = m->link->rank_stats(true);
             if (ranks.empty()) ranks.assign(now.size(), RankStats{});
             for (size_t i = 0; i < now.size() && i < ranks.size(); ++i) {
@@ -392,9 +431,9 @@ void add_bench_command(CLI::App& app) {
             "{\"model\":\"%s\",\"threads\":%d,\"n_prompt\":%d,\"n_gen\":%d,\"depth\":%d,\"reps\":%d,"
             "\"fill_tok_s\":%.3f,\"prefill_tok_s\":%.3f,\"prefill_tok_s_sd\":%.3f,\"decode_tok_s\":%.3f,"
             "\"decode_tok_s_sd\":%.3f,\"weight_bytes_per_token\":%.0f,\"decode_bytes_s\":%.0f,"
-            "\"peak_rss_bytes\":%.0f,\"file_bytes\":%.0f,\"weights\":\"%s\"",
+            "\"peak_rss_bytes\":%.0f,\"file_bytes\":%.0f,\"weights\":\"%s\",\"parallel\":%d",
             o->model.c_str(), threads, o->n_prompt, o->n_gen, row.depth, o->reps, row.fill_tok_s, row.p.mean, row.p.sd,
-            row.g.mean, row.g.sd, wb, wb * row.g.mean, rss, file, weights);
+            row.g.mean, row.g.sd, wb, wb * row.g.mean, rss, file, weights, o->parallel);
         if (bw > 0) std::printf(",\"membw_bytes_s\":%.0f,\"decode_roofline_frac\":%.4f", bw, frac(row));
         if (!ranks.empty()) std::printf(",\"ranks\":%s", ranks_json(ranks, split_decode_s, split_tokens, o->load.split.kind).c_str());
         std::printf("}\n");
@@ -412,7 +451,10 @@ void add_bench_command(CLI::App& app) {
         std::printf("depth 0:\n");
       }
       if (o->n_prompt > 0) std::printf("prefill:  pp%-5d %10.2f ± %.2f tok/s\n", o->n_prompt, row.p.mean, row.p.sd);
-      if (o->n_gen > 0) {
+      if (o->n_gen > 0 && o->parallel > 1) {
+        std::printf("decode:   tg%-5d %10.2f ± %.2f tok/s   (%d sequences at once: their aggregate)\n", o->n_gen,
+                    row.g.mean, row.g.sd, o->parallel);
+      } else if (o->n_gen > 0) {
         std::printf("decode:   tg%-5d %10.2f ± %.2f tok/s   %.2f MiB weights/token -> %.2f GB/s", o->n_gen, row.g.mean,
                     row.g.sd, wb / (1 << 20), wb * row.g.mean / 1e9);
         if (row.f.mean > 0) {

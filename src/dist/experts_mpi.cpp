@@ -46,41 +46,48 @@ class ExpertLink final : public Link {
     ++counters().passes;
   }
 
-  void pass(int, const Batch&, float*) override {}
 
   void exchange_experts(const ExpertRows& r) override {
     const int me = rank(), n = size();
     const auto start = [&](int q) { return bounds_[size_t(q)] > 0 ? int64_t(r.end[bounds_[size_t(q)] - 1]) : 0; };
-    std::vector<MPI_Request> reqs;
-    std::vector<int> peer;
+    reqs_.clear();
+    peer_.clear();
     const int64_t mine0 = start(me), mine1 = start(me + 1);
     for (int q = 0; q < n; ++q) {
       if (q == me) continue;
       const int64_t a = start(q), b = start(q + 1);
-      reqs.emplace_back();
-      check(MPI_Irecv(r.rows + a * r.dim, int((b - a) * r.dim), MPI_FLOAT, q, kExperts, MPI_COMM_WORLD, &reqs.back()),
+      reqs_.emplace_back();
+      check(MPI_Irecv(r.rows + a * r.dim, int((b - a) * r.dim), MPI_FLOAT, q, kExperts, MPI_COMM_WORLD, &reqs_.back()),
             "expert exchange");
-      peer.push_back(q);
+      peer_.push_back(q);
     }
     for (int q = 0; q < n; ++q) {
       if (q == me) continue;
-      reqs.emplace_back();
+      reqs_.emplace_back();
       check(MPI_Isend(r.rows + mine0 * r.dim, int((mine1 - mine0) * r.dim), MPI_FLOAT, q, kExperts, MPI_COMM_WORLD,
-                      &reqs.back()),
+                      &reqs_.back()),
             "expert exchange");
-      peer.push_back(q);
+      peer_.push_back(q);
     }
-    set_activity("exchanging layer " + std::to_string(r.layer) + "'s expert rows");
-    const double t0 = now_s();
-    const auto pending = wait_requests(reqs, timeout_s_);
-    counters().wait_s += now_s() - t0;
     counters().bytes_sent += uint64_t(n - 1) * uint64_t(mine1 - mine0) * uint64_t(r.dim) * 4;
+    layer_ = r.layer;
+    // Let the sends start while the shared experts run.
+    int done = 0;
+    MPI_Testall(int(reqs_.size()), reqs_.data(), &done, MPI_STATUSES_IGNORE);
+  }
+
+  void finish_exchange() override {
+    const int n = size();
+    set_activity("exchanging layer " + std::to_string(layer_) + "'s expert rows");
+    const double t0 = now_s();
+    const auto pending = wait_requests(reqs_, timeout_s_);
+    counters().wait_s += now_s() - t0;
     if (pending.empty()) return;
     broken_ = true;
-    const int q = peer[size_t(pending[0])];
+    const int q = peer_[size_t(pending[0])];
     const bool recv = size_t(pending[0]) < size_t(n - 1);
     throw Error(rank_name(q) + " (" + hosts_[size_t(q)] + ") " +
-                (recv ? "sent nothing" : "took nothing") + " in layer " + std::to_string(r.layer) +
+                (recv ? "sent nothing" : "took nothing") + " in layer " + std::to_string(layer_) +
                 "'s expert exchange for " + std::to_string(int(timeout_s_)) +
                 " s: it (or the link to it) is down or hung (raise --dist-timeout if it is only slow)");
   }
@@ -191,6 +198,9 @@ class ExpertLink final : public Link {
     set_activity("idle");
   }
 
+  std::vector<MPI_Request> reqs_;  // the exchange in flight, and each request's peer
+  std::vector<int> peer_;
+  int layer_ = -1;
   double timeout_s_;
   std::vector<std::string> hosts_;
   std::vector<int> bounds_;  // rank r holds experts [bounds_[r], bounds_[r + 1])

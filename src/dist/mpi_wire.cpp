@@ -61,12 +61,13 @@ void check(int rc, const char* what) {
   throw Error(std::string("MPI: ") + what + ": " + std::string(text, size_t(len)));
 }
 
-std::vector<int> wait_requests(std::vector<MPI_Request>& reqs, double timeout_s) {
+std::vector<int> wait_requests(std::vector<MPI_Request>& reqs, double timeout_s, const std::function<void()>& on_idle) {
   const auto start = std::chrono::steady_clock::now();
   for (int spin = 0;; ++spin) {
     int done = 0;
     check(MPI_Testall(int(reqs.size()), reqs.data(), &done, MPI_STATUSES_IGNORE), "exchange");
     if (done) return {};
+    if (on_idle) on_idle();
     if (spin < 200) {
       std::this_thread::yield();
       continue;

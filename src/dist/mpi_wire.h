@@ -5,6 +5,7 @@
 #include <mpi.h>
 
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -72,7 +73,8 @@ bool wait_message(int source, int tag, double timeout_s, MPI_Status& st, F&& on_
 }
 
 // Waits for requests the same way; returns the indices still pending at the deadline (none: done).
-std::vector<int> wait_requests(std::vector<MPI_Request>& reqs, double timeout_s);
+std::vector<int> wait_requests(std::vector<MPI_Request>& reqs, double timeout_s,
+                               const std::function<void()>& on_idle = {});
 
 std::vector<uint8_t> receive(const MPI_Status& st);
 Header header_of(const std::vector<uint8_t>& buf);

@@ -28,26 +28,12 @@ class PipelineLink final : public Link {
       : n_embd_(n_embd), timeout_s_(timeout_s), hosts_(std::move(hosts)), phase_(size_t(size()), {0, 0}) {}
   ~PipelineLink() override { shutdown(); }
 
-  void pass(int cache, const Batch& b, float* x) override {
-    const int n = b.size();
-    auto buf = forward_message(cache, b, x);
-    const Header h = header_of(buf);
-    const double t0 = now_s();
-    const auto back = round_trip(std::move(buf), "forward of " + std::to_string(n) + " token" + (n == 1 ? "" : "s"));
-    counters().wait_s += now_s() - t0;
-    ++counters().passes;
-    if (back.size() != sizeof h + size_t(n) * 8 + size_t(n) * size_t(n_embd_) * 4) {
-      broken_ = true;
-      throw Error(rank_name(size() - 1) + ": returned " + std::to_string(back.size()) + " bytes for a forward of " +
-                  std::to_string(n) + " tokens");
-    }
-    std::memcpy(x, back.data() + sizeof h + size_t(n) * 8, size_t(n) * size_t(n_embd_) * 4);
-  }
+  int stages() const override { return size(); }
 
   // Pieces of at least 64 tokens (each still a fair GEMM), up to 4 per later stage.
   int pieces(int n_tok) const override { return std::max(1, std::min(n_tok / 64, 4 * (size() - 1))); }
 
-  void send_piece(int cache, const Batch& b, const float* x, float* back) override {
+  void send_piece(int cache, const Batch& b, const float* x, float* back, bool last) override {
     if (done_) throw Error("MPI: the other ranks have finished");
     const int n = b.size();
     Flight f;
@@ -59,6 +45,8 @@ class PipelineLink final : public Link {
     f.back = back;
     f.n = n;
     f.serial = h.serial;
+    f.pass = pass_;
+    if (last) ++pass_;
     flights_.push_back(std::move(f));
     Flight& g = flights_.back();
     // The return is posted first, so the last rank's send never waits for this rank to listen.
@@ -76,20 +64,26 @@ class PipelineLink final : public Link {
     }
   }
 
-  void wait_pieces() override {
+  void wait_pieces(int keep) override {
+    // The oldest flights, all but those of the `keep` newest passes (the ring returns in order).
+    size_t n_wait = 0;
+    while (n_wait < flights_.size() && flights_[n_wait].pass < pass_ - keep) ++n_wait;
+    if (n_wait == 0) return;
     const double t0 = now_s();
     std::vector<MPI_Request> reqs;
-    for (Flight& f : flights_) reqs.insert(reqs.end(), f.reqs.begin(), f.reqs.end());
-    set_activity("waiting for the ranks after it (" + std::to_string(flights_.size()) + " pieces in flight)");
-    const auto pending = wait_requests(reqs, timeout_s_);
+    for (size_t i = 0; i < n_wait; ++i) reqs.insert(reqs.end(), flights_[i].reqs.begin(), flights_[i].reqs.end());
+    const Flight& first = flights_.front();
+    set_activity("waiting for the ranks after it (message #" + std::to_string(first.serial) + ", " +
+                 std::to_string(flights_.size()) + " in flight)");
+    const auto pending = wait_requests(reqs, timeout_s_, [&] { drain_progress(); });
     counters().wait_s += now_s() - t0;
-    counters().passes += flights_.size();
-    std::vector<Flight> done;
-    done.swap(flights_);
+    counters().passes += n_wait;
+    std::vector<Flight> done(std::make_move_iterator(flights_.begin()), std::make_move_iterator(flights_.begin() + long(n_wait)));
+    flights_.erase(flights_.begin(), flights_.begin() + long(n_wait));
     if (!pending.empty()) {
       broken_ = true;
       const Flight& f = done[size_t(pending[0]) / 2];
-      throw Error(blame(f.serial, "forward of a piece of " + std::to_string(f.n) + " tokens"));
+      throw Error(blame(f.serial, "forward of " + std::to_string(f.n) + " token" + (f.n == 1 ? "" : "s")));
     }
     for (Flight& f : done) {
       const Header r = header_of(f.recv);
@@ -97,7 +91,7 @@ class PipelineLink final : public Link {
         const char* text = reinterpret_cast<const char*>(f.recv.data()) + sizeof r;
         throw Error(std::string(text, strnlen(text, f.recv.size() - sizeof r)));
       }
-      if (r.serial != f.serial) {
+      if (r.serial != f.serial || r.op != kForward || r.n_tok != f.n) {
         broken_ = true;
         throw Error("MPI: message #" + std::to_string(r.serial) + " came back for #" + std::to_string(f.serial));
       }
@@ -260,14 +254,14 @@ class PipelineLink final : public Link {
     std::vector<MPI_Request> reqs;
     float* back = nullptr;
     int n = 0;
-    int64_t serial = 0;
+    int64_t serial = 0, pass = 0;  // pass: forward passes sent before this piece's
   };
   std::vector<Flight> flights_;
   int64_t n_embd_;
   double timeout_s_;
   std::vector<std::string> hosts_;
   std::vector<std::pair<int64_t, int32_t>> phase_;  // per rank: the last message reported, and how far
-  int64_t serial_ = 0;
+  int64_t serial_ = 0, pass_ = 0;
   int next_cache_ = 0;
   bool broken_ = false, done_ = false;
 };

@@ -47,6 +47,7 @@ Engine::Engine(const Model& m, const Vocab& v, const EngineOptions& o)
   for (int i = 0; i < o.n_slots; ++i) kv_.seqs.push_back(cache_.view(i));
   kv_.cache = cache_.stage_id();
   slots_.resize(size_t(o.n_slots));
+  lanes_.resize(size_t(std::max(1, std::min(m.link ? m.link->stages() : 1, o.n_slots))));
   totals_.kv_pool_tokens = o.pool_tokens;
 }
 
@@ -227,66 +228,115 @@ bool Engine::step() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     cancels.swap(cancels_);
-    for (uint64_t id : cancels) {
+    for (auto c = cancels.begin(); c != cancels.end();) {
+      bool queued = false;
       for (auto it = waiting_.begin(); it != waiting_.end(); ++it) {
-        if ((*it)->id == id) {
+        if ((*it)->id == *c) {
           dropped.push_back(std::move(*it));
           waiting_.erase(it);
+          queued = true;
           break;
         }
       }
+      c = queued ? cancels.erase(c) : c + 1;
     }
   }
   for (auto& q : dropped) finish(*q, "cancelled");
-  for (auto& slot : slots_) {
-    if (slot && std::find(cancels.begin(), cancels.end(), slot->id) != cancels.end()) {
-      finish(*slot, "cancelled");
-      slot.reset();
-    }
-  }
+  held_cancels_.insert(held_cancels_.end(), cancels.begin(), cancels.end());
+  end_cancelled();
   admit();
 
+  const int lane = next_lane_;
+  next_lane_ = (next_lane_ + 1) % int(lanes_.size());
+  Lane& ln = lanes_[size_t(lane)];
+  // The other lanes in flight were started after this one's pass: they stay out meanwhile.
+  const auto others_in_flight = [&] {
+    int n = 0;
+    for (size_t i = 0; i < lanes_.size(); ++i) n += int(i) != lane && lanes_[i].in_flight;
+    return n;
+  };
+  bool worked = false;
+  if (ln.in_flight) {
+    finish_lane(ln, others_in_flight());
+    end_cancelled();
+    worked = true;
+  }
+  if (build(lane)) {
+    forward_start(m_, kv_, ln.batch, pool_, ln.scratch);
+    ln.in_flight = true;
+    worked = true;
+    if (lanes_.size() == 1) finish_lane(ln, 0);
+  }
+  if (worked) return true;
+  for (const Lane& l : lanes_) {
+    if (l.in_flight) return true;
+  }
+  return false;
+}
+
+void Engine::end_cancelled() {
+  for (auto c = held_cancels_.begin(); c != held_cancels_.end();) {
+    bool held = false;
+    for (auto& slot : slots_) {
+      if (!slot || slot->id != *c) continue;
+      // A sequence whose lane is in flight ends once its pass is back.
+      held = lanes_[size_t(lane_of(slot->slot))].in_flight;
+      if (!held) {
+        finish(*slot, "cancelled");
+        slot.reset();
+      }
+    }
+    c = held ? c + 1 : held_cancels_.erase(c);
+  }
+}
+
+bool Engine::build(int lane) {
+  Lane& ln = lanes_[size_t(lane)];
   // Decode tokens first (one per running sequence), then prompt chunks in slot order.
-  batch_.clear();
-  batch_slot_.clear();
+  ln.batch.clear();
+  ln.rows_slot.clear();
   int budget = o_.batch_tokens;
   for (size_t i = 0; i < slots_.size(); ++i) {
     Seq* q = slots_[i].get();
-    if (!q || q->n_prompt_done < int(q->r.prompt.size())) continue;
-    batch_.add(q->next_token, q->n_past++, int(i), true);
-    batch_slot_.push_back(int(i));
+    if (!q || lane_of(int(i)) != lane || q->n_prompt_done < int(q->r.prompt.size())) continue;
+    ln.batch.add(q->next_token, q->n_past++, int(i), true);
+    ln.rows_slot.push_back(int(i));
     --budget;
   }
-  const int n_decoding = batch_.size();
+  const int n_decoding = ln.batch.size();
   if (n_decoding > 0) {
     budget = std::min(budget, o_.prefill_chunk > 0 ? o_.prefill_chunk : std::max(16, n_decoding));
   }
   for (size_t i = 0; i < slots_.size() && budget > 0; ++i) {
     Seq* q = slots_[i].get();
-    if (!q || q->n_prompt_done >= int(q->r.prompt.size())) continue;
+    if (!q || lane_of(int(i)) != lane || q->n_prompt_done >= int(q->r.prompt.size())) continue;
     const int n = std::min(budget, int(q->r.prompt.size()) - q->n_prompt_done);
     for (int k = 0; k < n; ++k) {
       const int at = q->n_prompt_done + k;
       const bool last = at + 1 == int(q->r.prompt.size());
-      batch_.add(q->r.prompt[size_t(at)], q->n_past++, int(i), last);
-      if (last) batch_slot_.push_back(int(i));
+      ln.batch.add(q->r.prompt[size_t(at)], q->n_past++, int(i), last);
+      if (last) ln.rows_slot.push_back(int(i));
     }
     q->n_prompt_done += n;
     budget -= n;
   }
-  if (batch_.size() == 0) return false;
-  const size_t need = size_t(batch_.n_outputs()) * size_t(m_.hp.n_vocab);
-  if (logits_.size() < need) logits_.resize(need);
-  forward(m_, kv_, batch_, logits_.data(), pool_, scratch_);
+  return ln.batch.size() > 0;
+}
+
+void Engine::finish_lane(Lane& ln, int keep) {
+  const size_t V = size_t(m_.hp.n_vocab);
+  const size_t need = size_t(ln.batch.n_outputs()) * V;
+  if (ln.logits.size() < need) ln.logits.resize(need);
+  ln.in_flight = false;
+  forward_finish(m_, ln.batch, ln.logits.data(), pool_, ln.scratch, nullptr, keep);
 
   // Sampling is per sequence and independent: across the pool (a 150k-token softmax each), then the
   // callbacks in batch order on this thread.
-  const size_t n_rows = batch_slot_.size();
+  const size_t n_rows = ln.rows_slot.size();
   if (outs_.size() < n_rows) outs_.resize(n_rows);
   pool_.parallel_for(int64_t(n_rows), 1, [&](int64_t r0, int64_t r1) {
     for (int64_t row = r0; row < r1; ++row) {
-      sample(*slots_[size_t(batch_slot_[size_t(row)])], logits_.data() + size_t(row) * size_t(m_.hp.n_vocab),
-             &outs_[size_t(row)]);
+      sample(*slots_[size_t(ln.rows_slot[size_t(row)])], ln.logits.data() + size_t(row) * V, &outs_[size_t(row)]);
     }
   });
   {
@@ -294,7 +344,7 @@ bool Engine::step() {
     for (size_t row = 0; row < n_rows; ++row) totals_.generated_tokens += outs_[row].eog ? 0 : 1;
   }
   for (size_t row = 0; row < n_rows; ++row) {
-    std::unique_ptr<Seq>& q = slots_[size_t(batch_slot_[row])];
+    std::unique_ptr<Seq>& q = slots_[size_t(ln.rows_slot[row])];
     deliver(*q, outs_[row]);
     if (q->g->done()) {
       const std::string& why = q->g->stop_reason();
@@ -302,7 +352,6 @@ bool Engine::step() {
       q.reset();
     }
   }
-  return true;
 }
 
 void Engine::run_until_idle() {

@@ -4,6 +4,11 @@
 // not freeze the other streams). Requests reuse the KV of the longest prefix an earlier request
 // computed (prefix cache, bounded in bytes, least recently used out first).
 //
+// Over a pipeline split (StageLink::stages() > 1) the slots are dealt into as many lanes, each
+// with its own batch: a step finishes the oldest lane's pass (head, sampling) and starts that
+// lane's next one, so while one lane's rows are on the later stages this process runs another's
+// layers and every stage is busy (a micro-batch pipeline, across steps).
+//
 // Threads: submit() and cancel() from any thread; step() (or the loop of start()) on one engine
 // thread, which is the only one that calls forward and the only one that runs the callbacks.
 #pragma once
@@ -85,7 +90,8 @@ class Engine {
   uint64_t submit(Request r);
   // Ends a request as "cancelled" at the next step, freeing its slot (unknown ids: no-op).
   void cancel(uint64_t id);
-  // One forward pass over the next batch; false when there was nothing to do.
+  // One forward pass over the next batch (with lanes: finishes the next lane's pass in flight and
+  // starts its next one); false when there was nothing to do and nothing is in flight.
   bool step();
   // Steps until no request is waiting or running (tests, the CLI).
   void run_until_idle();
@@ -111,6 +117,18 @@ class Engine {
   // its delivery to the request (this thread, in batch order).
   void sample(Seq& q, const float* logits, TokenOut* out);
   void deliver(Seq& q, const TokenOut& out);
+  // A batch of sequences in flight over a pipeline split (a single one without).
+  struct Lane {
+    Batch batch;
+    Scratch scratch;
+    std::vector<float> logits;
+    std::vector<int> rows_slot;  // per logits row: its slot
+    bool in_flight = false;
+  };
+  int lane_of(int slot) const { return slot % int(lanes_.size()); }
+  bool build(int lane);   // the lane's next batch; false when it has nothing to run
+  void finish_lane(Lane& ln, int keep);  // its head, sampling and delivery
+  void end_cancelled();  // the running sequences in held_cancels_ whose lane is not in flight
 
   const Model& m_;
   const Vocab& v_;
@@ -119,11 +137,10 @@ class Engine {
   KvCache cache_;
   SeqKv kv_;
   ThreadPool pool_;
-  Scratch scratch_;
-  Batch batch_;
-  std::vector<float> logits_;
+  std::vector<Lane> lanes_;
+  int next_lane_ = 0;
+  std::vector<uint64_t> held_cancels_;  // engine thread: cancels of running (or unknown) ids
   std::vector<std::unique_ptr<Seq>> slots_;  // index = KV slot; null when free
-  std::vector<int> batch_slot_;              // per logits row: its slot
   std::vector<TokenOut> outs_;               // per logits row: the sampled token
 
   mutable std::mutex mu_;

@@ -24,7 +24,8 @@ void moe_layer(const Model& m, const Layer& L, int l, int n_tok, ThreadPool& poo
                L.down_shexp, m.hp.n_ff_exp, L.expert_begin, L.expert_end};
   ExpertExchange x;
   if (m.link) {
-    x.fn = [](void* ctx, const ExpertRows& rows) { static_cast<StageLink*>(ctx)->exchange_experts(rows); };
+    x.start = [](void* ctx, const ExpertRows& rows) { static_cast<StageLink*>(ctx)->exchange_experts(rows); };
+    x.finish = [](void* ctx) { static_cast<StageLink*>(ctx)->finish_exchange(); };
     x.ctx = m.link.get();
   }
   moe_ffn(m.hp.router, w, l, s.h.data(), n_tok, D, s.tmp.data(), s.o.data(), pool, s.moe, s.act, x);

@@ -77,33 +77,43 @@ void forward_layers(const Model& m, const SeqKv& kv, const Batch& b, ThreadPool&
   }
 }
 
-void forward(const Model& m, const SeqKv& kv, const Batch& b, float* logits, ThreadPool& pool, Scratch& s,
-             float* hidden) {
+void forward_start(const Model& m, const SeqKv& kv, const Batch& b, ThreadPool& pool, Scratch& s) {
   const int64_t D = m.hp.n_embd;
   const int n_tok = b.size();
   if (m.link) m.link->begin(kv.cache, b);
   grow(s.x, size_t(n_tok * D));
   embed_tokens(m, b.token.data(), n_tok, s.x.data());
-  const int pieces = m.link ? std::min(m.link->pieces(n_tok), n_tok) : 1;
-  if (pieces > 1) {
-    // Each piece goes on to the later stages as soon as this stage has run it, so the stages work
-    // on different pieces at once. A later piece's tokens attend to an earlier one's: every stage
-    // runs the pieces in order, so those rows are in its cache by then.
-    grow(s.stage_x, size_t(n_tok * D));
-    std::copy(s.x.data(), s.x.data() + n_tok * D, s.stage_x.data());
-    for (int p = 0; p < pieces; ++p) {
-      const int a = int(int64_t(n_tok) * p / pieces), e = int(int64_t(n_tok) * (p + 1) / pieces);
-      s.piece.clear();
-      for (int t = a; t < e; ++t) s.piece.add(b.token[t], b.pos[t], b.seq[t], b.logits[t]);
-      std::copy(s.stage_x.data() + a * D, s.stage_x.data() + e * D, s.x.data());
-      forward_layers(m, kv, s.piece, pool, s);
-      m.link->send_piece(kv.cache, s.piece, s.x.data(), s.stage_x.data() + a * D);
-    }
-    m.link->wait_pieces();
-    std::copy(s.stage_x.data(), s.stage_x.data() + n_tok * D, s.x.data());
-  } else {
+  s.in_flight = m.link && m.link->stages() > 1;
+  if (!s.in_flight) {
     forward_layers(m, kv, b, pool, s);
-    if (m.link) m.link->pass(kv.cache, b, s.x.data());
+    return;
+  }
+  // Each piece goes on to the later stages as soon as this stage has run it, so the stages work
+  // on different pieces at once. A later piece's tokens attend to an earlier one's: every stage
+  // runs the pieces in order, so those rows are in its cache by then. Their output comes back
+  // into s.stage_x.
+  const int pieces = std::max(1, std::min(m.link->pieces(n_tok), n_tok));
+  grow(s.stage_x, size_t(n_tok * D));
+  std::copy(s.x.data(), s.x.data() + n_tok * D, s.stage_x.data());
+  for (int p = 0; p < pieces; ++p) {
+    const int a = int(int64_t(n_tok) * p / pieces), e = int(int64_t(n_tok) * (p + 1) / pieces);
+    s.piece.clear();
+    for (int t = a; t < e; ++t) s.piece.add(b.token[t], b.pos[t], b.seq[t], b.logits[t]);
+    std::copy(s.stage_x.data() + a * D, s.stage_x.data() + e * D, s.x.data());
+    forward_layers(m, kv, s.piece, pool, s);
+    m.link->send_piece(kv.cache, s.piece, s.x.data(), s.stage_x.data() + a * D, p + 1 == pieces);
+  }
+}
+
+void forward_finish(const Model& m, const Batch& b, float* logits, ThreadPool& pool, Scratch& s, float* hidden,
+                    int keep) {
+  const int64_t D = m.hp.n_embd;
+  const int n_tok = b.size();
+  if (s.in_flight) {
+    m.link->wait_pieces(keep);
+    s.in_flight = false;
+    grow(s.x, size_t(n_tok * D));
+    std::copy(s.stage_x.data(), s.stage_x.data() + n_tok * D, s.x.data());
   }
   // The wanted rows, normalised into s.h in batch order, then one product for all of them.
   grow(s.h, size_t(n_tok * D));
@@ -118,6 +128,12 @@ void forward(const Model& m, const SeqKv& kv, const Batch& b, float* logits, Thr
     }
   }
   if (n_out > 0) matmul(m.output, s.h.data(), n_out, logits, pool, s.act);
+}
+
+void forward(const Model& m, const SeqKv& kv, const Batch& b, float* logits, ThreadPool& pool, Scratch& s,
+             float* hidden) {
+  forward_start(m, kv, b, pool, s);
+  forward_finish(m, b, logits, pool, s, hidden);
 }
 
 }  // namespace dawn

@@ -139,6 +139,7 @@ struct Scratch {
   std::vector<float> mtp_in;     // the MTP projection's input: [enorm(embedding); hnorm(state)] per token
   std::vector<float> stage_x;    // a pipeline's rows by piece (StageLink::pieces)
   Batch piece;
+  bool in_flight = false;  // forward_start sent the rows on; forward_finish takes them back
   ActBuffer act;
 };
 
@@ -160,6 +161,14 @@ struct SeqKv {
 // is written there as well: what DeepSeek-V3's MTP module reads (forward_mtp).
 void forward(const Model& m, const SeqKv& kv, const Batch& b, float* logits, ThreadPool& pool, Scratch& s,
              float* hidden = nullptr);
+// forward in two halves, for passes of other sequences in flight meanwhile (Engine's lanes over
+// a pipeline split): forward_start runs this process's layers on b and sends the rows on to the
+// later stages without waiting for them; forward_finish waits for them (while the `keep` passes
+// started after this one stay in flight) and runs the head. Without later stages forward_start
+// does all but the head. Each pass in flight needs its own Scratch.
+void forward_start(const Model& m, const SeqKv& kv, const Batch& b, ThreadPool& pool, Scratch& s);
+void forward_finish(const Model& m, const Batch& b, float* logits, ThreadPool& pool, Scratch& s,
+                    float* hidden = nullptr, int keep = 0);
 
 // DeepSeek-V3's multi-token-prediction module (the first MTP layer) over a batch: token t is the
 // token that follows position b.pos[t] of its sequence and hidden + t * n_embd the trunk's state

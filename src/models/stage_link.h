@@ -24,17 +24,18 @@ struct RankStats {
 class StageLink {
  public:
   virtual ~StageLink() = default;
-  // Runs the later stages' layers on the rows x (batch order, n_embd floats each: this stage's
-  // output) and returns with the last stage's output in x. `cache` is what open_cache returned for
-  // the cache whose rows the batch uses. Throws Error naming the stage that failed or went quiet.
-  virtual void pass(int cache, const Batch& b, float* x) = 0;
-  // Pipeline with pieces in flight: forward splits a batch of n_tok tokens into pieces(n_tok)
-  // (1: it does not) and for each calls send_piece once this stage has run it, going on with the
-  // next piece while the later stages run this one; wait_pieces returns when every piece sent since
-  // the last wait is back, its rows written to the `back` given with it.
+  // The pipeline's stages, this process's included (1: no pipeline; an expert split runs every
+  // layer here). With several, forward splits a batch of n_tok tokens into pieces(n_tok) and for
+  // each calls send_piece once this stage has run it (`last`: the pass's final piece), going on
+  // with the next piece while the later stages run this one. wait_pieces(keep) returns when every
+  // pass sent but the `keep` newest is back, its rows (the last stage's output) written to the
+  // `back` given with each piece: a caller may keep passes of other sequences in flight meanwhile
+  // (Engine's lanes). `cache` is what open_cache returned for the cache the batch's rows use.
+  // Throws Error naming the stage that failed or went quiet.
+  virtual int stages() const { return 1; }
   virtual int pieces(int n_tok) const { return 1; }
-  virtual void send_piece(int cache, const Batch& piece, const float* x, float* back) {}
-  virtual void wait_pieces() {}
+  virtual void send_piece(int cache, const Batch& piece, const float* x, float* back, bool last) {}
+  virtual void wait_pieces(int keep = 0) {}
   // Called between layers: lets messages in flight move while this process computes (MPI moves a
   // large message only while its sender is inside the library).
   virtual void progress() {}
@@ -44,10 +45,13 @@ class StageLink {
   // KvCache::release of sequence `seq` on every later stage.
   virtual void release(int cache, int seq) = 0;
   // Expert split (every process runs every layer, each holding some routed experts): `begin`
-  // starts a forward pass of the batch on the other processes too, and exchange_experts fills in
-  // a MoE layer's rows that their experts computed. A pipeline link does neither.
+  // starts a forward pass of the batch on the other processes too; exchange_experts sends a MoE
+  // layer's rows of this process's experts and posts the receives of those the others' computed,
+  // finish_exchange waits until they are in (the shared experts run in between). A pipeline link
+  // does none of these.
   virtual void begin(int cache, const Batch& b) {}
   virtual void exchange_experts(const ExpertRows& rows) {}
+  virtual void finish_exchange() {}
   // Every process's RankStats (rank order), each reset afterwards when `reset`.
   virtual std::vector<RankStats> rank_stats(bool reset) = 0;
 };

@@ -73,7 +73,11 @@ void moe_ffn(const RouterConfig& rc, const MoeWeights& w, int layer, const float
   float* g = xs + nk * size_t(D);
   float* u = g + nk * size_t(fe);
   // Run: the experts held here, gate and up products in one parallel region (with the shared
-  // experts'), then the down products in another.
+  // experts'), then the down products in another. Under an expert split the shared experts run
+  // after the routed ones instead, while their rows are exchanged: that hides the wire's latency
+  // and up to their time of the ranks' imbalance (the order changes no sum).
+  const bool exchanging = e0 > 0 || e1 < E;
+  const bool fuse_shared = shared && !exchanging;
   s.gather.clear();
   for (int64_t e = 0, begin = 0; e < E; ++e) {
     const int64_t end = s.count[size_t(e)];
@@ -84,10 +88,11 @@ void moe_ffn(const RouterConfig& rc, const MoeWeights& w, int layer, const float
     }
     begin = end;
   }
-  if (shared) {
+  const auto shared_gate_up = [&] {
     s.gather.push_back({w.gate_shexp, seq, n_tok, s.g_shared.data()});
     s.gather.push_back({w.up_shexp, seq, n_tok, s.u_shared.data()});
-  }
+  };
+  if (fuse_shared) shared_gate_up();
   s.groups.clear();
   group_by_type(s.gather, 0, s.gather.size(), h, n_tok, s.groups);
   matmul_gather_groups(s.groups.data(), int(s.groups.size()), pool, act);
@@ -96,7 +101,7 @@ void moe_ffn(const RouterConfig& rc, const MoeWeights& w, int layer, const float
     const int64_t r0 = e0 > 0 ? s.count[size_t(e0 - 1)] : 0, r1 = e1 > 0 ? s.count[size_t(e1 - 1)] : 0;
     swiglu(g + r0 * fe, u + r0 * fe, (r1 - r0) * fe);
   }
-  swiglu(s.g_shared.data(), s.u_shared.data(), n_tok * fs);
+  if (fuse_shared) swiglu(s.g_shared.data(), s.u_shared.data(), n_tok * fs);
   s.gather.clear();
   for (int64_t e = 0, begin = 0; e < E; ++e) {
     const int64_t end = s.count[size_t(e)];
@@ -106,12 +111,28 @@ void moe_ffn(const RouterConfig& rc, const MoeWeights& w, int layer, const float
     begin = end;
   }
   const size_t n_routed = s.gather.size();
-  if (shared) s.gather.push_back({w.down_shexp, seq, n_tok, shared_out});
+  if (fuse_shared) s.gather.push_back({w.down_shexp, seq, n_tok, shared_out});
   s.groups.clear();
   group_by_type(s.gather, 0, n_routed, g, int64_t(nk), s.groups);
   group_by_type(s.gather, n_routed, s.gather.size(), s.g_shared.data(), n_tok, s.groups);
   matmul_gather_groups(s.groups.data(), int(s.groups.size()), pool, act);
-  if (e0 > 0 || e1 < E) exchange.fn(exchange.ctx, ExpertRows{xs, s.count.data(), E, D, layer});
+  if (exchanging) {
+    exchange.start(exchange.ctx, ExpertRows{xs, s.count.data(), E, D, layer});
+    if (shared) {
+      s.gather.clear();
+      shared_gate_up();
+      s.groups.clear();
+      group_by_type(s.gather, 0, s.gather.size(), h, n_tok, s.groups);
+      matmul_gather_groups(s.groups.data(), int(s.groups.size()), pool, act);
+      swiglu(s.g_shared.data(), s.u_shared.data(), n_tok * fs);
+      s.gather.clear();
+      s.gather.push_back({w.down_shexp, seq, n_tok, shared_out});
+      s.groups.clear();
+      group_by_type(s.gather, 0, 1, s.g_shared.data(), n_tok, s.groups);
+      matmul_gather_groups(s.groups.data(), int(s.groups.size()), pool, act);
+    }
+    if (exchange.finish) exchange.finish(exchange.ctx);
+  }
   // Combine.
   for (size_t r = 0; r < nk; ++r) std::copy(xs + r * D, xs + (r + 1) * D, s.y.data() + size_t(s.order[r]) * D);
   for (int t = 0; t < n_tok; ++t) {

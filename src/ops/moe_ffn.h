@@ -30,10 +30,12 @@ struct ExpertRows {
   int64_t n_expert, dim;
   int layer;
 };
-// Fills in the rows of the experts other processes hold (and sends them ours). A plain function
-// and context: called once per MoE layer per forward pass.
+// Fills in the rows of the experts other processes hold (and sends them ours): start once per MoE
+// layer per forward pass, once this process's experts have run; finish (when set) before the rows
+// are read, the shared experts having run in between. Plain functions and a context.
 struct ExpertExchange {
-  void (*fn)(void* ctx, const ExpertRows& rows) = nullptr;
+  void (*start)(void* ctx, const ExpertRows& rows) = nullptr;
+  void (*finish)(void* ctx) = nullptr;
   void* ctx = nullptr;
 };
 

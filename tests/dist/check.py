@@ -10,7 +10,8 @@ Usage: check.py DAWN MPIRUN WORKDIR
   2 and 4 ranks for every deepseek2 variant (a dense model is refused).
 - A quantized file's perplexity is the same split (either way) and whole.
 - mpirun -np 1 is the plain single process; --layers-per-rank is honoured and checked.
-- dawn serve under mpirun (both splits) answers a greedy chat request as one process does.
+- dawn serve under mpirun (both splits) answers greedy chat requests, four at once (lanes over the
+  pipeline), as one process answers each alone.
 - Faults: another model on one rank, a truncated file on one rank, a bad command line on one rank,
   a rank killed mid-generation (SIGKILL), a rank stopped mid-generation (SIGSTOP, with
   --dist-timeout 3): every case ends within its bound, non-zero, with a line naming the rank.
@@ -215,22 +216,44 @@ def free_port():
         return so.getsockname()[1]
 
 
-def serve_reply(cmd, model_name, port):
-    """Starts dawn serve (cmd), asks one greedy chat question, stops it; (reply, seconds to stop, exit)."""
+QUESTIONS = ["What is 12 + 30?", "What is 250 + 17?", "Convert 3 km to m.", "What is 81 - 19?"]
+
+
+def serve_replies(cmd, model_name, port, questions):
+    """Starts dawn serve (cmd), asks the greedy chat questions at once, stops it; (replies, seconds to stop)."""
     import json
+    import threading
     import urllib.request
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV)
-    body = json.dumps({"model": model_name, "messages": [{"role": "user", "content": "What is 12 + 30?"}],
-                       "temperature": 0, "max_tokens": 120}).encode()
-    reply, deadline = None, time.monotonic() + 60
-    while reply is None and time.monotonic() < deadline and p.poll() is None:
+
+    def ask(q):
+        body = json.dumps({"model": model_name, "messages": [{"role": "user", "content": q}],
+                           "temperature": 0, "max_tokens": 120}).encode()
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/v1/chat/completions", body,
+                                     {"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return json.load(r)["choices"][0]["message"]
+
+    deadline = time.monotonic() + 60
+    first = None
+    while first is None and time.monotonic() < deadline and p.poll() is None:
         try:
-            req = urllib.request.Request(f"http://127.0.0.1:{port}/v1/chat/completions", body,
-                                         {"Content-Type": "application/json"})
-            with urllib.request.urlopen(req, timeout=30) as r:
-                reply = json.load(r)["choices"][0]["message"]
+            first = ask(questions[0])
         except OSError:
             time.sleep(0.3)
+    replies = [first] + [None] * (len(questions) - 1)
+    if first is not None and len(questions) > 1:
+        # The rest at once: continuous batches (over --split layers, one lane per stage).
+        def run(i):
+            try:
+                replies[i] = ask(questions[i])
+            except OSError as e:
+                replies[i] = str(e)
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(1, len(questions))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(90)
     t0 = time.monotonic()
     p.send_signal(signal.SIGTERM)
     try:
@@ -238,20 +261,24 @@ def serve_reply(cmd, model_name, port):
     except subprocess.TimeoutExpired:
         p.kill()
         p.communicate()
-    return reply, time.monotonic() - t0, p.returncode
+    return replies, time.monotonic() - t0
 
 
 def serve():
     model = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "models", "dawn-r1-tiny.gguf")
-    port = free_port()
-    want, _, _ = serve_reply([DAWN, "serve", model, "--port", str(port), "-t", "1"], "dawn-r1-tiny", port)
-    check(want is not None and "42" in want.get("content", ""), f"dawn serve, one process: {want}")
+    want = []
+    for q in QUESTIONS:  # one at a time: each reply alone
+        got, _ = serve_replies([DAWN, "serve", model, "--port", str(port := free_port()), "-t", "1"], "dawn-r1-tiny",
+                               port, [q])
+        want += got
+    check(want[0] is not None and "42" in want[0].get("content", ""), f"dawn serve, one process: {want[0]}")
     for split in ["layers", "experts"]:
         port = free_port()
-        got, secs, rc = serve_reply(MPI + ["-np", "2", DAWN, "serve", model, "--port", str(port), "-t", "1", "--split",
-                                           split], "dawn-r1-tiny", port)
-        check(got == want and secs < 30, f"dawn serve under mpirun --split {split} on 2 ranks: the same greedy reply; "
-                                         f"SIGTERM to mpirun ends it in {secs:.1f} s")
+        got, secs = serve_replies(MPI + ["-np", "2", DAWN, "serve", model, "--port", str(port), "-t", "1", "--split",
+                                         split], "dawn-r1-tiny", port, QUESTIONS)
+        check(got == want and secs < 30, f"dawn serve under mpirun --split {split} on 2 ranks: {len(QUESTIONS)} greedy "
+                                         f"questions at once get the replies each gets alone; SIGTERM to mpirun "
+                                         f"ends it in {secs:.1f} s" + ("" if got == want else f": {got} vs {want}"))
 
 
 os.makedirs(WORK, exist_ok=True)
