@@ -386,8 +386,16 @@ INSTANTIATE_TEST_SUITE_P(Vocabularies, GrammarMask,
 
 // Every schema of the suite (tests/data/schemas: every converter feature) as a grammar: a random
 // string of it and a short random walk, the mask against the reference at every step; the
-// schemas take the three vocabularies in turn (the reference tries every token: seconds each).
+// schemas take the three vocabularies in turn (the reference tries every token: seconds each;
+// under the sanitizers, ten times slower, shorter prefixes and walks).
 TEST(GrammarMask, SchemaGrammarsEqualTheReference) {
+#ifdef DAWN_SANITIZED
+  const size_t n_prefix = 10;
+  const int n_walk = 2, min_checked = 100;
+#else
+  const size_t n_prefix = 24;
+  const int n_walk = 4, min_checked = 200;
+#endif
   std::vector<std::filesystem::path> files;
   for (const auto& e : std::filesystem::directory_iterator(std::string(DAWN_TEST_DATA) + "/schemas")) files.push_back(e.path());
   std::sort(files.begin(), files.end());
@@ -404,13 +412,13 @@ TEST(GrammarMask, SchemaGrammarsEqualTheReference) {
     const std::string text = random_string(g, rng);
     GrammarMatcher m(compiled);
     const std::vector<int32_t> ids = v.vocab->encode(text, false, false);
-    for (size_t i = 0; i < ids.size() && i < 24; ++i) {  // a prefix of long ones
+    for (size_t i = 0; i < ids.size() && i < n_prefix; ++i) {  // a prefix of long ones
       if (!masks_agree(m, "'" + text + "' after " + std::to_string(i) + " tokens")) return;
       ++checked;
       ASSERT_TRUE(m.accept(ids[i])) << describe(*v.trie, ids[i]) << " in '" << text << "'";
     }
     GrammarMatcher walk(compiled);
-    for (int step = 0; step < 4 && !walk.finished(); ++step) {
+    for (int step = 0; step < n_walk && !walk.finished(); ++step) {
       if (!masks_agree(walk, "walk step " + std::to_string(step))) return;
       TokenMask mask;
       walk.fill_mask(mask);
@@ -421,7 +429,7 @@ TEST(GrammarMask, SchemaGrammarsEqualTheReference) {
       ASSERT_TRUE(walk.accept(allowed[rng() % allowed.size()]));
     }
   }
-  EXPECT_GT(checked, 200);
+  EXPECT_GT(checked, min_checked);
 }
 
 TEST(GrammarMask, EndOfGenerationOnlyWhenComplete) {

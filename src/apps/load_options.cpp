@@ -25,6 +25,12 @@ void add_load_options(CLI::App* c, LoadOptions& o) {
   c->add_option("--layers-per-rank", o.split.layers_per_rank,
                 "With --split layers: each rank's layer count, in rank order (default: balanced by bytes)")
       ->delimiter(',');
+  c->add_option("--wire", o.split.wire,
+                "With --split: how rows cross the network. f32: exact (the single process's logits). q8_0: 8-bit "
+                "blocks (34 bytes per 32 values, 3.8x fewer bytes; every rank rounds its own rows the same way, "
+                "so they stay in step), for slow links")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"f32", "q8_0"}));
   c->add_option("--dist-timeout", o.split.timeout_s,
                 "With --split: seconds a rank may stay silent before the run stops, naming it")
       ->capture_default_str()

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <thread>
 
 #include "dist/dist.h"
 #include "dist/mpi_wire.h"
@@ -159,14 +160,18 @@ std::unique_ptr<Model> open_model(const std::string& path, const LoadOptions& op
   }
   std::vector<std::string> hosts;
   for (const Record& r : all) hosts.push_back(r.host);
+  const long here = std::count(hosts.begin(), hosts.end(), hosts[size_t(me)]);
+  if (here * std::max(1, n_threads) <= long(std::max(1u, std::thread::hardware_concurrency()))) wire::set_spin_s(0.02);
   // 2. Each rank loads its part.
   std::unique_ptr<Model> m;
   std::string line;
+  wire::RowWire rw;
   mine = record(true, "");
   try {
     const LoadOptions part = part_for(*header, opts, me, &line);
     header.reset();
     m = load_model(path, part);
+    rw = wire::row_wire(opts.split.wire, m->hp.n_embd);
   } catch (const std::exception& e) {
     mine = record(false, e.what());
   }
@@ -174,12 +179,12 @@ std::unique_ptr<Model> open_model(const std::string& path, const LoadOptions& op
   fail_together(all);
   const bool layers = opts.split.kind == "layers";
   if (me != 0) {
-    if (layers) wire::serve_pipeline_stage(*m, std::max(1, n_threads));
-    wire::serve_expert_rank(*m, std::max(1, n_threads), opts.split.timeout_s, hosts);
+    if (layers) wire::serve_pipeline_stage(*m, std::max(1, n_threads), rw);
+    wire::serve_expert_rank(*m, std::max(1, n_threads), rw, opts.split.timeout_s, hosts);
   }
   std::fprintf(stderr, "dawn: --split %s over %d ranks:%s\n", opts.split.kind.c_str(), wire::size(), line.c_str());
-  auto link = layers ? wire::pipeline_link(m->hp.n_embd, opts.split.timeout_s, hosts)
-                     : wire::expert_link(*m, opts.split.timeout_s, hosts);
+  auto link = layers ? wire::pipeline_link(rw, opts.split.timeout_s, hosts)
+                     : wire::expert_link(*m, rw, opts.split.timeout_s, hosts);
   wire::register_link(link);
   m->link = link;
   return m;

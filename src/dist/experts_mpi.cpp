@@ -20,8 +20,8 @@ namespace {
 // kForward's payload: the tokens, their positions and their sequences (n_tok int32 each).
 class ExpertLink final : public Link {
  public:
-  ExpertLink(int n_expert, double timeout_s, std::vector<std::string> hosts)
-      : timeout_s_(timeout_s), hosts_(std::move(hosts)) {
+  ExpertLink(int n_expert, RowWire w, double timeout_s, std::vector<std::string> hosts)
+      : wire_(w), timeout_s_(timeout_s), hosts_(std::move(hosts)) {
     for (int r = 0; r <= size(); ++r) bounds_.push_back(int(int64_t(n_expert) * r / size()));
   }
   ~ExpertLink() override { shutdown(); }
@@ -50,26 +50,47 @@ class ExpertLink final : public Link {
   void exchange_experts(const ExpertRows& r) override {
     const int me = rank(), n = size();
     const auto start = [&](int q) { return bounds_[size_t(q)] > 0 ? int64_t(r.end[bounds_[size_t(q)] - 1]) : 0; };
+    wire_.dim = r.dim;
+    const size_t rb = wire_.row_bytes();
     reqs_.clear();
     peer_.clear();
+    recv_.resize(size_t(n));
+    rows_ = r.rows;
     const int64_t mine0 = start(me), mine1 = start(me + 1);
     for (int q = 0; q < n; ++q) {
       if (q == me) continue;
       const int64_t a = start(q), b = start(q + 1);
+      Incoming& in = recv_[size_t(q)];
+      in.row0 = a;
+      in.n_rows = b - a;
+      // F32 rows land in place; Q8_0 blocks in a buffer, expanded when the exchange finishes.
+      uint8_t* dst = reinterpret_cast<uint8_t*>(r.rows + a * r.dim);
+      if (wire_.q8) {
+        in.bytes.resize(size_t(b - a) * rb);
+        dst = in.bytes.data();
+      }
       reqs_.emplace_back();
-      check(MPI_Irecv(r.rows + a * r.dim, int((b - a) * r.dim), MPI_FLOAT, q, kExperts, MPI_COMM_WORLD, &reqs_.back()),
+      check(MPI_Irecv(dst, int(size_t(b - a) * rb), MPI_BYTE, q, kExperts, MPI_COMM_WORLD, &reqs_.back()),
             "expert exchange");
       peer_.push_back(q);
+    }
+    // Under Q8_0 this rank's own rows are rounded as the others will read them, so every rank sums
+    // the same values and the ranks stay in step.
+    const uint8_t* src = reinterpret_cast<const uint8_t*>(r.rows + mine0 * r.dim);
+    if (wire_.q8) {
+      send_.resize(size_t(mine1 - mine0) * rb);
+      wire_.put(r.rows + mine0 * r.dim, mine1 - mine0, send_.data());
+      wire_.get(send_.data(), mine1 - mine0, r.rows + mine0 * r.dim);
+      src = send_.data();
     }
     for (int q = 0; q < n; ++q) {
       if (q == me) continue;
       reqs_.emplace_back();
-      check(MPI_Isend(r.rows + mine0 * r.dim, int((mine1 - mine0) * r.dim), MPI_FLOAT, q, kExperts, MPI_COMM_WORLD,
-                      &reqs_.back()),
+      check(MPI_Isend(src, int(size_t(mine1 - mine0) * rb), MPI_BYTE, q, kExperts, MPI_COMM_WORLD, &reqs_.back()),
             "expert exchange");
       peer_.push_back(q);
     }
-    counters().bytes_sent += uint64_t(n - 1) * uint64_t(mine1 - mine0) * uint64_t(r.dim) * 4;
+    counters().bytes_sent += uint64_t(n - 1) * uint64_t(mine1 - mine0) * rb;
     layer_ = r.layer;
     // Let the sends start while the shared experts run.
     int done = 0;
@@ -82,7 +103,15 @@ class ExpertLink final : public Link {
     const double t0 = now_s();
     const auto pending = wait_requests(reqs_, timeout_s_);
     counters().wait_s += now_s() - t0;
-    if (pending.empty()) return;
+    if (pending.empty()) {
+      if (wire_.q8) {
+        for (int q = 0; q < n; ++q) {
+          const Incoming& in = recv_[size_t(q)];
+          if (q != rank() && in.n_rows > 0) wire_.get(in.bytes.data(), in.n_rows, rows_ + in.row0 * wire_.dim);
+        }
+      }
+      return;
+    }
     broken_ = true;
     const int q = peer_[size_t(pending[0])];
     const bool recv = size_t(pending[0]) < size_t(n - 1);
@@ -198,8 +227,18 @@ class ExpertLink final : public Link {
     set_activity("idle");
   }
 
-  std::vector<MPI_Request> reqs_;  // the exchange in flight, and each request's peer
+  // The exchange in flight: each request's peer, where each peer's rows go (and, under Q8_0, the
+  // blocks as they come), this rank's blocks as sent.
+  struct Incoming {
+    int64_t row0 = 0, n_rows = 0;
+    std::vector<uint8_t> bytes;
+  };
+  RowWire wire_;
+  std::vector<MPI_Request> reqs_;
   std::vector<int> peer_;
+  std::vector<Incoming> recv_;
+  std::vector<uint8_t> send_;
+  float* rows_ = nullptr;
   int layer_ = -1;
   double timeout_s_;
   std::vector<std::string> hosts_;
@@ -213,12 +252,12 @@ int n_expert(const Model& m) { return m.hp.router.n_expert; }
 
 }  // namespace
 
-std::shared_ptr<Link> expert_link(const Model& m, double timeout_s, std::vector<std::string> hosts) {
-  return std::make_shared<ExpertLink>(n_expert(m), timeout_s, std::move(hosts));
+std::shared_ptr<Link> expert_link(const Model& m, RowWire w, double timeout_s, std::vector<std::string> hosts) {
+  return std::make_shared<ExpertLink>(n_expert(m), w, timeout_s, std::move(hosts));
 }
 
-void serve_expert_rank(Model& m, int n_threads, double timeout_s, std::vector<std::string> hosts) {
-  m.link = std::make_shared<ExpertLink>(n_expert(m), timeout_s, std::move(hosts));
+void serve_expert_rank(Model& m, int n_threads, RowWire w, double timeout_s, std::vector<std::string> hosts) {
+  m.link = std::make_shared<ExpertLink>(n_expert(m), w, timeout_s, std::move(hosts));
   ThreadPool pool(n_threads);
   Scratch s;
   Batch b;

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "dist/dist.h"
+#include "kernels/types.h"
 #include "util/error.h"
 
 namespace dawn::dist {
@@ -61,20 +62,60 @@ void check(int rc, const char* what) {
   throw Error(std::string("MPI: ") + what + ": " + std::string(text, size_t(len)));
 }
 
+namespace {
+double g_spin_s = 2e-4;
+}  // namespace
+
+double spin_s() { return g_spin_s; }
+void set_spin_s(double s) { g_spin_s = s; }
+
+size_t RowWire::row_bytes() const { return q8 ? dawn::row_bytes(DType::Q8_0, dim) : size_t(dim) * 4; }
+
+void RowWire::put(const float* x, int64_t n_rows, uint8_t* out) const {
+  if (q8) {
+    traits(DType::Q8_0).from_float(x, out, n_rows * dim);
+  } else {
+    std::memcpy(out, x, size_t(n_rows * dim) * 4);
+  }
+}
+
+void RowWire::get(const uint8_t* in, int64_t n_rows, float* x) const {
+  if (q8) {
+    traits(DType::Q8_0).to_float(in, x, n_rows * dim);
+  } else {
+    std::memcpy(x, in, size_t(n_rows * dim) * 4);
+  }
+}
+
+void RowWire::round(float* x, int64_t n_rows, std::vector<uint8_t>& buf) const {
+  if (!q8) return;
+  buf.resize(size_t(n_rows) * row_bytes());
+  put(x, n_rows, buf.data());
+  get(buf.data(), n_rows, x);
+}
+
+RowWire row_wire(const std::string& name, int64_t dim) {
+  RowWire w;
+  w.dim = dim;
+  w.q8 = name == "q8_0";
+  if (w.q8 && dim % 32 != 0) {
+    throw Error("--wire q8_0: rows of " + std::to_string(dim) + " values are not whole blocks of 32; use --wire f32");
+  }
+  return w;
+}
+
 std::vector<int> wait_requests(std::vector<MPI_Request>& reqs, double timeout_s, const std::function<void()>& on_idle) {
   const auto start = std::chrono::steady_clock::now();
+  bool sleeping = false;
   for (int spin = 0;; ++spin) {
     int done = 0;
     check(MPI_Testall(int(reqs.size()), reqs.data(), &done, MPI_STATUSES_IGNORE), "exchange");
     if (done) return {};
     if (on_idle) on_idle();
-    if (spin < 200) {
-      std::this_thread::yield();
-      continue;
-    }
-    if (timeout_s >= 0 && (spin & 63) == 0) {
+    if (!sleeping || (spin & 63) == 0) {  // as wait_message: spin for kSpinS, then sleep
       const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      if (s > timeout_s) {
+      sleeping = s > spin_s();
+      if (timeout_s >= 0 && s > timeout_s) {
         std::vector<int> pending;
         for (size_t i = 0; i < reqs.size(); ++i) {
           int flag = 0;
@@ -85,7 +126,11 @@ std::vector<int> wait_requests(std::vector<MPI_Request>& reqs, double timeout_s,
         if (!pending.empty()) return pending;
       }
     }
-    std::this_thread::sleep_for(std::chrono::microseconds(spin < 2000 ? 20 : 200));
+    if (sleeping) {
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    } else {
+      std::this_thread::yield();
+    }
   }
 }
 

@@ -46,29 +46,50 @@ struct Header {
   int64_t serial = 0;
 };
 
+// How rows of `dim` floats cross the network: as they are, or as Q8_0 blocks (--wire q8_0).
+struct RowWire {
+  int64_t dim = 0;
+  bool q8 = false;
+  size_t row_bytes() const;
+  void put(const float* x, int64_t n_rows, uint8_t* out) const;
+  void get(const uint8_t* in, int64_t n_rows, float* x) const;
+  // x's rows as the other end will read them (Q8_0 rounds them; F32 leaves them).
+  void round(float* x, int64_t n_rows, std::vector<uint8_t>& buf) const;
+};
+// The wire named by --wire for rows of dim floats; throws Error when Q8_0 cannot carry them.
+RowWire row_wire(const std::string& name, int64_t dim);
+
 // Throws Error naming the MPI call and the library's reason.
 void check(int rc, const char* what);
 
-// Polls for a message (tag, from source) until it arrives or timeout_s passes (< 0: forever):
-// short waits spin, longer ones sleep, so an idle rank leaves the cores to those computing.
-// on_idle runs between polls. Returns false on timeout.
+// Polls for a message (tag, from source) until it arrives or timeout_s passes (< 0: forever).
+// For the first spin_s() it spins, yielding the core to anything else runnable, so a message that
+// comes within a layer's time is seen at once (a 20 us sleep costs 60-80 us on a VM, and an expert
+// split waits 26 times a token); after that it sleeps, so an idle rank leaves the cores to those
+// computing. on_idle runs between polls. Returns false on timeout.
+double spin_s();
+// 20 ms when this host's ranks' threads fit its cores (start-up sets it), else 0.2 ms: ranks that
+// share a core must not spin against each other.
+void set_spin_s(double s);
 template <typename F>
 bool wait_message(int source, int tag, double timeout_s, MPI_Status& st, F&& on_idle) {
   const auto start = std::chrono::steady_clock::now();
+  bool sleeping = false;
   for (int spin = 0;; ++spin) {
     int flag = 0;
     check(MPI_Iprobe(source, tag, MPI_COMM_WORLD, &flag, &st), "probe");
     if (flag) return true;
     on_idle();
-    if (spin < 200) {
-      std::this_thread::yield();
-      continue;
-    }
-    if (timeout_s >= 0 && (spin & 63) == 0) {
+    if (!sleeping || (timeout_s >= 0 && (spin & 63) == 0)) {
       const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      if (s > timeout_s) return false;
+      if (timeout_s >= 0 && s > timeout_s) return false;
+      sleeping = s > spin_s();
     }
-    std::this_thread::sleep_for(std::chrono::microseconds(spin < 2000 ? 50 : 200));
+    if (sleeping) {
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    } else {
+      std::this_thread::yield();
+    }
   }
 }
 
@@ -113,10 +134,11 @@ void register_link(const std::shared_ptr<Link>& link);
 void abort_at_exit();
 
 // Rank 0's link of each split, and the loop the other ranks run until rank 0 is done.
-std::shared_ptr<Link> pipeline_link(int64_t n_embd, double timeout_s, std::vector<std::string> hosts);
-[[noreturn]] void serve_pipeline_stage(const Model& m, int n_threads);
-std::shared_ptr<Link> expert_link(const Model& m, double timeout_s, std::vector<std::string> hosts);
-[[noreturn]] void serve_expert_rank(Model& m, int n_threads, double timeout_s, std::vector<std::string> hosts);
+std::shared_ptr<Link> pipeline_link(RowWire w, double timeout_s, std::vector<std::string> hosts);
+[[noreturn]] void serve_pipeline_stage(const Model& m, int n_threads, RowWire w);
+std::shared_ptr<Link> expert_link(const Model& m, RowWire w, double timeout_s, std::vector<std::string> hosts);
+[[noreturn]] void serve_expert_rank(Model& m, int n_threads, RowWire w, double timeout_s,
+                                    std::vector<std::string> hosts);
 
 // Ends this worker rank's process after rank 0 said so (MPI finalised).
 [[noreturn]] void finish(int code);

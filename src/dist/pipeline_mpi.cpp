@@ -21,11 +21,11 @@ struct Progress {
 };
 
 // kForward's payload: the tokens' positions and sequences (n_tok int32 each), then their rows
-// (n_tok x n_embd floats). kFailed's: the error's text.
+// (n_tok x n_embd values in the wire's form: F32, or Q8_0 blocks). kFailed's: the error's text.
 class PipelineLink final : public Link {
  public:
-  PipelineLink(int64_t n_embd, double timeout_s, std::vector<std::string> hosts)
-      : n_embd_(n_embd), timeout_s_(timeout_s), hosts_(std::move(hosts)), phase_(size_t(size()), {0, 0}) {}
+  PipelineLink(RowWire w, double timeout_s, std::vector<std::string> hosts)
+      : wire_(w), timeout_s_(timeout_s), hosts_(std::move(hosts)), phase_(size_t(size()), {0, 0}) {}
   ~PipelineLink() override { shutdown(); }
 
   int stages() const override { return size(); }
@@ -95,7 +95,7 @@ class PipelineLink final : public Link {
         broken_ = true;
         throw Error("MPI: message #" + std::to_string(r.serial) + " came back for #" + std::to_string(f.serial));
       }
-      std::memcpy(f.back, f.recv.data() + sizeof r + size_t(f.n) * 8, size_t(f.n) * size_t(n_embd_) * 4);
+      wire_.get(f.recv.data() + sizeof r + size_t(f.n) * 8, f.n, f.back);
     }
     set_activity("idle");
   }
@@ -173,11 +173,11 @@ class PipelineLink final : public Link {
     h.op = kForward;
     h.cache = cache;
     h.n_tok = int32_t(n);
-    auto buf = message(h, n * 8 + n * size_t(n_embd_) * 4);
+    auto buf = message(h, n * 8 + n * wire_.row_bytes());
     uint8_t* p = buf.data() + sizeof h;
     std::memcpy(p, b.pos.data(), n * 4);
     std::memcpy(p + n * 4, b.seq.data(), n * 4);
-    std::memcpy(p + n * 8, x, n * size_t(n_embd_) * 4);
+    wire_.put(x, int64_t(n), p + n * 8);
     return buf;
   }
 
@@ -257,7 +257,7 @@ class PipelineLink final : public Link {
     int64_t serial = 0, pass = 0;  // pass: forward passes sent before this piece's
   };
   std::vector<Flight> flights_;
-  int64_t n_embd_;
+  RowWire wire_;
   double timeout_s_;
   std::vector<std::string> hosts_;
   std::vector<std::pair<int64_t, int32_t>> phase_;  // per rank: the last message reported, and how far
@@ -268,13 +268,13 @@ class PipelineLink final : public Link {
 
 }  // namespace
 
-std::shared_ptr<Link> pipeline_link(int64_t n_embd, double timeout_s, std::vector<std::string> hosts) {
-  return std::make_shared<PipelineLink>(n_embd, timeout_s, std::move(hosts));
+std::shared_ptr<Link> pipeline_link(RowWire w, double timeout_s, std::vector<std::string> hosts) {
+  return std::make_shared<PipelineLink>(w, timeout_s, std::move(hosts));
 }
 
 // The loop of every rank after the first: receive from the previous rank, run this rank's layers
 // (or cache operation), pass on to the next (the last rank's go back to rank 0).
-[[noreturn]] void serve_pipeline_stage(const Model& m, int n_threads) {
+[[noreturn]] void serve_pipeline_stage(const Model& m, int n_threads, RowWire w) {
   ThreadPool pool(n_threads);
   Scratch s;
   Batch b;
@@ -294,7 +294,7 @@ std::shared_ptr<Link> pipeline_link(int64_t n_embd, double timeout_s, std::vecto
       switch (h.op) {
         case kForward: {
           const size_t n = size_t(std::max(h.n_tok, 0));
-          if (buf.size() != sizeof h + n * 8 + n * size_t(D) * 4) throw Error("a forward message of the wrong size");
+          if (buf.size() != sizeof h + n * 8 + n * w.row_bytes()) throw Error("a forward message of the wrong size");
           const StageCaches::Cache& c = caches.at(h.cache);
           const uint8_t* p = buf.data() + sizeof h;
           b.clear();
@@ -309,12 +309,12 @@ std::shared_ptr<Link> pipeline_link(int64_t n_embd, double timeout_s, std::vecto
             b.add(0, pos, seq, false);
           }
           grow(s.x, n * size_t(D));
-          std::memcpy(s.x.data(), p + n * 8, n * size_t(D) * 4);
+          w.get(p + n * 8, int64_t(n), s.x.data());
           const double t0 = now_s();
           forward_layers(m, c.rows, b, pool, s);
           counters().compute_s += now_s() - t0;
           ++counters().passes;
-          std::memcpy(buf.data() + sizeof h + n * 8, s.x.data(), n * size_t(D) * 4);
+          w.put(s.x.data(), int64_t(n), buf.data() + sizeof h + n * 8);
           break;
         }
         case kFailed: break;  // someone earlier failed: pass it on for rank 0 to report

@@ -109,6 +109,7 @@ struct LoadOptions {
     std::string kind;                  // "" (one process), "layers" or "experts"
     std::vector<int> layers_per_rank;  // empty: balanced by bytes
     double timeout_s = 30;             // a stage silent this long is reported as hung
+    std::string wire = "f32";          // rows on the network: "f32" (exact) or "q8_0" (34 bytes per 32)
   } split;
 };
 // Parses "auto", "map" or "copy"; throws Error naming `what` otherwise.

@@ -107,6 +107,22 @@ def same_logits():
         check(want.returncode == 0 and got.returncode == 0 and num(want) and num(got) == num(want),
               f"q4_k: perplexity with --split {split} on 2 ranks equals the single process "
               f"({num(got)[-1:]} vs {num(want)[-1:]})")
+        # Q8_0 rows on the wire: close (the rounding of one more activation), and every rank in step.
+        got, _ = run(MPI + ["-np", "2"] + cmd + ["--split", split, "--wire", "q8_0"])
+        w, g = (float(num(x)[-1]) if x.returncode == 0 and num(x) else 0.0 for x in (want, got))
+        check(w > 0 and abs(g - w) < 0.02 * w, f"q4_k: perplexity with --split {split} --wire q8_0 within 2 % of the "
+                                               f"single process ({g} vs {w})")
+    import json
+    sent = {}
+    for wire in ["f32", "q8_0"]:
+        r, _ = run(MPI + ["-np", "2", DAWN, "bench", q, "-p", "0", "-n", "8", "-r", "1", "-t", "1", "--json",
+                          "--split", "experts", "--wire", wire])
+        try:
+            sent[wire] = json.loads(r.stdout.decode().splitlines()[0])["ranks"]["per_rank"][1]["bytes_sent_per_token"]
+        except (ValueError, IndexError, KeyError):
+            sent[wire] = 0
+    check(sent["q8_0"] > 0 and sent["f32"] > 3.5 * sent["q8_0"],
+          f"--wire q8_0 sends 34 bytes per 32 values: {sent['q8_0']:.0f} bytes a token vs f32's {sent['f32']:.0f}")
 
 
 def single_rank_and_options():
