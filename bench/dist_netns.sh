@@ -10,16 +10,26 @@
 # (B sequences at once; -B), prefill tok/s, bytes sent per token and the network's share of a
 # decoded token. A benchmark, not a test; needs root. Traffic stays inside the namespaces it
 # makes, which it removes at exit. Each rank runs THREADS threads, pinned to its own cores when
-# the machine has enough (--bind-to core), else sharing them.
+# the machine has enough (each host's daemon under taskset: mpirun's --bind-to core would put
+# every host's rank on core 0), else sharing them.
 #
-#   bench/dist_netns.sh MODEL [LINK=0] [MAX_RANKS=3]      (DAWN=build/dawn, THREADS=1, B=1, RTT_US)
+#   bench/dist_netns.sh MODEL [LINK=0] [MAX_RANKS=3]
+#     env: DAWN=build/dawn, THREADS=1, B=1, RTT_US, SPLITS="layers experts", ONE=1 (the 1-rank row),
+#          ARGS (more dawn bench options, e.g. "--wire q8_0")
 set -euo pipefail
 self=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 P=dawn
 if [ "${1:-}" = __agent ]; then  # mpirun's rsh agent: $2 is the host address, the rest orted's command
   i=$(echo "$2" | cut -d. -f3)
   shift 2
-  exec ip netns exec $P-h"$i" unshare --uts sh -c "hostname h$i; $*"
+  # Each "host"'s daemon would bind its rank to its first core, all ranks to core 0: pin the daemon
+  # (and so its rank) to this host's own cores instead, when they fit (DAWN_NETNS_PIN, from run).
+  pin=()
+  if [ "${DAWN_NETNS_PIN:-0}" != 0 ]; then
+    t=${THREADS:-1}
+    pin=(taskset -c "$(((i - 1) * t))-$((i * t - 1))")
+  fi
+  exec ip netns exec $P-h"$i" "${pin[@]}" unshare --uts sh -c "hostname h$i; $*"
 fi
 MODEL=${1:?usage: $0 MODEL [LINK] [MAX_RANKS]}
 LINK=${2:-0}
@@ -63,13 +73,14 @@ up
 run() {  # ranks, split
   local n=$1 split=$2 hosts
   hosts=$(seq -s, -f "10.78.%g.2" 1 "$n")
-  local bind=none
-  [ $((n * THREADS)) -le "$(nproc)" ] && bind=core
-  ip netns exec $P-h1 unshare --uts sh -c 'hostname h1; exec "$@"' sh timeout 900 mpirun --allow-run-as-root \
-    -np "$n" --host "$hosts" --map-by node --bind-to $bind --mca plm_rsh_agent "$self __agent" \
+  local pin=0 first=()
+  # mpirun (in host 1) may start host 1's rank itself: it gets mpirun's cores.
+  [ $((n * THREADS)) -le "$(nproc)" ] && pin=1 && first=(taskset -c "0-$((THREADS - 1))")
+  DAWN_NETNS_PIN=$pin THREADS=$THREADS ip netns exec $P-h1 "${first[@]}" unshare --uts sh -c 'hostname h1; exec "$@"' sh timeout 900 mpirun --allow-run-as-root \
+    -np "$n" --host "$hosts" --map-by node --bind-to none --mca plm_rsh_agent "$self __agent" \
     --mca plm_rsh_no_tree_spawn 1 --mca pml ob1 --mca btl self,tcp --mca btl_tcp_if_include 10.78.0.0/16 \
     --mca oob_tcp_if_include 10.78.0.0/16 \
-    "$DAWN" bench "$MODEL" -p 64 -n 32 -r 2 -t "$THREADS" -B "$B" --json $([ "$n" -gt 1 ] && echo --split "$split") \
+    "$DAWN" bench "$MODEL" -p 64 -n 32 -r 2 -t "$THREADS" -B "$B" ${ARGS:-} --json $([ "$n" -gt 1 ] && echo --split "$split") \
     2>/dev/null | grep '^{' | head -1
 }
 
@@ -80,9 +91,13 @@ layers, lead = re.search(r"layers:\s+(\d+)", t), re.search(r"dense lead (\d+)", 
 print(int(layers.group(1)) - int(lead.group(1)) if layers and lead else 0)' || echo 0)
 echo "model $MODEL, link $LINK (${RATE} Mbit/s, 0: unshaped veth; RTT ${RTT_US} us computed), $THREADS thread(s) per rank, decode batch $B"
 printf "%-8s %-6s %12s %12s %14s %10s %14s\n" split ranks "decode t/s" "prefill t/s" "sent KiB/tok" "network" "+latency"
-for split in layers experts; do
+first=1
+for split in ${SPLITS:-layers experts}; do
   for n in $(seq 1 "$MAX"); do
-    [ "$n" = 1 ] && [ "$split" = experts ] && continue
+    if [ "$n" = 1 ]; then
+      [ "$first" = 1 ] && [ "${ONE:-1}" = 1 ] || continue
+      first=0
+    fi
     line=$(run "$n" "$split" || true)
     if [ -z "$line" ]; then
       printf "%-8s %-6s %s\n" "$split" "$n" "failed"

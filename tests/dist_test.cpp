@@ -75,6 +75,23 @@ class LocalLink final : public StageLink {
     for (auto& [kv, rows] : caches_.at(cache)) kv->release(seq);
   }
   std::vector<RankStats> rank_stats(bool) override { return {}; }
+  void save_prefix(int cache, int seq, int n, int id) override {
+    auto& parts = saved_[id];
+    parts.clear();
+    for (auto& [kv, rows] : caches_.at(cache)) {
+      parts.emplace_back(n, std::vector<uint8_t>(size_t(n) * kv->bytes_per_token()));
+      kv->save(seq, n, parts.back().second.data());
+    }
+    ++prefix_ops;
+  }
+  void load_prefix(int cache, int seq, int n, int id) override {
+    auto& parts = saved_.at(id);
+    auto& c = caches_.at(cache);
+    for (size_t i = 0; i < c.size(); ++i) c[i].first->load(seq, n, parts[i].second.data(), parts[i].first);
+    ++prefix_ops;
+  }
+  void drop_prefix(int id) override { saved_.erase(id); }
+  int prefix_ops = 0;
   // Pieces wait until wait_pieces asks for their pass, then run through the later parts in the
   // order sent (as the ranks would): rows read back before then would be stale.
   int pieces(int n_tok) const override { return n_tok >= 6 ? n_pieces : 1; }
@@ -110,6 +127,7 @@ class LocalLink final : public StageLink {
   };
   std::vector<Queued> queue_;
   int64_t pass_ = 0;
+  std::map<int, std::vector<std::pair<int, std::vector<uint8_t>>>> saved_;  // per prefix id: each part's rows
   std::vector<std::unique_ptr<Model>> parts_;
   std::map<int, std::vector<std::pair<std::unique_ptr<KvCache>, SeqKv>>> caches_;
   int next_ = 0;
@@ -261,6 +279,54 @@ TEST(Stages, EngineLanesKeepAnswers) {
   EXPECT_EQ(link->open(), 0u);
 }
 
+// The prefix cache over stages: each keeps its own rows of a prefix; a request that starts with an
+// earlier one's text reuses them (cached tokens) and gets the whole model's tokens.
+TEST(Stages, PrefixCacheIsKeptOnEveryStage) {
+  const std::string path = synth_file("tiny-qwen2", 3);
+  auto whole = load_model(path);
+  auto first = load_model(path, part(0, 1, true, WeightLoad::Map));
+  std::vector<std::unique_ptr<Model>> rest;
+  rest.push_back(load_model(path, part(1, -1, false, WeightLoad::Map)));
+  auto link = std::make_shared<LocalLink>(std::move(rest));
+  first->link = link;
+  Vocab v(*whole->file);
+  EngineOptions o;
+  o.n_threads = 1;
+  o.n_slots = 2;
+  o.pool_tokens = 2 * 96;
+  o.max_ctx = 96;
+  const auto a = random_tokens(30, whole->hp.n_vocab, 3);
+  auto b = a;
+  const auto tail = random_tokens(5, whole->hp.n_vocab, 4);
+  b.insert(b.end(), tail.begin(), tail.end());
+  // Tokens and their log-probabilities: the stages run the same batches, so these are equal bit for bit.
+  const auto run = [&](const Model& m, std::vector<float>* out, int* cached) {
+    Engine e(m, v, o);
+    for (const std::vector<int32_t>* p : {&a, static_cast<const std::vector<int32_t>*>(&b)}) {
+      Request r;
+      r.prompt = *p;
+      r.gen.n_predict = 8;
+      r.gen.sampling.temp = 0;
+      r.logprobs = 0;
+      r.on_token = [out](const TokenOut& t) {
+        out->push_back(float(t.id));
+        out->push_back(t.logprob);
+      };
+      r.on_done = [cached](const RequestResult& res) { *cached = res.cached_tokens; };
+      e.submit(std::move(r));
+      e.run_until_idle();
+    }
+  };
+  std::vector<float> want, got;
+  int cached_want = 0, cached_got = 0;
+  run(*whole, &want, &cached_want);
+  run(*first, &got, &cached_got);
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(cached_got, cached_want);
+  EXPECT_GE(cached_got, 30);
+  EXPECT_GE(link->prefix_ops, 2) << "saved and restored on the later stage";
+}
+
 TEST(Stages, ACacheHoldsOnlyItsPartsLayers) {
   const std::string path = synth_file("tiny-deepseek-v3");
   auto whole = load_model(path);
@@ -336,6 +402,12 @@ TEST(LayerPlan, BalancesBytesAndHonoursCounts) {
       EXPECT_LT(double(most), 0.75 * double(total)) << "two ranks: neither holds three quarters";
     }
   }
+  // Shares in proportion to weights (--layers-by-memory): the heavier rank holds more bytes.
+  const auto light0 = dist::plan_layers(*f, 2, {}, {1.0, 3.0}), heavy0 = dist::plan_layers(*f, 2, {}, {3.0, 1.0});
+  EXPECT_LT(light0[0].bytes, light0[1].bytes);
+  EXPECT_GT(heavy0[0].bytes, heavy0[1].bytes);
+  EXPECT_GE(light0[0].end, 1);
+  EXPECT_LE(heavy0[0].end, 3) << "the last rank keeps a layer";
   const auto given = dist::plan_layers(*f, 3, {1, 2, 1});
   EXPECT_EQ(given[1].begin, 1);
   EXPECT_EQ(given[1].end, 3);

@@ -25,6 +25,9 @@ void add_load_options(CLI::App* c, LoadOptions& o) {
   c->add_option("--layers-per-rank", o.split.layers_per_rank,
                 "With --split layers: each rank's layer count, in rank order (default: balanced by bytes)")
       ->delimiter(',');
+  c->add_flag("--layers-by-memory", o.split.by_memory,
+              "With --split layers: each rank's share of the weight bytes in proportion to the memory its machine "
+              "has available at start (MemAvailable), instead of equal shares");
   c->add_option("--wire", o.split.wire,
                 "With --split: how rows cross the network. f32: exact (the single process's logits). q8_0: 8-bit "
                 "blocks (34 bytes per 32 values, 3.8x fewer bytes; every rank rounds its own rows the same way, "

@@ -25,15 +25,29 @@ bool g_opened = false;
 // Every rank's outcome of a step of the start-up, gathered on all ranks.
 struct Record {
   int32_t ok;
-  uint64_t size;
+  uint64_t size, mem_available;
   char host[64];
   char digest[65];
   char text[400];
 };
 
+// MemAvailable from /proc/meminfo, in bytes (0 when it cannot be read).
+uint64_t mem_available() {
+  FILE* f = std::fopen("/proc/meminfo", "r");
+  if (!f) return 0;
+  char line[256];
+  unsigned long long kb = 0;
+  while (std::fgets(line, sizeof line, f)) {
+    if (std::sscanf(line, "MemAvailable: %llu kB", &kb) == 1) break;
+  }
+  std::fclose(f);
+  return uint64_t(kb) * 1024;
+}
+
 Record record(bool ok, const std::string& text) {
   Record r{};
   r.ok = ok;
+  r.mem_available = mem_available();
   std::snprintf(r.host, sizeof r.host, "%s", wire::host());
   std::snprintf(r.text, sizeof r.text, "%s", text.c_str());
   return r;
@@ -76,18 +90,23 @@ std::string mib(size_t bytes) {
 }
 
 // This rank's part of the model under `kind`, and the line rank 0 prints about every rank's.
-LoadOptions part_for(const GgufFile& f, const LoadOptions& opts, int r, std::string* line) {
+LoadOptions part_for(const GgufFile& f, const LoadOptions& opts, int r, const std::vector<double>& mem,
+                     std::string* line) {
   const int n = wire::size();
   LoadOptions part = opts;
+  if (opts.split.by_memory && opts.split.kind != "layers") throw Error("--layers-by-memory: only with --split layers");
+  if (opts.split.by_memory && !opts.split.layers_per_rank.empty())
+    throw Error("--layers-by-memory: give it or --layers-per-rank, not both");
   if (opts.split.kind == "layers") {
-    const auto plan = plan_layers(f, n, opts.split.layers_per_rank);
+    const auto plan = plan_layers(f, n, opts.split.layers_per_rank, opts.split.by_memory ? mem : std::vector<double>{});
     part.layer_begin = plan[size_t(r)].begin;
     part.layer_end = plan[size_t(r)].end;
     part.ends = r == 0;
     for (int q = 0; q < n; ++q) {
       const Stage& s = plan[size_t(q)];
       *line += std::string(q ? ";" : "") + " " + rank_name(q) + " layers " + std::to_string(s.begin) + "-" +
-               std::to_string(s.end - 1) + (q == 0 ? " + embeddings and head" : "") + ", " + mib(s.bytes);
+               std::to_string(s.end - 1) + (q == 0 ? " + embeddings and head" : "") + ", " + mib(s.bytes) +
+               (opts.split.by_memory ? " (" + mib(size_t(mem[size_t(q)])) + " available)" : "");
     }
     return part;
   }
@@ -168,7 +187,9 @@ std::unique_ptr<Model> open_model(const std::string& path, const LoadOptions& op
   wire::RowWire rw;
   mine = record(true, "");
   try {
-    const LoadOptions part = part_for(*header, opts, me, &line);
+    std::vector<double> mem;
+    for (const Record& rec : all) mem.push_back(double(rec.mem_available));
+    const LoadOptions part = part_for(*header, opts, me, mem, &line);
     header.reset();
     m = load_model(path, part);
     rw = wire::row_wire(opts.split.wire, m->hp.n_embd);

@@ -168,6 +168,10 @@ class ExpertLink final : public Link {
     to_all(message(h, 0), "releasing a sequence", true);
   }
 
+  void save_prefix(int cache, int seq, int n, int id) override { prefix_op(kSavePrefix, cache, seq, n, id); }
+  void load_prefix(int cache, int seq, int n, int id) override { prefix_op(kLoadPrefix, cache, seq, n, id); }
+  void drop_prefix(int id) override { prefix_op(kDropPrefix, -1, 0, 0, id); }
+
   void shutdown() noexcept override {
     if (rank() != 0 || done_) return;
     done_ = true;
@@ -225,6 +229,19 @@ class ExpertLink final : public Link {
       }
     }
     set_activity("idle");
+  }
+
+  void prefix_op(Op op, int cache, int seq, int n, int id) {
+    if (rank() != 0) return;
+    Header h;
+    h.op = op;
+    h.cache = cache;
+    h.a = seq;
+    h.b = n;
+    h.c = id;
+    h.serial = ++serial_;
+    to_all(message(h, 0), op == kSavePrefix ? "saving a prefix" : op == kLoadPrefix ? "restoring a prefix"
+                                                                                   : "dropping a prefix", true);
   }
 
   // The exchange in flight: each request's peer, where each peer's rows go (and, under Q8_0, the

@@ -209,6 +209,28 @@ bool StageCaches::apply(const Header& h) {
       if (c != caches_.end() && h.a >= 0 && h.a < c->second.kv->n_seq()) c->second.kv->release(h.a);
       return true;
     }
+    case kSavePrefix:
+    case kLoadPrefix: {
+      KvCache& kv = *at(h.cache).kv;
+      if (h.a < 0 || h.a >= kv.n_seq() || h.b < 0 || h.b > kv.n_ctx()) {
+        throw Error("prefix of " + std::to_string(h.b) + " positions of sequence " + std::to_string(h.a) +
+                    " is outside the KV cache");
+      }
+      if (h.op == kSavePrefix) {
+        Saved& e = saved_[h.c];
+        e.n = h.b;
+        e.rows.resize(size_t(h.b) * kv.bytes_per_token());
+        kv.save(h.a, h.b, e.rows.data());
+        return true;
+      }
+      auto e = saved_.find(h.c);
+      if (e == saved_.end() || h.b > e->second.n) {
+        throw Error("no saved prefix #" + std::to_string(h.c) + " of " + std::to_string(h.b) + " positions");
+      }
+      kv.load(h.a, h.b, e->second.rows.data(), e->second.n);
+      return true;
+    }
+    case kDropPrefix: saved_.erase(h.c); return true;
     default: return false;
   }
 }

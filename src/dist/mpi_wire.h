@@ -28,7 +28,9 @@ std::string rank_name(int r);  // "rank 2"
 void set_activity(const std::string& s);
 
 enum Tag : int { kRing = 1, kProgress = 2, kAck = 3, kExperts = 16 };
-enum Op : int32_t { kForward = 1, kOpenCache, kCloseCache, kRelease, kExit, kFailed, kStats };
+// The prefix ops' header: cache, a = the sequence, b = positions, c = the entry's id.
+enum Op : int32_t { kForward = 1, kOpenCache, kCloseCache, kRelease, kExit, kFailed, kStats, kSavePrefix, kLoadPrefix,
+                    kDropPrefix };
 
 // This process's running account (RankStats): send() counts the bytes; the links time the rest.
 struct Counters {
@@ -111,7 +113,8 @@ class StageCaches {
     SeqKv rows;
   };
   explicit StageCaches(const Model& m) : m_(m) {}
-  // kOpenCache, kCloseCache and kRelease: carries it out and returns true; any other op: false.
+  // kOpenCache, kCloseCache, kRelease and the prefix ops: carries it out and returns true; any
+  // other op: false. Throws Error for a sequence, length or entry it does not have.
   bool apply(const Header& h);
   // Throws Error when rank 0 opened no cache `id`.
   const Cache& at(int id) const;
@@ -119,6 +122,11 @@ class StageCaches {
  private:
   const Model& m_;
   std::map<int, Cache> caches_;
+  struct Saved {
+    int n = 0;
+    std::vector<uint8_t> rows;
+  };
+  std::map<int, Saved> saved_;  // rank 0's prefix entries: this rank's rows of them
 };
 
 // Appends this rank's RankStats to a message (zeroed after when reset): the answer to kStats.

@@ -145,6 +145,10 @@ class PipelineLink final : public Link {
     round_trip(message(h, 0), "releasing a sequence");
   }
 
+  void save_prefix(int cache, int seq, int n, int id) override { prefix_op(kSavePrefix, cache, seq, n, id); }
+  void load_prefix(int cache, int seq, int n, int id) override { prefix_op(kLoadPrefix, cache, seq, n, id); }
+  void drop_prefix(int id) override { prefix_op(kDropPrefix, -1, 0, 0, id); }
+
   // Tells the other ranks to finish (once); after a failure that left the ring broken, aborts the
   // job instead, since they cannot be reached.
   void shutdown() noexcept override {
@@ -179,6 +183,17 @@ class PipelineLink final : public Link {
     std::memcpy(p + n * 4, b.seq.data(), n * 4);
     wire_.put(x, int64_t(n), p + n * 8);
     return buf;
+  }
+
+  void prefix_op(Op op, int cache, int seq, int n, int id) {
+    Header h;
+    h.op = op;
+    h.cache = cache;
+    h.a = seq;
+    h.b = n;
+    h.c = id;
+    round_trip(message(h, 0), op == kSavePrefix ? "saving a prefix" : op == kLoadPrefix ? "restoring a prefix"
+                                                                                       : "dropping a prefix");
   }
 
   std::vector<uint8_t> send_ring(std::vector<uint8_t> buf, const std::string& what) {

@@ -13,7 +13,8 @@ int trunk_layers(const GgufFile& f) {
   return n;
 }
 
-std::vector<Stage> plan_layers(const GgufFile& f, int n_ranks, const std::vector<int>& per_rank) {
+std::vector<Stage> plan_layers(const GgufFile& f, int n_ranks, const std::vector<int>& per_rank,
+                               const std::vector<double>& weight) {
   const int n = trunk_layers(f);
   std::vector<size_t> layer(size_t(n), 0);
   size_t ends = 0;
@@ -48,6 +49,14 @@ std::vector<Stage> plan_layers(const GgufFile& f, int n_ranks, const std::vector
     }
     // Cut where the running total (ends first: rank 0 holds them) crosses each rank's share,
     // leaving every later rank at least one layer.
+    if (!weight.empty() && int(weight.size()) != n_ranks) throw Error("layer plan: a weight per rank is needed");
+    const auto w = [&](int q) { return weight.empty() ? 1.0 : std::max(weight[size_t(q)], 0.0); };
+    double sum_w = 0;
+    for (int q = 0; q < n_ranks; ++q) sum_w += w(q);
+    std::vector<double> upto(static_cast<size_t>(n_ranks), 0.0);  // the share of ranks 0..r
+    for (int q = 0; q < n_ranks; ++q) {
+      upto[size_t(q)] = (q ? upto[size_t(q - 1)] : 0.0) + (sum_w > 0 ? w(q) / sum_w : 1.0 / n_ranks);
+    }
     size_t total = ends;
     for (size_t b : layer) total += b;
     size_t acc = ends;
@@ -55,7 +64,7 @@ std::vector<Stage> plan_layers(const GgufFile& f, int n_ranks, const std::vector
     count.assign(size_t(n_ranks), 0);
     for (int l = 0; l < n; ++l) {
       const int left = n - l, ranks_after = n_ranks - r - 1;
-      const double target = double(total) * double(r + 1) / double(n_ranks);
+      const double target = double(total) * upto[size_t(r)];
       const bool full = in_rank > 0 && (double(acc) + double(layer[size_t(l)]) / 2 > target || left <= ranks_after);
       if (full && r + 1 < n_ranks) {
         ++r;

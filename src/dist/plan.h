@@ -17,7 +17,10 @@ struct Stage {
 int trunk_layers(const GgufFile& f);
 
 // Ranges for n_ranks stages. per_rank (--layers-per-rank) gives each rank's count (they must sum
-// to the trunk's layers, each at least 1); empty balances bytes. Throws Error naming the option.
-std::vector<Stage> plan_layers(const GgufFile& f, int n_ranks, const std::vector<int>& per_rank);
+// to the trunk's layers, each at least 1); empty balances bytes, each rank's share of them in
+// proportion to its weight (--layers-by-memory: its available memory; empty: equal shares).
+// Throws Error naming the option.
+std::vector<Stage> plan_layers(const GgufFile& f, int n_ranks, const std::vector<int>& per_rank,
+                               const std::vector<double>& weight = {});
 
 }  // namespace dawn::dist

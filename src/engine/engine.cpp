@@ -120,6 +120,7 @@ void Engine::remember_prefix(const Seq& q) {
   for (auto it = prefixes_.begin(); it != prefixes_.end();) {
     if (it->tokens.size() <= tokens.size() && std::equal(it->tokens.begin(), it->tokens.end(), tokens.begin())) {
       prefix_bytes_ -= it->kv.size();
+      cache_.drop_saved(it->id);
       it = prefixes_.erase(it);
     } else {
       ++it;
@@ -127,12 +128,14 @@ void Engine::remember_prefix(const Seq& q) {
   }
   while (!prefixes_.empty() && prefix_bytes_ + bytes > o_.prefix_cache_bytes) {
     prefix_bytes_ -= prefixes_.back().kv.size();
+    cache_.drop_saved(prefixes_.back().id);
     prefixes_.pop_back();
   }
   PrefixEntry e;
   e.tokens = std::move(tokens);
   e.kv.resize(bytes);
-  cache_.save(q.slot, q.n_past, e.kv.data());
+  e.id = next_prefix_id_++;
+  cache_.save(q.slot, q.n_past, e.kv.data(), e.id);
   prefix_bytes_ += bytes;
   prefixes_.push_front(std::move(e));
 }
@@ -153,7 +156,7 @@ int Engine::lookup_prefix(const std::vector<int32_t>& prompt, int slot) {
   // At least the last prompt token is run again: its logits start the generation.
   const int use = int(std::min(best_n, prompt.size() - 1));
   if (use <= 0) return 0;
-  cache_.load(slot, use, best->kv.data(), int(best->tokens.size()));
+  cache_.load(slot, use, best->kv.data(), int(best->tokens.size()), best->id);
   prefixes_.splice(prefixes_.begin(), prefixes_, best);
   return use;
 }

@@ -108,6 +108,7 @@ class Engine {
   struct PrefixEntry {
     std::vector<int32_t> tokens;
     std::vector<uint8_t> kv;
+    int id = 0;  // a split model's later stages keep their rows of it under this id
   };
   void admit();
   void finish(Seq& q, const std::string& reason, const std::string& error = {});
@@ -150,6 +151,7 @@ class Engine {
   uint64_t next_id_ = 1;
   int reserved_tokens_ = 0;
   std::list<PrefixEntry> prefixes_;  // most recently used first
+  int next_prefix_id_ = 0;
   size_t prefix_bytes_ = 0;
   EngineStats totals_;
   std::thread thread_;

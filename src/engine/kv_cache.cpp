@@ -110,7 +110,8 @@ void KvCache::release(int seq) {
   }
 }
 
-void KvCache::save(int seq, int n, uint8_t* out) const {
+void KvCache::save(int seq, int n, uint8_t* out, int mirror_id) const {
+  if (link_ && mirror_id >= 0) link_->save_prefix(stage_id_, seq, n, mirror_id);
   for (size_t l = 0; l < k_.size(); ++l) {
     if (!k_[l].base) continue;
     std::memcpy(out, k_[l].base + size_t(seq) * k_seq_, size_t(n) * k_row_);
@@ -120,7 +121,12 @@ void KvCache::save(int seq, int n, uint8_t* out) const {
   }
 }
 
-void KvCache::load(int seq, int n, const uint8_t* in, int saved) {
+void KvCache::drop_saved(int mirror_id) {
+  if (link_ && mirror_id >= 0) link_->drop_prefix(mirror_id);
+}
+
+void KvCache::load(int seq, int n, const uint8_t* in, int saved, int mirror_id) {
+  if (link_ && mirror_id >= 0) link_->load_prefix(stage_id_, seq, n, mirror_id);
   for (size_t l = 0; l < k_.size(); ++l) {
     if (!k_[l].base) continue;
     std::memcpy(k_[l].base + size_t(seq) * k_seq_, in, size_t(n) * k_row_);

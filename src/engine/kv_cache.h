@@ -37,8 +37,11 @@ class KvCache {
   void release(int seq);
   // Positions [0, n) of `seq` out to a buffer of n * bytes_per_token() bytes (per layer: the
   // K rows, then the V rows), and the first n positions of such a buffer of `saved` positions back.
-  void save(int seq, int n, uint8_t* out) const;
-  void load(int seq, int n, const uint8_t* in, int saved);
+  // With a mirror id (>= 0) a split model's later stages do the same with their own rows, kept
+  // under that id until drop_saved(id).
+  void save(int seq, int n, uint8_t* out, int mirror_id = -1) const;
+  void load(int seq, int n, const uint8_t* in, int saved, int mirror_id = -1);
+  void drop_saved(int mirror_id);
 
  private:
   int n_ctx_, n_seq_;

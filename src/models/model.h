@@ -108,6 +108,7 @@ struct LoadOptions {
   struct Split {
     std::string kind;                  // "" (one process), "layers" or "experts"
     std::vector<int> layers_per_rank;  // empty: balanced by bytes
+    bool by_memory = false;            // balanced in proportion to each rank's available memory
     double timeout_s = 30;             // a stage silent this long is reported as hung
     std::string wire = "f32";          // rows on the network: "f32" (exact) or "q8_0" (34 bytes per 32)
   } split;

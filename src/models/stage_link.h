@@ -44,6 +44,12 @@ class StageLink {
   virtual void close_cache(int cache) noexcept = 0;
   // KvCache::release of sequence `seq` on every later stage.
   virtual void release(int cache, int seq) = 0;
+  // The prefix cache, mirrored: every later stage keeps its own rows of positions [0, n) of `seq`
+  // under `id` (KvCache::save), restores the first n of them to `seq` (KvCache::load), or
+  // forgets them.
+  virtual void save_prefix(int cache, int seq, int n, int id) = 0;
+  virtual void load_prefix(int cache, int seq, int n, int id) = 0;
+  virtual void drop_prefix(int id) = 0;
   // Expert split (every process runs every layer, each holding some routed experts): `begin`
   // starts a forward pass of the batch on the other processes too; exchange_experts sends a MoE
   // layer's rows of this process's experts and posts the receives of those the others' computed,

@@ -573,11 +573,6 @@ void HttpServer::load() {
       m->no_template = e.what();
     }
     EngineOptions eo = s.o.engine;
-    if (m->model->link && eo.prefix_cache_bytes > 0) {
-      // A prefix would be saved from and restored to rank 0's cache rows only.
-      eo.prefix_cache_bytes = 0;
-      s.log("dawn serve: prefix cache off under --split (not yet kept on every rank)");
-    }
     m->engine = std::make_unique<Engine>(*m->model, *m->vocab, eo);
     m->engine->start();
     s.log("dawn serve: model '" + m->name + "' from " + m->path + " (" + std::to_string(m->engine->max_ctx()) +
