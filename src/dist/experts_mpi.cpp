@@ -233,15 +233,7 @@ class ExpertLink final : public Link {
 
   void prefix_op(Op op, int cache, int seq, int n, int id) {
     if (rank() != 0) return;
-    Header h;
-    h.op = op;
-    h.cache = cache;
-    h.a = seq;
-    h.b = n;
-    h.c = id;
-    h.serial = ++serial_;
-    to_all(message(h, 0), op == kSavePrefix ? "saving a prefix" : op == kLoadPrefix ? "restoring a prefix"
-                                                                                   : "dropping a prefix", true);
+    to_all(prefix_message(op, cache, seq, n, id, ++serial_), prefix_what(op), true);
   }
 
   // The exchange in flight: each request's peer, where each peer's rows go (and, under Q8_0, the

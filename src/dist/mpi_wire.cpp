@@ -69,6 +69,21 @@ double g_spin_s = 2e-4;
 double spin_s() { return g_spin_s; }
 void set_spin_s(double s) { g_spin_s = s; }
 
+std::vector<uint8_t> prefix_message(Op op, int cache, int seq, int n, int id, int64_t serial) {
+  Header h;
+  h.op = op;
+  h.cache = cache;
+  h.a = seq;
+  h.b = n;
+  h.c = id;
+  h.serial = serial;
+  return message(h, 0);
+}
+
+const char* prefix_what(Op op) {
+  return op == kSavePrefix ? "saving a prefix" : op == kLoadPrefix ? "restoring a prefix" : "dropping a prefix";
+}
+
 size_t RowWire::row_bytes() const { return q8 ? dawn::row_bytes(DType::Q8_0, dim) : size_t(dim) * 4; }
 
 void RowWire::put(const float* x, int64_t n_rows, uint8_t* out) const {

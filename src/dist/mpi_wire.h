@@ -103,6 +103,9 @@ std::vector<uint8_t> receive(const MPI_Status& st);
 Header header_of(const std::vector<uint8_t>& buf);
 std::vector<uint8_t> message(const Header& h, size_t payload);
 std::vector<uint8_t> failure(int64_t serial, const std::string& what);
+// A prefix op's message (kSavePrefix, kLoadPrefix, kDropPrefix) and what the wait for it is called.
+std::vector<uint8_t> prefix_message(Op op, int cache, int seq, int n, int id, int64_t serial = 0);
+const char* prefix_what(Op op);
 void send(const std::vector<uint8_t>& buf, int dest, int tag = kRing);
 
 // The KV caches a rank after the first keeps for rank 0's (each of its own part of the model).

@@ -186,14 +186,7 @@ class PipelineLink final : public Link {
   }
 
   void prefix_op(Op op, int cache, int seq, int n, int id) {
-    Header h;
-    h.op = op;
-    h.cache = cache;
-    h.a = seq;
-    h.b = n;
-    h.c = id;
-    round_trip(message(h, 0), op == kSavePrefix ? "saving a prefix" : op == kLoadPrefix ? "restoring a prefix"
-                                                                                       : "dropping a prefix");
+    round_trip(prefix_message(op, cache, seq, n, id), prefix_what(op));
   }
 
   std::vector<uint8_t> send_ring(std::vector<uint8_t> buf, const std::string& what) {
