@@ -151,7 +151,7 @@ const std::vector<Hostile>& hostile_cases() {
       {"too_many_dims", [](auto& b) { poke<uint32_t>(b, find(b, "a.weight") + 8, 5); }, "n_dims"},
       {"zero_dims", [](auto& b) { poke<uint32_t>(b, find(b, "a.weight") + 8, 0); }, "n_dims"},
       {"shape_overflow", [](auto& b) { poke<uint64_t>(b, find(b, "a.weight") + 12, 1ull << 62); }, "overflow"},
-      {"unknown_tensor_type", [](auto& b) { poke<uint32_t>(b, find(b, "a.weight") + 28, 3); },
+      {"unknown_tensor_type", [](auto& b) { poke<uint32_t>(b, find(b, "a.weight") + 28, 24); },  // I8: not a weight type
        "unknown or unsupported tensor type"},
       {"row_not_block_multiple", [](auto& b) { poke<uint64_t>(b, find(b, "b.weight") + 12, 40); }, "block size"},
       {"misaligned_offset", [](auto& b) { poke<uint64_t>(b, find(b, "b.weight") + 32, 3); }, "alignment"},

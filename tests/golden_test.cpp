@@ -88,7 +88,12 @@ std::string model_for(const std::string& preset, const std::string& type) {
   std::string path = base;
   if (type != "f32") {
     path = tmp_dir() + "/" + key + ".gguf";
-    quantize_model(base, path, type);
+    QuantizeOptions q;
+    if (type.rfind("iq", 0) == 0 && type != "iq4_nl" && type != "iq4_xs") {
+      // dawn's low-bit i-quant mixes take dawn's importance matrix, kept as tools/make_goldens.sh made it.
+      q.imatrix = std::string(DAWN_TEST_DATA) + "/iquants/" + preset + ".dawn-imatrix.gguf";
+    }
+    quantize_model(base, path, type, {}, q);
   }
   return made[key] = path;
 }
@@ -97,6 +102,12 @@ std::string model_for(const std::string& preset, const std::string& type) {
 // byte for byte the file llama.cpp was run on (its sha256 in the manifest). Empty (and a
 // failure saying which generator changed) when it is not.
 std::string pinned_model(const Case& c) {
+  if (c.type.rfind("llama-", 0) == 0) {  // quantized by llama.cpp: the file itself is kept
+    const std::string path = std::string(DAWN_TEST_DATA) + "/iquants/" + c.name + ".gguf";
+    if (sha256_file(path) == c.sha256) return path;
+    ADD_FAILURE() << path << " is not the file llama.cpp was run on (sha256 " << c.sha256 << ")";
+    return "";
+  }
   const std::string path = model_for(c.preset, c.type);
   const std::string got = sha256_file(path);
   if (got == c.sha256) return path;
@@ -268,6 +279,10 @@ Bounds bounds_for(const Case& c) {
     if (f == Family::Qwen3) return {6e-6, 6e-6, any, 0.99};
     return {1e-5, 6e-6, any, 0.985};
   }
+  // tiny-qwen2-256 (the i-quant files made by llama.cpp, #22): with rows of 256 the stepped runs
+  // show the flip carried by the cache too (worst over the tiers: mean 2.4e-5, median 2.6e-5,
+  // argmax 98.0 %); the prefill runs stay at ~1e-7.
+  if (c.preset == "tiny-qwen2-256") return {1e-4, 1e-4, any, 0.96};
   if (f == Family::Dense) return {2.5e-5, 5e-6, any, 0.98};
   if (f == Family::Qwen3) return {1e-4, 1e-4, any, 0.97};
   return {4e-4, 1.5e-4, any, 0.95};

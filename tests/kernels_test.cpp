@@ -121,11 +121,12 @@ TEST_P(TypeTest, DotMatchesDequantizedReference) {
     // Q8_1 carries d*sum(q) rounded to f16 (as ggml stores it), which an offset
     // weight type multiplies by its block minimum: allow that rounding, no more.
     double s_round = 0;
-    if (c.type == DType::Q5_1) {
-      const auto* wb = reinterpret_cast<const BlockQ5_1*>(wq.data());
+    if (c.type == DType::Q5_1 || c.type == DType::Q4_1) {
       const auto* xb = reinterpret_cast<const BlockQ8_1*>(xq.data());
       for (int64_t b = 0; b < n / QK; ++b) {
-        s_round += std::fabs(fp16_to_f32(wb[b].m) * fp16_to_f32(xb[b].s)) * std::ldexp(1.0, -11);
+        const uint16_t m = c.type == DType::Q5_1 ? reinterpret_cast<const BlockQ5_1*>(wq.data())[b].m
+                                                 : reinterpret_cast<const BlockQ4_1*>(wq.data())[b].m;
+        s_round += std::fabs(fp16_to_f32(m) * fp16_to_f32(xb[b].s)) * std::ldexp(1.0, -11);
       }
     }
     const double got = tt.vec_dot(n, wq.data(), xq.data());
@@ -275,7 +276,12 @@ INSTANTIATE_TEST_SUITE_P(AllTypes, TypeTest,
                                            TypeCase{DType::Q5_1, 0.06}, TypeCase{DType::Q8_1, 0.01},
                                            TypeCase{DType::Q2_K, 0.40}, TypeCase{DType::Q3_K, 0.22},
                                            TypeCase{DType::Q4_K, 0.12}, TypeCase{DType::Q5_K, 0.06},
-                                           TypeCase{DType::Q6_K, 0.03}, TypeCase{DType::Q8_K, 0.01}),
+                                           TypeCase{DType::Q6_K, 0.03}, TypeCase{DType::Q8_K, 0.01},
+                                           TypeCase{DType::Q4_1, 0.12}, TypeCase{DType::IQ4_NL, 0.10},
+                                           TypeCase{DType::IQ4_XS, 0.10}, TypeCase{DType::IQ2_XXS, 0.40},
+                                           TypeCase{DType::IQ2_XS, 0.34}, TypeCase{DType::IQ2_S, 0.29},
+                                           TypeCase{DType::IQ3_XXS, 0.22}, TypeCase{DType::IQ3_S, 0.16},
+                                           TypeCase{DType::IQ1_S, 0.55}, TypeCase{DType::IQ1_M, 0.50}),
                          [](const auto& info) { return std::string(type_name(info.param.type)); });
 
 TEST(Types, BlockGeometryMatchesGgml) {
@@ -283,14 +289,17 @@ TEST(Types, BlockGeometryMatchesGgml) {
     uint32_t id;
     int block, bytes;
   } g[] = {{0, 1, 4},     {1, 1, 2},      {2, 32, 18},    {6, 32, 22},    {7, 32, 24},    {8, 32, 34},    {9, 32, 36},
-           {10, 256, 84}, {11, 256, 110}, {12, 256, 144}, {13, 256, 176}, {14, 256, 210}, {15, 256, 292}, {30, 1, 2}};
+           {10, 256, 84}, {11, 256, 110}, {12, 256, 144}, {13, 256, 176}, {14, 256, 210}, {15, 256, 292}, {30, 1, 2},
+           {3, 32, 20},   {16, 256, 66},  {17, 256, 74},  {18, 256, 98},  {19, 256, 50},  {20, 32, 18},   {21, 256, 110},
+           {22, 256, 82}, {23, 256, 136}, {29, 256, 56}};
   for (const G& x : g) {
     const TypeTraits* t = find_traits(x.id);
     ASSERT_NE(t, nullptr) << x.id;
     EXPECT_EQ(t->block, x.block) << t->name;
     EXPECT_EQ(t->bytes, x.bytes) << t->name;
   }
-  EXPECT_EQ(find_traits(3), nullptr);  // Q4_1 is not supported
+  EXPECT_EQ(find_traits(4), nullptr);  // ggml's removed Q4_2
+  EXPECT_EQ(find_traits(24), nullptr);  // I8: an integer tensor type, not a weight format
   DType d;
   EXPECT_TRUE(parse_type_name("Q4_K", &d));
   EXPECT_EQ(d, DType::Q4_K);

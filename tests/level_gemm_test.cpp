@@ -14,6 +14,7 @@
 #include "kernels/dispatch.h"
 #include "kernels/x16.h"
 #include "ops/matmul.h"
+#include "random_blocks.h"
 
 namespace dawn {
 namespace {
@@ -26,12 +27,9 @@ std::vector<float> random_floats(size_t n, uint32_t seed, float scale) {
   return v;
 }
 
-// Rows of type t quantized from random data, back to back.
+// Rows of type t from random data, back to back.
 std::vector<uint8_t> random_rows(DType t, int64_t rows, int64_t cols, uint32_t seed) {
-  const auto w = random_floats(size_t(rows * cols), seed, 0.05f);
-  std::vector<uint8_t> q(row_bytes(t, cols) * size_t(rows));
-  for (int64_t r = 0; r < rows; ++r) traits(t).from_float(w.data() + r * cols, q.data() + row_bytes(t, cols) * r, cols);
-  return q;
+  return random_weight_rows(t, rows, cols, seed);
 }
 
 class LevelTest : public ::testing::TestWithParam<DType> {};
@@ -165,7 +163,9 @@ TEST(LevelGather, TypesWithoutALevelsForm) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Types, LevelTest,
-                         ::testing::Values(DType::Q4_0, DType::Q5_0, DType::Q8_0, DType::Q4_K, DType::Q6_K),
+                         ::testing::Values(DType::Q4_0, DType::Q5_0, DType::Q8_0, DType::Q4_K, DType::Q6_K,
+                                           DType::Q4_1, DType::IQ4_NL, DType::IQ4_XS, DType::IQ2_XXS, DType::IQ2_XS,
+                                           DType::IQ2_S, DType::IQ3_XXS, DType::IQ3_S, DType::IQ1_S, DType::IQ1_M),
                          [](const auto& info) { return std::string(type_name(info.param)); });
 
 // Q4_K rows repacked into the x16 layout (kernels/x16.h) and read by the level GEMM.

@@ -6,6 +6,12 @@
 # rebuilds the file and refuses to compare when its bytes differ.
 # Usage: tools/make_goldens.sh [build-dir]   (needs node, python3 and the oracle installed)
 # PRESETS=... and TYPES=... regenerate a subset in place.
+# A type written llama-TYPE (e.g. llama-iq1_s) is quantized BY llama.cpp instead: llama-imatrix
+# over tests/data/heldout-excerpt.txt, then llama-quantize --imatrix, both from $LLAMA_BIN (a
+# llama.cpp build outside this tree). dawn cannot rebuild such a file, so it is kept in
+# tests/data/iquants/ (with the imatrix, which tests/imatrix_test.cpp compares dawn's with).
+# dawn's own low-bit i-quant types use dawn's imatrix of the same text, kept there too: it
+# depends on the SIMD tier that computed it by the last bit, and the test must rebuild the file.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
@@ -31,7 +37,25 @@ for c in $cases; do
   name=$preset.$type
   "$dawn" synth --preset "$preset" --seed 1 -o "$tmp/$preset.gguf"
   model=$tmp/$preset.gguf
-  if [ "$type" != f32 ]; then
+  if [ "${type#llama-}" != "$type" ]; then
+    : "${LLAMA_BIN:?set LLAMA_BIN to a llama.cpp build/bin with llama-imatrix and llama-quantize}"
+    if [ ! -f "$tmp/$preset.imatrix.gguf" ]; then
+      "$LLAMA_BIN/llama-imatrix" -m "$model" -f "$root/tests/data/heldout-excerpt.txt" -o "$tmp/$preset.imatrix.gguf" \
+        -c 128 --chunks 32 -t 2 > "$tmp/imatrix.log" 2>&1 || { cat "$tmp/imatrix.log" >&2; exit 1; }
+      mkdir -p "$root/tests/data/iquants"
+      cp "$tmp/$preset.imatrix.gguf" "$root/tests/data/iquants/$preset.llama-imatrix.gguf"
+    fi
+    mkdir -p "$root/tests/data/iquants"
+    "$LLAMA_BIN/llama-quantize" --imatrix "$tmp/$preset.imatrix.gguf" "$model" "$root/tests/data/iquants/$name.gguf" \
+      "${type#llama-}" 2 > "$tmp/quantize.log" 2>&1 || { cat "$tmp/quantize.log" >&2; exit 1; }
+    model=$root/tests/data/iquants/$name.gguf
+  elif [ "${type#iq}" != "$type" ] && [ "$type" != iq4_nl ] && [ "$type" != iq4_xs ]; then
+    # dawn's own low-bit i-quant mixes, with dawn's own importance matrix (the test rebuilds both).
+    im=$root/tests/data/iquants/$preset.dawn-imatrix.gguf
+    [ -f "$im" ] || "$dawn" imatrix "$model" "$root/tests/data/heldout-excerpt.txt" -o "$im" -c 128 --chunks 32 -t 2 2>/dev/null
+    "$dawn" quantize "$model" "$tmp/$name.gguf" "$type" --imatrix "$im"
+    model=$tmp/$name.gguf
+  elif [ "$type" != f32 ]; then
     "$dawn" quantize "$model" "$tmp/$name.gguf" "$type"
     model=$tmp/$name.gguf
   fi

@@ -6,6 +6,22 @@
 
 namespace dawn {
 
+namespace {
+
+// What a tensor is for, the way the low-bit "dynamic" mixes choose their types: routed experts,
+// shared experts, attention, dense feed-forward, embeddings and head, and the rest (norms, router).
+const char* tensor_role(const std::string& name) {
+  const auto has = [&](const char* s) { return name.find(s) != std::string::npos; };
+  if (has("_exps.")) return "experts";
+  if (has("_shexp.")) return "shared";
+  if (has(".attn_") && !has("_norm.")) return "attention";
+  if ((has(".ffn_gate.") || has(".ffn_up.") || has(".ffn_down.")) && !has("_norm.")) return "dense ffn";
+  if (name == "token_embd.weight" || name == "output.weight") return "embed/output";
+  return "other";
+}
+
+}  // namespace
+
 void add_info_command(CLI::App& app) {
   auto model = std::make_shared<std::string>();
   auto ctx = std::make_shared<int>(4096);
@@ -40,23 +56,43 @@ void add_info_command(CLI::App& app) {
     } else {
       std::printf("ffn:           %d\n", hp.n_ff);
     }
-    std::map<std::string, std::pair<int, size_t>> mix;
+    struct Count {
+      int n = 0;
+      size_t bytes = 0;
+      double elements = 0;
+      std::map<std::string, int> types;  // per role: tensors of each type
+    };
+    std::map<std::string, Count> mix, roles;
     double total = 0, inactive = 0, mtp = 0;
+    size_t total_bytes = 0;
     for (const GgufTensor& t : m->file->tensors()) {
       const bool in_mtp = is_mtp_tensor(hp, t.name);
       if (in_mtp) mtp += double(t.nelements());
-      auto& e = mix[type_name(t.type)];
-      e.first++;
-      e.second += t.nbytes;
+      for (Count* e : {&mix[type_name(t.type)], &roles[tensor_role(t.name)]}) {
+        e->n++;
+        e->bytes += t.nbytes;
+        e->elements += double(t.nelements());
+        e->types[type_name(t.type)]++;
+      }
       total += double(t.nelements());
+      total_bytes += t.nbytes;
       if (t.name.find("_exps.") != std::string::npos && hp.router.n_expert > 0 && !in_mtp) {
         inactive += double(t.nelements()) * (1.0 - double(hp.router.n_used) / hp.router.n_expert);
       }
     }
     std::printf("tensor types: ");
-    for (const auto& [name, e] : mix)
-      std::printf(" %s x%d (%.1f MiB)", name.c_str(), e.first, double(e.second) / (1 << 20));
-    std::printf("\nparameters:    %.4g B total", total / 1e9);
+    for (const auto& [name, e] : mix) {
+      std::printf(" %s x%d (%.1f MiB, %.2f bpw)", name.c_str(), e.n, double(e.bytes) / (1 << 20),
+                  8.0 * double(e.bytes) / e.elements);
+    }
+    std::printf("\nbits/weight:   %.3f over the whole file\n", 8.0 * double(total_bytes) / total);
+    for (const auto& [role, e] : roles) {
+      std::printf("  %-12s %6.2f bpw, %8.1f MiB:", role.c_str(), 8.0 * double(e.bytes) / e.elements,
+                  double(e.bytes) / (1 << 20));
+      for (const auto& [name, n] : e.types) std::printf(" %s x%d", name.c_str(), n);
+      std::printf("\n");
+    }
+    std::printf("parameters:    %.4g B total", total / 1e9);
     if (mtp > 0) std::printf(" (%.4g B in MTP layers)", mtp / 1e9);
     if (inactive > 0) std::printf(", %.4g B active per token", (total - inactive - mtp) / 1e9);
     const double kv_bytes = double(m->kv_k_dim() + m->kv_v_dim()) * 2.0 * hp.n_layer * *ctx;

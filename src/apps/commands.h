@@ -19,6 +19,7 @@ void add_template_command(CLI::App& app);
 void add_chat_command(CLI::App& app);
 void add_serve_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
+void add_imatrix_command(CLI::App& app);
 
 // --mlock and --load, shared by every command that runs a model.
 void add_load_options(CLI::App* c, LoadOptions& o);

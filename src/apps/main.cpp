@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   dawn::add_chat_command(app);
   dawn::add_serve_command(app);
   dawn::add_eval_command(app);
+  dawn::add_imatrix_command(app);
   // llama-server's -np (CLI11 takes one-letter short options only).
   for (int i = 1; i < argc; ++i) {
     if (std::string(argv[i]) == "-np") argv[i] = const_cast<char*>("--parallel");

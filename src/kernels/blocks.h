@@ -67,6 +67,58 @@ struct BlockQ8_K {
   int16_t bsums[QK_K / 16];
 };
 
+// Q4_1 and the i-quants (docs/iquants.md has the bit layouts).
+struct BlockQ4_1 {
+  uint16_t d, m;  // value = d * q + m
+  uint8_t qs[QK / 2];
+};
+struct BlockIQ4_NL {
+  uint16_t d;
+  uint8_t qs[QK / 2];  // 4-bit indices into the 16 non-linear levels
+};
+struct BlockIQ4_XS {
+  uint16_t d;
+  uint16_t scales_h;     // high 2 bits of the 8 six-bit sub-scales
+  uint8_t scales_l[4];   // their low 4 bits
+  uint8_t qs[QK_K / 2];
+};
+struct BlockIQ2_XXS {
+  uint16_t d;
+  uint16_t qs[QK_K / 8];  // per 32: four 8-bit grid indices, four 7-bit sign indices, 4-bit scale
+};
+struct BlockIQ2_XS {
+  uint16_t d;
+  uint16_t qs[QK_K / 8];  // 9-bit grid index and 7-bit sign index per group of 8
+  uint8_t scales[QK_K / 32];
+};
+struct BlockIQ2_S {
+  uint16_t d;
+  uint8_t qs[QK_K / 4];  // 32 low index bytes, then 32 sign bytes
+  uint8_t qh[QK_K / 32];
+  uint8_t scales[QK_K / 32];
+};
+struct BlockIQ3_XXS {
+  uint16_t d;
+  uint8_t qs[3 * QK_K / 8];  // 64 grid indices, then per 32 a word of signs and scale
+};
+struct BlockIQ3_S {
+  uint16_t d;
+  uint8_t qs[QK_K / 4];
+  uint8_t qh[QK_K / 32];
+  uint8_t signs[QK_K / 8];
+  uint8_t scales[QK_K / 64];
+};
+struct BlockIQ1_S {
+  uint16_t d;
+  uint8_t qs[QK_K / 8];
+  uint16_t qh[QK_K / 32];  // index high bits, 3-bit scale, delta sign
+};
+struct BlockIQ1_M {
+  uint8_t qs[QK_K / 8];
+  uint8_t qh[QK_K / 16];
+  uint8_t scales[QK_K / 32];  // 3-bit scales; the f16 block scale in the top nibbles
+};
+
 static_assert(sizeof(BlockQ4_0) == 18);
 static_assert(sizeof(BlockQ5_0) == 22);
 static_assert(sizeof(BlockQ5_1) == 24);
@@ -78,6 +130,16 @@ static_assert(sizeof(BlockQ4_K) == 144);
 static_assert(sizeof(BlockQ5_K) == 176);
 static_assert(sizeof(BlockQ6_K) == 210);
 static_assert(sizeof(BlockQ8_K) == 292);
+static_assert(sizeof(BlockQ4_1) == 20);
+static_assert(sizeof(BlockIQ4_NL) == 18);
+static_assert(sizeof(BlockIQ4_XS) == 136);
+static_assert(sizeof(BlockIQ2_XXS) == 66);
+static_assert(sizeof(BlockIQ2_XS) == 74);
+static_assert(sizeof(BlockIQ2_S) == 82);
+static_assert(sizeof(BlockIQ3_XXS) == 98);
+static_assert(sizeof(BlockIQ3_S) == 110);
+static_assert(sizeof(BlockIQ1_S) == 50);
+static_assert(sizeof(BlockIQ1_M) == 56);
 
 // One block of 32 activations to int8 as llama.cpp's SIMD path does it
 // (id = 127/amax, not 1/d; round half to even). Returns d = amax/127.

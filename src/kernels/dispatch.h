@@ -38,6 +38,17 @@ float vec_dot_q4_0_avx2(int64_t n, const void* w, const void* act);
 float vec_dot_q5_0_avx2(int64_t n, const void* w, const void* act);
 float vec_dot_q4_k_avx2(int64_t n, const void* w, const void* act);
 float vec_dot_q6_k_avx2(int64_t n, const void* w, const void* act);
+// The i-quants and Q4_1 (simd_avx2_iq.cpp).
+float vec_dot_q4_1_avx2(int64_t n, const void* w, const void* act);
+float vec_dot_iq4_nl_avx2(int64_t n, const void* w, const void* act);
+float vec_dot_iq4_xs_avx2(int64_t n, const void* w, const void* act);
+float vec_dot_iq2_xxs_avx2(int64_t n, const void* w, const void* act);
+float vec_dot_iq2_xs_avx2(int64_t n, const void* w, const void* act);
+float vec_dot_iq2_s_avx2(int64_t n, const void* w, const void* act);
+float vec_dot_iq3_xxs_avx2(int64_t n, const void* w, const void* act);
+float vec_dot_iq3_s_avx2(int64_t n, const void* w, const void* act);
+float vec_dot_iq1_s_avx2(int64_t n, const void* w, const void* act);
+float vec_dot_iq1_m_avx2(int64_t n, const void* w, const void* act);
 void vec_dot_q5_0_x4_avx2(int64_t n, const void* w, const void* act, size_t act_stride, float* out);
 void vec_dot_q8_0_x4_avx2(int64_t n, const void* w, const void* act, size_t act_stride, float* out);
 void vec_dot_q4_k_x4_avx2(int64_t n, const void* w, const void* act, size_t act_stride, float* out);

@@ -65,6 +65,7 @@ void fill_acts(DType weight_type, const float* x, int64_t t0, int64_t t1, LevelA
   const int sub = out.sub;
   const int64_t cols = out.cols, n_sub = cols / sub;
   const bool k_quant = tt.dot_type == DType::Q8_K;
+  const bool q8_1 = tt.dot_type == DType::Q8_1;  // Q8_0 with d * sum in front of the values
   const int block = k_quant ? QK_K : QK;
   thread_local std::vector<uint8_t> row;
   row.resize(row_bytes(tt.dot_type, cols));
@@ -74,6 +75,8 @@ void fill_acts(DType weight_type, const float* x, int64_t t0, int64_t t1, LevelA
     for (int64_t b = 0; b < cols / block; ++b) {
       if (k_quant) {
         std::memcpy(q + b * block, reinterpret_cast<const BlockQ8_K*>(row.data())[b].qs, QK_K);
+      } else if (q8_1) {
+        std::memcpy(q + b * block, reinterpret_cast<const BlockQ8_1*>(row.data())[b].qs, QK);
       } else {
         std::memcpy(q + b * block, reinterpret_cast<const BlockQ8_0*>(row.data())[b].qs, QK);
       }
@@ -81,11 +84,14 @@ void fill_acts(DType weight_type, const float* x, int64_t t0, int64_t t1, LevelA
     for (int64_t j = 0; j < n_sub; ++j) {
       const int64_t b = j * sub / block;
       const float d = k_quant ? reinterpret_cast<const BlockQ8_K*>(row.data())[b].d
+                      : q8_1  ? fp16_to_f32(reinterpret_cast<const BlockQ8_1*>(row.data())[b].d)
                               : fp16_to_f32(reinterpret_cast<const BlockQ8_0*>(row.data())[b].d);
       int32_t sum = 0;
       for (int k = 0; k < sub; ++k) sum += q[j * sub + k];
       out.d[size_t(t * n_sub + j)] = d;
-      out.dsum[size_t(t * n_sub + j)] = d * float(sum);
+      // Q8_1 carries d * sum rounded to f16, and its weights' dot product uses that: so do we.
+      out.dsum[size_t(t * n_sub + j)] =
+          q8_1 ? fp16_to_f32(reinterpret_cast<const BlockQ8_1*>(row.data())[b].s) : d * float(sum);
       out.zsum[size_t(t * n_sub + j)] = -tt.zero * sum;
       out.qsum[size_t(t * n_sub + j)] = sum;
     }

@@ -113,4 +113,48 @@ float quant_asymmetric(int n, int nmax, const float* x, uint8_t* L, float* min_o
   return best_scale;
 }
 
+int nearest_codebook16(const int8_t* values, float x) {
+  if (x <= values[0]) return 0;
+  if (x >= values[15]) return 15;
+  int lo = 0, hi = 15;  // values[lo] < x < values[hi]
+  while (hi - lo > 1) {
+    const int mid = (lo + hi) / 2;
+    (x < values[mid] ? hi : lo) = mid;
+  }
+  return x - float(values[lo]) < float(values[hi]) - x ? lo : hi;
+}
+
+float quant_codebook16(int n, const int8_t* values, const float* x, const float* w, int ntry, uint8_t* L) {
+  float amax = 0, max = 0;
+  for (int i = 0; i < n; ++i) {
+    if (std::fabs(x[i]) > amax) amax = std::fabs(x[i]), max = x[i];
+  }
+  if (amax < 1e-30f) {
+    for (int i = 0; i < n; ++i) L[i] = uint8_t(nearest_codebook16(values, 0.0f));
+    return 0;
+  }
+  const auto weight = [&](int i) { return w ? w[i] : x[i] * x[i]; };
+  // Scores the codes nearest to x * id: the least-squares scale and its error reduction.
+  float best_scale = 0, best = -1;
+  uint8_t trial[256];
+  const auto evaluate = [&](float id, uint8_t* out) {
+    double sumqx = 0, sumq2 = 0;
+    for (int i = 0; i < n; ++i) {
+      out[i] = uint8_t(nearest_codebook16(values, id * x[i]));
+      const double q = values[out[i]], wi = weight(i);
+      sumqx += wi * q * x[i];
+      sumq2 += wi * q * q;
+    }
+    if (sumq2 <= 0) return;
+    const double gain = sumqx * sumqx / sumq2;  // error reduction of the best scale for these codes
+    if (gain > best) {
+      best = float(gain), best_scale = float(sumqx / sumq2);
+      if (out != L) std::copy(out, out + n, L);
+    }
+  };
+  evaluate(-float(values[0]) / max, L);  // max on the short side of the codebook, then on the long side
+  for (int t = -ntry; t <= ntry; ++t) evaluate((float(t) + float(values[0])) / max, trial);
+  return best_scale;
+}
+
 }  // namespace dawn

@@ -10,7 +10,8 @@
 namespace dawn {
 
 extern const TypeTraits kTraitsF32, kTraitsF16, kTraitsBF16, kTraitsQ8_0, kTraitsQ4_0, kTraitsQ5_0, kTraitsQ5_1,
-    kTraitsQ8_1, kTraitsQ8_K, kTraitsQ2_K, kTraitsQ3_K, kTraitsQ4_K, kTraitsQ5_K, kTraitsQ6_K;
+    kTraitsQ8_1, kTraitsQ8_K, kTraitsQ2_K, kTraitsQ3_K, kTraitsQ4_K, kTraitsQ5_K, kTraitsQ6_K, kTraitsQ4_1, kTraitsIQ4_NL, kTraitsIQ4_XS, kTraitsIQ2_XXS, kTraitsIQ2_XS,
+    kTraitsIQ2_S, kTraitsIQ3_XXS, kTraitsIQ3_S, kTraitsIQ1_S, kTraitsIQ1_M;
 
 const TypeTraits* find_traits(uint32_t id) {
   switch (DType(id)) {
@@ -28,6 +29,16 @@ const TypeTraits* find_traits(uint32_t id) {
     case DType::Q5_K: return &kTraitsQ5_K;
     case DType::Q6_K: return &kTraitsQ6_K;
     case DType::Q8_K: return &kTraitsQ8_K;
+    case DType::Q4_1: return &kTraitsQ4_1;
+    case DType::IQ4_NL: return &kTraitsIQ4_NL;
+    case DType::IQ4_XS: return &kTraitsIQ4_XS;
+    case DType::IQ2_XXS: return &kTraitsIQ2_XXS;
+    case DType::IQ2_XS: return &kTraitsIQ2_XS;
+    case DType::IQ2_S: return &kTraitsIQ2_S;
+    case DType::IQ3_XXS: return &kTraitsIQ3_XXS;
+    case DType::IQ3_S: return &kTraitsIQ3_S;
+    case DType::IQ1_S: return &kTraitsIQ1_S;
+    case DType::IQ1_M: return &kTraitsIQ1_M;
   }
   return nullptr;
 }
@@ -88,6 +99,16 @@ DotKernels dot_kernels(DType t, Isa isa) {
       case DType::Q8_0: return {vec_dot_q8_0_avx2, vec_dot_q8_0_x4_avx2};
       case DType::Q4_K: return {vec_dot_q4_k_avx2, vec_dot_q4_k_x4_avx2};
       case DType::Q6_K: return {vec_dot_q6_k_avx2, vec_dot_q6_k_x4_avx2};
+      case DType::Q4_1: return {vec_dot_q4_1_avx2, nullptr};
+      case DType::IQ4_NL: return {vec_dot_iq4_nl_avx2, nullptr};
+      case DType::IQ4_XS: return {vec_dot_iq4_xs_avx2, nullptr};
+      case DType::IQ2_XXS: return {vec_dot_iq2_xxs_avx2, nullptr};
+      case DType::IQ2_XS: return {vec_dot_iq2_xs_avx2, nullptr};
+      case DType::IQ2_S: return {vec_dot_iq2_s_avx2, nullptr};
+      case DType::IQ3_XXS: return {vec_dot_iq3_xxs_avx2, nullptr};
+      case DType::IQ3_S: return {vec_dot_iq3_s_avx2, nullptr};
+      case DType::IQ1_S: return {vec_dot_iq1_s_avx2, nullptr};
+      case DType::IQ1_M: return {vec_dot_iq1_m_avx2, nullptr};
       default: return {};
     }
   }

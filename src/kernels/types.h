@@ -10,6 +10,7 @@ enum class DType : uint32_t {
   F32 = 0,
   F16 = 1,
   Q4_0 = 2,
+  Q4_1 = 3,
   Q5_0 = 6,
   Q5_1 = 7,
   Q8_0 = 8,
@@ -20,6 +21,15 @@ enum class DType : uint32_t {
   Q5_K = 13,
   Q6_K = 14,
   Q8_K = 15,
+  IQ2_XXS = 16,
+  IQ2_XS = 17,
+  IQ3_XXS = 18,
+  IQ1_S = 19,
+  IQ4_NL = 20,
+  IQ3_S = 21,
+  IQ2_S = 22,
+  IQ4_XS = 23,
+  IQ1_M = 29,
   BF16 = 30,
 };
 
@@ -38,7 +48,7 @@ struct TypeTraits {
   int bytes;  // bytes per block
   DType dot_type;
   void (*to_float)(const void* src, float* dst, int64_t n);
-  void (*from_float)(const float* src, void* dst, int64_t n);
+  void (*from_float)(const float* src, void* dst, int64_t n);  // null: dawn reads the type only
   float (*vec_dot)(int64_t n, const void* w, const void* act);      // fastest for this CPU
   float (*vec_dot_ref)(int64_t n, const void* w, const void* act);  // plain scalar reference
   // The levels form; unpack_levels is null for types without one (floats, activation types).
@@ -46,6 +56,11 @@ struct TypeTraits {
   int sub = 0;           // elements per sub-block
   int zero = 0;          // level that stands for 0 (a constant of the type)
   bool has_min = false;  // false: every min is 0
+  // Quantize one row with per-column importance (an imatrix row, n values; null: none), as
+  // llama-quantize --imatrix does. Null for types whose from_float takes no importance.
+  void (*quantize)(const float* src, void* dst, int64_t n, const float* imatrix) = nullptr;
+  // llama.cpp refuses to make this type without an importance matrix ("the result will be garbage").
+  bool needs_imatrix = false;
 };
 
 // nullptr for type ids dawn does not know.

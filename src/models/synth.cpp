@@ -324,6 +324,17 @@ DType fallback_type(DType t, int64_t cols) {
     case DType::Q4_K: return cols % 32 == 0 ? DType::Q5_0 : DType::F16;
     case DType::Q5_K: return cols % 32 == 0 ? DType::Q5_1 : DType::F16;
     case DType::Q6_K: return cols % 32 == 0 ? DType::Q8_0 : DType::F16;
+    // The 256-weight i-quants fall back to IQ4_NL, as llama-quantize does.
+    case DType::IQ1_S:
+    case DType::IQ1_M:
+    case DType::IQ2_XXS:
+    case DType::IQ2_XS:
+    case DType::IQ2_S:
+    case DType::IQ3_XXS:
+    case DType::IQ3_S:
+    case DType::IQ4_XS: return cols % 32 == 0 ? DType::IQ4_NL : DType::F16;
+    case DType::Q4_1:
+    case DType::IQ4_NL: return DType::F16;
     default: return cols % 32 == 0 ? DType::Q8_0 : DType::F16;
   }
 }
@@ -364,7 +375,7 @@ void synth_model(const SynthConfig& config, const std::string& path,
 }
 
 std::vector<std::string> synth_preset_names() {
-  return {"tiny-llama",       "tiny-llama3",           "tiny-qwen2",           "tiny-qwen3",
+  return {"tiny-llama",       "tiny-llama3",           "tiny-qwen2",           "tiny-qwen2-256",       "tiny-qwen3",
           "tiny-deepseek-v3", "tiny-deepseek-v2-lite", "tiny-deepseek-legacy", "deepseek-v2-lite",
           "qwen2.5-1.5b",     "r1-distill-llama-8b"};
 }
@@ -378,6 +389,9 @@ bool synth_preset(const std::string& name, SynthConfig* c) {
   } else if (name == "tiny-qwen2") {
     d.arch = Arch::Qwen2;
     d.n_layer = 2, d.n_embd = 128, d.n_ff = 320, d.n_head = 4, d.n_head_kv = 2, d.head_dim = 32;
+  } else if (name == "tiny-qwen2-256") {  // rows of 256: llama.cpp's i-quants need them (else IQ4_NL)
+    d.arch = Arch::Qwen2;
+    d.n_layer = 2, d.n_embd = 256, d.n_ff = 512, d.n_head = 8, d.n_head_kv = 2, d.head_dim = 32;
   } else if (name == "tiny-qwen3") {
     d.arch = Arch::Qwen3;
     d.n_layer = 2, d.n_embd = 128, d.n_ff = 320, d.n_head = 4, d.n_head_kv = 2, d.head_dim = 64;

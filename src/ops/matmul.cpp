@@ -9,6 +9,16 @@ namespace dawn {
 
 namespace {
 
+const MatmulObserver* g_observer = nullptr;
+thread_local int g_depth = 0;  // the public entry points call each other: observe the outermost only
+
+// Holds the depth for the duration of one public call; observing() is true in the outermost.
+struct Observe {
+  Observe() { ++g_depth; }
+  ~Observe() { --g_depth; }
+  bool observing() const { return g_observer && g_depth == 1; }
+};
+
 const uint8_t* convert(const Weight& w, const float* x, int64_t n_tok, ActBuffer& buf, size_t* stride) {
   const TypeTraits& tt = traits(w.type);
   const TypeTraits& at = traits(tt.dot_type);
@@ -145,8 +155,14 @@ void prefill_batch(const MatmulTask* tasks, int n_tasks, ThreadPool& pool, ActBu
 
 }  // namespace
 
+void set_matmul_observer(const MatmulObserver* o) { g_observer = o; }
+
 void matmul_batch(const MatmulTask* tasks, int n_tasks, ThreadPool& pool, ActBuffer& buf) {
   if (n_tasks <= 0) return;
+  const Observe obs;
+  if (obs.observing()) {
+    for (int i = 0; i < n_tasks; ++i) g_observer->fn(g_observer->ctx, tasks[i].w, tasks[i].x, nullptr, tasks[i].n_tok);
+  }
   bool level = tasks[0].n_tok >= 4 && vec_dot_x4(tasks[0].w.type);
   for (int i = 0; i < n_tasks; ++i) level = level || tasks[i].w.x16;  // the row path cannot read those
   if (level) {
@@ -206,6 +222,8 @@ void matmul_batch(const MatmulTask* tasks, int n_tasks, ThreadPool& pool, ActBuf
 }
 
 void matmul(const Weight& w, const float* x, int64_t n_tok, float* y, ThreadPool& pool, ActBuffer& buf) {
+  const Observe obs;
+  if (obs.observing()) g_observer->fn(g_observer->ctx, w, x, nullptr, n_tok);
   matmul_one({w, x, n_tok, y}, pool, buf);
 }
 
@@ -254,6 +272,10 @@ void matmul_one(const MatmulTask& task, ThreadPool& pool, ActBuffer& buf) {
 void matmul_gather(const GatherTask* tasks, int n_tasks, const float* x, int64_t n_x, ThreadPool& pool,
                    ActBuffer& buf) {
   if (n_tasks <= 0) return;
+  const Observe obs;
+  if (obs.observing()) {
+    for (int i = 0; i < n_tasks; ++i) g_observer->fn(g_observer->ctx, tasks[i].w, x, tasks[i].rows, tasks[i].n);
+  }
   const Weight& w0 = tasks[0].w;
   int64_t total = 0;
   for (int i = 0; i < n_tasks; ++i) total += tasks[i].n;
@@ -284,6 +306,15 @@ void matmul_gather(const GatherTask* tasks, int n_tasks, const float* x, int64_t
 }
 
 void matmul_gather_groups(const GatherGroup* groups, int n_groups, ThreadPool& pool, ActBuffer& buf) {
+  const Observe obs;
+  if (obs.observing()) {
+    for (int g = 0; g < n_groups; ++g) {
+      for (int i = 0; i < groups[g].n_tasks; ++i) {
+        const GatherTask& t = groups[g].tasks[i];
+        g_observer->fn(g_observer->ctx, t.w, groups[g].x, t.rows, t.n);
+      }
+    }
+  }
   bool level = true;
   for (int g = 0; g < n_groups; ++g)
     level = level && (groups[g].n_tasks == 0 || gather_levels(groups[g].tasks, groups[g].n_tasks));

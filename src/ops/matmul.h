@@ -66,6 +66,15 @@ void matmul_gather(const GatherTask* tasks, int n_tasks, const float* x, int64_t
 // GEMM serves them all; otherwise one matmul_gather per group.
 void matmul_gather_groups(const GatherGroup* groups, int n_groups, ThreadPool& pool, ActBuffer& buf);
 
+// Sees every product's weight and input rows before it runs (dawn imatrix: importance matrices
+// are the inputs' per-column mean squares); rows null means rows 0..n-1 of x. Off (null) by
+// default, and then costs one branch per product.
+struct MatmulObserver {
+  void (*fn)(void* ctx, const Weight& w, const float* x, const int32_t* rows, int64_t n);
+  void* ctx;
+};
+void set_matmul_observer(const MatmulObserver* o);
+
 // Dequantizes row r of w into out (w.cols floats).
 void dequantize_row(const Weight& w, int64_t r, float* out);
 

@@ -1,0 +1,87 @@
+// IQ3_S: 256 weights in 3.44 bits: per group of 8 two 9-bit indices into a 512-point grid of
+// four odd magnitudes and a full sign byte; per 32 a 4-bit scale; one f16 scale.
+#include <algorithm>
+
+#include "kernels/dispatch.h"
+#include "kernels/iq_common.h"
+#include "kernels/iq_grids.h"
+#include "kernels/iq_quant.h"
+#include "kernels/types.h"
+
+namespace dawn {
+
+namespace {
+
+void decode(const BlockIQ3_S& b, SignedLevels& s) {
+  s.d = fp16_to_f32(b.d);
+  for (int ib = 0; ib < 8; ++ib) {
+    s.mult[ib] = int16_t(2 * ((b.scales[ib / 2] >> (4 * (ib % 2))) & 0xF) + 1);
+    for (int l = 0; l < 4; ++l) {
+      const int k0 = 2 * l, k1 = 2 * l + 1;  // the sub-block's k-th index has its bit 8 in qh bit k
+      const uint32_t g0 = kIq3sGrid[size_t(b.qs[8 * ib + k0] | (((b.qh[ib] >> k0) & 1) << 8))];
+      const uint32_t g1 = kIq3sGrid[size_t(b.qs[8 * ib + k1] | (((b.qh[ib] >> k1) & 1) << 8))];
+      const uint8_t signs = b.signs[4 * ib + l];
+      int8_t* v = s.v + 32 * ib + 8 * l;
+      for (int j = 0; j < 4; ++j) {
+        v[j] = apply_sign(grid_byte(g0, j), signs, j);
+        v[j + 4] = apply_sign(grid_byte(g1, j), signs, j + 4);
+      }
+    }
+  }
+}
+
+using T = SignedType<BlockIQ3_S, QK_K, 32, decode>;
+
+// Per 32: free signs, a scale and eight 4-value points of the 512-point grid.
+void quantize(const float* src, void* dst, int64_t n, const float* imatrix) {
+  const GridSearch& g = grid_search(IqGrid::Iq3s);
+  BlockIQ3_S* out = static_cast<BlockIQ3_S*>(dst);
+  float w[QK_K], a[QK_K], D[8];
+  uint8_t signs[32];
+  uint16_t idx[64];
+  for (int64_t i = 0; i < n / QK_K; ++i) {
+    const float* x = src + i * QK_K;
+    iq_weights(x, imatrix ? imatrix + i * QK_K : nullptr, QK_K, 1.0f, w);
+    float max_D = 0;
+    for (int l = 0; l < 32; ++l) signs[l] = split_signs(x + 8 * l, w + 8 * l, false, a + 8 * l);
+    for (int ib = 0; ib < 8; ++ib) {
+      D[ib] = fit_points(g, a + 32 * ib, w + 32 * ib, 32, 15, nullptr, idx + 8 * ib);
+      max_D = std::max(max_D, D[ib]);
+    }
+    BlockIQ3_S& b = out[i];
+    std::memset(&b, 0, sizeof(b));
+    if (max_D == 0) continue;
+    b.d = f32_to_fp16(max_D / 31.0f);
+    const float d = fp16_to_f32(b.d);
+    for (int ib = 0; ib < 8; ++ib) {
+      const int s = std::clamp(nearest_int(0.5f * (D[ib] / d - 1.0f)), 0, 15);
+      assign_points(g, a + 32 * ib, w + 32 * ib, 32, d * float(2 * s + 1), nullptr, idx + 8 * ib);
+      b.scales[ib / 2] = uint8_t(b.scales[ib / 2] | (s << (4 * (ib % 2))));
+      for (int k = 0; k < 8; ++k) {
+        b.qs[8 * ib + k] = uint8_t(idx[8 * ib + k] & 0xff);
+        b.qh[ib] = uint8_t(b.qh[ib] | ((idx[8 * ib + k] >> 8) << k));
+      }
+      for (int l = 0; l < 4; ++l) b.signs[4 * ib + l] = signs[4 * ib + l];
+    }
+  }
+}
+
+void from_float(const float* src, void* dst, int64_t n) { quantize(src, dst, n, nullptr); }
+
+}  // namespace
+
+extern const TypeTraits kTraitsIQ3_S = {"iq3_s",
+                                        QK_K,
+                                        sizeof(BlockIQ3_S),
+                                        DType::Q8_K,
+                                        T::to_float,
+                                        from_float,
+                                        pick_dot(DType::IQ3_S, T::vec_dot),
+                                        T::vec_dot,
+                                        T::unpack_levels,
+                                        32,
+                                        128,
+                                        false,
+                                        quantize};
+
+}  // namespace dawn
