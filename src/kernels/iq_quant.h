@@ -18,7 +18,7 @@ struct GridSearch {
   std::vector<float> values;    // [point][n]: element values (IQ1: -1, 0, 1)
   std::vector<float> levels;    // the sorted distinct element values
   std::vector<uint16_t> cands;  // [level code][kCands]: the nearest grid points
-  static constexpr int kCands = 12;
+  static constexpr int kCands = 32;
 };
 
 const GridSearch& grid_search(IqGrid g);

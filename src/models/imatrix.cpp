@@ -252,7 +252,10 @@ Imatrix collect_imatrix(const Model& m, const std::vector<int32_t>& tokens, int 
     throw Error("imatrix: the text has " + std::to_string(tokens.size()) + " tokens, fewer than one chunk of " +
                 std::to_string(n_ctx) + " (lower -c)");
   }
-  Session s(m, n_ctx, threads);
+  // The MTP layer runs too (llama.cpp's does not, so its imatrix has no blk.N.nextn entries and
+  // llama-quantize cannot make a low-bit file of a model that keeps one).
+  const bool mtp = !m.mtp_layers.empty();
+  Session s(m, n_ctx, threads, KvType::F32, mtp);
   const MatmulObserver obs{[](void* ctx, const Weight& w, const float* x, const int32_t* rows, int64_t n) {
                              static_cast<Collector*>(ctx)->observe(w, x, rows, n);
                            },
@@ -265,6 +268,7 @@ Imatrix collect_imatrix(const Model& m, const std::vector<int32_t>& tokens, int 
       if (bos >= 0) chunk[0] = bos;
       s.reset();
       s.eval(chunk.data(), int(chunk.size()));
+      if (mtp) s.eval_mtp(chunk.data() + 1, s.hidden(), int(chunk.size()) - 1);
       if (progress) progress(i + 1, n_chunks);
     }
   } catch (...) {

@@ -38,8 +38,9 @@ struct Imatrix {
   mutable std::map<std::string, std::vector<float>> means_;
 };
 
-// Runs the model over `tokens` in chunks of n_ctx (each from an empty cache, BOS first when
-// bos >= 0) and collects every blk.* product's inputs. progress(chunk, n_chunks, ppl so far).
+// Runs the model over `tokens` as llama-imatrix does (BOS before the text when bos >= 0, chunks
+// of n_ctx each from an empty cache with its first token made BOS) and collects every blk.*
+// product's inputs, the MTP layer's included. progress(chunk, n_chunks).
 Imatrix collect_imatrix(const Model& m, const std::vector<int32_t>& tokens, int n_ctx, int bos, int max_chunks,
                         int threads, const std::function<void(int, int)>& progress = {});
 
