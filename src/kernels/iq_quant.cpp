@@ -107,7 +107,7 @@ void assign_points(const GridSearch& g, const float* a, const float* w, int m, f
 }
 
 float fit_points(const GridSearch& g, const float* a, const float* w, int m, float vmax, const float* offset,
-                 uint16_t* idx, float* err) {
+                 uint16_t* idx, float* err, float f_max) {
   float amax = 0;
   double sxx = 0;
   for (int k = 0; k < m; ++k) {
@@ -122,7 +122,7 @@ float fit_points(const GridSearch& g, const float* a, const float* w, int m, flo
   float best_D = 0;
   bool found = false;
   if (amax > 0) {
-    for (int f = 0; f <= 14; ++f) {
+    for (int f = 0; 0.6f + 0.05f * float(f) <= f_max + 1e-4f; ++f) {
       const float D = amax / (vmax * (0.6f + 0.05f * float(f)));
       assign_points(g, a, w, m, D, offset, trial);
       double sxv = 0, svv = 0;

@@ -48,7 +48,7 @@ void quantize(const float* src, void* dst, int64_t n, const float* imatrix) {
       for (int c = 0; c < 4; ++c) {
         const float o[2] = {c & 1 ? -0.125f : 0.125f, c & 2 ? -0.125f : 0.125f};
         float e;
-        const float Dc = fit_points(g, x + 16 * h, w + 16 * h, 16, 1.125f, o, trial, &e);
+        const float Dc = fit_points(g, x + 16 * h, w + 16 * h, 16, 1.125f, o, trial, &e, 2.6f);
         if (e < best) {
           best = e, D[h] = Dc;
           off[2 * h] = o[0], off[2 * h + 1] = o[1];

@@ -43,8 +43,8 @@ void quantize(const float* src, void* dst, int64_t n, const float* imatrix) {
     for (int ib = 0; ib < 8; ++ib) {
       const float up[4] = {0.125f, 0.125f, 0.125f, 0.125f}, down[4] = {-0.125f, -0.125f, -0.125f, -0.125f};
       float e_up, e_down;
-      const float d_up = fit_points(g, x + 32 * ib, w + 32 * ib, 32, 1.125f, up, idx + 4 * ib, &e_up);
-      const float d_down = fit_points(g, x + 32 * ib, w + 32 * ib, 32, 1.125f, down, alt, &e_down);
+      const float d_up = fit_points(g, x + 32 * ib, w + 32 * ib, 32, 1.125f, up, idx + 4 * ib, &e_up, 2.6f);
+      const float d_down = fit_points(g, x + 32 * ib, w + 32 * ib, 32, 1.125f, down, alt, &e_down, 2.6f);
       neg[ib] = e_down < e_up;
       D[ib] = neg[ib] ? d_down : d_up;
       if (neg[ib]) std::copy(alt, alt + 4, idx + 4 * ib);
