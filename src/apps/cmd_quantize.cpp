@@ -10,7 +10,7 @@ void add_quantize_command(CLI::App& app) {
     QuantizeOptions q;
   };
   auto o = std::make_shared<Opts>();
-  CLI::App* c = app.add_subcommand("quantize", "Re-encode a model's weights (pure types or llama.cpp's K-quant mixes)");
+  CLI::App* c = app.add_subcommand("quantize", "Re-encode a model's weights (pure types, llama.cpp's K-quant and i-quant mixes, per-tensor overrides)");
   c->add_option("input", o->in, "Source GGUF (f32/f16/bf16 weights give the best result)")
       ->required()
       ->check(CLI::ExistingFile);
