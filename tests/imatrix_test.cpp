@@ -58,8 +58,8 @@ TEST(Imatrix, MatchesLlamaImatrix) {
   ASSERT_EQ(ours.entries.size(), ref.entries.size());
   for (const auto& [name, r] : ref.entries) {
     ASSERT_TRUE(ours.entries.count(name)) << name;
-    const std::vector<float>& a = *ours.values(name);
-    const std::vector<float>& b = *ref.values(name);
+    const std::vector<float> a = *ours.values(name);
+    const std::vector<float> b = *ref.values(name);
     ASSERT_EQ(a.size(), b.size()) << name;
     const ImatrixEntry& o = ours.entries.at(name);
     if (name.find("_exps.") == std::string::npos) {
@@ -87,9 +87,9 @@ TEST(Imatrix, BothFormatsRoundTrip) {
     const Imatrix back = Imatrix::load(f);
     ASSERT_EQ(back.entries.size(), im.entries.size()) << f;
     for (const auto& [name, e] : im.entries) {
-      const std::vector<float>& a = *im.values(name);
-      const std::vector<float>* b = back.values(name);
-      ASSERT_NE(b, nullptr) << f << " " << name;
+      const std::vector<float> a = *im.values(name);
+      const std::optional<std::vector<float>> b = back.values(name);
+      ASSERT_TRUE(b.has_value()) << f << " " << name;
       ASSERT_EQ(a.size(), b->size()) << f << " " << name;
       for (size_t j = 0; j < a.size(); ++j) EXPECT_NEAR((*b)[j], a[j], 1e-5 * std::fabs(a[j]) + 1e-9) << f << " " << name;
     }

@@ -18,8 +18,14 @@ void add_synth_command(CLI::App& app) {
   CLI::App* c = app.add_subcommand("synth", "Write a random-weight model of any supported architecture and shape");
   c->add_option("--preset", o->preset, "Shape preset: " + presets);
   c->add_option("--arch", o->arch, "Architecture when no preset: llama, qwen2, qwen3, deepseek2");
-  c->add_option("--dtype", o->dtype, "Weight type: f32, f16, bf16, q8_0, q4_0, q5_0, q5_1, q2_k..q6_k")
+  c->add_option("--dtype", o->dtype,
+                "Weight type: f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_k..q6_k, iq1_s, iq1_m, iq2_xxs, "
+                "iq2_xs, iq2_s, iq3_xxs, iq3_s, iq4_nl, iq4_xs (large i-quant tensors are assembled from a pool "
+                "of about a million quantized weights: same bytes per weight, minutes instead of hours)")
       ->capture_default_str();
+  c->add_option("--tensor-type", o->c.tensor_types,
+                "REGEX=TYPE: matrices whose name matches get TYPE instead (llama-quantize's syntax; the last "
+                "match wins; repeatable), e.g. ffn_.*_exps=iq1_s for the experts of an UD-IQ1_S-like mix");
   c->add_option("--seed", o->c.seed, "Random seed")->capture_default_str();
   c->add_option("-o,--output", o->out, "Output GGUF file")->required();
   c->add_option("--layers", o->c.n_layer, "Layers");
@@ -42,7 +48,8 @@ void add_synth_command(CLI::App& app) {
                 "pre-tokenizer on a real vocabulary)");
   c->callback([o] {
     SynthConfig cfg = o->c;
-    if (!parse_type_name(o->dtype, &cfg.dtype) || cfg.dtype == DType::Q8_K) {
+    if (!parse_type_name(o->dtype, &cfg.dtype) || cfg.dtype == DType::Q8_K || cfg.dtype == DType::Q8_1 ||
+        !traits(cfg.dtype).from_float) {
       throw Error("--dtype: unknown type '" + o->dtype + "'");
     }
     if (!o->preset.empty()) {
@@ -50,6 +57,7 @@ void add_synth_command(CLI::App& app) {
       cfg.hf_tokenizer = o->c.hf_tokenizer;
       cfg.vocab_only = o->c.vocab_only;
       cfg.pre_override = o->c.pre_override;
+      cfg.tensor_types = o->c.tensor_types;
     } else if (o->arch == "llama") {
       cfg.arch = Arch::Llama;
     } else if (o->arch == "qwen2") {

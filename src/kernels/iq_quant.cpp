@@ -4,6 +4,8 @@
 #include <cmath>
 #include <mutex>
 
+#include "kernels/blocks.h"
+#include "kernels/half.h"
 #include "kernels/iq_grids.h"
 
 namespace dawn {
@@ -163,6 +165,26 @@ uint8_t split_signs(const float* x, const float* w, bool even, float* a) {
     a[jmin] = -a[jmin];
   }
   return s;
+}
+
+void fit_signed_grid(const GridSearch& g, const float* x, const float* imatrix, bool even, int m, float vmax,
+                     float div, SignedGridFit* f) {
+  float w[QK_K], a[QK_K], D[16];
+  iq_weights(x, imatrix, QK_K, 1.0f, w);
+  for (int l = 0; l < QK_K / 8; ++l) f->signs[l] = split_signs(x + 8 * l, w + 8 * l, even, a + 8 * l);
+  const int n_sub = QK_K / m, per_sub = m / g.n;
+  float max_D = 0;
+  for (int h = 0; h < n_sub; ++h) {
+    D[h] = fit_points(g, a + m * h, w + m * h, m, vmax, nullptr, f->idx + per_sub * h);
+    max_D = std::max(max_D, D[h]);
+  }
+  f->d = max_D == 0 ? 0.0f : fp16_to_f32(f32_to_fp16(div * max_D / 31.0f));
+  for (int h = 0; h < n_sub; ++h) {
+    f->s[h] = 0;
+    if (f->d == 0) continue;
+    f->s[h] = std::clamp(nearest_int(0.5f * (div * D[h] / f->d - 1.0f)), 0, 15);
+    assign_points(g, a + m * h, w + m * h, m, f->d * float(2 * f->s[h] + 1) / div, nullptr, f->idx + per_sub * h);
+  }
 }
 
 }  // namespace dawn

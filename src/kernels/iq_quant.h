@@ -51,4 +51,19 @@ uint8_t split_signs(const float* x, const float* w, bool even, float* a);
 // ones (on Gaussian rows that beats ggml's own no-imatrix weights for every grid type).
 void iq_weights(const float* x, const float* imatrix, int n, float s2_factor, float* w);
 
+// The block search the five sign + magnitude grid types share (IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS,
+// IQ3_S), each type only packing the result its own way: signs split off per 8 (made even where
+// the type keeps 7 bits of them), each sub-block of m weights fitted on its own (fit_points,
+// largest level vmax), the block scale d = div * (largest sub-block scale) / 31 rounded to f16,
+// each sub-block's scale rounded to d (2 s + 1) / div with s in 0..15, and its points chosen
+// again for that rounded scale.
+struct SignedGridFit {
+  float d = 0;        // the f16-rounded block scale; 0: an all-zero block (store zeros)
+  int s[16] = {};     // per sub-block (QK_K / m of them)
+  uint16_t idx[64];   // grid points, QK_K / g.n of them
+  uint8_t signs[32];  // per group of 8: bit j set where weight j is negative
+};
+void fit_signed_grid(const GridSearch& g, const float* x, const float* imatrix, bool even, int m, float vmax,
+                     float div, SignedGridFit* f);
+
 }  // namespace dawn

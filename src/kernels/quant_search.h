@@ -1,9 +1,25 @@
 // Scale searches shared by the weight quantizers: pick the block scale (and min)
 // that minimise the weighted squared error, rather than taking max/nmax blindly.
 #pragma once
+#include <cfloat>
 #include <cstdint>
 
 namespace dawn {
+
+// ggml's plain asymmetric blocks (Q4_1, Q5_1): x ~ min + d * q, q in [0, nmax], d = (max - min) /
+// nmax over the block; id = 1 / d (0 for a constant block).
+struct MinStep {
+  float min, d, id;
+};
+inline MinStep min_step(const float* x, int n, int nmax) {
+  float min = FLT_MAX, max = -FLT_MAX;
+  for (int j = 0; j < n; ++j) {
+    min = x[j] < min ? x[j] : min;
+    max = x[j] > max ? x[j] : max;
+  }
+  const float d = (max - min) / float(nmax);
+  return {min, d, d != 0 ? 1.0f / d : 0.0f};
+}
 
 // x ~ scale * q with q in [-nmax, nmax-1]; writes q + nmax into L. Returns scale.
 float quant_symmetric(int n, int nmax, const float* x, uint8_t* L);

@@ -19,13 +19,6 @@ namespace dawn {
 
 namespace {
 
-DAWN_AVX2 inline float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-
 // Eight int32 sums of products of signed bytes (pairs of 4).
 DAWN_AVX2 inline __m256i dot_i8(__m256i x, __m256i y) {
   const __m256i ax = _mm256_sign_epi8(x, x);
@@ -46,7 +39,7 @@ DAWN_AVX2 float vec_dot_f32_avx2(int64_t n, const void* w, const void* act) {
     }
   }
   for (; i + 8 <= n; i += 8) acc[0] = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), acc[0]);
-  float sum = hsum(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
+  float sum = hsum8(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
   for (; i < n; ++i) sum += x[i] * y[i];
   return sum;
 }
@@ -68,7 +61,7 @@ DAWN_AVX2 float vec_dot_f16_avx2(int64_t n, const void* w, const void* act) {
     const __m256 b = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(y + i)));
     acc[0] = _mm256_fmadd_ps(a, b, acc[0]);
   }
-  float sum = hsum(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
+  float sum = hsum8(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
   for (; i < n; ++i) sum += fp16_to_f32(x[i]) * fp16_to_f32(y[i]);
   return sum;
 }
@@ -94,7 +87,7 @@ DAWN_AVX2 inline void dot_q8_act(int64_t n, const Block* x, const uint8_t* act, 
       acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dx * _cvtsh_ss(y->d)), _mm256_cvtepi32_ps(p), acc[t]);
     }
   }
-  for (int t = 0; t < NT; ++t) out[t] = hsum(acc[t]);
+  for (int t = 0; t < NT; ++t) out[t] = hsum8(acc[t]);
 }
 
 struct Q8_0Levels {
@@ -160,7 +153,7 @@ DAWN_AVX2 float vec_dot_q4_0_avx2(int64_t n, const void* w, const void* act) {
     const __m256 d = _mm256_set1_ps(_cvtsh_ss(x[i].d) * _cvtsh_ss(y[i].d));
     acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_i8(qx, qy)), acc);
   }
-  return hsum(acc);
+  return hsum8(acc);
 }
 
 namespace {
@@ -213,7 +206,7 @@ DAWN_AVX2 inline void q4k_dot(int64_t n, const BlockQ4_K* x, const uint8_t* act,
           _mm256_fmadd_ps(_mm256_set1_ps(dmin * y->d), _mm256_cvtepi32_ps(_mm256_madd_epi16(bs, mins16)), acc_m[t]);
     }
   }
-  for (int t = 0; t < NT; ++t) out[t] = hsum(acc[t]) - hsum(acc_m[t]);
+  for (int t = 0; t < NT; ++t) out[t] = hsum8(acc[t]) - hsum8(acc_m[t]);
 }
 
 }  // namespace
@@ -289,7 +282,7 @@ DAWN_AVX2 inline void q6k_dot(int64_t n, const BlockQ6_K* x, const uint8_t* act,
       acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d * y->d), _mm256_cvtepi32_ps(sumi[t]), acc[t]);
     }
   }
-  for (int t = 0; t < NT; ++t) out[t] = hsum(acc[t]);
+  for (int t = 0; t < NT; ++t) out[t] = hsum8(acc[t]);
 }
 
 }  // namespace
@@ -313,7 +306,7 @@ DAWN_AVX2 float dot_f32_f16_avx2(const float* q, const uint16_t* k, int64_t n) {
     a1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 8),
                          _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(k + i + 8))), a1);
   }
-  float s = hsum(_mm256_add_ps(a0, a1));
+  float s = hsum8(_mm256_add_ps(a0, a1));
   for (; i < n; ++i) s += q[i] * fp16_to_f32(k[i]);
   return s;
 }
@@ -387,7 +380,7 @@ DAWN_AVX2 void softmax_avx2(float* s, int64_t n, float scale) {
     _mm256_storeu_ps(s + i, e);
     vsum = _mm256_add_ps(vsum, e);
   }
-  float sum = hsum(vsum);
+  float sum = hsum8(vsum);
   for (; i < n; ++i) {
     s[i] = std::exp(s[i] - max);
     sum += s[i];

@@ -11,19 +11,13 @@
 #include "kernels/dispatch.h"
 #include "kernels/half.h"
 #include "kernels/iq_grids.h"
+#include "kernels/simd_x86.h"
 
 #define DAWN_AVX2 __attribute__((target("avx2,fma,f16c")))
 
 namespace dawn {
 
 namespace {
-
-DAWN_AVX2 inline float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
 
 // Byte k of s4 holds the signs of group k (8 weights): -1 where a bit is set, else +1.
 DAWN_AVX2 inline __m256i signs_pm(uint32_t s4) {
@@ -206,7 +200,7 @@ DAWN_AVX2 float dot_q8_k(int64_t n, const void* w, const void* act) {
     }
     acc = _mm256_fmadd_ps(_mm256_set1_ps(T::d(x[i]) * T::kFactor * y[i].d), _mm256_cvtepi32_ps(sum), acc);
   }
-  return hsum(acc);
+  return hsum8(acc);
 }
 
 }  // namespace
@@ -231,7 +225,7 @@ DAWN_AVX2 float vec_dot_iq4_nl_avx2(int64_t n, const void* w, const void* act) {
     const __m256i sum = _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
     acc = _mm256_fmadd_ps(_mm256_set1_ps(fp16_to_f32(x[i].d) * fp16_to_f32(y[i].d)), _mm256_cvtepi32_ps(sum), acc);
   }
-  return hsum(acc);
+  return hsum8(acc);
 }
 
 DAWN_AVX2 float vec_dot_q4_1_avx2(int64_t n, const void* w, const void* act) {
@@ -248,7 +242,7 @@ DAWN_AVX2 float vec_dot_q4_1_avx2(int64_t n, const void* w, const void* act) {
     acc = _mm256_fmadd_ps(_mm256_set1_ps(fp16_to_f32(x[i].d) * fp16_to_f32(y[i].d)), _mm256_cvtepi32_ps(sum), acc);
     mins += fp16_to_f32(x[i].m) * fp16_to_f32(y[i].s);
   }
-  return hsum(acc) + mins;
+  return hsum8(acc) + mins;
 }
 
 }  // namespace dawn

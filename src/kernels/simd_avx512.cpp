@@ -21,13 +21,6 @@ namespace dawn {
 
 namespace {
 
-DAWN_AVX512 inline float hsum8(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-
 // sum over four 64-level groups k of dpwssd(maddubs(w_k, y_k), s_k): maddubs makes int16 pair
 // sums (at most 2 * 63 * 128, no saturation for levels below 64) and dpwssd multiplies them by the
 // int16 scales s_k of their sub-blocks and accumulates, two instructions per 64 levels.

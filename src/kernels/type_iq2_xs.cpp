@@ -32,29 +32,15 @@ using T = SignedType<BlockIQ2_XS, QK_K, 16, decode>;
 void quantize(const float* src, void* dst, int64_t n, const float* imatrix) {
   const GridSearch& g = grid_search(IqGrid::Iq2xs);
   BlockIQ2_XS* out = static_cast<BlockIQ2_XS*>(dst);
-  float w[QK_K], a[QK_K], D[16];
-  uint8_t signs[32];
-  uint16_t idx[32];
+  SignedGridFit f;
   for (int64_t i = 0; i < n / QK_K; ++i) {
-    const float* x = src + i * QK_K;
-    iq_weights(x, imatrix ? imatrix + i * QK_K : nullptr, QK_K, 1.0f, w);
-    float max_D = 0;
-    for (int l = 0; l < 32; ++l) signs[l] = split_signs(x + 8 * l, w + 8 * l, true, a + 8 * l);
-    for (int h = 0; h < 16; ++h) {
-      D[h] = fit_points(g, a + 16 * h, w + 16 * h, 16, 43, nullptr, idx + 2 * h);
-      max_D = std::max(max_D, D[h]);
-    }
+    fit_signed_grid(g, src + i * QK_K, imatrix ? imatrix + i * QK_K : nullptr, true, 16, 43, 8.0f, &f);
     BlockIQ2_XS& b = out[i];
     std::memset(&b, 0, sizeof(b));
-    if (max_D == 0) continue;
-    b.d = f32_to_fp16(8.0f * max_D / 31.0f);
-    const float d = fp16_to_f32(b.d);
-    for (int h = 0; h < 16; ++h) {
-      const int s = std::clamp(nearest_int(0.5f * (8.0f * D[h] / d - 1.0f)), 0, 15);
-      assign_points(g, a + 16 * h, w + 16 * h, 16, d * float(2 * s + 1) / 8.0f, nullptr, idx + 2 * h);
-      b.scales[h / 2] = uint8_t(b.scales[h / 2] | (s << (4 * (h % 2))));
-    }
-    for (int l = 0; l < 32; ++l) b.qs[l] = uint16_t(idx[l] | ((signs[l] & 127) << 9));
+    if (f.d == 0) continue;
+    b.d = f32_to_fp16(f.d);
+    for (int h = 0; h < 16; ++h) b.scales[h / 2] = uint8_t(b.scales[h / 2] | (f.s[h] << (4 * (h % 2))));
+    for (int l = 0; l < 32; ++l) b.qs[l] = uint16_t(f.idx[l] | ((f.signs[l] & 127) << 9));
   }
 }
 

@@ -34,30 +34,18 @@ using T = SignedType<BlockIQ2_XXS, QK_K, 32, decode>;
 void quantize(const float* src, void* dst, int64_t n, const float* imatrix) {
   const GridSearch& g = grid_search(IqGrid::Iq2xxs);
   BlockIQ2_XXS* out = static_cast<BlockIQ2_XXS*>(dst);
-  float w[QK_K], a[QK_K], D[8];
-  uint8_t signs[32];
-  uint16_t idx[32];
+  SignedGridFit f;
   for (int64_t i = 0; i < n / QK_K; ++i) {
-    const float* x = src + i * QK_K;
-    iq_weights(x, imatrix ? imatrix + i * QK_K : nullptr, QK_K, 1.0f, w);
-    float max_D = 0;
-    for (int ib = 0; ib < 8; ++ib) {
-      for (int l = 0; l < 4; ++l) signs[4 * ib + l] = split_signs(x + 32 * ib + 8 * l, w + 32 * ib + 8 * l, true, a + 32 * ib + 8 * l);
-      D[ib] = fit_points(g, a + 32 * ib, w + 32 * ib, 32, 43, nullptr, idx + 4 * ib);
-      max_D = std::max(max_D, D[ib]);
-    }
+    fit_signed_grid(g, src + i * QK_K, imatrix ? imatrix + i * QK_K : nullptr, true, 32, 43, 8.0f, &f);
     BlockIQ2_XXS& b = out[i];
     std::memset(&b, 0, sizeof(b));
-    if (max_D == 0) continue;
-    b.d = f32_to_fp16(8.0f * max_D / 31.0f);
-    const float d = fp16_to_f32(b.d);
+    if (f.d == 0) continue;
+    b.d = f32_to_fp16(f.d);
     for (int ib = 0; ib < 8; ++ib) {
-      const int s = std::clamp(nearest_int(0.5f * (8.0f * D[ib] / d - 1.0f)), 0, 15);
-      assign_points(g, a + 32 * ib, w + 32 * ib, 32, d * float(2 * s + 1) / 8.0f, nullptr, idx + 4 * ib);
-      const uint32_t q0 = uint32_t(idx[4 * ib]) | uint32_t(idx[4 * ib + 1]) << 8 | uint32_t(idx[4 * ib + 2]) << 16 |
-                          uint32_t(idx[4 * ib + 3]) << 24;
-      uint32_t q1 = uint32_t(s) << 28;
-      for (int l = 0; l < 4; ++l) q1 |= uint32_t(signs[4 * ib + l] & 127) << (7 * l);
+      const uint16_t* idx = f.idx + 4 * ib;
+      const uint32_t q0 = uint32_t(idx[0]) | uint32_t(idx[1]) << 8 | uint32_t(idx[2]) << 16 | uint32_t(idx[3]) << 24;
+      uint32_t q1 = uint32_t(f.s[ib]) << 28;
+      for (int l = 0; l < 4; ++l) q1 |= uint32_t(f.signs[4 * ib + l] & 127) << (7 * l);
       std::memcpy(b.qs + 4 * ib, &q0, 4);
       std::memcpy(b.qs + 4 * ib + 2, &q1, 4);
     }

@@ -36,32 +36,20 @@ using T = SignedType<BlockIQ3_S, QK_K, 32, decode>;
 void quantize(const float* src, void* dst, int64_t n, const float* imatrix) {
   const GridSearch& g = grid_search(IqGrid::Iq3s);
   BlockIQ3_S* out = static_cast<BlockIQ3_S*>(dst);
-  float w[QK_K], a[QK_K], D[8];
-  uint8_t signs[32];
-  uint16_t idx[64];
+  SignedGridFit f;
   for (int64_t i = 0; i < n / QK_K; ++i) {
-    const float* x = src + i * QK_K;
-    iq_weights(x, imatrix ? imatrix + i * QK_K : nullptr, QK_K, 1.0f, w);
-    float max_D = 0;
-    for (int l = 0; l < 32; ++l) signs[l] = split_signs(x + 8 * l, w + 8 * l, false, a + 8 * l);
-    for (int ib = 0; ib < 8; ++ib) {
-      D[ib] = fit_points(g, a + 32 * ib, w + 32 * ib, 32, 15, nullptr, idx + 8 * ib);
-      max_D = std::max(max_D, D[ib]);
-    }
+    fit_signed_grid(g, src + i * QK_K, imatrix ? imatrix + i * QK_K : nullptr, false, 32, 15, 1.0f, &f);
     BlockIQ3_S& b = out[i];
     std::memset(&b, 0, sizeof(b));
-    if (max_D == 0) continue;
-    b.d = f32_to_fp16(max_D / 31.0f);
-    const float d = fp16_to_f32(b.d);
+    if (f.d == 0) continue;
+    b.d = f32_to_fp16(f.d);
     for (int ib = 0; ib < 8; ++ib) {
-      const int s = std::clamp(nearest_int(0.5f * (D[ib] / d - 1.0f)), 0, 15);
-      assign_points(g, a + 32 * ib, w + 32 * ib, 32, d * float(2 * s + 1), nullptr, idx + 8 * ib);
-      b.scales[ib / 2] = uint8_t(b.scales[ib / 2] | (s << (4 * (ib % 2))));
+      b.scales[ib / 2] = uint8_t(b.scales[ib / 2] | (f.s[ib] << (4 * (ib % 2))));
       for (int k = 0; k < 8; ++k) {
-        b.qs[8 * ib + k] = uint8_t(idx[8 * ib + k] & 0xff);
-        b.qh[ib] = uint8_t(b.qh[ib] | ((idx[8 * ib + k] >> 8) << k));
+        b.qs[8 * ib + k] = uint8_t(f.idx[8 * ib + k] & 0xff);
+        b.qh[ib] = uint8_t(b.qh[ib] | ((f.idx[8 * ib + k] >> 8) << k));
       }
-      for (int l = 0; l < 4; ++l) b.signs[4 * ib + l] = signs[4 * ib + l];
+      for (int l = 0; l < 4; ++l) b.signs[4 * ib + l] = f.signs[4 * ib + l];
     }
   }
 }

@@ -36,30 +36,18 @@ using T = SignedType<BlockIQ3_XXS, QK_K, 32, decode>;
 void quantize(const float* src, void* dst, int64_t n, const float* imatrix) {
   const GridSearch& g = grid_search(IqGrid::Iq3xxs);
   BlockIQ3_XXS* out = static_cast<BlockIQ3_XXS*>(dst);
-  float w[QK_K], a[QK_K], D[8];
-  uint8_t signs[32];
-  uint16_t idx[64];
+  SignedGridFit f;
   for (int64_t i = 0; i < n / QK_K; ++i) {
-    const float* x = src + i * QK_K;
-    iq_weights(x, imatrix ? imatrix + i * QK_K : nullptr, QK_K, 1.0f, w);
-    float max_D = 0;
-    for (int l = 0; l < 32; ++l) signs[l] = split_signs(x + 8 * l, w + 8 * l, true, a + 8 * l);
-    for (int ib = 0; ib < 8; ++ib) {
-      D[ib] = fit_points(g, a + 32 * ib, w + 32 * ib, 32, 62, nullptr, idx + 8 * ib);
-      max_D = std::max(max_D, D[ib]);
-    }
+    fit_signed_grid(g, src + i * QK_K, imatrix ? imatrix + i * QK_K : nullptr, true, 32, 62, 4.0f, &f);
     BlockIQ3_XXS& b = out[i];
     std::memset(&b, 0, sizeof(b));
-    if (max_D == 0) continue;
-    b.d = f32_to_fp16(4.0f * max_D / 31.0f);
-    const float d = fp16_to_f32(b.d);
+    if (f.d == 0) continue;
+    b.d = f32_to_fp16(f.d);
     for (int ib = 0; ib < 8; ++ib) {
-      const int s = std::clamp(nearest_int(0.5f * (4.0f * D[ib] / d - 1.0f)), 0, 15);
-      assign_points(g, a + 32 * ib, w + 32 * ib, 32, d * float(2 * s + 1) / 4.0f, nullptr, idx + 8 * ib);
-      uint32_t aux = uint32_t(s) << 28;
-      for (int l = 0; l < 4; ++l) aux |= uint32_t(signs[4 * ib + l] & 127) << (7 * l);
+      uint32_t aux = uint32_t(f.s[ib]) << 28;
+      for (int l = 0; l < 4; ++l) aux |= uint32_t(f.signs[4 * ib + l] & 127) << (7 * l);
       std::memcpy(b.qs + QK_K / 4 + 4 * ib, &aux, 4);
-      for (int k = 0; k < 8; ++k) b.qs[8 * ib + k] = uint8_t(idx[8 * ib + k]);
+      for (int k = 0; k < 8; ++k) b.qs[8 * ib + k] = uint8_t(f.idx[8 * ib + k]);
     }
   }
 }

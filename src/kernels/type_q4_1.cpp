@@ -1,11 +1,11 @@
 // Q4_1: 32 four-bit values with an f16 scale and an f16 minimum (older files; llama.cpp's
 // ftype 3).
 #include <algorithm>
-#include <cfloat>
 
 #include "kernels/blocks.h"
 #include "kernels/dispatch.h"
 #include "kernels/half.h"
+#include "kernels/quant_search.h"
 #include "kernels/types.h"
 
 namespace dawn {
@@ -28,13 +28,7 @@ void from_float(const float* src, void* dst, int64_t n) {
   BlockQ4_1* b = static_cast<BlockQ4_1*>(dst);
   for (int64_t i = 0; i < n / QK; ++i) {
     const float* x = src + i * QK;
-    float min = FLT_MAX, max = -FLT_MAX;
-    for (int j = 0; j < QK; ++j) {
-      min = x[j] < min ? x[j] : min;
-      max = x[j] > max ? x[j] : max;
-    }
-    const float d = (max - min) / 15.0f;
-    const float id = d != 0 ? 1.0f / d : 0.0f;
+    const auto [min, d, id] = min_step(x, QK, 15);
     b[i].d = f32_to_fp16(d);
     b[i].m = f32_to_fp16(min);
     for (int j = 0; j < QK / 2; ++j) {

@@ -1,10 +1,10 @@
 // Q5_1: 32 five-bit values with an f16 scale and an f16 minimum (llama.cpp's
 // fallback for Q5_K rows that are not a multiple of 256).
-#include <cfloat>
 #include <cstring>
 
 #include "kernels/blocks.h"
 #include "kernels/half.h"
+#include "kernels/quant_search.h"
 #include "kernels/types.h"
 
 namespace dawn {
@@ -35,13 +35,7 @@ void from_float(const float* src, void* dst, int64_t n) {
   BlockQ5_1* b = static_cast<BlockQ5_1*>(dst);
   for (int64_t i = 0; i < n / QK; ++i) {
     const float* x = src + i * QK;
-    float min = FLT_MAX, max = -FLT_MAX;
-    for (int j = 0; j < QK; ++j) {
-      min = x[j] < min ? x[j] : min;
-      max = x[j] > max ? x[j] : max;
-    }
-    const float d = (max - min) / 31.0f;
-    const float id = d != 0 ? 1.0f / d : 0.0f;
+    const auto [min, d, id] = min_step(x, QK, 31);
     b[i].d = f32_to_fp16(d);
     b[i].m = f32_to_fp16(min);
     uint32_t qh = 0;

@@ -14,21 +14,18 @@
 
 namespace dawn {
 
-const std::vector<float>* Imatrix::values(const std::string& tensor) const {
+std::optional<std::vector<float>> Imatrix::values(const std::string& tensor) const {
   const auto it = entries.find(tensor);
-  if (it == entries.end()) return nullptr;
-  auto [m, fresh] = means_.try_emplace(tensor);
-  if (fresh) {
-    const ImatrixEntry& e = it->second;
-    m->second.resize(size_t(e.ne0) * size_t(e.n_mat));
-    for (int k = 0; k < e.n_mat; ++k) {
-      for (int64_t j = 0; j < e.ne0; ++j) {
-        const size_t at = size_t(k) * size_t(e.ne0) + size_t(j);
-        m->second[at] = e.counts[size_t(k)] > 0 ? float(e.sum2[at] / e.counts[size_t(k)]) : 1.0f;
-      }
+  if (it == entries.end()) return std::nullopt;
+  const ImatrixEntry& e = it->second;
+  std::vector<float> v(size_t(e.ne0) * size_t(e.n_mat));
+  for (int k = 0; k < e.n_mat; ++k) {
+    for (int64_t j = 0; j < e.ne0; ++j) {
+      const size_t at = size_t(k) * size_t(e.ne0) + size_t(j);
+      v[at] = e.counts[size_t(k)] > 0 ? float(e.sum2[at] / e.counts[size_t(k)]) : 1.0f;
     }
   }
-  return &m->second;
+  return v;
 }
 
 void Imatrix::write_gguf(const std::string& path) const {
@@ -260,8 +257,14 @@ Imatrix collect_imatrix(const Model& m, const std::vector<int32_t>& tokens, int 
                              static_cast<Collector*>(ctx)->observe(w, x, rows, n);
                            },
                            &c};
-  set_matmul_observer(&obs);
-  try {
+  {
+    // The observer is process-wide: cleared on every way out, a throw included.
+    struct Watch {
+      explicit Watch(const MatmulObserver* o) { set_matmul_observer(o); }
+      ~Watch() { set_matmul_observer(nullptr); }
+      Watch(const Watch&) = delete;
+      Watch& operator=(const Watch&) = delete;
+    } watch(&obs);
     std::vector<int32_t> chunk;
     for (int i = 0; i < n_chunks; ++i) {
       chunk.assign(all.begin() + int64_t(i) * n_ctx, all.begin() + int64_t(i + 1) * n_ctx);
@@ -271,11 +274,7 @@ Imatrix collect_imatrix(const Model& m, const std::vector<int32_t>& tokens, int 
       if (mtp) s.eval_mtp(chunk.data() + 1, s.hidden(), int(chunk.size()) - 1);
       if (progress) progress(i + 1, n_chunks);
     }
-  } catch (...) {
-    set_matmul_observer(nullptr);
-    throw;
   }
-  set_matmul_observer(nullptr);
   im.chunk_count = n_chunks;
   im.chunk_size = n_ctx;
   return im;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,16 +27,13 @@ struct Imatrix {
   int chunk_count = 0, chunk_size = 0;
 
   // Values the quantizer weighs columns by: sum2 / count per matrix (1 where a matrix saw no
-  // rows), ne0 * n_mat of them. Null when the tensor has no entry.
-  const std::vector<float>* values(const std::string& tensor) const;
+  // rows), ne0 * n_mat of them. None when the tensor has no entry.
+  std::optional<std::vector<float>> values(const std::string& tensor) const;
 
   void write_gguf(const std::string& path) const;
   void write_dat(const std::string& path) const;
   // Either format (GGUF by its magic); throws Error naming the file and what is wrong.
   static Imatrix load(const std::string& path);
-
- private:
-  mutable std::map<std::string, std::vector<float>> means_;
 };
 
 // Runs the model over `tokens` as llama-imatrix does (BOS before the text when bos >= 0, chunks

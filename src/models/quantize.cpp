@@ -4,7 +4,7 @@
 #include <cctype>
 #include <cstdio>
 #include <filesystem>
-#include <regex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -13,6 +13,7 @@
 #include "kernels/types.h"
 #include "models/imatrix.h"
 #include "models/synth.h"
+#include "models/tensor_types.h"
 #include "util/error.h"
 
 namespace dawn {
@@ -178,33 +179,6 @@ DType k_tensor_type(Mix mix, DType base, const std::string& n, const Shape& s, C
   return type;
 }
 
-struct Override {
-  std::regex re;
-  std::string pattern;
-  DType type;
-};
-
-std::vector<Override> parse_overrides(const std::vector<std::string>& specs) {
-  std::vector<Override> out;
-  for (const std::string& spec : specs) {
-    const size_t eq = spec.rfind('=');
-    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
-      throw Error("quantize: --tensor-type '" + spec + "' is not REGEX=TYPE");
-    DType t;
-    const std::string tname = lower(spec.substr(eq + 1)), pat = lower(spec.substr(0, eq));
-    if (!parse_type_name(tname, &t) || t == DType::Q8_K || t == DType::Q8_1)
-      throw Error("quantize: --tensor-type '" + spec + "': unknown type '" + tname + "'");
-    if (!traits(t).from_float)
-      throw Error("quantize: --tensor-type '" + spec + "': dawn cannot write " + tname);
-    try {
-      out.push_back({std::regex(pat), pat, t});
-    } catch (const std::regex_error& e) {
-      throw Error("quantize: --tensor-type '" + spec + "': bad regular expression (" + e.what() + ")");
-    }
-  }
-  return out;
-}
-
 const char* kTargets =
     "f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q3_k, q4_k, q5_k, q6_k, q2_k, q4_k_m, q5_k_m, iq1_s, iq1_m, iq2_xxs, "
     "iq2_xs, iq2_s, iq2_m, iq3_xxs, iq3_s, iq4_nl, iq4_xs";
@@ -233,7 +207,7 @@ void quantize_model(const std::string& in, const std::string& out, const std::st
   }
   if (mix != Mix::Iq) ftype = ftype_of(mix, base);
   if (!traits(base).from_float) throw Error("quantize: dawn cannot write " + std::string(type_name(base)));
-  const std::vector<Override> overrides = parse_overrides(opts.tensor_types);
+  const TensorTypes overrides(opts.tensor_types, "quantize");
   Imatrix imatrix;
   const bool have_imatrix = !opts.imatrix.empty();
   if (have_imatrix) imatrix = Imatrix::load(opts.imatrix);
@@ -280,13 +254,11 @@ void quantize_model(const std::string& in, const std::string& out, const std::st
       } else {
         type = k_tensor_type(mix, base, n, shape, counters, x.ne[0]);
       }
-      for (const Override& o : overrides) {
-        if (std::regex_search(n, o.re)) type = o.type;
-      }
+      type = overrides.apply(n, type);
       type = fallback_type(type, x.ne[0]);
     }
     const int64_t n_mat = x.ne[2] * x.ne[3];
-    const std::vector<float>* im = nullptr;
+    std::optional<std::vector<float>> im;
     if (type != x.type && have_imatrix) {
       im = imatrix.values(n);
       if (im && im->size() != size_t(x.ne[0] * n_mat)) {
@@ -301,7 +273,7 @@ void quantize_model(const std::string& in, const std::string& out, const std::st
     }
     std::vector<int64_t> ne(x.ne, x.ne + x.n_dims);
     const GgufTensor* src = &x;
-    w.add_tensor(n, type, ne, [src, type, im, &pool](uint8_t* dst) {
+    w.add_tensor(n, type, ne, [src, type, im = std::move(im), &pool](uint8_t* dst) {
       const int64_t cols = src->ne[0], rows = src->nelements() / cols, rows_per_mat = src->ne[1];
       if (type == src->type) {
         std::copy(src->data, src->data + src->nbytes, dst);

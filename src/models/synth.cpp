@@ -1,10 +1,12 @@
 #include "models/synth.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <map>
 
 #include "formats/gguf.h"
+#include "models/tensor_types.h"
 #include "text/bpe_train.h"
 #include "text/hf_tokenizer.h"
 #include "text/pretokenizer.h"
@@ -37,16 +39,30 @@ uint64_t hash_name(const std::string& s, uint64_t seed) {
   return h;
 }
 
+// Tensors above this many weights in a type whose quantizer searches a grid (the i-quants: a few
+// million weights a second) are assembled from a pool of quantized blocks; see Gen::tensor.
+constexpr int64_t kPoolAbove = int64_t(1) << 22;
+constexpr int64_t kPoolWeights = int64_t(1) << 20;
+
 struct Gen {
   const SynthConfig& c;
   GgufWriter& w;
+  TensorTypes overrides{c.tensor_types, "synth"};
 
-  // Weight rows drawn N(0, 1/cols) (or mean/std given), converted to `type`.
+  // Weight rows drawn N(0, 1/cols) (or mean/std given), converted to `type` (or the type
+  // --tensor-type gives a matrix of this name).
   void tensor(const std::string& name, std::vector<int64_t> ne, DType type, float mean = 0.0f, float std = -1.0f) {
     const int64_t cols = ne[0];
     if (std < 0) std = 1.0f / std::sqrt(float(cols));
+    if (ne.size() >= 2) type = overrides.apply(name, type);
     type = fallback_type(type, cols);
     const uint64_t seed = hash_name(name, c.seed);
+    int64_t n_weights = 1;
+    for (int64_t x : ne) n_weights *= x;
+    if (traits(type).quantize && n_weights > kPoolAbove) {
+      pooled_tensor(name, ne, type, mean, std, seed);
+      return;
+    }
     w.add_tensor(name, type, ne, [=](uint8_t* dst) {
       int64_t rows = 1;
       for (size_t i = 1; i < ne.size(); ++i) rows *= ne[i];
@@ -56,6 +72,35 @@ struct Gen {
       for (int64_t r = 0; r < rows; ++r) {
         for (float& x : row) x = mean + std * rng.normal();
         traits(type).from_float(row.data(), dst + size_t(r) * rb, cols);
+      }
+    });
+  }
+  // A large tensor in a grid-searched type: about a million weights drawn and quantized as above,
+  // then every block of every row copied from a random one of them. Blocks are independent in
+  // every ggml type (each has its own scales), so each row is still N(mean, std) quantized, only
+  // not independent of the others: the bytes are as many and as varied as a real file's for a
+  // speed benchmark, and a 671B-shaped i-quant file takes minutes instead of hours.
+  void pooled_tensor(const std::string& name, const std::vector<int64_t>& ne, DType type, float mean, float std,
+                     uint64_t seed) {
+    w.add_tensor(name, type, ne, [=](uint8_t* dst) {
+      const int64_t cols = ne[0];
+      int64_t rows = 1;
+      for (size_t i = 1; i < ne.size(); ++i) rows *= ne[i];
+      const TypeTraits& tt = traits(type);
+      const int64_t pool_rows = std::min(rows, std::max<int64_t>(1, kPoolWeights / cols));
+      const size_t rb = row_bytes(type, cols), bb = size_t(tt.bytes);
+      std::vector<uint8_t> pool(size_t(pool_rows) * rb);
+      Rng rng{seed};
+      std::vector<float> row(static_cast<size_t>(cols));
+      for (int64_t r = 0; r < pool_rows; ++r) {
+        for (float& x : row) x = mean + std * rng.normal();
+        tt.quantize(row.data(), pool.data() + size_t(r) * rb, cols, nullptr);
+      }
+      const uint64_t n_blocks = pool.size() / bb;
+      for (int64_t r = 0; r < rows; ++r) {
+        for (int64_t b = 0; b < cols / tt.block; ++b) {
+          std::memcpy(dst + size_t(r) * rb + size_t(b) * bb, pool.data() + (rng.next() % n_blocks) * bb, bb);
+        }
       }
     });
   }

@@ -35,6 +35,9 @@ struct SynthConfig {
   std::string hf_tokenizer;
   std::string pre_override;  // with hf_tokenizer: write this tokenizer.ggml.pre instead of the detected one
   bool vocab_only = false;   // metadata only, no tensors (like llama.cpp's ggml-vocab-*.gguf)
+  // "REGEX=TYPE" (llama-quantize's --tensor-type): matrices whose name matches get TYPE, the last
+  // match winning; the mixes of real low-bit files at real shapes, for benchmarks.
+  std::vector<std::string> tensor_types;
 };
 
 // Known presets: tiny test shapes per variant and the real shapes of machine.md.
