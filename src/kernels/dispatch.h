@@ -63,6 +63,9 @@ void vec_dot_q5_0_x4_avx512(int64_t n, const void* w, const void* act, size_t ac
 void vec_dot_q8_0_x4_avx512(int64_t n, const void* w, const void* act, size_t act_stride, float* out);
 void vec_dot_q4_k_x4_avx512(int64_t n, const void* w, const void* act, size_t act_stride, float* out);
 void vec_dot_q6_k_x4_avx512(int64_t n, const void* w, const void* act, size_t act_stride, float* out);
+float vec_dot_iq4_nl_avx512(int64_t n, const void* w, const void* act);
+float vec_dot_iq1_s_avx512(int64_t n, const void* w, const void* act);
+void vec_dot_iq4_nl_x4_avx512(int64_t n, const void* w, const void* act, size_t act_stride, float* out);
 
 // Activation rows to Q8_K (the K-quants' dot format): the plain scalar reference and the AVX-512
 // form, bit for bit the same (decode converts ~0.7 M values a token for V2-Lite, on one thread).

@@ -62,7 +62,7 @@ struct Iq2Xxs {
     return {grid4(kIq2xxsGrid.data(), idx & 0xff, (idx >> 8) & 0xff, (idx >> 16) & 0xff, idx >> 24),
             signs_pm(sign_bytes7(aux)), _mm256_set1_epi16(int16_t(m))};
   }
-  static float d(const Block& b) { return fp16_to_f32(b.d); }
+  DAWN_AVX2 static float d(const Block& b) { return _cvtsh_ss(b.d); }
 };
 
 struct Iq2Xs {
@@ -75,7 +75,7 @@ struct Iq2Xs {
     return {grid4(kIq2xsGrid.data(), q[0] & 511, q[1] & 511, q[2] & 511, q[3] & 511), signs_pm(s4),
             mults(2 * (b.scales[ib] & 0xF) + 1, 2 * (b.scales[ib] >> 4) + 1)};
   }
-  static float d(const Block& b) { return fp16_to_f32(b.d); }
+  DAWN_AVX2 static float d(const Block& b) { return _cvtsh_ss(b.d); }
 };
 
 struct Iq2S {
@@ -90,7 +90,7 @@ struct Iq2S {
                   q[3] | (h & 0xC0) << 2),
             signs_pm(s4), mults(2 * (b.scales[ib] & 0xF) + 1, 2 * (b.scales[ib] >> 4) + 1)};
   }
-  static float d(const Block& b) { return fp16_to_f32(b.d); }
+  DAWN_AVX2 static float d(const Block& b) { return _cvtsh_ss(b.d); }
 };
 
 struct Iq3Xxs {
@@ -105,7 +105,7 @@ struct Iq3Xxs {
                                          int(g[q[2]]), int(g[q[1]]), int(g[q[0]]));
     return {mag, signs_pm(sign_bytes7(aux)), _mm256_set1_epi16(int16_t(2 * (aux >> 28) + 1))};
   }
-  static float d(const Block& b) { return fp16_to_f32(b.d); }
+  DAWN_AVX2 static float d(const Block& b) { return _cvtsh_ss(b.d); }
 };
 
 struct Iq3S {
@@ -122,7 +122,7 @@ struct Iq3S {
     const int m = 2 * ((b.scales[ib / 2] >> (4 * (ib % 2))) & 0xF) + 1;
     return {mag, signs_pm(s4), _mm256_set1_epi16(int16_t(m))};
   }
-  static float d(const Block& b) { return fp16_to_f32(b.d); }
+  DAWN_AVX2 static float d(const Block& b) { return _cvtsh_ss(b.d); }
 };
 
 // IQ1: v = 8 g + delta (g ternary, delta +-1), the 1/8 in kFactor.
@@ -141,7 +141,7 @@ struct Iq1S {
     const __m256i delta = _mm256_set1_epi8(h & 0x8000 ? -1 : 1);
     return from_signed(iq1_values(g, delta), _mm256_set1_epi16(int16_t(2 * ((h >> 12) & 7) + 1)));
   }
-  static float d(const Block& b) { return fp16_to_f32(b.d); }
+  DAWN_AVX2 static float d(const Block& b) { return _cvtsh_ss(b.d); }
 };
 
 struct Iq1M {
@@ -159,10 +159,10 @@ struct Iq1M {
     const int s = sc[ib / 2] >> (6 * (ib % 2));
     return from_signed(iq1_values(g, delta), mults(2 * (s & 7) + 1, 2 * ((s >> 3) & 7) + 1));
   }
-  static float d(const Block& b) {
+  DAWN_AVX2 static float d(const Block& b) {
     uint16_t sc[4];
     std::memcpy(sc, b.scales, 8);
-    return fp16_to_f32(uint16_t((sc[0] >> 12) | ((sc[1] >> 8) & 0x00F0) | ((sc[2] >> 4) & 0x0F00) | (sc[3] & 0xF000)));
+    return _cvtsh_ss(uint16_t((sc[0] >> 12) | ((sc[1] >> 8) & 0x00F0) | ((sc[2] >> 4) & 0x0F00) | (sc[3] & 0xF000)));
   }
 };
 
@@ -182,7 +182,7 @@ struct Iq4Xs {
     const int ls = ((b.scales_l[ib / 2] >> (4 * (ib % 2))) & 0xF) | (((b.scales_h >> (2 * ib)) & 3) << 4);
     return from_signed(iq4_values(b.qs + 16 * ib), _mm256_set1_epi16(int16_t(ls - 32)));
   }
-  static float d(const Block& b) { return fp16_to_f32(b.d); }
+  DAWN_AVX2 static float d(const Block& b) { return _cvtsh_ss(b.d); }
 };
 
 template <class T>
@@ -223,7 +223,7 @@ DAWN_AVX2 float vec_dot_iq4_nl_avx2(int64_t n, const void* w, const void* act) {
     const __m256i q8 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i].qs));
     const __m256i p16 = _mm256_maddubs_epi16(_mm256_sign_epi8(v, v), _mm256_sign_epi8(q8, v));
     const __m256i sum = _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(fp16_to_f32(x[i].d) * fp16_to_f32(y[i].d)), _mm256_cvtepi32_ps(sum), acc);
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(x[i].d) * _cvtsh_ss(y[i].d)), _mm256_cvtepi32_ps(sum), acc);
   }
   return hsum8(acc);
 }
@@ -239,8 +239,8 @@ DAWN_AVX2 float vec_dot_q4_1_avx2(int64_t n, const void* w, const void* act) {
     const __m256i q4 = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(raw, 4), m4), _mm_and_si128(raw, m4));
     const __m256i q8 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i].qs));
     const __m256i sum = _mm256_madd_epi16(_mm256_maddubs_epi16(q4, q8), _mm256_set1_epi16(1));
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(fp16_to_f32(x[i].d) * fp16_to_f32(y[i].d)), _mm256_cvtepi32_ps(sum), acc);
-    mins += fp16_to_f32(x[i].m) * fp16_to_f32(y[i].s);
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(x[i].d) * _cvtsh_ss(y[i].d)), _mm256_cvtepi32_ps(sum), acc);
+    mins += _cvtsh_ss(x[i].m) * _cvtsh_ss(y[i].s);
   }
   return hsum8(acc) + mins;
 }

@@ -13,6 +13,7 @@
 #include "kernels/blocks.h"
 #include "kernels/dispatch.h"
 #include "kernels/half.h"
+#include "kernels/iq_grids.h"
 #include "kernels/simd_x86.h"
 
 #define DAWN_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c")))
@@ -202,7 +203,82 @@ struct Q5_0Levels {
   }
 };
 
+// IQ4_NL: each nibble indexes the 16 non-linear levels (low nibbles weights 0..15, high 16..31).
+struct Iq4NlLevels {
+  DAWN_AVX512 __m256i operator()(const BlockIQ4_NL& b) const {
+    const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs));
+    const __m256i nib = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), _mm256_set1_epi8(0xF));
+    const __m256i table =
+        _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kValuesIq4nl.data())));
+    return _mm256_shuffle_epi8(table, nib);
+  }
+};
+
+// IQ1_S against Q8_K: v = 8 g + delta with g ternary, so v . y = 8 (g + 1) . y + (delta - 8) S with
+// S the sub-block's activation sum (from Q8_K's bsums): g + 1 is unsigned, one vpdpbusd per 64
+// weights. The 32 11-bit grid indices of a block are built in vectors and gathered 8 at a time.
+DAWN_AVX512 inline void iq1s_block(const BlockIQ1_S& b, const BlockQ8_K& y, __m512& acc) {
+  const __m256i qh = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qh)));
+  const __m512i qh16 = _mm512_castsi256_si512(qh);
+  // Per sub-block: scale 2 s + 1 (times 8 for the grid part) and the shift term (delta - 8) S.
+  const __m256i sc = _mm256_add_epi32(_mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(qh, 12), _mm256_set1_epi32(7)), 1),
+                                      _mm256_set1_epi32(1));
+  const __m256i dm = _mm256_sub_epi32(_mm256_set1_epi32(-7), _mm256_slli_epi32(_mm256_srli_epi32(qh, 15), 1));
+  const __m256i sums =
+      _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(y.bsums)), _mm256_set1_epi16(1));
+  __m512i total = _mm512_castsi256_si512(_mm256_mullo_epi32(_mm256_mullo_epi32(sc, dm), sums));
+  total = _mm512_maskz_mov_epi32(0x00FF, total);
+  const __m512i sc8 = _mm512_castsi256_si512(_mm256_slli_epi32(sc, 3));
+  const __m512i lane = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+  const __m512i shift = _mm512_setr_epi32(0, 3, 6, 9, 0, 3, 6, 9, 0, 3, 6, 9, 0, 3, 6, 9);
+  const long long* grid = reinterpret_cast<const long long*>(kIq1sGrid.data());
+  for (int h = 0; h < 2; ++h) {  // indices 16 h .. 16 h + 15: sub-blocks 4 h .. 4 h + 3
+    const __m512i lo = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs + 16 * h)));
+    const __m512i hi = _mm512_and_si512(
+        _mm512_srlv_epi32(_mm512_permutexvar_epi32(_mm512_add_epi32(lane, _mm512_set1_epi32(4 * h)), qh16), shift),
+        _mm512_set1_epi32(7));
+    const __m512i idx = _mm512_or_si512(lo, _mm512_slli_epi32(hi, 8));
+    for (int k = 0; k < 2; ++k) {  // 8 indices: 64 weights, sub-blocks 4 h + 2 k and 4 h + 2 k + 1
+      const __m256i i8 = k == 0 ? _mm512_castsi512_si256(idx) : _mm512_extracti64x4_epi64(idx, 1);
+      const __m512i g1 = _mm512_add_epi8(_mm512_i32gather_epi64(i8, grid, 8), _mm512_set1_epi8(1));
+      const int sb = 4 * h + 2 * k;
+      const __m512i q = _mm512_loadu_si512(y.qs + 32 * sb);
+      const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), g1, q);
+      const __m512i m = _mm512_permutexvar_epi32(
+          _mm512_setr_epi32(sb, sb, sb, sb, sb, sb, sb, sb, sb + 1, sb + 1, sb + 1, sb + 1, sb + 1, sb + 1, sb + 1, sb + 1),
+          sc8);
+      total = _mm512_add_epi32(total, _mm512_mullo_epi32(p, m));
+    }
+  }
+  acc = _mm512_fmadd_ps(_mm512_set1_ps(_cvtsh_ss(b.d) * y.d * 0.125f), _mm512_cvtepi32_ps(total), acc);
+}
+
 }  // namespace
+
+DAWN_AVX512 float vec_dot_iq1_s_avx512(int64_t n, const void* w, const void* act) {
+  const BlockIQ1_S* x = static_cast<const BlockIQ1_S*>(w);
+  const BlockQ8_K* y = static_cast<const BlockQ8_K*>(act);
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+  const int64_t nb = n / QK_K;
+  int64_t i = 0;
+  for (; i + 2 <= nb; i += 2) {
+    iq1s_block(x[i], y[i], acc0);
+    iq1s_block(x[i + 1], y[i + 1], acc1);
+  }
+  if (i < nb) iq1s_block(x[i], y[i], acc0);
+  return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+}
+
+DAWN_AVX512 float vec_dot_iq4_nl_avx512(int64_t n, const void* w, const void* act) {
+  float r;
+  dot_q8_act<1>(n, static_cast<const BlockIQ4_NL*>(w), static_cast<const uint8_t*>(act), 0, &r, Iq4NlLevels());
+  return r;
+}
+
+DAWN_AVX512 void vec_dot_iq4_nl_x4_avx512(int64_t n, const void* w, const void* act, size_t act_stride, float* out) {
+  dot_q8_act<4>(n, static_cast<const BlockIQ4_NL*>(w), static_cast<const uint8_t*>(act), act_stride, out,
+                Iq4NlLevels());
+}
 
 DAWN_AVX512 float vec_dot_q4_k_avx512(int64_t n, const void* w, const void* act) {
   float r;

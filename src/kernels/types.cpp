@@ -118,6 +118,8 @@ DotKernels dot_kernels(DType t, Isa isa) {
       case DType::Q8_0: return {vec_dot_q8_0_avx512, vec_dot_q8_0_x4_avx512};
       case DType::Q4_K: return {vec_dot_q4_k_avx512, vec_dot_q4_k_x4_avx512};
       case DType::Q6_K: return {vec_dot_q6_k_avx512, vec_dot_q6_k_x4_avx512};
+      case DType::IQ4_NL: return {vec_dot_iq4_nl_avx512, vec_dot_iq4_nl_x4_avx512};
+      case DType::IQ1_S: return {vec_dot_iq1_s_avx512, nullptr};
       default: return {};
     }
   }
