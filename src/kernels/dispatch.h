@@ -27,6 +27,21 @@ struct DotKernels {
 };
 DotKernels dot_kernels(DType t, Isa isa);
 
+// The levels form of a row (types.h: UnpackLevelsFn): the SIMD unpacker this CPU has for t, else
+// `scalar` (the prefill GEMM unpacks each weight row once per tile of tokens; the MoE experts'
+// small token groups make that a large share of prefill for the i-quants).
+using UnpackFn = void (*)(const void* src, int64_t n, uint8_t* q, float* scale, float* min);
+UnpackFn pick_unpack(DType t, UnpackFn scalar);
+void unpack_iq4_nl_avx2(const void* src, int64_t n, uint8_t* q, float* scale, float* min);
+void unpack_iq4_xs_avx2(const void* src, int64_t n, uint8_t* q, float* scale, float* min);
+void unpack_iq2_xxs_avx2(const void* src, int64_t n, uint8_t* q, float* scale, float* min);
+void unpack_iq2_xs_avx2(const void* src, int64_t n, uint8_t* q, float* scale, float* min);
+void unpack_iq2_s_avx2(const void* src, int64_t n, uint8_t* q, float* scale, float* min);
+void unpack_iq3_xxs_avx2(const void* src, int64_t n, uint8_t* q, float* scale, float* min);
+void unpack_iq3_s_avx2(const void* src, int64_t n, uint8_t* q, float* scale, float* min);
+void unpack_iq1_s_avx2(const void* src, int64_t n, uint8_t* q, float* scale, float* min);
+void unpack_iq1_m_avx2(const void* src, int64_t n, uint8_t* q, float* scale, float* min);
+
 // The fastest single-token dot this CPU has for t, else `scalar`.
 VecDotFn pick_dot(DType t, VecDotFn scalar);
 

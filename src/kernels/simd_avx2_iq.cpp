@@ -203,7 +203,65 @@ DAWN_AVX2 float dot_q8_k(int64_t n, const void* w, const void* act) {
   return hsum8(acc);
 }
 
+// The levels form of any of the Q8_K-paired types from the same chunks the dot product reads:
+// v + 128 per weight, d * mult per sub-block of kSub (16: a multiplier per half chunk).
+template <class T, int kSub>
+DAWN_AVX2 void unpack_chunks(const void* src, int64_t n, uint8_t* q, float* scale, float* min) {
+  const typename T::Block* x = static_cast<const typename T::Block*>(src);
+  const __m256i bias = _mm256_set1_epi8(char(0x80));
+  for (int64_t i = 0; i < n / QK_K; ++i) {
+    const float d = T::d(x[i]) * T::kFactor;
+    for (int ib = 0; ib < 8; ++ib) {
+      const Chunk c = T::chunk(x[i], ib);
+      const __m256i v = _mm256_sign_epi8(c.mag, c.sgn);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + i * QK_K + 32 * ib), _mm256_xor_si256(v, bias));
+      if (kSub == 32) {
+        scale[i * 8 + ib] = d * float(int16_t(_mm256_extract_epi16(c.mult, 0)));
+        min[i * 8 + ib] = 0;
+      } else {
+        scale[i * 16 + 2 * ib] = d * float(int16_t(_mm256_extract_epi16(c.mult, 0)));
+        scale[i * 16 + 2 * ib + 1] = d * float(int16_t(_mm256_extract_epi16(c.mult, 8)));
+        min[i * 16 + 2 * ib] = min[i * 16 + 2 * ib + 1] = 0;
+      }
+    }
+  }
+}
+
 }  // namespace
+
+DAWN_AVX2 void unpack_iq4_nl_avx2(const void* src, int64_t n, uint8_t* q, float* scale, float* min) {
+  const BlockIQ4_NL* x = static_cast<const BlockIQ4_NL*>(src);
+  const __m256i bias = _mm256_set1_epi8(char(0x80));
+  for (int64_t i = 0; i < n / QK; ++i) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + i * QK), _mm256_xor_si256(iq4_values(x[i].qs), bias));
+    scale[i] = _cvtsh_ss(x[i].d);
+    min[i] = 0;
+  }
+}
+DAWN_AVX2 void unpack_iq4_xs_avx2(const void* s, int64_t n, uint8_t* q, float* sc, float* m) {
+  unpack_chunks<Iq4Xs, 32>(s, n, q, sc, m);
+}
+DAWN_AVX2 void unpack_iq2_xxs_avx2(const void* s, int64_t n, uint8_t* q, float* sc, float* m) {
+  unpack_chunks<Iq2Xxs, 32>(s, n, q, sc, m);
+}
+DAWN_AVX2 void unpack_iq2_xs_avx2(const void* s, int64_t n, uint8_t* q, float* sc, float* m) {
+  unpack_chunks<Iq2Xs, 16>(s, n, q, sc, m);
+}
+DAWN_AVX2 void unpack_iq2_s_avx2(const void* s, int64_t n, uint8_t* q, float* sc, float* m) {
+  unpack_chunks<Iq2S, 16>(s, n, q, sc, m);
+}
+DAWN_AVX2 void unpack_iq3_xxs_avx2(const void* s, int64_t n, uint8_t* q, float* sc, float* m) {
+  unpack_chunks<Iq3Xxs, 32>(s, n, q, sc, m);
+}
+DAWN_AVX2 void unpack_iq3_s_avx2(const void* s, int64_t n, uint8_t* q, float* sc, float* m) {
+  unpack_chunks<Iq3S, 32>(s, n, q, sc, m);
+}
+DAWN_AVX2 void unpack_iq1_s_avx2(const void* s, int64_t n, uint8_t* q, float* sc, float* m) {
+  unpack_chunks<Iq1S, 32>(s, n, q, sc, m);
+}
+DAWN_AVX2 void unpack_iq1_m_avx2(const void* s, int64_t n, uint8_t* q, float* sc, float* m) {
+  unpack_chunks<Iq1M, 16>(s, n, q, sc, m);
+}
 
 DAWN_AVX2 float vec_dot_iq2_xxs_avx2(int64_t n, const void* w, const void* a) { return dot_q8_k<Iq2Xxs>(n, w, a); }
 DAWN_AVX2 float vec_dot_iq2_xs_avx2(int64_t n, const void* w, const void* a) { return dot_q8_k<Iq2Xs>(n, w, a); }

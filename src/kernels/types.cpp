@@ -126,6 +126,22 @@ DotKernels dot_kernels(DType t, Isa isa) {
   return {};
 }
 
+UnpackFn pick_unpack(DType t, UnpackFn scalar) {
+  if (cpu_isa() < Isa::Avx2) return scalar;
+  switch (t) {
+    case DType::IQ4_NL: return unpack_iq4_nl_avx2;
+    case DType::IQ4_XS: return unpack_iq4_xs_avx2;
+    case DType::IQ2_XXS: return unpack_iq2_xxs_avx2;
+    case DType::IQ2_XS: return unpack_iq2_xs_avx2;
+    case DType::IQ2_S: return unpack_iq2_s_avx2;
+    case DType::IQ3_XXS: return unpack_iq3_xxs_avx2;
+    case DType::IQ3_S: return unpack_iq3_s_avx2;
+    case DType::IQ1_S: return unpack_iq1_s_avx2;
+    case DType::IQ1_M: return unpack_iq1_m_avx2;
+    default: return scalar;
+  }
+}
+
 VecDotFn pick_dot(DType t, VecDotFn scalar) {
   for (int isa = int(cpu_isa()); isa > int(Isa::Scalar); --isa) {
     if (VecDotFn f = dot_kernels(t, Isa(isa)).dot) return f;
