@@ -78,7 +78,7 @@ void matvec(benchmark::State& state, DType type, int64_t cols, bool x16, size_t 
 void experts(benchmark::State& state, DType type, int64_t rows, int64_t cols) {
   constexpr int kExperts = 64, kUsed = 6;
   dawn::ThreadPool pool(int(state.range(0)));
-  const BigWeight big(type, cols, true);
+  const BigWeight big(type, cols, dawn::x16_supported(type));
   const int64_t per = big.w.rows / kExperts / 16 * 16;
   rows = std::min(rows, per);
   std::vector<float> x(static_cast<size_t>(kUsed * cols)), y(static_cast<size_t>(kUsed * rows));
@@ -153,10 +153,22 @@ BENCHMARK_CAPTURE(matvec, q4_K_x16_hot, DType::Q4_K, 2048, true, kHot)->Arg(1)->
 BENCHMARK_CAPTURE(matvec, q6_K_x16_hot, DType::Q6_K, 2048, true, kHot)->Arg(1)->UseRealTime();
 BENCHMARK_CAPTURE(matvec, q8_0_x16_hot, DType::Q8_0, 1408, true, kHot)->Arg(1)->UseRealTime();
 BENCHMARK_CAPTURE(matvec, q5_0_x16_hot, DType::Q5_0, 1408, true, kHot)->Arg(1)->UseRealTime();
+// The i-quants of the low-bit DeepSeek files (row by row: they have no x16 form).
+BENCHMARK_CAPTURE(matvec, iq2_xxs_hot, DType::IQ2_XXS, 2048, false, kHot)->Arg(1)->UseRealTime();
+BENCHMARK_CAPTURE(matvec, iq2_xs_hot, DType::IQ2_XS, 2048, false, kHot)->Arg(1)->UseRealTime();
+BENCHMARK_CAPTURE(matvec, iq2_s_hot, DType::IQ2_S, 2048, false, kHot)->Arg(1)->UseRealTime();
+BENCHMARK_CAPTURE(matvec, iq3_xxs_hot, DType::IQ3_XXS, 2048, false, kHot)->Arg(1)->UseRealTime();
+BENCHMARK_CAPTURE(matvec, iq3_s_hot, DType::IQ3_S, 2048, false, kHot)->Arg(1)->UseRealTime();
+BENCHMARK_CAPTURE(matvec, iq1_s_hot, DType::IQ1_S, 2048, false, kHot)->Arg(1)->UseRealTime();
+BENCHMARK_CAPTURE(matvec, iq1_m_hot, DType::IQ1_M, 2048, false, kHot)->Arg(1)->UseRealTime();
+BENCHMARK_CAPTURE(matvec, iq4_nl_hot, DType::IQ4_NL, 1408, false, kHot)->Arg(1)->UseRealTime();
 
 // V2-Lite's expert shapes: gate/up 1408 x 2048, down 2048 x 1408.
 BENCHMARK_CAPTURE(experts, gate_q4_K, DType::Q4_K, 1408, 2048)->Arg(1)->Arg(2)->UseRealTime();
 BENCHMARK_CAPTURE(experts, down_q8_0, DType::Q8_0, 2048, 1408)->Arg(1)->Arg(2)->UseRealTime();
 BENCHMARK_CAPTURE(experts, down_q5_0, DType::Q5_0, 2048, 1408)->Arg(1)->Arg(2)->UseRealTime();
+BENCHMARK_CAPTURE(experts, gate_iq2_xxs, DType::IQ2_XXS, 1408, 2048)->Arg(1)->Arg(2)->UseRealTime();
+BENCHMARK_CAPTURE(experts, gate_iq1_s, DType::IQ1_S, 1408, 2048)->Arg(1)->Arg(2)->UseRealTime();
+BENCHMARK_CAPTURE(experts, down_iq4_nl, DType::IQ4_NL, 2048, 1408)->Arg(1)->Arg(2)->UseRealTime();
 
 BENCHMARK_MAIN();

@@ -80,6 +80,13 @@ void vec_dot_q4_k_x4_avx512(int64_t n, const void* w, const void* act, size_t ac
 void vec_dot_q6_k_x4_avx512(int64_t n, const void* w, const void* act, size_t act_stride, float* out);
 float vec_dot_iq4_nl_avx512(int64_t n, const void* w, const void* act);
 float vec_dot_iq1_s_avx512(int64_t n, const void* w, const void* act);
+// These need AVX-512 VBMI as well (Ice Lake, Zen 4 and later).
+bool cpu_has_avx512_vbmi();
+float vec_dot_iq2_xxs_avx512(int64_t n, const void* w, const void* act);
+float vec_dot_iq2_xs_avx512(int64_t n, const void* w, const void* act);
+float vec_dot_iq2_s_avx512(int64_t n, const void* w, const void* act);
+float vec_dot_iq3_xxs_avx512(int64_t n, const void* w, const void* act);
+float vec_dot_iq3_s_avx512(int64_t n, const void* w, const void* act);
 void vec_dot_iq4_nl_x4_avx512(int64_t n, const void* w, const void* act, size_t act_stride, float* out);
 
 // Activation rows to Q8_K (the K-quants' dot format): the plain scalar reference and the AVX-512

@@ -69,6 +69,14 @@ bool parse_type_name(std::string_view s, DType* out) {
 
 namespace dawn {
 
+bool cpu_has_avx512_vbmi() {
+  static const bool has = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512vbmi") != 0;
+  }();
+  return has;
+}
+
 Isa cpu_isa() {
   static const Isa isa = [] {
     __builtin_cpu_init();
@@ -120,6 +128,12 @@ DotKernels dot_kernels(DType t, Isa isa) {
       case DType::Q6_K: return {vec_dot_q6_k_avx512, vec_dot_q6_k_x4_avx512};
       case DType::IQ4_NL: return {vec_dot_iq4_nl_avx512, vec_dot_iq4_nl_x4_avx512};
       case DType::IQ1_S: return {vec_dot_iq1_s_avx512, nullptr};
+      // The sign+magnitude i-quants: sign masks made by VBMI byte shuffles (Cascade Lake: AVX2).
+      case DType::IQ2_XXS: return {cpu_has_avx512_vbmi() ? vec_dot_iq2_xxs_avx512 : nullptr, nullptr};
+      case DType::IQ2_XS: return {cpu_has_avx512_vbmi() ? vec_dot_iq2_xs_avx512 : nullptr, nullptr};
+      case DType::IQ2_S: return {cpu_has_avx512_vbmi() ? vec_dot_iq2_s_avx512 : nullptr, nullptr};
+      case DType::IQ3_XXS: return {cpu_has_avx512_vbmi() ? vec_dot_iq3_xxs_avx512 : nullptr, nullptr};
+      case DType::IQ3_S: return {cpu_has_avx512_vbmi() ? vec_dot_iq3_s_avx512 : nullptr, nullptr};
       default: return {};
     }
   }
