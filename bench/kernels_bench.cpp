@@ -161,7 +161,8 @@ BENCHMARK_CAPTURE(matvec, iq3_xxs_hot, DType::IQ3_XXS, 2048, false, kHot)->Arg(1
 BENCHMARK_CAPTURE(matvec, iq3_s_hot, DType::IQ3_S, 2048, false, kHot)->Arg(1)->UseRealTime();
 BENCHMARK_CAPTURE(matvec, iq1_s_hot, DType::IQ1_S, 2048, false, kHot)->Arg(1)->UseRealTime();
 BENCHMARK_CAPTURE(matvec, iq1_m_hot, DType::IQ1_M, 2048, false, kHot)->Arg(1)->UseRealTime();
-BENCHMARK_CAPTURE(matvec, iq4_nl_hot, DType::IQ4_NL, 1408, false, kHot)->Arg(1)->UseRealTime();
+BENCHMARK_CAPTURE(matvec, iq4_nl_rows_hot, DType::IQ4_NL, 1408, false, kHot)->Arg(1)->UseRealTime();
+BENCHMARK_CAPTURE(matvec, iq4_nl_x16_hot, DType::IQ4_NL, 1408, true, kHot)->Arg(1)->UseRealTime();
 
 // V2-Lite's expert shapes: gate/up 1408 x 2048, down 2048 x 1408.
 BENCHMARK_CAPTURE(experts, gate_q4_K, DType::Q4_K, 1408, 2048)->Arg(1)->Arg(2)->UseRealTime();

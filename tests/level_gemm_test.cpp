@@ -363,7 +363,7 @@ TEST_P(X16Test, GroupsOverDifferentInputsMatchScalarDots) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Types, X16Test, ::testing::Values(DType::Q4_K, DType::Q6_K, DType::Q8_0, DType::Q5_0),
+INSTANTIATE_TEST_SUITE_P(Types, X16Test, ::testing::Values(DType::Q4_K, DType::Q6_K, DType::Q8_0, DType::Q5_0, DType::IQ4_NL),
                          [](const auto& info) { return std::string(type_name(info.param)); });
 
 }  // namespace

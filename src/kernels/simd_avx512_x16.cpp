@@ -8,6 +8,7 @@
 
 #include <cstring>
 
+#include "kernels/iq_grids.h"
 #include "kernels/x16.h"
 
 #define DAWN_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c")))
@@ -16,7 +17,7 @@ namespace dawn {
 
 namespace {
 
-constexpr int64_t kBytesQ4_K = 2304, kBytesQ6_K = 3360, kBytesQ8_0 = 544, kBytesQ5_0 = 352;
+constexpr int64_t kBytesQ4_K = 2304, kBytesQ6_K = 3360, kBytesQ8_0 = 544, kBytesQ5_0 = 352, kBytesIQ4_NL = 288;
 
 template <int64_t kBytes>
 DAWN_AVX512 inline void prefetch_ahead(const uint8_t* block) {
@@ -243,12 +244,14 @@ DAWN_AVX512 void q6_k_kernel(const uint8_t* group, int64_t cols, const LevelActs
   for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y + t * ldy, acc[t]);
 }
 
-// Q8_0 and Q5_0: one sub-block per block; the zero level is taken out through the activations'
-// zsum, as in the tile kernel.
-template <int NT, bool Q5>
+// Q8_0, Q5_0 and IQ4_NL: one sub-block per block; the zero level is taken out through the
+// activations' zsum, as in the tile kernel. IQ4_NL's nibbles index its 16 values + 128 (vpshufb).
+enum class Q32 { Q8_0, Q5_0, IQ4_NL };
+template <int NT, Q32 kType>
 DAWN_AVX512 void q32_kernel(const uint8_t* group, int64_t cols, const LevelActs& a, const int32_t* toks, float* y,
                             int64_t ldy) {
-  constexpr int64_t kBytes = Q5 ? kBytesQ5_0 : kBytesQ8_0;
+  constexpr bool Q5 = kType == Q32::Q5_0;
+  constexpr int64_t kBytes = Q5 ? kBytesQ5_0 : kType == Q32::IQ4_NL ? kBytesIQ4_NL : kBytesQ8_0;
   const int64_t nb = cols / 32;
   const __m512i low4 = _mm512_set1_epi8(0xF), sixteen = _mm512_set1_epi8(16);
   // Fifth bits: byte g of each row's dword copied to all four of its bytes, then tested per byte.
@@ -257,6 +260,9 @@ DAWN_AVX512 void q32_kernel(const uint8_t* group, int64_t cols, const LevelActs&
     pick[g] = _mm512_set4_epi32(0x01010101 * (12 + g), 0x01010101 * (8 + g), 0x01010101 * (4 + g), 0x01010101 * g);
   }
   const __m512i bits_lo = _mm512_set1_epi32(0x08040201), bits_hi = _mm512_set1_epi32(int32_t(0x80402010u));
+  const __m512i nl_levels = _mm512_xor_si512(
+      _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kValuesIq4nl.data()))),
+      _mm512_set1_epi8(char(0x80)));
   const int8_t* x[NT];
   const float* d[NT];
   const int32_t* zsum[NT];
@@ -280,6 +286,16 @@ DAWN_AVX512 void q32_kernel(const uint8_t* group, int64_t cols, const LevelActs&
                                                 _mm512_and_si512(q, low4), sixteen);
         const __m512i hn = _mm512_and_si512(_mm512_srli_epi16(q, 4), low4);
         const __m512i hi = _mm512_mask_add_epi8(hn, _mm512_test_epi8_mask(hb, bits_hi), hn, sixteen);
+        for (int t = 0; t < NT; ++t) {
+          sum[t] = _mm512_dpbusd_epi32(sum[t], lo, bcast4(x[t] + i * 32 + 4 * g));
+          sum[t] = _mm512_dpbusd_epi32(sum[t], hi, bcast4(x[t] + i * 32 + 16 + 4 * g));
+        }
+      }
+    } else if constexpr (kType == Q32::IQ4_NL) {
+      for (int g = 0; g < 4; ++g) {
+        const __m512i q = _mm512_loadu_si512(b + 32 + 64 * g);
+        const __m512i lo = _mm512_shuffle_epi8(nl_levels, _mm512_and_si512(q, low4));
+        const __m512i hi = _mm512_shuffle_epi8(nl_levels, _mm512_and_si512(_mm512_srli_epi16(q, 4), low4));
         for (int t = 0; t < NT; ++t) {
           sum[t] = _mm512_dpbusd_epi32(sum[t], lo, bcast4(x[t] + i * 32 + 4 * g));
           sum[t] = _mm512_dpbusd_epi32(sum[t], hi, bcast4(x[t] + i * 32 + 16 + 4 * g));
@@ -310,8 +326,9 @@ DAWN_AVX512 void x16_nt(DType t, const uint8_t* group, int64_t cols, const Level
     }
   }
   if (t == DType::Q6_K) return q6_k_kernel<NT>(group, cols, a, toks, y, ldy);
-  if (t == DType::Q5_0) return q32_kernel<NT, true>(group, cols, a, toks, y, ldy);
-  return q32_kernel<NT, false>(group, cols, a, toks, y, ldy);
+  if (t == DType::Q5_0) return q32_kernel<NT, Q32::Q5_0>(group, cols, a, toks, y, ldy);
+  if (t == DType::IQ4_NL) return q32_kernel<NT, Q32::IQ4_NL>(group, cols, a, toks, y, ldy);
+  return q32_kernel<NT, Q32::Q8_0>(group, cols, a, toks, y, ldy);
 }
 
 }  // namespace

@@ -5,14 +5,17 @@
 #include "kernels/blocks.h"
 #include "kernels/dispatch.h"
 #include "kernels/half.h"
+#include "kernels/iq_grids.h"
 
 namespace dawn {
 
 static_assert(sizeof(BlockQ4_K) == 144 && sizeof(BlockQ6_K) == 210 && sizeof(BlockQ8_0) == 34 &&
-                  sizeof(BlockQ5_0) == 22,
+                  sizeof(BlockQ5_0) == 22 && sizeof(BlockIQ4_NL) == 18,
               "x16 layouts assume ggml's block sizes");
 
-bool x16_supported(DType t) { return t == DType::Q4_K || t == DType::Q6_K || t == DType::Q8_0 || t == DType::Q5_0; }
+bool x16_supported(DType t) {
+  return t == DType::Q4_K || t == DType::Q6_K || t == DType::Q8_0 || t == DType::Q5_0 || t == DType::IQ4_NL;
+}
 
 int64_t x16_block_bytes(DType t) { return 16 * int64_t(traits(t).bytes); }
 
@@ -60,6 +63,14 @@ void repack_q5_0(const uint8_t* const* src, uint8_t* out) {
   }
 }
 
+void repack_iq4_nl(const uint8_t* const* src, uint8_t* out) {
+  for (int r = 0; r < 16; ++r) {
+    const auto& b = *reinterpret_cast<const BlockIQ4_NL*>(src[r]);
+    std::memcpy(out + 2 * r, &b.d, 2);
+    for (int g = 0; g < 4; ++g) std::memcpy(out + 32 + (16 * g + r) * 4, b.qs + 4 * g, 4);
+  }
+}
+
 // The inverses: row r's block back in the type's own layout (the x16 block at b).
 void extract_q4_k(const uint8_t* b, int r, uint8_t* out) {
   for (int w = 0; w < 4; ++w) std::memcpy(out + 4 * w, b + (16 * w + r) * 4, 4);
@@ -96,6 +107,13 @@ void extract_q5_0(const uint8_t* b, int r, uint8_t* out) {
   std::memcpy(out, &blk, sizeof blk);
 }
 
+void extract_iq4_nl(const uint8_t* b, int r, uint8_t* out) {
+  BlockIQ4_NL blk;
+  std::memcpy(&blk.d, b + 2 * r, 2);
+  for (int g = 0; g < 4; ++g) std::memcpy(blk.qs + 4 * g, b + 32 + (16 * g + r) * 4, 4);
+  std::memcpy(out, &blk, sizeof blk);
+}
+
 // Level of element e (of the block) of row r in an x16 block, and its sub-block's scale / min.
 int level_q4_k(const uint8_t* b, int r, int e) {
   const int s = e / 32, j = (s / 2) * 8 + (e % 32) / 4;
@@ -122,6 +140,12 @@ int level_q5_0(const uint8_t* b, int r, int e) {
   return (high ? byte >> 4 : byte & 0xF) | bit << 4;
 }
 
+// IQ4_NL's level is its non-linear value + 128 (the levels form's zero is 128, as for Q8_0).
+int level_iq4_nl(const uint8_t* b, int r, int e) {
+  const uint8_t byte = b[32 + (16 * ((e % 16) / 4) + r) * 4 + e % 4];
+  return kValuesIq4nl[e < 16 ? byte & 0xF : byte >> 4] + 128;
+}
+
 }  // namespace
 
 void repack_x16(DType t, uint8_t* rows, int64_t cols, std::vector<uint8_t>& scratch) {
@@ -138,6 +162,7 @@ void repack_x16(DType t, uint8_t* rows, int64_t cols, std::vector<uint8_t>& scra
     if (t == DType::Q6_K) repack_q6_k(src, out);
     if (t == DType::Q8_0) repack_q8_0(src, out);
     if (t == DType::Q5_0) repack_q5_0(src, out);
+    if (t == DType::IQ4_NL) repack_iq4_nl(src, out);
   }
 }
 
@@ -151,6 +176,7 @@ void x16_extract_row(DType t, const uint8_t* group, int64_t cols, int r, uint8_t
     if (t == DType::Q6_K) extract_q6_k(b, r, o);
     if (t == DType::Q8_0) extract_q8_0(b, r, o);
     if (t == DType::Q5_0) extract_q5_0(b, r, o);
+    if (t == DType::IQ4_NL) extract_iq4_nl(b, r, o);
   }
 }
 
@@ -186,7 +212,8 @@ void x16_gemm_ref(DType t, const uint8_t* group, int64_t cols, const LevelActs& 
             const int l = t == DType::Q4_K   ? level_q4_k(b, r, e)
                           : t == DType::Q6_K ? level_q6_k(b, r, e)
                           : t == DType::Q8_0 ? level_q8_0(b, r, e)
-                                             : level_q5_0(b, r, e);
+                          : t == DType::Q5_0 ? level_q5_0(b, r, e)
+                                             : level_iq4_nl(b, r, e);
             sum += l * x[i * tt.block + e];
           }
           acc += float(sum) * a.d[at + size_t(i * per + s)] * scale;

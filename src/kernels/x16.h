@@ -11,6 +11,7 @@
 //   Q8_0 (544 bytes): 16 f16 scales, then 8 groups of levels stored + 128 (unsigned).
 //   Q5_0 (352 bytes): 16 f16 scales, then per row one dword of fifth bits (byte g: bit k for
 //        element 4g + k, bit 4 + k for element 16 + 4g + k), then 4 groups of qs.
+//   IQ4_NL (288 bytes): 16 f16 scales, then 4 groups of qs (as Q5_0's, with no fifth bits).
 #pragma once
 #include <cstdint>
 #include <vector>
