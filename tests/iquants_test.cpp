@@ -180,15 +180,20 @@ namespace dawn {
 namespace {
 
 // An importance matrix must buy accuracy where it points: columns it weights 30x come out closer
-// than without it, for every type that takes one.
-TEST_P(IqTypeTest, ImatrixLowersTheWeightedError) {
+// than under a flat one (all ones: the same search, so only the weighting differs), for every type
+// that takes one (the K-quants and the legacy types as well as the i-quants); and without one,
+// quantize is from_float exactly.
+class ImatrixTest : public ::testing::TestWithParam<DType> {};
+
+TEST_P(ImatrixTest, ImatrixLowersTheWeightedError) {
   const DType t = GetParam();
   const TypeTraits& tt = traits(t);
-  if (!tt.quantize) GTEST_SKIP() << tt.name << " takes no importance matrix";
+  ASSERT_NE(tt.quantize, nullptr) << tt.name << " takes no importance matrix";
   const int64_t n = 256 * 16;
   std::mt19937 rng(3);
   std::normal_distribution<float> nd(0.0f, 0.02f);
   std::vector<float> x(static_cast<size_t>(n)), im(static_cast<size_t>(n)), y(static_cast<size_t>(n));
+  const std::vector<float> flat(static_cast<size_t>(n), 1.0f);
   for (float& v : x) v = nd(rng);
   for (int64_t j = 0; j < n; ++j) im[size_t(j)] = j % 8 < 2 ? 30.0f : 1.0f;
   std::vector<uint8_t> q(row_bytes(t, n));
@@ -199,9 +204,22 @@ TEST_P(IqTypeTest, ImatrixLowersTheWeightedError) {
     for (int64_t j = 0; j < n; ++j) e += im[size_t(j)] * (x[size_t(j)] - y[size_t(j)]) * (x[size_t(j)] - y[size_t(j)]);
     return e;
   };
-  const double with = weighted_error(im.data()), without = weighted_error(nullptr);
+  const double with = weighted_error(im.data()), without = weighted_error(flat.data());
   EXPECT_LT(with, 0.9 * without) << tt.name;
+  if (!tt.needs_imatrix) {
+    std::vector<uint8_t> plain(q.size()), none(q.size());
+    tt.from_float(x.data(), plain.data(), n);
+    tt.quantize(x.data(), none.data(), n, nullptr);
+    EXPECT_EQ(plain, none) << tt.name;
+  }
 }
+
+INSTANTIATE_TEST_SUITE_P(Types, ImatrixTest,
+                         ::testing::Values(DType::Q4_0, DType::Q5_0, DType::Q4_1, DType::Q5_1, DType::Q2_K,
+                                           DType::Q3_K, DType::Q4_K, DType::Q5_K, DType::Q6_K, DType::IQ4_NL,
+                                           DType::IQ4_XS, DType::IQ2_XXS, DType::IQ2_XS, DType::IQ2_S,
+                                           DType::IQ3_XXS, DType::IQ3_S, DType::IQ1_S, DType::IQ1_M),
+                         [](const auto& info) { return std::string(type_name(info.param)); });
 
 }  // namespace
 }  // namespace dawn

@@ -7,7 +7,7 @@
 
 namespace dawn {
 
-float quant_symmetric(int n, int nmax, const float* x, uint8_t* L) {
+float quant_symmetric(int n, int nmax, const float* x, uint8_t* L, const float* w_in) {
   float amax = 0, max = 0;
   for (int i = 0; i < n; ++i) {
     if (std::fabs(x[i]) > amax) {
@@ -26,7 +26,7 @@ float quant_symmetric(int n, int nmax, const float* x, uint8_t* L) {
     float sumlx = 0, suml2 = 0;
     for (int i = 0; i < n; ++i) {
       const int l = std::clamp(nearest_int(iscale * x[i]), -nmax, nmax - 1);
-      const float w = x[i] * x[i];
+      const float w = w_in ? w_in[i] : x[i] * x[i];
       sumlx += w * x[i] * float(l);
       suml2 += w * float(l) * float(l);
     }
@@ -36,7 +36,7 @@ float quant_symmetric(int n, int nmax, const float* x, uint8_t* L) {
     for (int i = 0; i < n; ++i) {
       const int l = std::clamp(nearest_int(iscale * x[i]), -nmax, nmax - 1);
       const float d = x[i] - scale * float(l);
-      err += x[i] * x[i] * d * d;
+      err += (w_in ? w_in[i] : x[i] * x[i]) * d * d;
     }
     if (err < best_err) {
       best_err = err;
@@ -50,7 +50,7 @@ float quant_symmetric(int n, int nmax, const float* x, uint8_t* L) {
   return best_scale;
 }
 
-float quant_asymmetric(int n, int nmax, const float* x, uint8_t* L, float* min_out) {
+float quant_asymmetric(int n, int nmax, const float* x, uint8_t* L, float* min_out, const float* w_in) {
   float lo = x[0], hi = x[0];
   for (int i = 1; i < n; ++i) {
     lo = std::min(lo, x[i]);
@@ -75,7 +75,7 @@ float quant_asymmetric(int n, int nmax, const float* x, uint8_t* L, float* min_o
       float sw = 0, sl = 0, sx = 0, sll = 0, slx = 0;
       for (int i = 0; i < n; ++i) {
         const int l = std::clamp(nearest_int(iscale * (x[i] - off)), 0, nmax);
-        const float w = 1.0f + x[i] * x[i];
+        const float w = w_in ? w_in[i] : 1.0f + x[i] * x[i];
         sw += w;
         sl += w * float(l);
         sx += w * x[i];
@@ -96,7 +96,7 @@ float quant_asymmetric(int n, int nmax, const float* x, uint8_t* L, float* min_o
       for (int i = 0; i < n; ++i) {
         const int l = std::clamp(nearest_int(ia * (x[i] - b)), 0, nmax);
         const float d = x[i] - (a * float(l) + b);
-        err += (1.0f + x[i] * x[i]) * d * d;
+        err += (w_in ? w_in[i] : 1.0f + x[i] * x[i]) * d * d;
       }
       if (err < best_err) {
         best_err = err;
@@ -111,6 +111,13 @@ float quant_asymmetric(int n, int nmax, const float* x, uint8_t* L, float* min_o
   }
   *min_out = -best_min;
   return best_scale;
+}
+
+void kquant_weights(const float* x, const float* imatrix, int64_t n, float s2_factor, float* w) {
+  double s2 = 0;
+  for (int64_t j = 0; j < n; ++j) s2 += double(x[j]) * x[j];
+  const float v = float(s2 * s2_factor / double(n));
+  for (int64_t j = 0; j < n; ++j) w[j] = imatrix[j] * std::sqrt(v + x[j] * x[j]);
 }
 
 int nearest_codebook16(const int8_t* values, float x) {

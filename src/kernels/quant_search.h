@@ -21,12 +21,17 @@ inline MinStep min_step(const float* x, int n, int nmax) {
   return {min, d, d != 0 ? 1.0f / d : 0.0f};
 }
 
-// x ~ scale * q with q in [-nmax, nmax-1]; writes q + nmax into L. Returns scale.
-float quant_symmetric(int n, int nmax, const float* x, uint8_t* L);
+// x ~ scale * q with q in [-nmax, nmax-1]; writes q + nmax into L. Returns scale. Each
+// element's squared error is weighted by w (an importance, see kquant_weights), x^2 when null.
+float quant_symmetric(int n, int nmax, const float* x, uint8_t* L, const float* w = nullptr);
 
 // x ~ scale * q - min with q in [0, nmax], min >= 0; writes q into L.
-// Returns scale and stores min in *min_out.
-float quant_asymmetric(int n, int nmax, const float* x, uint8_t* L, float* min_out);
+// Returns scale and stores min in *min_out. Weights w as above (1 + x^2 when null).
+float quant_asymmetric(int n, int nmax, const float* x, uint8_t* L, float* min_out, const float* w = nullptr);
+
+// llama-quantize's error weights with an importance matrix: imatrix[j] * sqrt(s2 + x[j]^2),
+// s2 = s2_factor * mean(x^2) over the n values (2 over a K-quant super-block, 1 over a row).
+void kquant_weights(const float* x, const float* imatrix, int64_t n, float s2_factor, float* w);
 
 // x ~ scale * values[L] over a sorted 16-entry codebook (IQ4_NL's non-linear levels), each
 // element weighted by w (x^2 when w is null): 2 * ntry + 1 trial scales around max / values[0],

@@ -28,15 +28,17 @@ void to_float(const void* src, float* dst, int64_t n) {
   }
 }
 
-void from_float(const float* src, void* dst, int64_t n) {
+void quantize(const float* src, void* dst, int64_t n, const float* imatrix) {
   BlockQ2_K* b = static_cast<BlockQ2_K*>(dst);
   uint8_t L[QK_K];
   float scales[16], mins[16];
   for (int64_t i = 0; i < n / QK_K; ++i) {
     const float* x = src + i * QK_K;
+    float w[QK_K];
+    if (imatrix) kquant_weights(x, imatrix + i * QK_K, QK_K, 2.0f, w);
     float max_scale = 0, max_min = 0;
     for (int s = 0; s < 16; ++s) {
-      scales[s] = quant_asymmetric(16, 3, x + 16 * s, L + 16 * s, &mins[s]);
+      scales[s] = quant_asymmetric(16, 3, x + 16 * s, L + 16 * s, &mins[s], imatrix ? w + 16 * s : nullptr);
       max_scale = std::max(max_scale, scales[s]);
       max_min = std::max(max_min, mins[s]);
     }
@@ -64,6 +66,8 @@ void from_float(const float* src, void* dst, int64_t n) {
   }
 }
 
+void from_float(const float* src, void* dst, int64_t n) { quantize(src, dst, n, nullptr); }
+
 float vec_dot(int64_t n, const void* w, const void* a) {
   const BlockQ2_K* x = static_cast<const BlockQ2_K*>(w);
   const BlockQ8_K* y = static_cast<const BlockQ8_K*>(a);
@@ -84,6 +88,8 @@ float vec_dot(int64_t n, const void* w, const void* a) {
 }  // namespace
 
 extern const TypeTraits kTraitsQ2_K = {"q2_K",   QK_K,       sizeof(BlockQ2_K), DType::Q8_K,
-                                       to_float, from_float, vec_dot,           vec_dot};
+                                       to_float, from_float, vec_dot,           vec_dot,
+                                       nullptr,  0,          0,                 false,
+                                       quantize};
 
 }  // namespace dawn

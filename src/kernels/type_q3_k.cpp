@@ -38,15 +38,17 @@ void to_float(const void* src, float* dst, int64_t n) {
   }
 }
 
-void from_float(const float* src, void* dst, int64_t n) {
+void quantize(const float* src, void* dst, int64_t n, const float* imatrix) {
   BlockQ3_K* b = static_cast<BlockQ3_K*>(dst);
   uint8_t L[QK_K];
   float scales[16];
   for (int64_t i = 0; i < n / QK_K; ++i) {
     const float* x = src + i * QK_K;
+    float w[QK_K];
+    if (imatrix) kquant_weights(x, imatrix + i * QK_K, QK_K, 2.0f, w);
     float max_scale = 0, amax = 0;
     for (int s = 0; s < 16; ++s) {
-      scales[s] = quant_symmetric(16, 4, x + 16 * s, L + 16 * s);
+      scales[s] = quant_symmetric(16, 4, x + 16 * s, L + 16 * s, imatrix ? w + 16 * s : nullptr);
       if (std::fabs(scales[s]) > amax) {
         amax = std::fabs(scales[s]);
         max_scale = scales[s];
@@ -82,6 +84,8 @@ void from_float(const float* src, void* dst, int64_t n) {
   }
 }
 
+void from_float(const float* src, void* dst, int64_t n) { quantize(src, dst, n, nullptr); }
+
 float vec_dot(int64_t n, const void* w, const void* a) {
   const BlockQ3_K* x = static_cast<const BlockQ3_K*>(w);
   const BlockQ8_K* y = static_cast<const BlockQ8_K*>(a);
@@ -101,6 +105,8 @@ float vec_dot(int64_t n, const void* w, const void* a) {
 }  // namespace
 
 extern const TypeTraits kTraitsQ3_K = {"q3_K",   QK_K,       sizeof(BlockQ3_K), DType::Q8_K,
-                                       to_float, from_float, vec_dot,           vec_dot};
+                                       to_float, from_float, vec_dot,           vec_dot,
+                                       nullptr,  0,          0,                 false,
+                                       quantize};
 
 }  // namespace dawn

@@ -1,5 +1,6 @@
 // Q4_0: 32 four-bit values (offset 8) and one f16 scale; dots against Q8_0.
 #include <cstring>
+#include <vector>
 
 #include "kernels/blocks.h"
 #include "kernels/dispatch.h"
@@ -22,15 +23,20 @@ void to_float(const void* src, float* dst, int64_t n) {
   }
 }
 
-void from_float(const float* src, void* dst, int64_t n) {
+void quantize(const float* src, void* dst, int64_t n, const float* imatrix) {
   BlockQ4_0* b = static_cast<BlockQ4_0*>(dst);
   uint8_t L[QK];
+  // With an imatrix, llama-quantize's weights with the row's mean square.
+  std::vector<float> w(imatrix ? size_t(n) : 0);
+  if (imatrix) kquant_weights(src, imatrix, n, 1.0f, w.data());
   for (int64_t i = 0; i < n / QK; ++i) {
-    const float d = quant_symmetric(QK, 8, src + i * QK, L);
+    const float d = quant_symmetric(QK, 8, src + i * QK, L, imatrix ? w.data() + i * QK : nullptr);
     b[i].d = f32_to_fp16(d);
     for (int j = 0; j < QK / 2; ++j) b[i].qs[j] = uint8_t(L[j] | (L[j + QK / 2] << 4));
   }
 }
+
+void from_float(const float* src, void* dst, int64_t n) { quantize(src, dst, n, nullptr); }
 
 float vec_dot(int64_t n, const void* w, const void* a) {
   const BlockQ4_0* x = static_cast<const BlockQ4_0*>(w);
@@ -71,6 +77,8 @@ extern const TypeTraits kTraitsQ4_0 = {"q4_0",
                                        vec_dot,
                                        unpack_levels,
                                        32,
-                                       8};
+                                       8,
+                                       false,
+                                       quantize};
 
 }  // namespace dawn

@@ -1,6 +1,7 @@
 // Q4_1: 32 four-bit values with an f16 scale and an f16 minimum (older files; llama.cpp's
 // ftype 3).
 #include <algorithm>
+#include <vector>
 
 #include "kernels/blocks.h"
 #include "kernels/dispatch.h"
@@ -40,6 +41,26 @@ void from_float(const float* src, void* dst, int64_t n) {
 }
 
 // d_w d_a sum(q_w q_a) + m_w (d_a sum q_a), the second factor precomputed in the Q8_1 block.
+// With an importance matrix, as llama-quantize then: per block the weighted least-squares scale
+// and offset (offset <= 0) over the weights imatrix * sqrt(mean x^2 of the row + x^2).
+void quantize(const float* src, void* dst, int64_t n, const float* imatrix) {
+  if (!imatrix) return from_float(src, dst, n);
+  BlockQ4_1* b = static_cast<BlockQ4_1*>(dst);
+  std::vector<float> w(static_cast<size_t>(n));
+  kquant_weights(src, imatrix, n, 1.0f, w.data());
+  uint8_t L[QK];
+  for (int64_t i = 0; i < n / QK; ++i) {
+    const float* x = src + i * QK;
+    float neg_min;
+    const float d = quant_asymmetric(QK, 15, x, L, &neg_min, w.data() + i * QK);
+    b[i].d = f32_to_fp16(d);
+    b[i].m = f32_to_fp16(-neg_min);
+    const float d16 = fp16_to_f32(b[i].d), m16 = fp16_to_f32(b[i].m);
+    for (int j = 0; j < QK; ++j) L[j] = d16 > 0 ? uint8_t(std::clamp(nearest_int((x[j] - m16) / d16), 0, 15)) : 0;
+    for (int j = 0; j < QK / 2; ++j) b[i].qs[j] = uint8_t(L[j] | (L[j + QK / 2] << 4));
+  }
+}
+
 float vec_dot(int64_t n, const void* w, const void* a) {
   const BlockQ4_1* x = static_cast<const BlockQ4_1*>(w);
   const BlockQ8_1* y = static_cast<const BlockQ8_1*>(a);
@@ -77,6 +98,7 @@ extern const TypeTraits kTraitsQ4_1 = {"q4_1",
                                        unpack_levels,
                                        32,
                                        0,
-                                       true};
+                                       true,
+                                       quantize};
 
 }  // namespace dawn

@@ -32,15 +32,17 @@ void to_float(const void* src, float* dst, int64_t n) {
   }
 }
 
-void from_float(const float* src, void* dst, int64_t n) {
+void quantize(const float* src, void* dst, int64_t n, const float* imatrix) {
   BlockQ4_K* b = static_cast<BlockQ4_K*>(dst);
   uint8_t L[QK_K];
   float scales[8], mins[8];
   for (int64_t i = 0; i < n / QK_K; ++i) {
     const float* x = src + i * QK_K;
+    float w[QK_K];
+    if (imatrix) kquant_weights(x, imatrix + i * QK_K, QK_K, 2.0f, w);
     float max_scale = 0, max_min = 0;
     for (int s = 0; s < 8; ++s) {
-      scales[s] = quant_asymmetric(32, 15, x + 32 * s, L + 32 * s, &mins[s]);
+      scales[s] = quant_asymmetric(32, 15, x + 32 * s, L + 32 * s, &mins[s], imatrix ? w + 32 * s : nullptr);
       max_scale = std::max(max_scale, scales[s]);
       max_min = std::max(max_min, mins[s]);
     }
@@ -68,6 +70,8 @@ void from_float(const float* src, void* dst, int64_t n) {
     }
   }
 }
+
+void from_float(const float* src, void* dst, int64_t n) { quantize(src, dst, n, nullptr); }
 
 float vec_dot(int64_t n, const void* w, const void* a) {
   const BlockQ4_K* x = static_cast<const BlockQ4_K*>(w);
@@ -120,6 +124,7 @@ extern const TypeTraits kTraitsQ4_K = {"q4_K",
                                        unpack_levels,
                                        32,
                                        0,
-                                       true};
+                                       true,
+                                       quantize};
 
 }  // namespace dawn

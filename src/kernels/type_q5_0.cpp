@@ -1,5 +1,6 @@
 // Q5_0: 32 five-bit values (offset 16; fifth bits packed in qh) and one f16 scale.
 #include <cstring>
+#include <vector>
 
 #include "kernels/blocks.h"
 #include "kernels/dispatch.h"
@@ -30,11 +31,14 @@ void to_float(const void* src, float* dst, int64_t n) {
   }
 }
 
-void from_float(const float* src, void* dst, int64_t n) {
+void quantize(const float* src, void* dst, int64_t n, const float* imatrix) {
   BlockQ5_0* b = static_cast<BlockQ5_0*>(dst);
   uint8_t L[QK];
+  // With an imatrix, llama-quantize's weights with the row's mean square.
+  std::vector<float> w(imatrix ? size_t(n) : 0);
+  if (imatrix) kquant_weights(src, imatrix, n, 1.0f, w.data());
   for (int64_t i = 0; i < n / QK; ++i) {
-    const float d = quant_symmetric(QK, 16, src + i * QK, L);
+    const float d = quant_symmetric(QK, 16, src + i * QK, L, imatrix ? w.data() + i * QK : nullptr);
     b[i].d = f32_to_fp16(d);
     uint32_t qh = 0;
     for (int j = 0; j < QK / 2; ++j) {
@@ -45,6 +49,8 @@ void from_float(const float* src, void* dst, int64_t n) {
     std::memcpy(b[i].qh, &qh, 4);
   }
 }
+
+void from_float(const float* src, void* dst, int64_t n) { quantize(src, dst, n, nullptr); }
 
 float vec_dot(int64_t n, const void* w, const void* a) {
   const BlockQ5_0* x = static_cast<const BlockQ5_0*>(w);
@@ -83,6 +89,8 @@ extern const TypeTraits kTraitsQ5_0 = {"q5_0",
                                        vec_dot,
                                        unpack_levels,
                                        32,
-                                       16};
+                                       16,
+                                       false,
+                                       quantize};
 
 }  // namespace dawn

@@ -1,6 +1,8 @@
 // Q5_1: 32 five-bit values with an f16 scale and an f16 minimum (llama.cpp's
 // fallback for Q5_K rows that are not a multiple of 256).
+#include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "kernels/blocks.h"
 #include "kernels/half.h"
@@ -50,6 +52,33 @@ void from_float(const float* src, void* dst, int64_t n) {
   }
 }
 
+// With an importance matrix, as llama-quantize then: per block the weighted least-squares scale
+// and offset (offset <= 0) over the weights imatrix * sqrt(mean x^2 of the row + x^2).
+void quantize(const float* src, void* dst, int64_t n, const float* imatrix) {
+  if (!imatrix) return from_float(src, dst, n);
+  BlockQ5_1* b = static_cast<BlockQ5_1*>(dst);
+  std::vector<float> w(static_cast<size_t>(n));
+  kquant_weights(src, imatrix, n, 1.0f, w.data());
+  uint8_t L[QK];
+  for (int64_t i = 0; i < n / QK; ++i) {
+    const float* x = src + i * QK;
+    float neg_min;
+    const float d = quant_asymmetric(QK, 31, x, L, &neg_min, w.data() + i * QK);
+    b[i].d = f32_to_fp16(d);
+    b[i].m = f32_to_fp16(-neg_min);
+    const float d16 = fp16_to_f32(b[i].d), m16 = fp16_to_f32(b[i].m);
+    for (int j = 0; j < QK; ++j) L[j] = d16 > 0 ? uint8_t(std::clamp(nearest_int((x[j] - m16) / d16), 0, 31)) : 0;
+    uint32_t qh = 0;
+    for (int j = 0; j < QK / 2; ++j) {
+      const int q0 = L[j], q1 = L[j + QK / 2];
+      b[i].qs[j] = uint8_t((q0 & 0xF) | ((q1 & 0xF) << 4));
+      qh |= uint32_t((q0 & 0x10) >> 4) << j;
+      qh |= uint32_t((q1 & 0x10) >> 4) << (j + QK / 2);
+    }
+    std::memcpy(b[i].qh, &qh, 4);
+  }
+}
+
 float vec_dot(int64_t n, const void* w, const void* a) {
   const BlockQ5_1* x = static_cast<const BlockQ5_1*>(w);
   const BlockQ8_1* y = static_cast<const BlockQ8_1*>(a);
@@ -67,6 +96,8 @@ float vec_dot(int64_t n, const void* w, const void* a) {
 }  // namespace
 
 extern const TypeTraits kTraitsQ5_1 = {"q5_1",   QK,         sizeof(BlockQ5_1), DType::Q8_1,
-                                       to_float, from_float, vec_dot,           vec_dot};
+                                       to_float, from_float, vec_dot,           vec_dot,
+                                       nullptr,  0,          0,                 true,
+                                       quantize};
 
 }  // namespace dawn

@@ -32,15 +32,17 @@ void to_float(const void* src, float* dst, int64_t n) {
   }
 }
 
-void from_float(const float* src, void* dst, int64_t n) {
+void quantize(const float* src, void* dst, int64_t n, const float* imatrix) {
   BlockQ5_K* b = static_cast<BlockQ5_K*>(dst);
   uint8_t L[QK_K];
   float scales[8], mins[8];
   for (int64_t i = 0; i < n / QK_K; ++i) {
     const float* x = src + i * QK_K;
+    float w[QK_K];
+    if (imatrix) kquant_weights(x, imatrix + i * QK_K, QK_K, 2.0f, w);
     float max_scale = 0, max_min = 0;
     for (int s = 0; s < 8; ++s) {
-      scales[s] = quant_asymmetric(32, 31, x + 32 * s, L + 32 * s, &mins[s]);
+      scales[s] = quant_asymmetric(32, 31, x + 32 * s, L + 32 * s, &mins[s], imatrix ? w + 32 * s : nullptr);
       max_scale = std::max(max_scale, scales[s]);
       max_min = std::max(max_min, mins[s]);
     }
@@ -74,6 +76,8 @@ void from_float(const float* src, void* dst, int64_t n) {
   }
 }
 
+void from_float(const float* src, void* dst, int64_t n) { quantize(src, dst, n, nullptr); }
+
 float vec_dot(int64_t n, const void* w, const void* a) {
   const BlockQ5_K* x = static_cast<const BlockQ5_K*>(w);
   const BlockQ8_K* y = static_cast<const BlockQ8_K*>(a);
@@ -96,6 +100,8 @@ float vec_dot(int64_t n, const void* w, const void* a) {
 }  // namespace
 
 extern const TypeTraits kTraitsQ5_K = {"q5_K",   QK_K,       sizeof(BlockQ5_K), DType::Q8_K,
-                                       to_float, from_float, vec_dot,           vec_dot};
+                                       to_float, from_float, vec_dot,           vec_dot,
+                                       nullptr,  0,          0,                 false,
+                                       quantize};
 
 }  // namespace dawn

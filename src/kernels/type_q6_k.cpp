@@ -30,15 +30,17 @@ void to_float(const void* src, float* dst, int64_t n) {
   }
 }
 
-void from_float(const float* src, void* dst, int64_t n) {
+void quantize(const float* src, void* dst, int64_t n, const float* imatrix) {
   BlockQ6_K* b = static_cast<BlockQ6_K*>(dst);
   uint8_t L[QK_K];
   float scales[16];
   for (int64_t i = 0; i < n / QK_K; ++i) {
     const float* x = src + i * QK_K;
+    float w[QK_K];
+    if (imatrix) kquant_weights(x, imatrix + i * QK_K, QK_K, 2.0f, w);
     float max_scale = 0, amax = 0;
     for (int s = 0; s < 16; ++s) {
-      scales[s] = quant_symmetric(16, 32, x + 16 * s, L + 16 * s);
+      scales[s] = quant_symmetric(16, 32, x + 16 * s, L + 16 * s, imatrix ? w + 16 * s : nullptr);
       if (std::fabs(scales[s]) > amax) {
         amax = std::fabs(scales[s]);
         max_scale = scales[s];
@@ -66,6 +68,8 @@ void from_float(const float* src, void* dst, int64_t n) {
     }
   }
 }
+
+void from_float(const float* src, void* dst, int64_t n) { quantize(src, dst, n, nullptr); }
 
 float vec_dot(int64_t n, const void* w, const void* a) {
   const BlockQ6_K* x = static_cast<const BlockQ6_K*>(w);
@@ -107,6 +111,8 @@ extern const TypeTraits kTraitsQ6_K = {"q6_K",
                                        vec_dot,
                                        unpack_levels,
                                        16,
-                                       32};
+                                       32,
+                                       false,
+                                       quantize};
 
 }  // namespace dawn
