@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Perplexity against bits per weight for the shipped Brown model in every i-quant mix (and Q4_1,
-# Q4_K_M for reference), with and without an importance matrix from its training text, scored by
-# dawn and by llama.cpp (../shared/oracle, via tools/oracle_perplexity.py) on the same files over
-# tests/data/heldout-excerpt.txt, which training never saw. A report, not a test (#22).
+# Perplexity against bits per weight for the shipped Brown model in every i-quant mix (and Q4_0,
+# Q4_1, Q2_K and Q4_K_M for reference), with and without an importance matrix from its training
+# text, scored by dawn and by llama.cpp (../shared/oracle, via tools/oracle_perplexity.py) on
+# the same files over tests/data/heldout-excerpt.txt, which training never saw. A report, not a test (#22).
 # Usage: bench/iquant_ppl.sh [build-dir]   (needs node, python3, the oracle; npm ci --prefix tools/train)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,7 +30,7 @@ oppl() { python3 "$root/tools/oracle_perplexity.py" "$1" "$text" $ctx | sed -E '
 bpw() { "$dawn" info "$1" | sed -nE 's/^bits\/weight: +([0-9.]+).*/\1/p'; }
 printf "| type | bpw | imatrix | dawn PPL | llama.cpp PPL | dawn/llama.cpp |\n|---|---|---|---|---|---|\n"
 printf "| f16 | %s | - | %s | %s | |\n" "$(bpw "$model")" "$(ppl "$model")" "$(oppl "$model")"
-for type in ${TYPES:-q4_k_m q4_1 iq4_xs iq4_nl iq3_s iq3_xxs iq2_m iq2_s iq2_xs iq2_xxs iq1_m iq1_s}; do
+for type in ${TYPES:-q4_k_m q4_0 q4_1 q2_k iq4_xs iq4_nl iq3_s iq3_xxs iq2_m iq2_s iq2_xs iq2_xxs iq1_m iq1_s}; do
   for im in no yes; do
     args=()
     [ $im = yes ] && args=(--imatrix "$tmp/imatrix.gguf")

@@ -80,7 +80,7 @@ TEST(IqBlocks, Iq1MScaleIsSpreadOverNibbles) {
   std::memcpy(b.scales, sc, 8);
   b.qh[0] = 0x80;  // group 1: delta -1/8; group 0: +1/8
   const auto y = dequant(DType::IQ1_M, b);
-  EXPECT_FLOAT_EQ(y[0], 2.0f * (-1.0f + 0.125f));   // grid 0 is all -1, multiplier 1
+  EXPECT_FLOAT_EQ(y[0], 2.0f * (-1.0f + 0.125f));  // grid 0 is all -1, multiplier 1
   EXPECT_FLOAT_EQ(y[8], 2.0f * (-1.0f - 0.125f));
   EXPECT_FLOAT_EQ(y[16], 22.0f * (-1.0f + 0.125f));
 }
@@ -88,10 +88,10 @@ TEST(IqBlocks, Iq1MScaleIsSpreadOverNibbles) {
 TEST(IqBlocks, Iq4XsSignedSubScales) {
   BlockIQ4_XS b{};
   b.d = f32_to_fp16(0.5f);
-  b.scales_l[0] = 0x0F;      // sub-block 0: low bits 15; sub-block 1: 0
+  b.scales_l[0] = 0x0F;         // sub-block 0: low bits 15; sub-block 1: 0
   b.scales_h = 0x2 | (3 << 2);  // sub-block 0 high bits 2 (ls 47 -> +15); sub-block 1 high bits 3 (ls 48 -> +16)
   for (int j = 0; j < 128; ++j) b.qs[j] = 0x80 | 0x08;  // both nibbles: 0 -> -127, 8 -> 1
-  b.qs[0] = 0x0F;  // element 0: level 15 (113), element 16: level 0 (-127)
+  b.qs[0] = 0x0F;                                       // element 0: level 15 (113), element 16: level 0 (-127)
   const auto y = dequant(DType::IQ4_XS, b);
   EXPECT_FLOAT_EQ(y[0], 0.5f * 15 * 113);
   EXPECT_FLOAT_EQ(y[16], 0.5f * 15 * -127);
@@ -215,10 +215,10 @@ TEST_P(ImatrixTest, ImatrixLowersTheWeightedError) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Types, ImatrixTest,
-                         ::testing::Values(DType::Q4_0, DType::Q5_0, DType::Q4_1, DType::Q5_1, DType::Q2_K,
-                                           DType::Q3_K, DType::Q4_K, DType::Q5_K, DType::Q6_K, DType::IQ4_NL,
-                                           DType::IQ4_XS, DType::IQ2_XXS, DType::IQ2_XS, DType::IQ2_S,
-                                           DType::IQ3_XXS, DType::IQ3_S, DType::IQ1_S, DType::IQ1_M),
+                         ::testing::Values(DType::Q4_0, DType::Q5_0, DType::Q4_1, DType::Q5_1, DType::Q2_K, DType::Q3_K,
+                                           DType::Q4_K, DType::Q5_K, DType::Q6_K, DType::IQ4_NL, DType::IQ4_XS,
+                                           DType::IQ2_XXS, DType::IQ2_XS, DType::IQ2_S, DType::IQ3_XXS, DType::IQ3_S,
+                                           DType::IQ1_S, DType::IQ1_M),
                          [](const auto& info) { return std::string(type_name(info.param)); });
 
 }  // namespace

@@ -95,9 +95,7 @@ float vec_dot(int64_t n, const void* w, const void* a) {
 
 }  // namespace
 
-extern const TypeTraits kTraitsQ5_1 = {"q5_1",   QK,         sizeof(BlockQ5_1), DType::Q8_1,
-                                       to_float, from_float, vec_dot,           vec_dot,
-                                       nullptr,  0,          0,                 true,
-                                       quantize};
+extern const TypeTraits kTraitsQ5_1 = {
+    "q5_1", QK, sizeof(BlockQ5_1), DType::Q8_1, to_float, from_float, vec_dot, vec_dot, nullptr, 0, 0, true, quantize};
 
 }  // namespace dawn
