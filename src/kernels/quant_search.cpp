@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "kernels/blocks.h"
+#include "kernels/half.h"
 
 namespace dawn {
 
@@ -111,6 +112,14 @@ float quant_asymmetric(int n, int nmax, const float* x, uint8_t* L, float* min_o
   }
   *min_out = -best_min;
   return best_scale;
+}
+
+void quant_asymmetric_f16(int n, int nmax, const float* x, const float* w, uint8_t* L, uint16_t* d, uint16_t* m) {
+  float neg_min;
+  *d = f32_to_fp16(quant_asymmetric(n, nmax, x, L, &neg_min, w));
+  *m = f32_to_fp16(-neg_min);
+  const float d16 = fp16_to_f32(*d), m16 = fp16_to_f32(*m);
+  for (int j = 0; j < n; ++j) L[j] = d16 > 0 ? uint8_t(std::clamp(nearest_int((x[j] - m16) / d16), 0, nmax)) : 0;
 }
 
 void kquant_weights(const float* x, const float* imatrix, int64_t n, float s2_factor, float* w) {

@@ -29,6 +29,11 @@ float quant_symmetric(int n, int nmax, const float* x, uint8_t* L, const float* 
 // Returns scale and stores min in *min_out. Weights w as above (1 + x^2 when null).
 float quant_asymmetric(int n, int nmax, const float* x, uint8_t* L, float* min_out, const float* w = nullptr);
 
+// Q4_1 / Q5_1 with an importance matrix, as llama-quantize: the weighted least-squares scale and
+// offset of one 32-value block (quant_asymmetric), stored as f16 in *d and *m, and the levels
+// re-chosen for the rounded pair, written into L (n values in [0, nmax]).
+void quant_asymmetric_f16(int n, int nmax, const float* x, const float* w, uint8_t* L, uint16_t* d, uint16_t* m);
+
 // llama-quantize's error weights with an importance matrix: imatrix[j] * sqrt(s2 + x[j]^2),
 // s2 = s2_factor * mean(x^2) over the n values (2 over a K-quant super-block, 1 over a row).
 void kquant_weights(const float* x, const float* imatrix, int64_t n, float s2_factor, float* w);

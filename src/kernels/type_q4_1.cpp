@@ -40,9 +40,8 @@ void from_float(const float* src, void* dst, int64_t n) {
   }
 }
 
-// d_w d_a sum(q_w q_a) + m_w (d_a sum q_a), the second factor precomputed in the Q8_1 block.
 // With an importance matrix, as llama-quantize then: per block the weighted least-squares scale
-// and offset (offset <= 0) over the weights imatrix * sqrt(mean x^2 of the row + x^2).
+// and offset over the weights imatrix * sqrt(mean x^2 of the row + x^2).
 void quantize(const float* src, void* dst, int64_t n, const float* imatrix) {
   if (!imatrix) return from_float(src, dst, n);
   BlockQ4_1* b = static_cast<BlockQ4_1*>(dst);
@@ -50,17 +49,12 @@ void quantize(const float* src, void* dst, int64_t n, const float* imatrix) {
   kquant_weights(src, imatrix, n, 1.0f, w.data());
   uint8_t L[QK];
   for (int64_t i = 0; i < n / QK; ++i) {
-    const float* x = src + i * QK;
-    float neg_min;
-    const float d = quant_asymmetric(QK, 15, x, L, &neg_min, w.data() + i * QK);
-    b[i].d = f32_to_fp16(d);
-    b[i].m = f32_to_fp16(-neg_min);
-    const float d16 = fp16_to_f32(b[i].d), m16 = fp16_to_f32(b[i].m);
-    for (int j = 0; j < QK; ++j) L[j] = d16 > 0 ? uint8_t(std::clamp(nearest_int((x[j] - m16) / d16), 0, 15)) : 0;
+    quant_asymmetric_f16(QK, 15, src + i * QK, w.data() + i * QK, L, &b[i].d, &b[i].m);
     for (int j = 0; j < QK / 2; ++j) b[i].qs[j] = uint8_t(L[j] | (L[j + QK / 2] << 4));
   }
 }
 
+// d_w d_a sum(q_w q_a) + m_w (d_a sum q_a), the second factor precomputed in the Q8_1 block.
 float vec_dot(int64_t n, const void* w, const void* a) {
   const BlockQ4_1* x = static_cast<const BlockQ4_1*>(w);
   const BlockQ8_1* y = static_cast<const BlockQ8_1*>(a);

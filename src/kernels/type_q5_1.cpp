@@ -1,6 +1,5 @@
 // Q5_1: 32 five-bit values with an f16 scale and an f16 minimum (llama.cpp's
 // fallback for Q5_K rows that are not a multiple of 256).
-#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -32,6 +31,18 @@ void to_float(const void* src, float* dst, int64_t n) {
   }
 }
 
+// The 32 five-bit levels L into the block: low nibbles in qs, fifth bits in qh.
+void pack(const uint8_t* L, BlockQ5_1* b) {
+  uint32_t qh = 0;
+  for (int j = 0; j < QK / 2; ++j) {
+    const int q0 = L[j], q1 = L[j + QK / 2];
+    b->qs[j] = uint8_t((q0 & 0xF) | ((q1 & 0xF) << 4));
+    qh |= uint32_t((q0 & 0x10) >> 4) << j;
+    qh |= uint32_t((q1 & 0x10) >> 4) << (j + QK / 2);
+  }
+  std::memcpy(b->qh, &qh, 4);
+}
+
 // As llama-quantize without an importance matrix: the block's range split in 31 steps.
 void from_float(const float* src, void* dst, int64_t n) {
   BlockQ5_1* b = static_cast<BlockQ5_1*>(dst);
@@ -40,20 +51,14 @@ void from_float(const float* src, void* dst, int64_t n) {
     const auto [min, d, id] = min_step(x, QK, 31);
     b[i].d = f32_to_fp16(d);
     b[i].m = f32_to_fp16(min);
-    uint32_t qh = 0;
-    for (int j = 0; j < QK / 2; ++j) {
-      const uint8_t q0 = uint8_t((x[j] - min) * id + 0.5f);
-      const uint8_t q1 = uint8_t((x[j + QK / 2] - min) * id + 0.5f);
-      b[i].qs[j] = uint8_t((q0 & 0xF) | ((q1 & 0xF) << 4));
-      qh |= uint32_t((q0 & 0x10) >> 4) << j;
-      qh |= uint32_t((q1 & 0x10) >> 4) << (j + QK / 2);
-    }
-    std::memcpy(b[i].qh, &qh, 4);
+    uint8_t L[QK];
+    for (int j = 0; j < QK; ++j) L[j] = uint8_t((x[j] - min) * id + 0.5f);
+    pack(L, &b[i]);
   }
 }
 
 // With an importance matrix, as llama-quantize then: per block the weighted least-squares scale
-// and offset (offset <= 0) over the weights imatrix * sqrt(mean x^2 of the row + x^2).
+// and offset over the weights imatrix * sqrt(mean x^2 of the row + x^2).
 void quantize(const float* src, void* dst, int64_t n, const float* imatrix) {
   if (!imatrix) return from_float(src, dst, n);
   BlockQ5_1* b = static_cast<BlockQ5_1*>(dst);
@@ -61,21 +66,8 @@ void quantize(const float* src, void* dst, int64_t n, const float* imatrix) {
   kquant_weights(src, imatrix, n, 1.0f, w.data());
   uint8_t L[QK];
   for (int64_t i = 0; i < n / QK; ++i) {
-    const float* x = src + i * QK;
-    float neg_min;
-    const float d = quant_asymmetric(QK, 31, x, L, &neg_min, w.data() + i * QK);
-    b[i].d = f32_to_fp16(d);
-    b[i].m = f32_to_fp16(-neg_min);
-    const float d16 = fp16_to_f32(b[i].d), m16 = fp16_to_f32(b[i].m);
-    for (int j = 0; j < QK; ++j) L[j] = d16 > 0 ? uint8_t(std::clamp(nearest_int((x[j] - m16) / d16), 0, 31)) : 0;
-    uint32_t qh = 0;
-    for (int j = 0; j < QK / 2; ++j) {
-      const int q0 = L[j], q1 = L[j + QK / 2];
-      b[i].qs[j] = uint8_t((q0 & 0xF) | ((q1 & 0xF) << 4));
-      qh |= uint32_t((q0 & 0x10) >> 4) << j;
-      qh |= uint32_t((q1 & 0x10) >> 4) << (j + QK / 2);
-    }
-    std::memcpy(b[i].qh, &qh, 4);
+    quant_asymmetric_f16(QK, 31, src + i * QK, w.data() + i * QK, L, &b[i].d, &b[i].m);
+    pack(L, &b[i]);
   }
 }
 
