@@ -30,7 +30,9 @@ void add_serve_command(CLI::App& app) {
       "OpenAI-compatible HTTP server: POST /v1/chat/completions, /v1/completions (streamed or not), GET /v1/models, "
       "/health, /metrics (--metrics), POST /tokenize, /detokenize. Many requests run at once in one batch "
       "(continuous batching); -c is the KV pool all of them share, and any one request may use up to the model's "
-      "context within it; a new request reuses the KV of the longest prefix an earlier one computed");
+      "context within it; a new request reuses the KV of the longest prefix an earlier one computed. --draft is "
+      "each request's default drafter (a request's \"draft\" and \"draft_n\" fields choose its own; \"mtp\" only "
+      "when the server was started with --draft mtp)");
   c->add_option("models", o->models, "GGUF model files (clients choose one by the request's `model`)")
       ->required()
       ->check(CLI::ExistingFile);
@@ -78,8 +80,10 @@ void add_serve_command(CLI::App& app) {
   c->add_option("--max-body-bytes", o->s.max_body_bytes, "Largest request body in bytes (413 beyond)")
       ->capture_default_str();
   c->add_flag("--quiet", o->s.quiet, "No log line per request");
+  add_draft_options(c, o->s.draft);
   add_load_options(c, o->s.load);
   c->callback([o] {
+    draft_count(o->s.draft, "--draft-n");
     if (dist::size() > 1 && dist::rank() != 0) {
       // Rank 0 serves HTTP; the others hold their part of the model and run its share of every
       // batch until rank 0 stops (dist::open_model does not return here).

@@ -15,6 +15,16 @@ double now_s() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+const Model& check_mtp(const Model& m, bool mtp) {
+  if (mtp && m.mtp_layers.empty()) {
+    throw Error((m.file ? m.file->path() + ": " : std::string()) +
+                "no MTP layer to draft with (nextn_predict_layers is " + std::to_string(m.hp.n_nextn) + ")");
+  }
+  return m;
+}
+
+int32_t argmax(const float* x, int n) { return int32_t(std::max_element(x, x + n) - x); }
+
 }  // namespace
 
 struct Engine::Seq {
@@ -30,6 +40,10 @@ struct Engine::Seq {
   double t_submit = 0, t_admit = 0, t_first = 0;
   RequestResult res;
   std::vector<int32_t> top_ids;  // top-logprob search
+  int k_max = 0;                 // drafts per step (0: none)
+  std::vector<int32_t> ctx;      // ngram drafts: the prompt and every token sampled since
+  std::vector<int32_t> drafts;   // this step's proposals, after next_token in the batch
+  int32_t guess = -1;            // MTP drafts: the MTP layer's guess for the token after next_token
 };
 
 Engine::Engine(const Model& m, const Vocab& v, const EngineOptions& o)
@@ -38,7 +52,8 @@ Engine::Engine(const Model& m, const Vocab& v, const EngineOptions& o)
       o_(o),
       max_ctx_(o.max_ctx > 0 ? o.max_ctx
                              : std::min(o.pool_tokens, m.hp.n_ctx_train > 0 ? m.hp.n_ctx_train : o.pool_tokens)),
-      cache_(m, std::max(1, std::min(max_ctx_, o.pool_tokens)), std::max(1, o.n_slots), o.kv_type),
+      cache_(check_mtp(m, o.mtp), std::max(1, std::min(max_ctx_, o.pool_tokens)), std::max(1, o.n_slots), o.kv_type,
+             o.mtp),
       pool_(o.n_threads > 0 ? o.n_threads : int(std::max(1u, std::thread::hardware_concurrency()))) {
   if (o.n_slots < 1) throw Error("-np: need at least one sequence slot, got " + std::to_string(o.n_slots));
   if (o.pool_tokens < 1) throw Error("-c: the KV pool needs at least one position, got " + std::to_string(o.pool_tokens));
@@ -69,7 +84,13 @@ uint64_t Engine::submit(Request r) {
   for (const auto& [tok, bias] : r.gen.sampling.logit_bias) {
     if (tok < 0 || tok >= m_.hp.n_vocab) throw Error("logit_bias: token id " + std::to_string(tok) + " is outside the vocabulary");
   }
+  if (r.draft.kind == DraftKind::Mtp && !o_.mtp) {
+    throw Error("draft: this engine keeps no cache rows for the MTP layer, so it cannot draft with it "
+                "(dawn serve: start it with --draft mtp)");
+  }
+  const int k_max = draft_count(r.draft, "draft_n");
   auto q = std::make_unique<Seq>();
+  q->k_max = k_max;
   q->t_submit = now_s();
   q->res.prompt_tokens = int(r.prompt.size());
   const int64_t want = r.gen.n_predict < 0 ? max_ctx_ : int64_t(r.prompt.size()) + r.gen.n_predict;
@@ -95,6 +116,11 @@ void Engine::finish(Seq& q, const std::string& reason, const std::string& error)
   q.res.finish_reason = reason;
   q.res.error = error;
   if (q.g) q.res.tokens = q.g->tokens();
+  if (q.res.drafted > 0) {
+    std::lock_guard<std::mutex> lock(mu_);
+    totals_.drafted_tokens += uint64_t(q.res.drafted);
+    totals_.accepted_tokens += uint64_t(q.res.accepted);
+  }
   q.res.queue_s = (q.t_admit > 0 ? q.t_admit : t) - q.t_submit;
   q.res.first_token_s = q.t_first > 0 ? q.t_first - q.t_submit : 0;
   q.res.total_s = t - q.t_submit;
@@ -178,6 +204,7 @@ void Engine::admit() {
     }
     q->t_admit = now_s();
     q->g = std::make_unique<Generation>(v_, q->r.prompt, q->r.gen);
+    if (q->r.draft.kind == DraftKind::Ngram) q->ctx = q->r.prompt;
     q->n_past = q->n_prompt_done = lookup_prefix(q->r.prompt, q->slot);
     q->res.cached_tokens = q->n_past;
     {
@@ -295,16 +322,28 @@ void Engine::end_cancelled() {
 
 bool Engine::build(int lane) {
   Lane& ln = lanes_[size_t(lane)];
-  // Decode tokens first (one per running sequence), then prompt chunks in slot order.
+  // Decode tokens first (one per running sequence, with its drafts), then prompt chunks in slot order.
   ln.batch.clear();
-  ln.rows_slot.clear();
-  int budget = o_.batch_tokens;
+  ln.parts.clear();
+  ln.want_hidden = false;
+  int budget = o_.batch_tokens, rows = 0;
   for (size_t i = 0; i < slots_.size(); ++i) {
     Seq* q = slots_[i].get();
     if (!q || lane_of(int(i)) != lane || q->n_prompt_done < int(q->r.prompt.size())) continue;
-    ln.batch.add(q->next_token, q->n_past++, int(i), true);
-    ln.rows_slot.push_back(int(i));
-    --budget;
+    // next_token goes at base, the proposals after it: within the request's positions and the budget.
+    const int base = q->n_past;
+    const int room = std::min({q->k_max, q->reserve - base - 1, budget - 1});
+    q->drafts.clear();
+    if (room > 0 && q->r.draft.kind == DraftKind::Mtp && q->guess >= 0) q->drafts.push_back(q->guess);
+    if (room > 0 && q->r.draft.kind == DraftKind::Ngram) ngram_draft(q->ctx, q->r.draft.ngram_max, room, &q->drafts);
+    const int n = 1 + int(q->drafts.size());
+    ln.parts.push_back({int(i), ln.batch.size(), n, rows, n, true, 0});
+    ln.batch.add(q->next_token, base, int(i), true);
+    for (int k = 1; k < n; ++k) ln.batch.add(q->drafts[size_t(k - 1)], base + k, int(i), true);
+    q->n_past = base + n;
+    ln.want_hidden = ln.want_hidden || q->r.draft.kind == DraftKind::Mtp;
+    rows += n;
+    budget -= n;
   }
   const int n_decoding = ln.batch.size();
   if (n_decoding > 0) {
@@ -314,41 +353,109 @@ bool Engine::build(int lane) {
     Seq* q = slots_[i].get();
     if (!q || lane_of(int(i)) != lane || q->n_prompt_done >= int(q->r.prompt.size())) continue;
     const int n = std::min(budget, int(q->r.prompt.size()) - q->n_prompt_done);
+    const bool ends = q->n_prompt_done + n == int(q->r.prompt.size());
+    ln.parts.push_back({int(i), ln.batch.size(), n, rows, ends ? 1 : 0, false, 0});
     for (int k = 0; k < n; ++k) {
       const int at = q->n_prompt_done + k;
-      const bool last = at + 1 == int(q->r.prompt.size());
-      ln.batch.add(q->r.prompt[size_t(at)], q->n_past++, int(i), last);
-      if (last) ln.rows_slot.push_back(int(i));
+      ln.batch.add(q->r.prompt[size_t(at)], q->n_past++, int(i), ends && k == n - 1);
     }
     q->n_prompt_done += n;
+    ln.want_hidden = ln.want_hidden || q->r.draft.kind == DraftKind::Mtp;
+    rows += ends ? 1 : 0;
     budget -= n;
   }
   return ln.batch.size() > 0;
 }
 
+void Engine::sample_part(Part& p, const float* logits) {
+  Seq& q = *slots_[size_t(p.slot)];
+  const size_t V = size_t(m_.hp.n_vocab);
+  p.used = 0;
+  if (p.n_rows == 0) return;
+  if (!p.decode) {
+    sample(q, logits + size_t(p.row) * V, &outs_[size_t(p.row)]);
+    p.used = 1;
+    return;
+  }
+  // Row i's logits follow batch token i of the part: they are the trunk's own as long as every
+  // proposal before them was the token chosen, so the walk stops at the first miss.
+  const int base = q.n_past - p.n_tok;
+  for (int i = 0; i < p.n_rows; ++i) {
+    q.n_past = base + i + 1;  // what sample() checks the context against
+    TokenOut& out = outs_[size_t(p.row + i)];
+    sample(q, logits + size_t(p.row + i) * V, &out);
+    p.used = i + 1;
+    if (q.g->done() || i + 1 == p.n_rows || out.id != q.drafts[size_t(i)]) break;
+    ++q.res.accepted;
+  }
+  q.res.drafted += p.n_rows - 1;
+  // The cache rows of missed proposals are rewritten before they are read.
+  q.n_past = base + p.used;
+}
+
+void Engine::run_mtp(Lane& ln) {
+  // Each settled position of a sequence that drafts with MTP, with the token that follows it: the
+  // next prompt token, or what was sampled after it. A finished sequence needs no more guesses.
+  const int64_t D = m_.hp.n_embd;
+  mtp_batch_.clear();
+  mtp_states_.clear();
+  mtp_rows_seq_.clear();
+  for (const Part& p : ln.parts) {
+    Seq& q = *slots_[size_t(p.slot)];
+    if (q.r.draft.kind != DraftKind::Mtp || q.g->done()) continue;
+    const int n = p.decode ? p.used : p.n_tok;
+    for (int j = 0; j < n; ++j) {
+      const int t = p.tok + j;
+      int32_t next;
+      if (j + 1 < n) {
+        next = ln.batch.token[size_t(t + 1)];
+      } else if (p.n_rows > 0) {
+        next = q.next_token;
+      } else {
+        next = q.r.prompt[size_t(ln.batch.pos[size_t(t)] + 1)];  // a chunk in the middle of the prompt
+      }
+      const bool out = j + 1 == n && p.n_rows > 0;
+      mtp_batch_.add(next, ln.batch.pos[size_t(t)], p.slot, out);
+      mtp_states_.insert(mtp_states_.end(), ln.hidden.begin() + t * D, ln.hidden.begin() + (t + 1) * D);
+      if (out) mtp_rows_seq_.push_back(&q);
+    }
+  }
+  if (mtp_batch_.size() == 0) return;
+  const size_t V = size_t(m_.hp.n_vocab);
+  grow(mtp_logits_, mtp_rows_seq_.size() * V);
+  forward_mtp(m_, kv_, mtp_batch_, mtp_states_.data(), mtp_logits_.data(), pool_, ln.scratch);
+  for (size_t r = 0; r < mtp_rows_seq_.size(); ++r) mtp_rows_seq_[r]->guess = argmax(mtp_logits_.data() + r * V, int(V));
+}
+
 void Engine::finish_lane(Lane& ln, int keep) {
   const size_t V = size_t(m_.hp.n_vocab);
-  const size_t need = size_t(ln.batch.n_outputs()) * V;
-  if (ln.logits.size() < need) ln.logits.resize(need);
+  const size_t n_rows = size_t(ln.batch.n_outputs());
+  if (ln.logits.size() < n_rows * V) ln.logits.resize(n_rows * V);
+  if (ln.want_hidden) grow(ln.hidden, size_t(ln.batch.size()) * size_t(m_.hp.n_embd));
   ln.in_flight = false;
-  forward_finish(m_, ln.batch, ln.logits.data(), pool_, ln.scratch, nullptr, keep);
+  forward_finish(m_, ln.batch, ln.logits.data(), pool_, ln.scratch, ln.want_hidden ? ln.hidden.data() : nullptr, keep);
 
   // Sampling is per sequence and independent: across the pool (a 150k-token softmax each), then the
   // callbacks in batch order on this thread.
-  const size_t n_rows = ln.rows_slot.size();
   if (outs_.size() < n_rows) outs_.resize(n_rows);
-  pool_.parallel_for(int64_t(n_rows), 1, [&](int64_t r0, int64_t r1) {
-    for (int64_t row = r0; row < r1; ++row) {
-      sample(*slots_[size_t(ln.rows_slot[size_t(row)])], ln.logits.data() + size_t(row) * V, &outs_[size_t(row)]);
-    }
+  pool_.parallel_for(int64_t(ln.parts.size()), 1, [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) sample_part(ln.parts[size_t(p)], ln.logits.data());
   });
+  if (ln.want_hidden) run_mtp(ln);
   {
     std::lock_guard<std::mutex> lock(mu_);  // once a step, not once a token
-    for (size_t row = 0; row < n_rows; ++row) totals_.generated_tokens += outs_[row].eog ? 0 : 1;
+    for (const Part& p : ln.parts) {
+      for (int i = 0; i < p.used; ++i) totals_.generated_tokens += outs_[size_t(p.row + i)].eog ? 0 : 1;
+    }
   }
-  for (size_t row = 0; row < n_rows; ++row) {
-    std::unique_ptr<Seq>& q = slots_[size_t(ln.rows_slot[row])];
-    deliver(*q, outs_[row]);
+  for (const Part& p : ln.parts) {
+    if (p.used == 0) continue;
+    std::unique_ptr<Seq>& q = slots_[size_t(p.slot)];
+    for (int i = 0; i < p.used; ++i) {
+      const TokenOut& out = outs_[size_t(p.row + i)];
+      deliver(*q, out);
+      if (q->r.draft.kind == DraftKind::Ngram) q->ctx.push_back(out.id);
+    }
     if (q->g->done()) {
       const std::string& why = q->g->stop_reason();
       finish(*q, why == "eog" || why == "stop" ? "stop" : "length");

@@ -9,6 +9,12 @@
 // lane's next one, so while one lane's rows are on the later stages this process runs another's
 // layers and every stage is busy (a micro-batch pipeline, across steps).
 //
+// A request may draft (speculative.h): its next token goes into the batch with the drafter's
+// proposals after it, each with its logits row, and the walk over them stops at the first the
+// request's own sampler would not have chosen; its cache position goes back past the rest. With
+// MTP drafts the MTP layer runs, after the trunk's pass, at every position the pass settled of the
+// sequences that draft with it, in one batch of its own.
+//
 // Threads: submit() and cancel() from any thread; step() (or the loop of start()) on one engine
 // thread, which is the only one that calls forward and the only one that runs the callbacks.
 #pragma once
@@ -26,6 +32,7 @@
 
 #include "engine/generation.h"
 #include "engine/kv_cache.h"
+#include "engine/speculative.h"
 #include "kernels/thread_pool.h"
 #include "models/model.h"
 #include "text/vocab.h"
@@ -44,6 +51,9 @@ struct EngineOptions {
   // least 16. Without decoding sequences a pass takes batch_tokens of prompt.
   int prefill_chunk = 0;
   size_t prefix_cache_bytes = size_t(256) << 20;  // 0: off
+  // Cache rows for the model's MTP layer, so that requests can draft with it (the model must have
+  // one: the constructor throws Error otherwise). Rows are taken only as they are written.
+  bool mtp = false;
 };
 
 // What a request gets per generated token.
@@ -60,6 +70,7 @@ struct RequestResult {
   std::string finish_reason;    // "stop" (eog or a stop string), "length", "cancelled", "error"
   std::string error;            // when finish_reason is "error"
   int prompt_tokens = 0, cached_tokens = 0;
+  int drafted = 0, accepted = 0;  // proposals of the request's drafter, and those its tokens confirmed
   double queue_s = 0, first_token_s = 0, total_s = 0;  // from submit
 };
 
@@ -67,6 +78,7 @@ struct Request {
   std::vector<int32_t> prompt;
   GenerateParams gen;  // n_predict < 0: until the request's context is full; logit bias in gen.sampling
   int logprobs = -1;   // -1: none; 0: the chosen token's; n > 0: also the top n (the model's, before bias)
+  DraftParams draft;   // speculative decoding (Mtp needs EngineOptions::mtp); the output is the same without
   std::function<void(const TokenOut&)> on_token;       // engine thread
   std::function<void(const RequestResult&)> on_done;  // engine thread; exactly once
 };
@@ -75,6 +87,7 @@ struct EngineStats {
   int running = 0, waiting = 0;
   int kv_used_tokens = 0, kv_pool_tokens = 0;
   uint64_t prompt_tokens = 0, generated_tokens = 0, cached_tokens = 0, requests = 0;
+  uint64_t drafted_tokens = 0, accepted_tokens = 0;  // speculative decoding's proposals, and those kept
   size_t prefix_cache_bytes = 0;
   int prefix_cache_entries = 0;
 };
@@ -85,8 +98,8 @@ class Engine {
   ~Engine();
 
   // Queues a request; returns its id. Throws Error (nothing queued) for a request that can never
-  // run: empty prompt, ids outside the vocabulary, or a prompt that leaves no room to generate
-  // in the request context (the message says "context").
+  // run: empty prompt, ids outside the vocabulary, a prompt that leaves no room to generate in the
+  // request context (the message says "context"), or a drafter this engine cannot run ("draft").
   uint64_t submit(Request r);
   // Ends a request as "cancelled" at the next step, freeing its slot (unknown ids: no-op).
   void cancel(uint64_t id);
@@ -118,17 +131,30 @@ class Engine {
   // its delivery to the request (this thread, in batch order).
   void sample(Seq& q, const float* logits, TokenOut* out);
   void deliver(Seq& q, const TokenOut& out);
+  // One sequence's part of a lane's batch: its next token and drafts (decode), or a prompt chunk
+  // (with one logits row when it ends the prompt).
+  struct Part {
+    int slot = 0;
+    int tok = 0, n_tok = 0;   // its tokens in the batch
+    int row = 0, n_rows = 0;  // its logits rows
+    bool decode = false;
+    int used = 0;  // after sampling: rows whose token was kept (decode: 1 + drafts confirmed)
+  };
   // A batch of sequences in flight over a pipeline split (a single one without).
   struct Lane {
     Batch batch;
     Scratch scratch;
     std::vector<float> logits;
-    std::vector<int> rows_slot;  // per logits row: its slot
+    std::vector<Part> parts;
+    std::vector<float> hidden;  // with MTP drafts: every token's final state (forward's `hidden`)
+    bool want_hidden = false;
     bool in_flight = false;
   };
   int lane_of(int slot) const { return slot % int(lanes_.size()); }
   bool build(int lane);   // the lane's next batch; false when it has nothing to run
   void finish_lane(Lane& ln, int keep);  // its head, sampling and delivery
+  void sample_part(Part& p, const float* logits);  // the walk over a part's rows (drafts: to the first miss)
+  void run_mtp(Lane& ln);  // the MTP layer at the positions the lane's pass settled; the next guesses
   void end_cancelled();  // the running sequences in held_cancels_ whose lane is not in flight
 
   const Model& m_;
@@ -143,6 +169,9 @@ class Engine {
   std::vector<uint64_t> held_cancels_;  // engine thread: cancels of running (or unknown) ids
   std::vector<std::unique_ptr<Seq>> slots_;  // index = KV slot; null when free
   std::vector<TokenOut> outs_;               // per logits row: the sampled token
+  Batch mtp_batch_;                          // run_mtp's rows, their states and logits
+  std::vector<float> mtp_states_, mtp_logits_;
+  std::vector<Seq*> mtp_rows_seq_;           // per MTP logits row: whose guess it is
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -128,13 +128,14 @@ struct HttpServer::Impl {
   void routes();
   void completions(const httplib::Request& req, httplib::Response& res, bool chat);
   void start_generation(Served& s, const CommonRequest& r, const std::vector<int32_t>& prompt, int max_tokens,
-                        const ConstraintParams& constraint, const std::shared_ptr<Exchange>& x);
+                        const ConstraintParams& constraint, const DraftParams& draft,
+                        const std::shared_ptr<Exchange>& x);
   std::string metrics_text();
 };
 
 void HttpServer::Impl::start_generation(Served& s, const CommonRequest& r, const std::vector<int32_t>& prompt,
                                         int max_tokens, const ConstraintParams& constraint,
-                                        const std::shared_ptr<Exchange>& x) {
+                                        const DraftParams& draft, const std::shared_ptr<Exchange>& x) {
   const SamplerParams base = sampler_params(r, random_seed());
   x->open = r.n;
   x->text.assign(size_t(r.n), "");
@@ -154,6 +155,7 @@ void HttpServer::Impl::start_generation(Served& s, const CommonRequest& r, const
     q.gen.constraint = constraint;  // n choices share the grammar (and its cache)
     q.logprobs = r.logprobs ? r.top_logprobs : -1;
     q.gen.sampling.logit_bias = r.logit_bias;
+    q.draft = draft;
     q.on_token = [x, i, sp](const TokenOut& t) {
       const auto now = Clock::now();
       std::lock_guard<std::mutex> lock(x->mu);
@@ -186,11 +188,16 @@ void HttpServer::Impl::start_generation(Served& s, const CommonRequest& r, const
       }
       x->cv.notify_all();
     };
-    q.on_done = [this, x, i, sp](const RequestResult& res) {
+    q.on_done = [this, x, i, sp, draft](const RequestResult& res) {
       std::lock_guard<std::mutex> lock(x->mu);
       x->stop_reason[size_t(i)] = res.finish_reason;
       x->usage.completion_tokens += int64_t(res.tokens.size());
       x->usage.cached_tokens = std::max<int64_t>(x->usage.cached_tokens, res.cached_tokens);
+      if (draft.kind != DraftKind::None) {
+        x->usage.accepted_prediction_tokens = std::max<int64_t>(x->usage.accepted_prediction_tokens, 0) + res.accepted;
+        x->usage.rejected_prediction_tokens =
+            std::max<int64_t>(x->usage.rejected_prediction_tokens, 0) + res.drafted - res.accepted;
+      }
       if (res.finish_reason == "error") {
         x->failed = true;
         x->error = res.error;
@@ -289,6 +296,23 @@ void HttpServer::Impl::completions(const httplib::Request& req, httplib::Respons
   const ToolCallFormat tools_format = chat && s->tmpl ? s->tmpl->tool_call_format() : ToolCallFormat::None;
   auto constraint = request_constraint(*common, chat_req, tools_format, *s->vocab, prompt_text);
   if (auto* e = std::get_if<ApiError>(&constraint)) return send_error(res, *e);
+  // The drafter: the request's, else the server's; its count the request's, else the server's for
+  // the server's drafter.
+  DraftParams draft = o.draft;
+  if (common->draft && *common->draft != draft.kind) {
+    draft.kind = *common->draft;
+    draft.n_draft = 0;
+  }
+  if (common->draft_n) draft.n_draft = *common->draft_n;
+  if (draft.kind == DraftKind::Mtp && o.draft.kind != DraftKind::Mtp) {
+    return send_error(res, bad_request("draft", "Invalid value for 'draft': this server drafts without the MTP layer "
+                                                "(start it with --draft mtp to allow \"mtp\")."));
+  }
+  try {
+    draft_count(draft, "draft_n");
+  } catch (const Error& e) {
+    return send_error(res, bad_request("draft_n", e.what()));
+  }
 
   // Whether this prompt leaves the reply inside <think>: R1's template opens one for a new turn but
   // not after tool results, where the model answers straight away.
@@ -307,7 +331,7 @@ void HttpServer::Impl::completions(const httplib::Request& req, httplib::Respons
   }
   try {
     std::lock_guard<std::mutex> lock(x->mu);  // callbacks wait until every choice is submitted
-    start_generation(*s, *common, prompt, max_tokens, std::get<ConstraintParams>(constraint), x);
+    start_generation(*s, *common, prompt, max_tokens, std::get<ConstraintParams>(constraint), draft, x);
   } catch (const Error& e) {
     for (uint64_t id : x->ids) s->engine->cancel(id);
     return send_error(res, bad_request(chat ? "messages" : "prompt", e.what()));
@@ -387,7 +411,7 @@ void HttpServer::Impl::completions(const httplib::Request& req, httplib::Respons
 std::string HttpServer::Impl::metrics_text() {
   std::string out;
   std::vector<std::pair<std::string, double>> running, waiting, kv_used, kv_total, prompt, gen, cached, ok, failed,
-      prefix_bytes;
+      prefix_bytes, drafted, accepted;
   for (auto& m : models) {
     const std::string l = "model=\"" + m->name + "\"";
     const EngineStats st = m->engine ? m->engine->stats() : EngineStats{};
@@ -399,6 +423,8 @@ std::string HttpServer::Impl::metrics_text() {
     gen.push_back({l, double(st.generated_tokens)});
     cached.push_back({l, double(st.cached_tokens)});
     prefix_bytes.push_back({l, double(st.prefix_cache_bytes)});
+    drafted.push_back({l, double(st.drafted_tokens)});
+    accepted.push_back({l, double(st.accepted_tokens)});
     ok.push_back({l, double(m->ok.load())});
     failed.push_back({l, double(m->failed.load())});
   }
@@ -411,6 +437,9 @@ std::string HttpServer::Impl::metrics_text() {
   render_metric("dawn_prefix_cache_hit_tokens_total", "counter", "Prompt tokens whose KV came from the prefix cache.",
                 cached, &out);
   render_metric("dawn_prefix_cache_bytes", "gauge", "Bytes the prefix cache holds.", prefix_bytes, &out);
+  render_metric("dawn_draft_tokens_total", "counter", "Tokens proposed by speculative decoding's drafters.", drafted,
+                &out);
+  render_metric("dawn_draft_accepted_tokens_total", "counter", "Drafted tokens the model confirmed.", accepted, &out);
   render_metric("dawn_kv_pool_used_tokens", "gauge", "KV positions reserved by running requests.", kv_used, &out);
   render_metric("dawn_kv_pool_tokens", "gauge", "KV positions in the pool (-c).", kv_total, &out);
   const struct {
@@ -573,6 +602,7 @@ void HttpServer::load() {
       m->no_template = e.what();
     }
     EngineOptions eo = s.o.engine;
+    eo.mtp = s.o.draft.kind == DraftKind::Mtp;
     m->engine = std::make_unique<Engine>(*m->model, *m->vocab, eo);
     m->engine->start();
     s.log("dawn serve: model '" + m->name + "' from " + m->path + " (" + std::to_string(m->engine->max_ctx()) +

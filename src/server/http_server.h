@@ -17,6 +17,7 @@ struct ServeOptions {
   std::string host = "127.0.0.1";
   int port = 8080;  // 0: any free port (printed)
   EngineOptions engine;
+  DraftParams draft;  // requests' default drafter (--draft, --draft-n); mtp also keeps the MTP layer's cache rows
   LoadOptions load;
   int default_max_tokens = 1024;  // when a request names no max_tokens (capped by the context)
   std::string api_keys_path;      // "": no keys, every request allowed

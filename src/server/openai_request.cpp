@@ -171,6 +171,14 @@ void read_output_format(const Json& b, CommonRequest& r) {
   }
   if (const Json* v = find_field(b, "reasoning_budget"))
     r.reasoning_budget = int(read_integer(*v, "reasoning_budget", -1, kMaxInt));
+  if (const Json* v = find_field(b, "draft")) {
+    const std::string& d = read_string(*v, "draft");
+    if (d == "none" || d == "mtp" || d == "ngram")
+      r.draft = parse_draft_kind(d, "draft");
+    else
+      fail("draft", "Invalid value for 'draft': expected \"none\", \"mtp\" or \"ngram\", got " + describe(*v) + ".");
+  }
+  if (const Json* v = find_field(b, "draft_n")) r.draft_n = int(read_integer(*v, "draft_n", 0, 16));
 }
 
 // Text of a content array: its text parts joined with "\n" (images and audio are refused).

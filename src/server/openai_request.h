@@ -28,6 +28,9 @@
 //   grammar                   a GBNF grammar for the answer (as llama-server's field; not with a
 //                             response_format other than text)  -- extension
 //   reasoning_budget          integer >= -1: reasoning tokens before </think> is forced (-1: no cap)  -- extension
+//   draft                     "none", "mtp" or "ngram": speculative decoding for this request (absent: the
+//                             server's --draft); the reply is the same either way  -- extension
+//   draft_n                   integer 0..16: tokens drafted per step (0: the drafter's default)  -- extension
 // Chat only: messages, tools, tool_choice, chat_template_kwargs. Completions only: prompt,
 // echo, suffix (refused), best_of (only 1).
 #pragma once
@@ -41,6 +44,7 @@
 #include <vector>
 
 #include "engine/sampler.h"
+#include "engine/speculative.h"
 #include "server/api_error.h"
 
 namespace dawn::server {
@@ -74,6 +78,8 @@ struct CommonRequest {
   nlohmann::ordered_json schema;  // JsonSchema: response_format.json_schema.schema as sent
   std::string grammar;            // Grammar: the GBNF text
   int reasoning_budget = -1;
+  std::optional<DraftKind> draft;
+  std::optional<int> draft_n;
 };
 
 struct ChatRequest : CommonRequest {

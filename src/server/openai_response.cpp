@@ -89,7 +89,15 @@ OJson usage_json(const Usage& u) {
   j["completion_tokens"] = u.completion_tokens;
   j["total_tokens"] = u.prompt_tokens + u.completion_tokens;
   j["prompt_tokens_details"] = OJson{{"cached_tokens", u.cached_tokens}};
-  if (u.reasoning_tokens >= 0) j["completion_tokens_details"] = OJson{{"reasoning_tokens", u.reasoning_tokens}};
+  if (u.reasoning_tokens >= 0 || u.accepted_prediction_tokens >= 0) {
+    OJson d = OJson::object();
+    if (u.reasoning_tokens >= 0) d["reasoning_tokens"] = u.reasoning_tokens;
+    if (u.accepted_prediction_tokens >= 0) {
+      d["accepted_prediction_tokens"] = u.accepted_prediction_tokens;
+      d["rejected_prediction_tokens"] = u.rejected_prediction_tokens;
+    }
+    j["completion_tokens_details"] = d;
+  }
   return j;
 }
 

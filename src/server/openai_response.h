@@ -43,6 +43,9 @@ struct Usage {
   int64_t completion_tokens = 0;
   int64_t cached_tokens = 0;      // prompt tokens whose KV came from the cache
   int64_t reasoning_tokens = -1;  // < 0: not counted (completion_tokens_details left out)
+  // Speculative decoding's drafts the replies kept and did not (< 0: the request did not draft),
+  // as OpenAI reports predicted outputs.
+  int64_t accepted_prediction_tokens = -1, rejected_prediction_tokens = -1;
 };
 
 // Who answers: the same id, created and model on every chunk of one response.
