@@ -170,6 +170,13 @@ try {
   const badUtf8 = Buffer.concat([Buffer.from('{"model":"ds","messages":[{"role":"user","content":"a'), Buffer.from([0xff, 0xfe]), Buffer.from('"}]}')]);
   expectError(await post(srv.base, "/v1/chat/completions", new Uint8Array(badUtf8)), 400, "invalid_request_error", undefined, "invalid UTF-8");
   expectError(await post(srv.base, "/v1/nothing", {}), 404, "invalid_request_error", undefined, "unknown endpoint");
+  for (const [extra, param, what] of [[{ draft: "bogus" }, "draft", "unknown drafter"],
+                                      [{ draft: "mtp" }, "draft", "mtp on a server started without --draft mtp"],
+                                      [{ draft: "ngram", draft_n: 99 }, "draft_n", "draft_n out of range"]]) {
+    const r = await post(srv.base, "/v1/chat/completions", { ...chatBody, ...extra });
+    expectError(r, 400, "invalid_request_error", undefined, what);
+    check(r.json?.error?.param === param, `${what}: param ${param}`, r.text.slice(0, 200));
+  }
   try {
     await client.chat.completions.create({ model: "nope", messages });
     check(false, "the openai client raises on 404");

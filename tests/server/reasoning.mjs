@@ -38,7 +38,9 @@ const withIds = (messages) => messages.map((m) => m.role === "assistant" && m.to
   ? { ...m, tool_calls: m.tool_calls.map((c, i) => ({ id: `call_${i}`, ...c })) }
   : m.role === "tool" ? { ...m, tool_call_id: "call_0" } : m);
 
-const srv = await startServer(dawn, [model, "--alias", "r1", "-np", "2", "-c", "2048"]);
+// Every request drafts with the MTP layer unless it says otherwise: the replies below are the
+// model's own, with or without drafts.
+const srv = await startServer(dawn, [model, "--alias", "r1", "-np", "2", "-c", "2048", "--draft", "mtp", "--metrics"]);
 const client = new OpenAI({ baseURL: `${srv.base}/v1`, apiKey: "unused", maxRetries: 0, timeout: 120000 });
 const ask = (t, extra = {}) => client.chat.completions.create({
   model: "r1", messages: withIds(t.messages), temperature: 0, ...extra });  // to the end of its 256-token context at most
@@ -56,6 +58,36 @@ try {
     right += ok;
   }
   check(arith.length >= 5 && right === arith.length, `exact answers ${right}/${arith.length}`);
+
+  section("drafts: the same replies with mtp (the server's default), ngram and none; usage counts them");
+  {
+    const ts = [...arith.slice(0, 2), ...first("tool", 1), ...first("json", 1)];
+    let accepted = 0, drafted = 0;
+    for (const t of ts) {
+      const extra = t.family === "tool" ? { tools: toolsOf(t) } : {};
+      const [mtp, ngram, none] = await Promise.all([
+        ask(t, extra), ask(t, { ...extra, draft: "ngram", draft_n: 3 }), ask(t, { ...extra, draft: "none" })]);
+      // Call ids are random per response.
+      const text = (r) => JSON.stringify(r.choices[0].message, (k, v) => (k === "id" ? undefined : v));
+      for (const [r, name] of [[ngram, "ngram"], [none, "none"]]) {
+        check(text(r) === text(mtp), `${t.family} ${name}: the mtp reply`, `${text(r)} vs ${text(mtp)}`);
+      }
+      const d = mtp.usage.completion_tokens_details ?? {};
+      accepted += d.accepted_prediction_tokens ?? 0;
+      drafted += (d.accepted_prediction_tokens ?? 0) + (d.rejected_prediction_tokens ?? 0);
+      check(none.usage.completion_tokens_details?.accepted_prediction_tokens === undefined, "none: no prediction counts",
+            JSON.stringify(none.usage));
+      check(typeof ngram.usage.completion_tokens_details?.rejected_prediction_tokens === "number", "ngram: counted",
+            JSON.stringify(ngram.usage));
+    }
+    check(drafted > 0 && accepted / drafted >= 0.8, `mtp drafts kept ${accepted}/${drafted}`);
+    const metrics = await (await fetch(`${srv.base}/metrics`)).text();
+    const total = Number((metrics.match(/^dawn_draft_accepted_tokens_total\{[^}]*\} (\d+)/m) ?? [])[1]);
+    check(total >= accepted, "metrics: dawn_draft_accepted_tokens_total", String(total));
+    let streamed = "";
+    for await (const c of await ask(ts[0], { stream: true })) streamed += c.choices[0]?.delta?.content ?? "";
+    check(streamed === (await ask(ts[0], { draft: "none" })).choices[0].message.content, "streamed with mtp: the same answer");
+  }
 
   section("streamed: the deltas make up the same reasoning and answer");
   {
