@@ -140,6 +140,36 @@ TEST_F(Cli, RunIsTheSameWithCopiedAndMappedWeights) {
   expect_refused("run " + dir_ + "/missing.gguf -p hi", "File does not exist: " + dir_ + "/missing.gguf", 105);
 }
 
+// --draft MODEL.gguf: the model drafting for itself through run and bench gives the plain reply
+// and keeps nearly every draft; a file with another vocabulary, a drafter that is neither a name
+// nor a file, and a draft model for serve are one clear line each.
+TEST_F(Cli, DraftModelOnRunAndBench) {
+  const std::string r1 = std::string(DAWN_MODELS) + "/dawn-r1-tiny.gguf";
+  const std::string args = "run " + r1 + " -p 'What is 12 + 30?' -n 40 --temp 0 -t 1";
+  int rc_plain, rc_draft;
+  const std::string plain = run(args, &rc_plain);
+  const std::string drafted = run(args + " --draft " + r1 + " --draft-n 3", &rc_draft);
+  ASSERT_EQ(rc_plain, 0) << plain;
+  ASSERT_EQ(rc_draft, 0) << drafted;
+  EXPECT_EQ(drafted, plain);
+  int rc;
+  const std::string out = run("bench " + r1 + " -p 0 -n 40 -r 1 -t 1 --json --draft " + r1, &rc);
+  ASSERT_EQ(rc, 0) << out;
+  std::istringstream lines(out);
+  std::string line, last;
+  while (std::getline(lines, line)) last = line.empty() ? last : line;
+  const auto j = nlohmann::json::parse(last);
+  EXPECT_EQ(j["draft"], "model");
+  EXPECT_EQ(j["draft_n"], 4);
+  EXPECT_GE(j["acceptance_rate"].get<double>(), 0.8) << last;
+  EXPECT_GT(j["verify_bytes_ratio"].get<double>(), 1.0) << last;  // 5 tokens choose more experts than 1
+  expect_refused(args + " --draft " + std::string(DAWN_MODELS) + "/dawn-brown-v3.gguf",
+                 "dawn-brown-v3.gguf: token 2 is");
+  expect_refused(args + " --draft nonsense", "--draft: 'nonsense' is neither none, mtp, ngram nor an existing GGUF file",
+                 105);
+  expect_refused("serve " + r1 + " --port 0 --draft " + r1, "dawn serve drafts with mtp or ngram, not yet with a draft model");
+}
+
 TEST_F(Cli, RunWithAGrammarOrASchema) {
   {
     std::ofstream(dir_ + "/digits.gbnf") << "root ::= \"<\" [0-9]{2,4} \">\"\n";

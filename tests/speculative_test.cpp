@@ -50,8 +50,10 @@ struct Drafted {
 Drafted run(const Model& m, const Vocab& v, const std::vector<int32_t>& prompt, const GenerateParams& p,
         const DraftParams& d, int n_ctx = 512) {
   Session s(m, n_ctx, 1, KvType::F32, d.kind == DraftKind::Mtp);
+  DraftParams dp = d;
+  const auto draft_model = d.kind == DraftKind::Model ? open_draft_model(dp, s, v, KvType::F32) : nullptr;
   Drafted out;
-  out.r = generate_with_draft(s, v, prompt, p, d, [](const std::string&) {}, &out.stats);
+  out.r = generate_with_draft(s, v, prompt, p, dp, [](const std::string&) {}, &out.stats);
   return out;
 }
 
@@ -328,6 +330,87 @@ TEST(Speculative, StopsAtTheContextLikePlainDecoding) {
     EXPECT_EQ(plain.r.stop_reason, "context");
     expect_same_or_tie(*m, prompt, plain.r, spec.r, draft_kind_name(d.kind));
   }
+}
+
+DraftParams draft_model(const std::string& path, int n) {
+  DraftParams d;
+  d.kind = DraftKind::Model;
+  d.model_path = path;
+  d.n_draft = n;
+  return d;
+}
+
+// A draft model with the trunk's vocabulary: a random one of another architecture (its drafts
+// almost all missed) and the trunk itself (its greedy continuation is the trunk's: every draft kept
+// unless its cache is out of step with the trunk's), several draft lengths.
+TEST(Speculative, DraftModelKeepsTheOutput) {
+  // (Synthetic files share their vocabulary within an architecture: special tokens differ across.)
+  const std::string trunk = synth_file("tiny-deepseek-v3", 0), other = synth_file("tiny-deepseek-v2-lite");
+  auto m = load_model(trunk);
+  Vocab v(*m->file);
+  for (const int n : {1, 3, 5}) {
+    DraftStats self, random;
+    for (uint32_t seed = 1; seed <= 3; ++seed) {
+      const auto prompt = repeating_prompt(m->hp.n_vocab, seed);
+      const Drafted plain = run(*m, v, prompt, greedy(40), {});
+      const Drafted a = run(*m, v, prompt, greedy(40), draft_model(other, n));
+      const Drafted b = run(*m, v, prompt, greedy(40), draft_model(trunk, n));
+      expect_same_or_tie(*m, prompt, plain.r, a.r, "tiny-deepseek-v2-lite drafting, n " + std::to_string(n));
+      expect_same_or_tie(*m, prompt, plain.r, b.r, "itself drafting, n " + std::to_string(n));
+      random.add(a.stats);
+      self.add(b.stats);
+    }
+    EXPECT_GT(random.drafted, 0);
+    EXPECT_LT(random.accepted, random.drafted) << "n " << n << ": no draft of a random model was missed";
+    // All but each reply's last step's (drafts past max tokens are not kept).
+    EXPECT_GE(self.accepted, self.drafted - 3 * n) << "n " << n << ": the trunk drafting for itself, " << self.accepted
+                                                  << " of " << self.drafted << " kept";
+  }
+}
+
+// Two turns on the same sessions (as dawn chat runs them): the draft model's cache follows the
+// trunk's into the second turn, so drafting for itself still keeps every draft, and a sampled
+// reply is the plain one for its seed.
+TEST(Speculative, DraftModelFollowsTheTrunkAcrossTurns) {
+  auto m = load_model(kR1);
+  Vocab v(*m->file);
+  const auto turn1 = v.encode("<｜begin▁of▁sentence｜><｜User｜>What is 58 + 67?<｜Assistant｜><think>\n", false, true);
+  const auto turn2 = v.encode("<｜end▁of▁sentence｜><｜User｜>Hello!<｜Assistant｜><think>\n", false, true);
+  GenerateParams p = greedy(60);
+  Session plain(*m, 512, 1), s(*m, 512, 1);
+  DraftParams d = draft_model(kR1, 3);
+  const auto dm = open_draft_model(d, s, v, KvType::F32);
+  for (const auto* turn : {&turn1, &turn2}) {
+    const GenerateResult want = generate(plain, v, *turn, p, [](const std::string&) {});
+    DraftStats st;
+    const GenerateResult got = generate_with_draft(s, v, *turn, p, d, [](const std::string&) {}, &st);
+    EXPECT_EQ(want.tokens, got.tokens);
+    EXPECT_EQ(s.pos(), plain.pos());
+    EXPECT_EQ(d.model->pos(), s.pos()) << "the draft model's cache is out of step after a turn";
+    // All but the last step's: its drafts past the reply's end are not kept.
+    EXPECT_GE(st.accepted, st.drafted - d.n_draft) << st.accepted << " of " << st.drafted << " kept";
+  }
+  p.sampling.temp = 1.0f;
+  p.sampling.seed = 5;
+  const auto prompt = v.encode("<｜begin▁of▁sentence｜>The", false, true);
+  const Drafted a = run(*m, v, prompt, p, {}), b = run(*m, v, prompt, p, draft_model(kR1, 4));
+  EXPECT_EQ(a.r.tokens, b.r.tokens);
+}
+
+TEST(Speculative, DraftModelNeedsTheVocabulary) {
+  auto m = load_model(kR1);
+  Vocab v(*m->file);
+  Session s(*m, 64, 1);
+  DraftParams d = draft_model(std::string(DAWN_MODELS) + "/dawn-brown-v3.gguf", 2);
+  try {
+    open_draft_model(d, s, v, KvType::F32);
+    FAIL() << "a draft model with another vocabulary was opened";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("dawn-brown-v3.gguf: token 2 is \"\\x00\" in the draft model but \"<｜User｜>\""),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(generate_with_draft(s, v, {1, 2}, greedy(2), {DraftKind::Model, 2}, [](const std::string&) {}), Error);
 }
 
 }  // namespace

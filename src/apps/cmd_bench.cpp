@@ -124,6 +124,26 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// The weight bytes a trunk pass reads besides the routed experts (the token embeddings' rows
+// aside), and one routed expert of one layer on average: a pass reads each expert its tokens
+// chose once, so its bytes are dense + experts_run * per_expert.
+struct PassBytes {
+  double dense = 0, per_expert = 0;
+};
+PassBytes pass_bytes(const Model& m) {
+  PassBytes b;
+  double experts = 0;
+  const bool tied = m.file->find_tensor("output.weight") == nullptr;
+  for (const GgufTensor& t : m.file->tensors()) {
+    if (is_mtp_tensor(m.hp, t.name)) continue;
+    if (t.name.rfind("token_embd.", 0) == 0 && !tied) continue;
+    (t.name.find("_exps.") != std::string::npos ? experts : b.dense) += double(t.nbytes);
+  }
+  const int64_t n_moe = int64_t(m.hp.n_layer - m.hp.n_dense_lead) * m.hp.router.n_expert;
+  if (n_moe > 0) b.per_expert = experts / double(n_moe);
+  return b;
+}
+
 // --draft: the cost of the trunk's check of K drafts (one pass over K + 1 tokens against a pass over
 // one, from the same depth, random tokens), then greedy replies to a question through the chat
 // template with and without the drafter, side by side in one run: tok/s, acceptance, speed-up.
@@ -139,22 +159,38 @@ void bench_draft(const Model& m, const DraftParams& d, const std::string& questi
   const std::vector<int32_t> prompt = vocab.encode(text, false, true);
   const int n_ctx = int(prompt.size()) + n_gen + k + 2;
   Session s(m, n_ctx, threads, kv, d.kind == DraftKind::Mtp);
+  DraftParams dp = d;
+  const auto draft_model = d.kind == DraftKind::Model ? open_draft_model(dp, s, vocab, kv) : nullptr;
   std::vector<int32_t> toks(size_t(k + 1));
   for (size_t i = 0; i < toks.size(); ++i) toks[i] = prompt[i % prompt.size()];
   std::vector<double> one, verify;
   s.eval(prompt.data(), int(prompt.size()));
   const int64_t depth = s.pos();
+  int64_t experts_one = 0, experts_verify = 0;
   for (int r = 0; r < reps + 1; ++r) {
+    // Each repetition checks other tokens (the prompt's, from r on): other experts.
+    for (size_t i = 0; i < toks.size(); ++i) toks[i] = prompt[(size_t(r) + i) % prompt.size()];
     s.rewind(depth);
+    int64_t e0 = s.experts_run();
     auto t0 = std::chrono::steady_clock::now();
     s.eval(toks.data(), 1);
-    if (r > 0) one.push_back(seconds_since(t0));
+    if (r > 0) one.push_back(seconds_since(t0)), experts_one += s.experts_run() - e0;
     s.rewind(depth);
+    e0 = s.experts_run();
     t0 = std::chrono::steady_clock::now();
     s.eval(toks.data(), k + 1, true);
-    if (r > 0) verify.push_back(seconds_since(t0));
+    if (r > 0) verify.push_back(seconds_since(t0)), experts_verify += s.experts_run() - e0;
   }
   const double cost = stat(verify).mean / stat(one).mean;
+  // What the bytes predict for a pass bound by reading its weights.
+  const PassBytes pb = pass_bytes(m);
+  const double bytes_one = pb.dense + pb.per_expert * double(experts_one) / reps;
+  const double bytes_verify = pb.dense + pb.per_expert * double(experts_verify) / reps;
+  const double bytes_ratio = bytes_verify / bytes_one;
+  const auto moe_avg = [&](int64_t experts) {
+    const int n_moe = m.hp.n_layer - m.hp.n_dense_lead;
+    return m.hp.router.n_expert > 0 && n_moe > 0 ? double(experts) / reps / n_moe : 0.0;
+  };
   GenerateParams gp;
   gp.n_predict = n_gen;
   gp.sampling.temp = 0;
@@ -167,7 +203,7 @@ void bench_draft(const Model& m, const DraftParams& d, const std::string& questi
       DraftStats run;
       const auto t0 = std::chrono::steady_clock::now();
       const GenerateResult g =
-          generate_with_draft(s, vocab, prompt, gp, drafted ? d : DraftParams{}, [](const std::string&) {}, &run);
+          generate_with_draft(s, vocab, prompt, gp, drafted ? dp : DraftParams{}, [](const std::string&) {}, &run);
       const double rate = double(g.tokens.size()) / seconds_since(t0);
       if (r == 0) continue;  // warm-up
       (drafted ? draft_rate : plain_rate).push_back(rate);
@@ -178,14 +214,21 @@ void bench_draft(const Model& m, const DraftParams& d, const std::string& questi
   const Stat pr = stat(plain_rate), dr = stat(draft_rate);
   if (json) {
     std::printf("{\"draft\":\"%s\",\"draft_n\":%d,\"prompt_tokens\":%zu,\"reply_tokens\":%lld,"
-                "\"verify_cost_ratio\":%.4f,\"acceptance_rate\":%.4f,\"accepted_per_step\":%.4f,"
+                "\"verify_cost_ratio\":%.4f,\"verify_bytes\":%.0f,\"one_token_bytes\":%.0f,"
+                "\"verify_bytes_ratio\":%.4f,\"verify_experts_per_moe_layer\":%.3f,\"one_token_experts_per_moe_layer\":%.3f,"
+                "\"acceptance_rate\":%.4f,\"accepted_per_step\":%.4f,"
                 "\"decode_tok_s_plain\":%.3f,\"decode_tok_s_draft\":%.3f,\"speedup\":%.4f}\n",
-                draft_kind_name(d.kind), k, prompt.size(), (long long)n_draft, cost, st.acceptance_rate(),
-                st.accepted_per_step(), pr.mean, dr.mean, dr.mean / pr.mean);
+                draft_kind_name(d.kind), k, prompt.size(), (long long)n_draft, cost, bytes_verify, bytes_one, bytes_ratio,
+                moe_avg(experts_verify), moe_avg(experts_one), st.acceptance_rate(), st.accepted_per_step(), pr.mean,
+                dr.mean, dr.mean / pr.mean);
     return;
   }
   std::printf("draft %s, %d per step: the check of %d tokens costs %.2fx one token's pass (from depth %lld)\n",
               draft_kind_name(d.kind), k, k + 1, cost, (long long)depth);
+  std::printf("  it reads %.1f MiB of weights against one token's %.1f MiB (%.2fx; %.2f routed experts per MoE layer "
+              "against %.2f): its time is %.2fx what its bytes predict\n",
+              bytes_verify / (1 << 20), bytes_one / (1 << 20), bytes_ratio, moe_avg(experts_verify),
+              moe_avg(experts_one), cost / bytes_ratio);
   std::printf("greedy reply (%lld tokens, prompt included in the time): %.2f ± %.2f tok/s plain, %.2f ± %.2f with "
               "drafts (%.2fx); %.3f of drafts accepted, %.3f per step\n",
               (long long)n_plain, pr.mean, pr.sd, dr.mean, dr.sd, dr.mean / pr.mean, st.acceptance_rate(),

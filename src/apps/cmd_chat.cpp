@@ -86,6 +86,9 @@ void add_chat_command(CLI::App& app) {
     const int threads = o->threads > 0 ? o->threads : int(std::max(1u, std::thread::hardware_concurrency()));
     draft_count(o->draft, "--draft-n");
     Session s(*m, o->ctx, threads, parse_kv_type(o->kv, "--kv-type"), o->draft.kind == DraftKind::Mtp);
+    const auto draft_model = o->draft.kind == DraftKind::Model
+                                 ? open_draft_model(o->draft, s, vocab, parse_kv_type(o->kv, "--kv-type"))
+                                 : nullptr;
     const bool tty_in = isatty(0), tty_out = isatty(1);
     if (tty_in) {
       std::fprintf(stderr, "dawn chat: %s (template: %s). /reset starts over, /exit or Ctrl-D quits.\n",

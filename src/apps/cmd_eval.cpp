@@ -122,14 +122,17 @@ void add_eval_command(CLI::App& app) {
     // Scoring given replies needs the vocabulary and template only, not the weights.
     std::unique_ptr<Model> m;
     std::unique_ptr<Session> s;
+    std::unique_ptr<DraftModel> draft_model;
     auto file = GgufFile::open(o->model);
+    Vocab vocab(*file);
     if (given.empty()) {
       m = dist::open_model(o->model, o->load, o->threads > 0 ? o->threads : int(std::max(1u, std::thread::hardware_concurrency())));
       const int threads = o->threads > 0 ? o->threads : int(std::max(1u, std::thread::hardware_concurrency()));
       s = std::make_unique<Session>(*m, o->ctx, threads, parse_kv_type(o->kv, "--kv-type"),
                                     o->draft.kind == DraftKind::Mtp);
+      if (o->draft.kind == DraftKind::Model)
+        draft_model = open_draft_model(o->draft, *s, vocab, parse_kv_type(o->kv, "--kv-type"));
     }
-    Vocab vocab(*file);
     const auto tmpl = load_chat_template(*file, vocab, o->chat_template);
     const ToolCallFormat format = tmpl->tool_call_format();
     GenerateParams gp;

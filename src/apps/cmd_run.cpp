@@ -63,6 +63,9 @@ void add_run_command(CLI::App& app) {
     Vocab vocab(*m->file);
     draft_count(o->draft, "--draft-n");
     Session s(*m, o->ctx, threads, parse_kv_type(o->kv, "--kv-type"), o->draft.kind == DraftKind::Mtp);
+    const auto draft_model = o->draft.kind == DraftKind::Model
+                                 ? open_draft_model(o->draft, s, vocab, parse_kv_type(o->kv, "--kv-type"))
+                                 : nullptr;
     const std::vector<int32_t> prompt = vocab.encode(o->prompt, true, !o->no_special);
     if (prompt.empty()) throw Error("prompt: empty after tokenization");
     if (int(prompt.size()) >= o->ctx) {

@@ -83,6 +83,10 @@ void add_serve_command(CLI::App& app) {
   add_draft_options(c, o->s.draft);
   add_load_options(c, o->s.load);
   c->callback([o] {
+    if (o->s.draft.kind == DraftKind::Model) {
+      throw Error("serve: --draft " + o->s.draft.model_path + ": dawn serve drafts with mtp or ngram, not yet with a "
+                  "draft model");
+    }
     draft_count(o->s.draft, "--draft-n");
     if (dist::size() > 1 && dist::rank() != 0) {
       // Rank 0 serves HTTP; the others hold their part of the model and run its share of every

@@ -1,3 +1,6 @@
+// The sampling and speculative-decoding flags that several subcommands share.
+#include <filesystem>
+
 #include "apps/commands.h"
 #include "engine/speculative.h"
 
@@ -18,13 +21,25 @@ void add_sampling_options(CLI::App* c, SamplerParams& p) {
 
 void add_draft_options(CLI::App* c, DraftParams& p) {
   c->add_option_function<std::string>(
-       "--draft", [&p](const std::string& k) { p.kind = parse_draft_kind(k, "--draft"); },
+       "--draft",
+       [&p](const std::string& k) {
+         const bool named = k == "none" || k == "mtp" || k == "ngram";
+         p.kind = named ? parse_draft_kind(k, "--draft") : DraftKind::Model;
+         p.model_path = named ? std::string() : k;
+       },
        "Speculative decoding: mtp (the model's own MTP layer drafts one token ahead; DeepSeek-V3/R1 files that "
-       "keep it), ngram (prompt lookup: the tokens that followed the last earlier match of the context's end) or "
-       "none. The output is the same as without it")
-      ->check(CLI::IsMember({"none", "mtp", "ngram"}))
+       "keep it), ngram (prompt lookup: the tokens that followed the last earlier match of the context's end), a "
+       "GGUF file (a smaller model with the same vocabulary drafts its greedy continuation) or none. The output is "
+       "the same as without it")
+      ->check(CLI::Validator(
+          [](std::string& k) -> std::string {
+            if (k == "none" || k == "mtp" || k == "ngram" || std::filesystem::is_regular_file(k)) return {};
+            return "--draft: '" + k + "' is neither none, mtp, ngram nor an existing GGUF file";
+          },
+          "none|mtp|ngram|MODEL.gguf"))
       ->default_str("none");
-  c->add_option("--draft-n", p.n_draft, "Tokens drafted per step (0: mtp 1, ngram 4)")->capture_default_str();
+  c->add_option("--draft-n", p.n_draft, "Tokens drafted per step (0: mtp 1, ngram 4, a draft model 4)")
+      ->capture_default_str();
 }
 
 }  // namespace dawn

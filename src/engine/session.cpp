@@ -21,8 +21,12 @@ Session::Session(const Model& m, int n_ctx, int n_threads, KvType kv_type, bool 
     : m_(check_mtp(m, with_mtp)),
       cache_(m, n_ctx, 1, kv_type, with_mtp),
       kv_{{cache_.view(0)}, cache_.stage_id()},
-      pool_(n_threads),
+      own_pool_(std::make_unique<ThreadPool>(n_threads)),
+      pool_(own_pool_.get()),
       with_mtp_(with_mtp) {}
+
+Session::Session(const Model& m, int n_ctx, ThreadPool& shared, KvType kv_type)
+    : m_(m), cache_(m, n_ctx, 1, kv_type, false), kv_{{cache_.view(0)}, cache_.stage_id()}, pool_(&shared), with_mtp_(false) {}
 
 void Session::check_tokens(const int32_t* tokens, int n) const {
   for (int i = 0; i < n; ++i) {
@@ -45,7 +49,7 @@ const float* Session::eval(const int32_t* tokens, int n, bool all_logits) {
   batch_.clear();
   for (int i = 0; i < n; ++i) batch_.add(tokens[i], int32_t(pos_ + i), 0, all_logits || i == n - 1);
   if (with_mtp_) grow(hidden_, size_t(n) * size_t(m_.hp.n_embd));
-  forward(m_, kv_, batch_, logits_.data(), pool_, scratch_, with_mtp_ ? hidden_.data() : nullptr);
+  forward(m_, kv_, batch_, logits_.data(), *pool_, scratch_, with_mtp_ ? hidden_.data() : nullptr);
   pos_ += n;
   return logits_.data();
 }
@@ -62,7 +66,7 @@ const float* Session::eval_mtp(const int32_t* next_tokens, const float* states, 
   grow(mtp_logits_, size_t(m_.hp.n_vocab));
   batch_.clear();
   for (int i = 0; i < n; ++i) batch_.add(next_tokens[i], int32_t(pos + i), 0, i == n - 1);
-  forward_mtp(m_, kv_, batch_, states, mtp_logits_.data(), pool_, scratch_);
+  forward_mtp(m_, kv_, batch_, states, mtp_logits_.data(), *pool_, scratch_);
   return mtp_logits_.data();
 }
 

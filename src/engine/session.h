@@ -2,6 +2,7 @@
 // buffers a forward pass reuses.
 #pragma once
 #include <algorithm>
+#include <memory>
 #include <vector>
 
 #include "engine/kv_cache.h"
@@ -15,6 +16,9 @@ class Session {
   // with_mtp: also the cache of the model's MTP layer, and each eval keeps every token's final
   // state for it (hidden()); throws Error when the model has no MTP layer.
   Session(const Model& m, int n_ctx, int n_threads, KvType kv_type = KvType::F32, bool with_mtp = false);
+  // On another session's threads (a draft model beside its trunk: one pool, so neither's workers
+  // spin while the other's run); `shared` must outlive this session.
+  Session(const Model& m, int n_ctx, ThreadPool& shared, KvType kv_type = KvType::F32);
 
   // Appends tokens at the current position. Returns n_vocab logits for the last
   // token, or for every token (row-major) when all_logits. Throws Error when the
@@ -47,6 +51,9 @@ class Session {
   int n_ctx() const { return cache_.n_ctx(); }
   const Model& model() const { return m_; }
   const KvCache& cache() const { return cache_; }
+  ThreadPool& pool() { return *pool_; }
+  // Routed experts the passes so far ran (per layer, each counted once per pass; MoeScratch).
+  int64_t experts_run() const { return scratch_.moe.experts_run; }
 
  private:
   void check_tokens(const int32_t* tokens, int n) const;  // throws Error for an id outside the vocabulary
@@ -55,7 +62,8 @@ class Session {
   KvCache cache_;
   SeqKv kv_;  // one sequence: slot 0
   Batch batch_;
-  ThreadPool pool_;
+  std::unique_ptr<ThreadPool> own_pool_;
+  ThreadPool* pool_;
   Scratch scratch_;
   std::vector<float> logits_, hidden_, mtp_logits_;  // MTP's apart: the trunk's stay readable
   std::vector<float> mtp_state_;

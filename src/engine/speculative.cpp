@@ -3,6 +3,7 @@
 #include "engine/speculative.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "engine/generation.h"
 #include "util/error.h"
@@ -20,6 +21,7 @@ const char* draft_kind_name(DraftKind k) {
   switch (k) {
     case DraftKind::Mtp: return "mtp";
     case DraftKind::Ngram: return "ngram";
+    case DraftKind::Model: return "model";
     default: return "none";
   }
 }
@@ -36,7 +38,8 @@ int draft_count(const DraftParams& p, const std::string& what) {
                            "chaining it is not implemented), not " + std::to_string(p.n_draft));
       }
       return 1;
-    case DraftKind::Ngram: return p.n_draft > 0 ? p.n_draft : 4;
+    case DraftKind::Ngram:
+    case DraftKind::Model: return p.n_draft > 0 ? p.n_draft : 4;
   }
   return 0;
 }
@@ -59,11 +62,48 @@ void ngram_draft(const std::vector<int32_t>& ctx, int ngram_max, int n, std::vec
 
 namespace {
 
+// A token's text for a message: quoted, control bytes escaped.
+std::string quoted(const std::string& t) {
+  std::string out = "\"";
+  for (const unsigned char c : t) {
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c < 0x20 || c == '"' || c == '\\') {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, c < 0x20 ? "\\x%02x" : "\\%c", c);
+      out += buf;
+    } else {
+      out += char(c);
+    }
+  }
+  return out + "\"";
+}
+
 int32_t argmax(const float* x, int n) {
   return int32_t(std::max_element(x, x + n) - x);
 }
 
 }  // namespace
+
+std::unique_ptr<DraftModel> open_draft_model(DraftParams& d, Session& trunk, const Vocab& trunk_vocab, KvType kv_type) {
+  auto dm = std::make_unique<DraftModel>();
+  dm->model = load_model(d.model_path);
+  const Vocab dv(*dm->model->file);
+  const std::string& path = d.model_path;
+  if (dv.size() != trunk_vocab.size() || dm->model->hp.n_vocab != trunk.model().hp.n_vocab) {
+    throw Error(path + ": the draft model's vocabulary has " + std::to_string(dv.size()) + " tokens, the model's " +
+                std::to_string(trunk_vocab.size()) + " (a draft model needs the model's vocabulary)");
+  }
+  for (int32_t i = 0; i < dv.size(); ++i) {
+    if (dv.piece(i, true) != trunk_vocab.piece(i, true)) {
+      throw Error(path + ": token " + std::to_string(i) + " is " + quoted(dv.piece(i, true)) + " in the draft model but " +
+                  quoted(trunk_vocab.piece(i, true)) + " in the model (a draft model needs the model's vocabulary)");
+    }
+  }
+  dm->session = std::make_unique<Session>(*dm->model, trunk.n_ctx(), trunk.pool(), kv_type);
+  d.model = dm->session.get();
+  return dm;
+}
 
 GenerateResult generate_with_draft(Session& s, const Vocab& v, const std::vector<int32_t>& prompt,
                                    const GenerateParams& p, const DraftParams& d,
@@ -72,6 +112,18 @@ GenerateResult generate_with_draft(Session& s, const Vocab& v, const std::vector
   const int n_vocab = s.model().hp.n_vocab;
   const int k_max = draft_count(d, "draft");
   const bool mtp = d.kind == DraftKind::Mtp;
+  Session* dm = d.kind == DraftKind::Model ? d.model : nullptr;
+  if (d.kind == DraftKind::Model && !dm) throw Error("draft: no draft model opened (open_draft_model)");
+  // A draft model's cache follows the trunk's: the tokens the trunk holds that it does not yet are
+  // fed when it next drafts. A trunk rewound (a chat turn's new prompt, a reset) rewinds it too;
+  // one behind (a fresh draft model for a later chat turn) starts again from this prompt, which
+  // costs guesses only.
+  std::vector<int32_t> pending;
+  if (dm) {
+    if (dm->pos() < s.pos()) dm->reset();
+    dm->rewind(s.pos());
+    pending = prompt;
+  }
   Generation g(v, prompt, p);
   DraftStats st;
   const int64_t D = s.model().hp.n_embd;
@@ -112,9 +164,21 @@ GenerateResult generate_with_draft(Session& s, const Vocab& v, const std::vector
     if (room > 0) {
       if (mtp) {
         drafts.push_back(guess);
+      } else if (dm) {
+        // Its greedy continuation: tok and the drafts but the last go into its cache.
+        pending.push_back(tok);
+        const float* l = dm->eval(pending.data(), int(pending.size()));
+        pending.clear();
+        for (;;) {
+          drafts.push_back(argmax(l, n_vocab));
+          if (int(drafts.size()) == room) break;
+          l = dm->eval(&drafts.back(), 1);
+        }
       } else {
         ngram_draft(ctx, d.ngram_max, room, &drafts);
       }
+    } else if (dm) {
+      pending.push_back(tok);
     }
     const int k = int(drafts.size());
     batch.assign(1, tok);
@@ -137,6 +201,16 @@ GenerateResult generate_with_draft(Session& s, const Vocab& v, const std::vector
       ++st.accepted;
     }
     s.rewind(base + used);  // the cache rows of missed proposals are rewritten before they are read
+    if (dm && k > 0) {
+      // It holds tok and drafts 1 .. k-1 after the trunk's base: keep what was kept, and feed the
+      // last draft next time when every draft was kept.
+      const int64_t at = dm->pos() - k;  // where tok is in its cache
+      if (used <= k) {
+        dm->rewind(at + used);
+      } else {
+        pending.assign(1, drafts[size_t(k - 1)]);
+      }
+    }
     ctx.insert(ctx.end(), batch.begin() + 1, batch.begin() + used);
     if (mtp) {
       // The settled positions base .. base + used - 1, each with the token after it; once done, the
@@ -147,6 +221,7 @@ GenerateResult generate_with_draft(Session& s, const Vocab& v, const std::vector
       if (g.done()) s.mtp_state().assign(s.hidden() + (used - 1) * D, s.hidden() + used * D);
     }
   }
+  if (dm && !pending.empty()) dm->eval(pending.data(), int(pending.size()));  // in step for a next turn
   if (stats) stats->add(st);
   return {g.tokens(), g.stop_reason()};
 }

@@ -1,8 +1,10 @@
 // Speculative decoding over one Session: a drafter proposes the next tokens, the trunk checks them all
 // in one batched pass over the K + 1 positions, and every proposal up to the first the trunk would
 // not have chosen is kept; the cache is rewound past the rest. Drafters: DeepSeek-V3's MTP layer
-// (`mtp`: one guess per step from the trunk's last state) and prompt lookup (`ngram`: the tokens
-// that followed the latest earlier occurrence of the context's last few tokens).
+// (`mtp`: one guess per step from the trunk's last state), prompt lookup (`ngram`: the tokens
+// that followed the latest earlier occurrence of the context's last few tokens) and a smaller model
+// with the same vocabulary (`MODEL.gguf`: its greedy continuation, from its own cache kept in step
+// with the trunk's).
 //
 // Each kept token is still chosen by the request's own sampler from the trunk's own logits at its
 // position (generation.h), so the output is what decoding without a draft gives, token for token,
@@ -12,6 +14,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -20,16 +23,28 @@
 
 namespace dawn {
 
-enum class DraftKind { None, Mtp, Ngram };
+enum class DraftKind { None, Mtp, Ngram, Model };
 // "none", "mtp" or "ngram"; throws Error naming `what` otherwise.
 DraftKind parse_draft_kind(const std::string& s, const std::string& what);
 const char* draft_kind_name(DraftKind k);
 
 struct DraftParams {
   DraftKind kind = DraftKind::None;
-  int n_draft = 0;   // tokens proposed per step; 0: the drafter's default (mtp 1, ngram 4)
+  int n_draft = 0;   // tokens proposed per step; 0: the drafter's default (mtp 1, ngram 4, model 4)
   int ngram_max = 3;  // prompt lookup: the longest suffix matched (then shorter ones, down to 1)
+  std::string model_path;    // Model: the draft model's file (open_draft_model opens it)
+  Session* model = nullptr;  // Model: its session, the caller's; generations keep it in step with the trunk's
 };
+
+// A draft model opened for a trunk: its weights and a session over them with the trunk's context.
+struct DraftModel {
+  std::unique_ptr<Model> model;
+  std::unique_ptr<Session> session;
+};
+// Opens d.model_path and points d.model at its session; throws Error naming the file when its
+// vocabulary is not the trunk's token for token (a draft is a list of the trunk's token ids).
+// It runs on the trunk session's threads, with its context.
+std::unique_ptr<DraftModel> open_draft_model(DraftParams& d, Session& trunk, const Vocab& trunk_vocab, KvType kv_type);
 // The drafter's proposals per step once defaults apply; throws Error (naming `what`) for a count
 // the drafter cannot make.
 int draft_count(const DraftParams& p, const std::string& what);
@@ -48,7 +63,8 @@ struct DraftStats {
   }
 };
 
-// generate() with a drafter (a Session made with_mtp for Mtp); d.kind None is plain generate().
+// generate() with a drafter (a Session made with_mtp for Mtp; d.model set for Model); d.kind None
+// is plain generate().
 // stats, when given, gets this generation's counts added.
 GenerateResult generate_with_draft(Session& s, const Vocab& v, const std::vector<int32_t>& prompt,
                                    const GenerateParams& p, const DraftParams& d,

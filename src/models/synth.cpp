@@ -421,7 +421,7 @@ void synth_model(const SynthConfig& config, const std::string& path,
 
 std::vector<std::string> synth_preset_names() {
   return {"tiny-llama",       "tiny-llama3",           "tiny-qwen2",           "tiny-qwen2-256",       "tiny-qwen3",
-          "tiny-deepseek-v3", "tiny-deepseek-v2-lite", "tiny-deepseek-legacy", "deepseek-v2-lite",
+          "tiny-deepseek-v3", "tiny-deepseek-v2-lite", "tiny-deepseek-legacy", "deepseek-v2-lite", "deepseek-v3-slice",
           "qwen2.5-1.5b",     "r1-distill-llama-8b"};
 }
 
@@ -461,6 +461,17 @@ bool synth_preset(const std::string& name, SynthConfig* c) {
     d.kv_lora_rank = 512, d.qk_nope = 128, d.qk_rope = 64, d.v_head = 128;
     d.n_expert = 64, d.n_expert_used = 6, d.n_expert_shared = 2, d.n_ff_exp = 1408, d.n_dense = 1;
     d.yarn_factor = 40.0f, d.yarn_orig_ctx = 4096, d.yarn_mscale_all_dim = 0.707f;
+  } else if (name == "deepseek-v3-slice") {
+    // DeepSeek-V3/R1's layers at their real widths (256 experts of 2048, 8 chosen in 4 of 8 groups,
+    // MLA with q-LoRA, the 129k vocabulary) but 3 trunk layers (1 dense, 2 MoE) and the MTP layer:
+    // what one decode or speculative-check step costs per layer, in a file that fits this machine.
+    d.arch = Arch::Deepseek2;
+    d.n_layer = 3, d.n_embd = 7168, d.n_ff = 18432, d.n_head = 128, d.n_vocab = 129280, d.n_ctx_train = 163840;
+    d.q_lora_rank = 1536, d.kv_lora_rank = 512, d.qk_nope = 128, d.qk_rope = 64, d.v_head = 128;
+    d.n_expert = 256, d.n_expert_used = 8, d.n_expert_shared = 1, d.n_ff_exp = 2048, d.n_dense = 1;
+    d.n_group = 8, d.n_group_used = 4, d.gating = Gating::Sigmoid, d.expert_weights_norm = true;
+    d.expert_weights_scale = 2.5f, d.exp_probs_bias = true, d.n_nextn = 1;
+    d.yarn_factor = 40.0f, d.yarn_orig_ctx = 4096, d.yarn_mscale_all_dim = 1.0f;
   } else if (name == "qwen2.5-1.5b") {
     d.arch = Arch::Qwen2;
     d.n_layer = 28, d.n_embd = 1536, d.n_ff = 8960, d.n_head = 12, d.n_head_kv = 2, d.head_dim = 128;

@@ -69,6 +69,7 @@ void moe_ffn(const RouterConfig& rc, const MoeWeights& w, int layer, const float
   for (int64_t e = 0; e < E; ++e) s.count[size_t(e + 1)] += s.count[size_t(e)];
   for (size_t i = 0; i < nk; ++i) s.order[size_t(s.count[size_t(s.ids[i])]++)] = int32_t(i);
   for (size_t r = 0; r < nk; ++r) s.tok[r] = s.order[r] / k;
+  for (int64_t e = e0; e < e1; ++e) s.experts_run += s.count[size_t(e)] > (e > 0 ? s.count[size_t(e - 1)] : 0);
   float* xs = s.x.data();
   float* g = xs + nk * size_t(D);
   float* u = g + nk * size_t(fe);

@@ -44,6 +44,9 @@ struct MoeScratch {
   std::vector<int32_t> ids, count, order, tok, iota;
   std::vector<GatherTask> gather;
   std::vector<GatherGroup> groups;
+  // Routed experts held here that had at least one row, summed over calls: what a pass read of the
+  // experts (benchmarks: the bytes of a speculative check against one token's).
+  int64_t experts_run = 0;
 };
 
 // The MoE block for n_tok rows of h (D floats each): the routed experts' sum into routed, the
