@@ -120,12 +120,12 @@ bool same_or_tie(const Outcome& a, const Outcome& b, const std::string& what) {
 void expect_drafts_keep_answers(const std::string& path, bool mtp) {
   auto m = load_model(path);
   Vocab v(*m->file);
-  std::vector<std::vector<int32_t>> prompts;
-  for (uint32_t seed = 1; seed <= 8; ++seed) prompts.push_back(repeating_prompt(m->hp.n_vocab, seed));
-  const auto want = alone(*m, v, prompts, greedy(32));
   std::vector<DraftParams> kinds = {{}, {DraftKind::Ngram, 4}, {DraftKind::Ngram, 1}};
-  if (mtp) kinds.push_back({DraftKind::Mtp, 1});
-  Engine e(*m, v, options(4, mtp));  // 8 requests on 4 slots: later ones start beside running ones
+  if (mtp) kinds.push_back({DraftKind::Mtp, 1}), kinds.push_back({DraftKind::Mtp, 3});
+  std::vector<std::vector<int32_t>> prompts;  // two per drafter
+  for (uint32_t seed = 1; seed <= 2 * kinds.size(); ++seed) prompts.push_back(repeating_prompt(m->hp.n_vocab, seed));
+  const auto want = alone(*m, v, prompts, greedy(32));
+  Engine e(*m, v, options(4, mtp));  // more requests than slots: later ones start beside running ones
   std::vector<Outcome> got(prompts.size());
   for (size_t i = 0; i < prompts.size(); ++i) e.submit(request(prompts[i], greedy(32), kinds[i % kinds.size()], &got[i]));
   e.run_until_idle();
@@ -136,7 +136,7 @@ void expect_drafts_keep_answers(const std::string& path, bool mtp) {
     identical += same_or_tie(want[i], got[i], path + " request " + std::to_string(i) + " " + draft_kind_name(d.kind));
     stats[int(i % kinds.size())].add({got[i].result.drafted > 0 ? 1 : 0, got[i].result.drafted, got[i].result.accepted});
   }
-  EXPECT_GE(identical, 6) << path;
+  EXPECT_GE(identical, int(prompts.size()) - 2) << path;
   EXPECT_EQ(stats[0].drafted, 0) << "a request without a drafter drafted";
   for (size_t k = 1; k < kinds.size(); ++k) {
     const std::string what = path + " " + draft_kind_name(kinds[k].kind) + " " + std::to_string(kinds[k].n_draft);
@@ -169,7 +169,7 @@ TEST(EngineDraft, ShippedReasoningModelMtpGuessesWellAndKeepsTheReplies) {
   Vocab v(*m->file);
   const auto prompts = questions(v);
   const auto want = alone(*m, v, prompts, greedy(160));
-  for (const DraftParams& d : {DraftParams{DraftKind::Mtp, 1}, DraftParams{DraftKind::Ngram, 3}}) {
+  for (const DraftParams& d : {DraftParams{DraftKind::Mtp, 1}, DraftParams{DraftKind::Mtp, 3}, DraftParams{DraftKind::Ngram, 3}}) {
     Engine e(*m, v, options(4, true));
     std::vector<Outcome> got(prompts.size());
     for (size_t i = 0; i < prompts.size(); ++i) e.submit(request(prompts[i], greedy(160), d, &got[i]));
@@ -179,10 +179,10 @@ TEST(EngineDraft, ShippedReasoningModelMtpGuessesWellAndKeepsTheReplies) {
       same_or_tie(want[i], got[i], std::string("question ") + std::to_string(i) + " " + draft_kind_name(d.kind));
       st.add({1, got[i].result.drafted, got[i].result.accepted});
     }
-    std::printf("[engine-draft] dawn-r1-tiny %s: %lld of %lld drafts accepted (%.3f)\n", draft_kind_name(d.kind),
-                (long long)st.accepted, (long long)st.drafted, st.acceptance_rate());
+    std::printf("[engine-draft] dawn-r1-tiny %s %d: %lld of %lld drafts accepted (%.3f)\n", draft_kind_name(d.kind),
+                d.n_draft, (long long)st.accepted, (long long)st.drafted, st.acceptance_rate());
     EXPECT_GT(st.drafted, 0);
-    if (d.kind == DraftKind::Mtp) {
+    if (d.kind == DraftKind::Mtp && d.n_draft == 1) {
       EXPECT_GE(st.acceptance_rate(), 0.8);
     }
   }
@@ -235,7 +235,7 @@ TEST(EngineDraft, DrafterTheEngineCannotRunIsRefused) {
     EXPECT_NE(std::string(e.what()).find("--draft mtp"), std::string::npos) << e.what();
   }
   Engine with(*m, v, options(1, true));
-  EXPECT_THROW(with.submit(request(prompt, greedy(4), {DraftKind::Mtp, 2}, &o)), Error);
+  EXPECT_THROW(with.submit(request(prompt, greedy(4), {DraftKind::Mtp, 17}, &o)), Error);
   EXPECT_THROW(with.submit(request(prompt, greedy(4), {DraftKind::Ngram, 17}, &o)), Error);
   EXPECT_EQ(with.stats().waiting, 0);
   auto qwen = load_model(synth_file("tiny-qwen2", 0));

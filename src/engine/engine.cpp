@@ -43,7 +43,7 @@ struct Engine::Seq {
   int k_max = 0;                 // drafts per step (0: none)
   std::vector<int32_t> ctx;      // ngram drafts: the prompt and every token sampled since
   std::vector<int32_t> drafts;   // this step's proposals, after next_token in the batch
-  int32_t guess = -1;            // MTP drafts: the MTP layer's guess for the token after next_token
+  std::vector<int32_t> guesses;  // MTP drafts: the MTP layer's guesses for the tokens after next_token
 };
 
 Engine::Engine(const Model& m, const Vocab& v, const EngineOptions& o)
@@ -334,7 +334,9 @@ bool Engine::build(int lane) {
     const int base = q->n_past;
     const int room = std::min({q->k_max, q->reserve - base - 1, budget - 1});
     q->drafts.clear();
-    if (room > 0 && q->r.draft.kind == DraftKind::Mtp && q->guess >= 0) q->drafts.push_back(q->guess);
+    if (room > 0 && q->r.draft.kind == DraftKind::Mtp) {
+      q->drafts.assign(q->guesses.begin(), q->guesses.begin() + std::min<ptrdiff_t>(room, ptrdiff_t(q->guesses.size())));
+    }
     if (room > 0 && q->r.draft.kind == DraftKind::Ngram) ngram_draft(q->ctx, q->r.draft.ngram_max, room, &q->drafts);
     const int n = 1 + int(q->drafts.size());
     ln.parts.push_back({int(i), ln.batch.size(), n, rows, n, true, 0});
@@ -423,8 +425,35 @@ void Engine::run_mtp(Lane& ln) {
   if (mtp_batch_.size() == 0) return;
   const size_t V = size_t(m_.hp.n_vocab);
   grow(mtp_logits_, mtp_rows_seq_.size() * V);
-  forward_mtp(m_, kv_, mtp_batch_, mtp_states_.data(), mtp_logits_.data(), pool_, ln.scratch);
-  for (size_t r = 0; r < mtp_rows_seq_.size(); ++r) mtp_rows_seq_[r]->guess = argmax(mtp_logits_.data() + r * V, int(V));
+  grow(mtp_out_, mtp_rows_seq_.size() * size_t(D));
+  forward_mtp(m_, kv_, mtp_batch_, mtp_states_.data(), mtp_logits_.data(), pool_, ln.scratch, mtp_out_.data());
+  for (size_t r = 0; r < mtp_rows_seq_.size(); ++r) {
+    mtp_rows_seq_[r]->guesses.assign(1, argmax(mtp_logits_.data() + r * V, int(V)));
+  }
+  // More drafts than one: the MTP layer chained on its own state, one position further per round
+  // (its cache rows there are rewritten once those positions are settled), the sequences that
+  // want another guess in one batch per round.
+  for (int j = 1;; ++j) {
+    mtp_batch_.clear();
+    mtp_states_.clear();
+    std::vector<size_t>& rows = mtp_chain_rows_;  // their rows of mtp_rows_seq_ and mtp_out_
+    rows.clear();
+    for (size_t r = 0; r < mtp_rows_seq_.size(); ++r) {
+      Seq* q = mtp_rows_seq_[r];
+      const int room = std::min(q->k_max, q->reserve - q->n_past - 1);  // next_token goes at n_past
+      if (int(q->guesses.size()) != j || j >= room) continue;
+      mtp_batch_.add(q->guesses.back(), q->n_past + j - 1, q->slot, true);
+      mtp_states_.insert(mtp_states_.end(), mtp_out_.begin() + int64_t(r) * D, mtp_out_.begin() + int64_t(r + 1) * D);
+      rows.push_back(r);
+    }
+    if (rows.empty()) return;
+    forward_mtp(m_, kv_, mtp_batch_, mtp_states_.data(), mtp_logits_.data(), pool_, ln.scratch, mtp_states_.data());
+    for (size_t i = 0; i < rows.size(); ++i) {
+      mtp_rows_seq_[rows[i]]->guesses.push_back(argmax(mtp_logits_.data() + i * V, int(V)));
+      std::copy(mtp_states_.begin() + int64_t(i) * D, mtp_states_.begin() + int64_t(i + 1) * D,
+                mtp_out_.begin() + int64_t(rows[i]) * D);  // the state the next round starts from
+    }
+  }
 }
 
 void Engine::finish_lane(Lane& ln, int keep) {

@@ -13,7 +13,8 @@
 // proposals after it, each with its logits row, and the walk over them stops at the first the
 // request's own sampler would not have chosen; its cache position goes back past the rest. With
 // MTP drafts the MTP layer runs, after the trunk's pass, at every position the pass settled of the
-// sequences that draft with it, in one batch of its own.
+// sequences that draft with it, in one batch of its own (and for K > 1 drafts, once more per further
+// guess, chained on its own state).
 //
 // Threads: submit() and cancel() from any thread; step() (or the loop of start()) on one engine
 // thread, which is the only one that calls forward and the only one that runs the callbacks.
@@ -170,7 +171,8 @@ class Engine {
   std::vector<std::unique_ptr<Seq>> slots_;  // index = KV slot; null when free
   std::vector<TokenOut> outs_;               // per logits row: the sampled token
   Batch mtp_batch_;                          // run_mtp's rows, their states and logits
-  std::vector<float> mtp_states_, mtp_logits_;
+  std::vector<float> mtp_states_, mtp_logits_, mtp_out_;  // mtp_out_: per MTP logits row, the layer's own state
+  std::vector<size_t> mtp_chain_rows_;
   std::vector<Seq*> mtp_rows_seq_;           // per MTP logits row: whose guess it is
 
   mutable std::mutex mu_;

@@ -64,9 +64,26 @@ const float* Session::eval_mtp(const int32_t* next_tokens, const float* states, 
   check_tokens(next_tokens, n);
   mtp_pos_ += n;
   grow(mtp_logits_, size_t(m_.hp.n_vocab));
+  grow(mtp_out_, size_t(m_.hp.n_embd));
   batch_.clear();
   for (int i = 0; i < n; ++i) batch_.add(next_tokens[i], int32_t(pos + i), 0, i == n - 1);
-  forward_mtp(m_, kv_, batch_, states, mtp_logits_.data(), *pool_, scratch_);
+  forward_mtp(m_, kv_, batch_, states, mtp_logits_.data(), *pool_, scratch_, mtp_out_.data());
+  return mtp_logits_.data();
+}
+
+const float* Session::eval_mtp_ahead(int32_t token, const float* state, int64_t pos) {
+  if (!with_mtp_) throw Error("eval_mtp_ahead: the session was made without the MTP layer");
+  if (pos < mtp_pos_ || pos >= cache_.n_ctx()) {
+    throw Error("eval_mtp_ahead: position " + std::to_string(pos) + " is outside " + std::to_string(mtp_pos_) + " .. " +
+                std::to_string(cache_.n_ctx() - 1));
+  }
+  check_tokens(&token, 1);
+  grow(mtp_logits_, size_t(m_.hp.n_vocab));
+  grow(mtp_out_, size_t(m_.hp.n_embd));
+  state_in_.assign(state, state + m_.hp.n_embd);  // state may be mtp_out_ itself
+  batch_.clear();
+  batch_.add(token, int32_t(pos), 0, true);
+  forward_mtp(m_, kv_, batch_, state_in_.data(), mtp_logits_.data(), *pool_, scratch_, mtp_out_.data());
   return mtp_logits_.data();
 }
 

@@ -30,6 +30,12 @@ class Session {
   // that follows it and the trunk's state there (n x n_embd); returns the logits of its guess for
   // the token after the last.
   const float* eval_mtp(const int32_t* next_tokens, const float* states, int n);
+  // The MTP layer's own final state at the position of its last guess (eval_mtp, eval_mtp_ahead).
+  const float* mtp_out() const { return mtp_out_.data(); }
+  // A chained guess: the MTP layer at position pos (at or past mtp_pos(), which stays) given the
+  // token there and, for the state, its own mtp_out() from the position before; returns the logits
+  // of its guess for the token after. The cache row it writes is rewritten once pos is settled.
+  const float* eval_mtp_ahead(int32_t token, const float* state, int64_t pos);
   // Positions the MTP layer has run at (its cache rows below are filled); never past pos().
   int64_t mtp_pos() const { return mtp_pos_; }
   // Moves it (to pos() at most): the rows skipped stay as they were, which only costs guesses.
@@ -66,7 +72,7 @@ class Session {
   ThreadPool* pool_;
   Scratch scratch_;
   std::vector<float> logits_, hidden_, mtp_logits_;  // MTP's apart: the trunk's stay readable
-  std::vector<float> mtp_state_;
+  std::vector<float> mtp_state_, mtp_out_, state_in_;
   bool with_mtp_;
   int64_t pos_ = 0, mtp_pos_ = 0;
 };

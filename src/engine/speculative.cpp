@@ -32,12 +32,7 @@ int draft_count(const DraftParams& p, const std::string& what) {
   }
   switch (p.kind) {
     case DraftKind::None: return 0;
-    case DraftKind::Mtp:
-      if (p.n_draft > 1) {
-        throw Error(what + ": mtp drafts one token per step (the model's MTP layer guesses one token ahead; "
-                           "chaining it is not implemented), not " + std::to_string(p.n_draft));
-      }
-      return 1;
+    case DraftKind::Mtp: return p.n_draft > 0 ? p.n_draft : 1;
     case DraftKind::Ngram:
     case DraftKind::Model: return p.n_draft > 0 ? p.n_draft : 4;
   }
@@ -163,7 +158,11 @@ GenerateResult generate_with_draft(Session& s, const Vocab& v, const std::vector
     drafts.clear();
     if (room > 0) {
       if (mtp) {
+        // More than one: the MTP layer chained on its own state, one position further each time.
         drafts.push_back(guess);
+        for (int j = 1; j < room; ++j) {
+          drafts.push_back(argmax(s.eval_mtp_ahead(drafts.back(), s.mtp_out(), base + j - 1), n_vocab));
+        }
       } else if (dm) {
         // Its greedy continuation: tok and the drafts but the last go into its cache.
         pending.push_back(tok);

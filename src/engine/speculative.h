@@ -1,7 +1,8 @@
 // Speculative decoding over one Session: a drafter proposes the next tokens, the trunk checks them all
 // in one batched pass over the K + 1 positions, and every proposal up to the first the trunk would
 // not have chosen is kept; the cache is rewound past the rest. Drafters: DeepSeek-V3's MTP layer
-// (`mtp`: one guess per step from the trunk's last state), prompt lookup (`ngram`: the tokens
+// (`mtp`: a guess from the trunk's last state, and further ones chained on the layer's own state, as
+// SGLang's NextN does), prompt lookup (`ngram`: the tokens
 // that followed the latest earlier occurrence of the context's last few tokens) and a smaller model
 // with the same vocabulary (`MODEL.gguf`: its greedy continuation, from its own cache kept in step
 // with the trunk's).
@@ -30,9 +31,9 @@ const char* draft_kind_name(DraftKind k);
 
 struct DraftParams {
   DraftKind kind = DraftKind::None;
-  int n_draft = 0;   // tokens proposed per step; 0: the drafter's default (mtp 1, ngram 4, model 4)
+  int n_draft = 0;   // tokens proposed per step (1-16); 0: the drafter's default (mtp 1, ngram 4, model 4)
   int ngram_max = 3;  // prompt lookup: the longest suffix matched (then shorter ones, down to 1)
-  std::string model_path;    // Model: the draft model's file (open_draft_model opens it)
+  std::string model_path{};  // Model: the draft model's file (open_draft_model opens it)
   Session* model = nullptr;  // Model: its session, the caller's; generations keep it in step with the trunk's
 };
 

@@ -176,9 +176,11 @@ void forward_finish(const Model& m, const Batch& b, float* logits, ThreadPool& p
 // token that follows position b.pos[t] of its sequence and hidden + t * n_embd the trunk's state
 // there (forward's `hidden`); the MTP layer's cache rows are kv[seq][n_layer]. Writes, for each
 // flagged token, the logits of the token after it: a guess two positions past the trunk's state.
+// With `states`, each flagged token's final state (after the module's head norm, n_flagged x n_embd)
+// goes there too: what a chained guess one position further takes in place of the trunk's.
 // The model must have mtp_layers (callers check).
 void forward_mtp(const Model& m, const SeqKv& kv, const Batch& b, const float* hidden, float* logits,
-                 ThreadPool& pool, Scratch& s);
+                 ThreadPool& pool, Scratch& s, float* states = nullptr);
 
 // The trunk layers this process holds (Model::layer_begin..layer_end) on the rows in s.x: what a
 // later pipeline stage runs on the rows it receives.

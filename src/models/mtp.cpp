@@ -10,7 +10,7 @@
 namespace dawn {
 
 void forward_mtp(const Model& m, const SeqKv& kv, const Batch& b, const float* hidden, float* logits,
-                 ThreadPool& pool, Scratch& s) {
+                 ThreadPool& pool, Scratch& s, float* states) {
   const Hparams& hp = m.hp;
   const Layer& L = m.mtp_layers[0];
   const int64_t D = hp.n_embd;
@@ -36,6 +36,7 @@ void forward_mtp(const Model& m, const SeqKv& kv, const Batch& b, const float* h
     if (b.logits[t]) rms_norm(s.x.data() + t * D, head_norm.f32(), D, hp.rms_eps, s.h.data() + n_out++ * D);
   }
   if (n_out > 0) matmul(m.output, s.h.data(), n_out, logits, pool, s.act);
+  if (states) std::copy(s.h.begin(), s.h.begin() + n_out * D, states);
 }
 
 }  // namespace dawn
