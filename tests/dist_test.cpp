@@ -17,31 +17,14 @@
 #include "engine/kv_cache.h"
 #include "engine/session.h"
 #include "ops/moe_ffn.h"
-#include "models/synth.h"
+#include "synth_files.h"
 #include "util/error.h"
 
 namespace dawn {
 namespace {
 
 std::string synth_file(const std::string& preset, int n_layer = 0, int n_nextn = 0) {
-  static std::map<std::string, std::string> made;
-  const std::string key = preset + "-" + std::to_string(n_layer) + "-" + std::to_string(n_nextn);
-  if (made.count(key)) return made[key];
-  static const std::string dir = [] {
-    char tmpl[] = "/tmp/dawn-dist-XXXXXX";
-    static std::string d = mkdtemp(tmpl);
-    std::atexit([] { std::filesystem::remove_all(d); });
-    return d;
-  }();
-  SynthConfig c;
-  c.seed = 31;
-  EXPECT_TRUE(synth_preset(preset, &c));
-  if (n_layer > 0) c.n_layer = n_layer;
-  c.n_nextn = n_nextn;
-  const std::string path = dir + "/" + key + ".gguf";
-  synth_model(c, path);
-  made[key] = path;
-  return path;
+  return synth_test_file(preset, 31, n_nextn, n_layer);
 }
 
 // The later stages in this process: each pass runs them in order on the rows, as the ranks would.

@@ -11,7 +11,7 @@
 #include <random>
 
 #include "engine/engine.h"
-#include "models/synth.h"
+#include "synth_files.h"
 #include "util/error.h"
 
 namespace dawn {
@@ -19,24 +19,7 @@ namespace {
 
 const std::string kR1 = std::string(DAWN_MODELS) + "/dawn-r1-tiny.gguf";
 
-std::string synth_file(const std::string& preset, int n_nextn) {
-  static std::map<std::string, std::string> made;
-  const std::string key = preset + "+" + std::to_string(n_nextn);
-  if (made.count(key)) return made[key];
-  static const std::string dir = [] {
-    char tmpl[] = "/tmp/dawn-engine-draft-XXXXXX";
-    static std::string d = mkdtemp(tmpl);
-    std::atexit([] { std::filesystem::remove_all(d); });
-    return d;
-  }();
-  SynthConfig c;
-  c.seed = 29;
-  EXPECT_TRUE(synth_preset(preset, &c));
-  c.n_nextn = n_nextn;
-  const std::string path = dir + "/" + key + ".gguf";
-  synth_model(c, path);
-  return made[key] = path;
-}
+std::string synth_file(const std::string& preset, int n_nextn) { return synth_test_file(preset, 29, n_nextn); }
 
 struct Outcome {
   std::vector<int32_t> tokens;

@@ -11,7 +11,7 @@
 #include <random>
 
 #include "engine/generate.h"
-#include "models/synth.h"
+#include "synth_files.h"
 #include "util/error.h"
 
 namespace dawn {
@@ -19,22 +19,7 @@ namespace {
 
 const std::string kShipped = std::string(DAWN_MODELS) + "/dawn-brown-v3.gguf";
 
-std::string synth_file(const std::string& preset) {
-  static std::map<std::string, std::string> made;
-  if (made.count(preset)) return made[preset];
-  static const std::string dir = [] {
-    char tmpl[] = "/tmp/dawn-engine-XXXXXX";
-    static std::string d = mkdtemp(tmpl);
-    std::atexit([] { std::filesystem::remove_all(d); });
-    return d;
-  }();
-  SynthConfig c;
-  c.seed = 11;
-  EXPECT_TRUE(synth_preset(preset, &c));
-  const std::string path = dir + "/" + preset + ".gguf";
-  synth_model(c, path);
-  return made[preset] = path;
-}
+std::string synth_file(const std::string& preset) { return synth_test_file(preset, 11); }
 
 struct Outcome {
   std::vector<int32_t> tokens;

@@ -14,7 +14,7 @@
 #include <random>
 
 #include "engine/generate.h"
-#include "models/synth.h"
+#include "synth_files.h"
 #include "text/vocab.h"
 #include "util/error.h"
 
@@ -23,24 +23,7 @@ namespace {
 
 const std::string kR1 = std::string(DAWN_MODELS) + "/dawn-r1-tiny.gguf";
 
-std::string synth_file(const std::string& preset, int n_nextn = 0) {
-  static std::map<std::string, std::string> made;
-  const std::string key = preset + "+" + std::to_string(n_nextn);
-  if (made.count(key)) return made[key];
-  static const std::string dir = [] {
-    char tmpl[] = "/tmp/dawn-spec-XXXXXX";
-    static std::string d = mkdtemp(tmpl);
-    std::atexit([] { std::filesystem::remove_all(d); });
-    return d;
-  }();
-  SynthConfig c;
-  c.seed = 23;
-  EXPECT_TRUE(synth_preset(preset, &c));
-  c.n_nextn = n_nextn;
-  const std::string path = dir + "/" + key + ".gguf";
-  synth_model(c, path);
-  return made[key] = path;
-}
+std::string synth_file(const std::string& preset, int n_nextn = 0) { return synth_test_file(preset, 23, n_nextn); }
 
 struct Drafted {
   GenerateResult r;
