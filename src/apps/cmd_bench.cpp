@@ -46,23 +46,36 @@ Stat stat(const std::vector<double>& v) {
   return s;
 }
 
-// Weight bytes one decoded token reads: every trunk tensor, one embedding row
-// (unless the embedding is also the output head), and the used share of experts.
-double weight_bytes_per_token(const Model& m) {
+// What a trunk pass reads of the weights: every tensor but the routed experts (one embedding row
+// per token, unless the embedding is also the output head), and each routed expert its tokens
+// chose once: dense + per_expert * experts run, per_expert being one expert of one layer (average).
+struct PassBytes {
+  double dense = 0, per_expert = 0;
+};
+PassBytes pass_bytes(const Model& m) {
   const Hparams& hp = m.hp;
   const bool tied = m.output.data == m.tok_embd.data;
-  double bytes = 0;
+  const int64_t n_experts = int64_t(hp.n_layer - hp.n_dense_lead) * hp.router.n_expert;  // over all MoE layers
+  PassBytes b;
+  double experts = 0;
   for (const GgufTensor& t : m.file->tensors()) {
     if (is_mtp_tensor(hp, t.name)) continue;
     if (t.name == "token_embd.weight" && !tied) {
-      bytes += double(t.nbytes) / double(t.ne[1]);
-    } else if (t.name.find("_exps.") != std::string::npos && hp.router.n_expert > 0) {
-      bytes += double(t.nbytes) * hp.router.n_used / hp.router.n_expert;
+      b.dense += double(t.nbytes) / double(t.ne[1]);
+    } else if (t.name.find("_exps.") != std::string::npos && n_experts > 0) {
+      experts += double(t.nbytes);
     } else {
-      bytes += double(t.nbytes);
+      b.dense += double(t.nbytes);
     }
   }
-  return bytes;
+  if (n_experts > 0) b.per_expert = experts / double(n_experts);
+  return b;
+}
+
+// Weight bytes one decoded token reads: the dense part and its n_used experts in each MoE layer.
+double weight_bytes_per_token(const Model& m) {
+  const PassBytes b = pass_bytes(m);
+  return b.dense + b.per_expert * double(m.hp.n_layer - m.hp.n_dense_lead) * m.hp.router.n_used;
 }
 
 // Per token of the measured decode runs. Rank 0's compute is the wall time less its waits; in a
@@ -122,26 +135,6 @@ double peak_rss_bytes() {
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-// The weight bytes a trunk pass reads besides the routed experts (the token embeddings' rows
-// aside), and one routed expert of one layer on average: a pass reads each expert its tokens
-// chose once, so its bytes are dense + experts_run * per_expert.
-struct PassBytes {
-  double dense = 0, per_expert = 0;
-};
-PassBytes pass_bytes(const Model& m) {
-  PassBytes b;
-  double experts = 0;
-  const bool tied = m.file->find_tensor("output.weight") == nullptr;
-  for (const GgufTensor& t : m.file->tensors()) {
-    if (is_mtp_tensor(m.hp, t.name)) continue;
-    if (t.name.rfind("token_embd.", 0) == 0 && !tied) continue;
-    (t.name.find("_exps.") != std::string::npos ? experts : b.dense) += double(t.nbytes);
-  }
-  const int64_t n_moe = int64_t(m.hp.n_layer - m.hp.n_dense_lead) * m.hp.router.n_expert;
-  if (n_moe > 0) b.per_expert = experts / double(n_moe);
-  return b;
 }
 
 // --draft: the cost of the trunk's check of K drafts (one pass over K + 1 tokens against a pass over

@@ -23,8 +23,8 @@ void add_draft_options(CLI::App* c, DraftParams& p) {
   c->add_option_function<std::string>(
        "--draft",
        [&p](const std::string& k) {
-         const bool named = k == "none" || k == "mtp" || k == "ngram";
-         p.kind = named ? parse_draft_kind(k, "--draft") : DraftKind::Model;
+         const auto named = draft_kind_named(k);
+         p.kind = named.value_or(DraftKind::Model);
          p.model_path = named ? std::string() : k;
        },
        "Speculative decoding: mtp (the model's own MTP layer drafts one token ahead; DeepSeek-V3/R1 files that "
@@ -33,7 +33,7 @@ void add_draft_options(CLI::App* c, DraftParams& p) {
        "the same as without it")
       ->check(CLI::Validator(
           [](std::string& k) -> std::string {
-            if (k == "none" || k == "mtp" || k == "ngram" || std::filesystem::is_regular_file(k)) return {};
+            if (draft_kind_named(k) || std::filesystem::is_regular_file(k)) return {};
             return "--draft: '" + k + "' is neither none, mtp, ngram nor an existing GGUF file";
           },
           "none|mtp|ngram|MODEL.gguf"))

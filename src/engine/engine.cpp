@@ -15,16 +15,6 @@ double now_s() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-const Model& check_mtp(const Model& m, bool mtp) {
-  if (mtp && m.mtp_layers.empty()) {
-    throw Error((m.file ? m.file->path() + ": " : std::string()) +
-                "no MTP layer to draft with (nextn_predict_layers is " + std::to_string(m.hp.n_nextn) + ")");
-  }
-  return m;
-}
-
-int32_t argmax(const float* x, int n) { return int32_t(std::max_element(x, x + n) - x); }
-
 }  // namespace
 
 struct Engine::Seq {
@@ -44,6 +34,8 @@ struct Engine::Seq {
   std::vector<int32_t> ctx;      // ngram drafts: the prompt and every token sampled since
   std::vector<int32_t> drafts;   // this step's proposals, after next_token in the batch
   std::vector<int32_t> guesses;  // MTP drafts: the MTP layer's guesses for the tokens after next_token
+  // Drafts that fit after next_token (at n_past) within the request's positions.
+  int draft_room() const { return std::min(k_max, reserve - n_past - 1); }
 };
 
 Engine::Engine(const Model& m, const Vocab& v, const EngineOptions& o)
@@ -52,8 +44,7 @@ Engine::Engine(const Model& m, const Vocab& v, const EngineOptions& o)
       o_(o),
       max_ctx_(o.max_ctx > 0 ? o.max_ctx
                              : std::min(o.pool_tokens, m.hp.n_ctx_train > 0 ? m.hp.n_ctx_train : o.pool_tokens)),
-      cache_(check_mtp(m, o.mtp), std::max(1, std::min(max_ctx_, o.pool_tokens)), std::max(1, o.n_slots), o.kv_type,
-             o.mtp),
+      cache_(m, std::max(1, std::min(max_ctx_, o.pool_tokens)), std::max(1, o.n_slots), o.kv_type, o.mtp),
       pool_(o.n_threads > 0 ? o.n_threads : int(std::max(1u, std::thread::hardware_concurrency()))) {
   if (o.n_slots < 1) throw Error("-np: need at least one sequence slot, got " + std::to_string(o.n_slots));
   if (o.pool_tokens < 1) throw Error("-c: the KV pool needs at least one position, got " + std::to_string(o.pool_tokens));
@@ -116,11 +107,6 @@ void Engine::finish(Seq& q, const std::string& reason, const std::string& error)
   q.res.finish_reason = reason;
   q.res.error = error;
   if (q.g) q.res.tokens = q.g->tokens();
-  if (q.res.drafted > 0) {
-    std::lock_guard<std::mutex> lock(mu_);
-    totals_.drafted_tokens += uint64_t(q.res.drafted);
-    totals_.accepted_tokens += uint64_t(q.res.accepted);
-  }
   q.res.queue_s = (q.t_admit > 0 ? q.t_admit : t) - q.t_submit;
   q.res.first_token_s = q.t_first > 0 ? q.t_first - q.t_submit : 0;
   q.res.total_s = t - q.t_submit;
@@ -130,6 +116,8 @@ void Engine::finish(Seq& q, const std::string& reason, const std::string& error)
     std::lock_guard<std::mutex> lock(mu_);
     reserved_tokens_ -= q.reserve;
     --totals_.running;
+    totals_.drafted_tokens += uint64_t(q.res.drafted);  // only a running sequence drafts
+    totals_.accepted_tokens += uint64_t(q.res.accepted);
   }
   if (q.r.on_done) q.r.on_done(q.res);
 }
@@ -332,7 +320,7 @@ bool Engine::build(int lane) {
     if (!q || lane_of(int(i)) != lane || q->n_prompt_done < int(q->r.prompt.size())) continue;
     // next_token goes at base, the proposals after it: within the request's positions and the budget.
     const int base = q->n_past;
-    const int room = std::min({q->k_max, q->reserve - base - 1, budget - 1});
+    const int room = std::min(q->draft_room(), budget - 1);
     q->drafts.clear();
     if (room > 0 && q->r.draft.kind == DraftKind::Mtp) {
       q->drafts.assign(q->guesses.begin(), q->guesses.begin() + std::min<ptrdiff_t>(room, ptrdiff_t(q->guesses.size())));
@@ -428,7 +416,7 @@ void Engine::run_mtp(Lane& ln) {
   grow(mtp_out_, mtp_rows_seq_.size() * size_t(D));
   forward_mtp(m_, kv_, mtp_batch_, mtp_states_.data(), mtp_logits_.data(), pool_, ln.scratch, mtp_out_.data());
   for (size_t r = 0; r < mtp_rows_seq_.size(); ++r) {
-    mtp_rows_seq_[r]->guesses.assign(1, argmax(mtp_logits_.data() + r * V, int(V)));
+    mtp_rows_seq_[r]->guesses.assign(1, greedy_token(mtp_logits_.data() + r * V, int(V)));
   }
   // More drafts than one: the MTP layer chained on its own state, one position further per round
   // (its cache rows there are rewritten once those positions are settled), the sequences that
@@ -440,8 +428,7 @@ void Engine::run_mtp(Lane& ln) {
     rows.clear();
     for (size_t r = 0; r < mtp_rows_seq_.size(); ++r) {
       Seq* q = mtp_rows_seq_[r];
-      const int room = std::min(q->k_max, q->reserve - q->n_past - 1);  // next_token goes at n_past
-      if (int(q->guesses.size()) != j || j >= room) continue;
+      if (int(q->guesses.size()) != j || j >= q->draft_room()) continue;
       mtp_batch_.add(q->guesses.back(), q->n_past + j - 1, q->slot, true);
       mtp_states_.insert(mtp_states_.end(), mtp_out_.begin() + int64_t(r) * D, mtp_out_.begin() + int64_t(r + 1) * D);
       rows.push_back(r);
@@ -449,7 +436,7 @@ void Engine::run_mtp(Lane& ln) {
     if (rows.empty()) return;
     forward_mtp(m_, kv_, mtp_batch_, mtp_states_.data(), mtp_logits_.data(), pool_, ln.scratch, mtp_states_.data());
     for (size_t i = 0; i < rows.size(); ++i) {
-      mtp_rows_seq_[rows[i]]->guesses.push_back(argmax(mtp_logits_.data() + i * V, int(V)));
+      mtp_rows_seq_[rows[i]]->guesses.push_back(greedy_token(mtp_logits_.data() + i * V, int(V)));
       std::copy(mtp_states_.begin() + int64_t(i) * D, mtp_states_.begin() + int64_t(i + 1) * D,
                 mtp_out_.begin() + int64_t(rows[i]) * D);  // the state the next round starts from
     }

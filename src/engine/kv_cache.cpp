@@ -21,6 +21,11 @@ KvType parse_kv_type(const std::string& s, const std::string& what) {
 
 KvCache::KvCache(const Model& m, int n_ctx, int n_seq, KvType type, bool with_mtp)
     : n_ctx_(n_ctx), n_seq_(n_seq), type_(type), k_dim_(m.kv_k_dim()), v_dim_(m.kv_v_dim()) {
+  if (with_mtp && m.mtp_layers.empty()) {
+    throw Error((m.file ? m.file->path() + ": " : std::string()) +
+                "no MTP layer to draft with (nextn_predict_layers is " + std::to_string(m.hp.n_nextn) +
+                (m.hp.n_nextn > 0 ? ", but the file was converted without the nextn tensors)" : ")"));
+  }
   // Every slice the forward pass takes (a head, MLA's rope part) starts at a multiple of these.
   if (type == KvType::Q8_0 && (k_dim_ % 32 != 0 || v_dim_ % 32 != 0 || m.kv_slice_align() % 32 != 0)) {
     const std::string where = m.file ? m.file->path() + ": " : std::string();

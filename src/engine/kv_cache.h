@@ -17,7 +17,8 @@ KvType parse_kv_type(const std::string& s, const std::string& what);
 
 class KvCache {
  public:
-  // with_mtp: rows for the model's MTP layers too, after the trunk's (view()[n_layer + j]).
+  // with_mtp: rows for the model's MTP layers too, after the trunk's (view()[n_layer + j]); throws
+  // Error naming the file when the model has none.
   KvCache(const Model& m, int n_ctx, int n_seq = 1, KvType type = KvType::F32, bool with_mtp = false);
   ~KvCache();
   KvCache(const KvCache&) = delete;

@@ -54,7 +54,7 @@ void Sampler::apply(SamplerStage s, int n_vocab, const std::vector<int32_t>& his
       return;
     }
     case SamplerStage::Greedy:
-      chosen_ = int32_t(std::max_element(work_.begin(), work_.begin() + n_vocab) - work_.begin());
+      chosen_ = greedy_token(work_.data(), n_vocab);
       return;
     case SamplerStage::TopK: {
       ids_.resize(size_t(n_vocab));

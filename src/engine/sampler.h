@@ -3,6 +3,7 @@
 // (reproducible runs). Stages are plain data run by one switch (no virtual calls per token);
 // a grammar stage (the constrained-output issue) masks candidates before the choice.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <random>
 #include <utility>
@@ -24,6 +25,11 @@ struct SamplerParams {
   uint64_t seed = 0;
   std::vector<std::pair<int32_t, float>> logit_bias;  // added to those tokens' logits first
 };
+
+// The most likely of n logits (the first of equals): the greedy choice, and a deterministic draft.
+inline int32_t greedy_token(const float* logits, int n) {
+  return int32_t(std::max_element(logits, logits + n) - logits);
+}
 
 // The stages a chain runs, in order.
 enum class SamplerStage { LogitBias, Penalties, Greedy, TopK, Temperature, MinP, TopP, Draw };

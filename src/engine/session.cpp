@@ -4,21 +4,8 @@
 
 namespace dawn {
 
-namespace {
-
-const Model& check_mtp(const Model& m, bool with_mtp) {
-  if (with_mtp && m.mtp_layers.empty()) {
-    throw Error((m.file ? m.file->path() + ": " : std::string()) +
-                "no MTP layer to draft with (nextn_predict_layers is " + std::to_string(m.hp.n_nextn) +
-                (m.hp.n_nextn > 0 ? ", but the file was converted without the nextn tensors)" : ")"));
-  }
-  return m;
-}
-
-}  // namespace
-
 Session::Session(const Model& m, int n_ctx, int n_threads, KvType kv_type, bool with_mtp)
-    : m_(check_mtp(m, with_mtp)),
+    : m_(m),
       cache_(m, n_ctx, 1, kv_type, with_mtp),
       kv_{{cache_.view(0)}, cache_.stage_id()},
       own_pool_(std::make_unique<ThreadPool>(n_threads)),
@@ -80,10 +67,9 @@ const float* Session::eval_mtp_ahead(int32_t token, const float* state, int64_t 
   check_tokens(&token, 1);
   grow(mtp_logits_, size_t(m_.hp.n_vocab));
   grow(mtp_out_, size_t(m_.hp.n_embd));
-  state_in_.assign(state, state + m_.hp.n_embd);  // state may be mtp_out_ itself
   batch_.clear();
   batch_.add(token, int32_t(pos), 0, true);
-  forward_mtp(m_, kv_, batch_, state_in_.data(), mtp_logits_.data(), *pool_, scratch_, mtp_out_.data());
+  forward_mtp(m_, kv_, batch_, state, mtp_logits_.data(), *pool_, scratch_, mtp_out_.data());  // state may be mtp_out()
   return mtp_logits_.data();
 }
 

@@ -72,7 +72,7 @@ class Session {
   ThreadPool* pool_;
   Scratch scratch_;
   std::vector<float> logits_, hidden_, mtp_logits_;  // MTP's apart: the trunk's stay readable
-  std::vector<float> mtp_state_, mtp_out_, state_in_;
+  std::vector<float> mtp_state_, mtp_out_;
   bool with_mtp_;
   int64_t pos_ = 0, mtp_pos_ = 0;
 };

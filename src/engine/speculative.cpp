@@ -10,10 +10,15 @@
 
 namespace dawn {
 
-DraftKind parse_draft_kind(const std::string& s, const std::string& what) {
+std::optional<DraftKind> draft_kind_named(const std::string& s) {
   if (s == "none") return DraftKind::None;
   if (s == "mtp") return DraftKind::Mtp;
   if (s == "ngram") return DraftKind::Ngram;
+  return std::nullopt;
+}
+
+DraftKind parse_draft_kind(const std::string& s, const std::string& what) {
+  if (const auto k = draft_kind_named(s)) return *k;
   throw Error(what + ": unknown drafter '" + s + "' (none, mtp or ngram)");
 }
 
@@ -74,9 +79,6 @@ std::string quoted(const std::string& t) {
   return out + "\"";
 }
 
-int32_t argmax(const float* x, int n) {
-  return int32_t(std::max_element(x, x + n) - x);
-}
 
 }  // namespace
 
@@ -148,7 +150,7 @@ GenerateResult generate_with_draft(Session& s, const Vocab& v, const std::vector
     next.push_back(tok);
     states.insert(states.end(), s.hidden(), s.hidden() + int64_t(prompt.size()) * D);
     s.mtp_state().clear();
-    guess = argmax(s.eval_mtp(next.data(), states.data(), int(next.size())), n_vocab);
+    guess = greedy_token(s.eval_mtp(next.data(), states.data(), int(next.size())), n_vocab);
   }
   while (!g.done()) {
     // tok is not in the cache yet: it goes at base, the proposals after it.
@@ -161,7 +163,7 @@ GenerateResult generate_with_draft(Session& s, const Vocab& v, const std::vector
         // More than one: the MTP layer chained on its own state, one position further each time.
         drafts.push_back(guess);
         for (int j = 1; j < room; ++j) {
-          drafts.push_back(argmax(s.eval_mtp_ahead(drafts.back(), s.mtp_out(), base + j - 1), n_vocab));
+          drafts.push_back(greedy_token(s.eval_mtp_ahead(drafts.back(), s.mtp_out(), base + j - 1), n_vocab));
         }
       } else if (dm) {
         // Its greedy continuation: tok and the drafts but the last go into its cache.
@@ -169,7 +171,7 @@ GenerateResult generate_with_draft(Session& s, const Vocab& v, const std::vector
         const float* l = dm->eval(pending.data(), int(pending.size()));
         pending.clear();
         for (;;) {
-          drafts.push_back(argmax(l, n_vocab));
+          drafts.push_back(greedy_token(l, n_vocab));
           if (int(drafts.size()) == room) break;
           l = dm->eval(&drafts.back(), 1);
         }
@@ -216,7 +218,7 @@ GenerateResult generate_with_draft(Session& s, const Vocab& v, const std::vector
       // last one's is not known (tok may not be what the next turn puts there): its state is kept.
       next.assign(batch.begin() + 1, batch.begin() + used);
       if (!g.done()) next.push_back(tok);
-      if (!next.empty()) guess = argmax(s.eval_mtp(next.data(), s.hidden(), int(next.size())), n_vocab);
+      if (!next.empty()) guess = greedy_token(s.eval_mtp(next.data(), s.hidden(), int(next.size())), n_vocab);
       if (g.done()) s.mtp_state().assign(s.hidden() + (used - 1) * D, s.hidden() + used * D);
     }
   }

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,7 +26,9 @@
 namespace dawn {
 
 enum class DraftKind { None, Mtp, Ngram, Model };
-// "none", "mtp" or "ngram"; throws Error naming `what` otherwise.
+// The drafter "none", "mtp" or "ngram" names; nullopt for anything else (a draft model's path).
+std::optional<DraftKind> draft_kind_named(const std::string& s);
+// The same, throwing Error naming `what` for anything else.
 DraftKind parse_draft_kind(const std::string& s, const std::string& what);
 const char* draft_kind_name(DraftKind k);
 

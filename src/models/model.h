@@ -177,7 +177,8 @@ void forward_finish(const Model& m, const Batch& b, float* logits, ThreadPool& p
 // there (forward's `hidden`); the MTP layer's cache rows are kv[seq][n_layer]. Writes, for each
 // flagged token, the logits of the token after it: a guess two positions past the trunk's state.
 // With `states`, each flagged token's final state (after the module's head norm, n_flagged x n_embd)
-// goes there too: what a chained guess one position further takes in place of the trunk's.
+// goes there too: what a chained guess one position further takes in place of the trunk's. states
+// may be `hidden` itself (it is read before states are written).
 // The model must have mtp_layers (callers check).
 void forward_mtp(const Model& m, const SeqKv& kv, const Batch& b, const float* hidden, float* logits,
                  ThreadPool& pool, Scratch& s, float* states = nullptr);

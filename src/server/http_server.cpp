@@ -296,23 +296,8 @@ void HttpServer::Impl::completions(const httplib::Request& req, httplib::Respons
   const ToolCallFormat tools_format = chat && s->tmpl ? s->tmpl->tool_call_format() : ToolCallFormat::None;
   auto constraint = request_constraint(*common, chat_req, tools_format, *s->vocab, prompt_text);
   if (auto* e = std::get_if<ApiError>(&constraint)) return send_error(res, *e);
-  // The drafter: the request's, else the server's; its count the request's, else the server's for
-  // the server's drafter.
-  DraftParams draft = o.draft;
-  if (common->draft && *common->draft != draft.kind) {
-    draft.kind = *common->draft;
-    draft.n_draft = 0;
-  }
-  if (common->draft_n) draft.n_draft = *common->draft_n;
-  if (draft.kind == DraftKind::Mtp && o.draft.kind != DraftKind::Mtp) {
-    return send_error(res, bad_request("draft", "Invalid value for 'draft': this server drafts without the MTP layer "
-                                                "(start it with --draft mtp to allow \"mtp\")."));
-  }
-  try {
-    draft_count(draft, "draft_n");
-  } catch (const Error& e) {
-    return send_error(res, bad_request("draft_n", e.what()));
-  }
+  const auto draft = request_draft(*common, o.draft);
+  if (auto* e = std::get_if<ApiError>(&draft)) return send_error(res, *e);
 
   // Whether this prompt leaves the reply inside <think>: R1's template opens one for a new turn but
   // not after tool results, where the model answers straight away.
@@ -331,7 +316,8 @@ void HttpServer::Impl::completions(const httplib::Request& req, httplib::Respons
   }
   try {
     std::lock_guard<std::mutex> lock(x->mu);  // callbacks wait until every choice is submitted
-    start_generation(*s, *common, prompt, max_tokens, std::get<ConstraintParams>(constraint), draft, x);
+    start_generation(*s, *common, prompt, max_tokens, std::get<ConstraintParams>(constraint),
+                     std::get<DraftParams>(draft), x);
   } catch (const Error& e) {
     for (uint64_t id : x->ids) s->engine->cancel(id);
     return send_error(res, bad_request(chat ? "messages" : "prompt", e.what()));

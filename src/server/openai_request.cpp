@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "server/json_fields.h"
+#include "util/error.h"
 
 namespace dawn::server {
 
@@ -172,10 +173,8 @@ void read_output_format(const Json& b, CommonRequest& r) {
   if (const Json* v = find_field(b, "reasoning_budget"))
     r.reasoning_budget = int(read_integer(*v, "reasoning_budget", -1, kMaxInt));
   if (const Json* v = find_field(b, "draft")) {
-    const std::string& d = read_string(*v, "draft");
-    if (d == "none" || d == "mtp" || d == "ngram")
-      r.draft = parse_draft_kind(d, "draft");
-    else
+    r.draft = draft_kind_named(read_string(*v, "draft"));
+    if (!r.draft)
       fail("draft", "Invalid value for 'draft': expected \"none\", \"mtp\" or \"ngram\", got " + describe(*v) + ".");
   }
   if (const Json* v = find_field(b, "draft_n")) r.draft_n = int(read_integer(*v, "draft_n", 0, 16));
@@ -412,6 +411,25 @@ SamplerParams sampler_params(const CommonRequest& r, uint64_t seed_if_absent) {
   p.penalty_last_n = -1;
   p.seed = r.seed.value_or(seed_if_absent);
   return p;
+}
+
+std::variant<DraftParams, ApiError> request_draft(const CommonRequest& r, const DraftParams& server) {
+  DraftParams d = server;
+  if (r.draft && *r.draft != d.kind) {
+    d.kind = *r.draft;
+    d.n_draft = 0;
+  }
+  if (r.draft_n) d.n_draft = *r.draft_n;
+  if (d.kind == DraftKind::Mtp && server.kind != DraftKind::Mtp) {
+    return bad_request("draft", "Invalid value for 'draft': this server drafts without the MTP layer "
+                                "(start it with --draft mtp to allow \"mtp\").");
+  }
+  try {
+    draft_count(d, "draft_n");
+  } catch (const Error& e) {
+    return bad_request("draft_n", e.what());
+  }
+  return d;
 }
 
 std::optional<ApiError> check_token_ids(const std::vector<int32_t>& ids, int n_vocab, const std::string& param) {

@@ -116,6 +116,12 @@ CompletionParse parse_completion_request(std::string_view body);
 // sampler the generated tokens only. logit_bias is not a SamplerParams field: the engine applies it.
 SamplerParams sampler_params(const CommonRequest& r, uint64_t seed_if_absent);
 
+// The drafter a request runs: its `draft` (with `draft_n`, else that drafter's default count), else
+// the server's default (`server`, with the request's `draft_n` if given). A 400 naming the field
+// for mtp on a server that keeps no MTP rows (started without --draft mtp) or a count the drafter
+// cannot make.
+std::variant<DraftParams, ApiError> request_draft(const CommonRequest& r, const DraftParams& server);
+
 // The first token id in ids that is not below n_vocab, as a 400 naming param[i]; nullopt when all
 // are in range. For logit_bias (param "logit_bias"), prompt_tokens ("prompt") and /detokenize.
 std::optional<ApiError> check_token_ids(const std::vector<int32_t>& ids, int n_vocab, const std::string& param);
