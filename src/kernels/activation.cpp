@@ -24,4 +24,19 @@ void softmax_ref(float* s, int64_t n, float scale) {
   for (int64_t j = 0; j < n; ++j) s[j] *= inv;
 }
 
+float softmax_step_ref(float* s, int64_t n, float scale, float* m) {
+  float max = *m;
+  for (int64_t j = 0; j < n; ++j) {
+    s[j] *= scale;
+    max = std::fmax(max, s[j]);
+  }
+  double sum = 0;
+  for (int64_t j = 0; j < n; ++j) {
+    s[j] = std::exp(s[j] - max);
+    sum += s[j];
+  }
+  *m = max;
+  return float(sum);
+}
+
 }  // namespace dawn

@@ -104,6 +104,10 @@ void swiglu_avx2(float* g, const float* u, int64_t n);
 // s = softmax(scale * s) in place, the same two ways (attention's scores).
 void softmax_ref(float* s, int64_t n, float scale);
 void softmax_avx2(float* s, int64_t n, float scale);
+// One tile of an online softmax (tiled attention): with m the running maximum of the row's scaled
+// scores so far, m = max(m, scale * s), s = exp(scale * s - m) in place; returns their sum.
+float softmax_step_ref(float* s, int64_t n, float scale, float* m);
+float softmax_step_avx2(float* s, int64_t n, float scale, float* m);
 
 // The multi-token kernel of the best tier that has one for t, or nullptr.
 VecDotX4Fn vec_dot_x4(DType t);
@@ -114,10 +118,11 @@ void axpy_f16_avx2(float a, const uint16_t* v, float* out, int64_t n);
 
 // Attention products for n_q query rows over one cache (rows k_stride / v_stride elements apart,
 // of kv_elem: 0 f32, 1 f16, 2 q8_0 with dk, dv and the strides multiples of 32):
-// s[r * s_stride + j] = q_r . k_j, and out_r = sum_j p[r * p_stride + j] v_j.
+// s[r * s_stride + j] = q_r . k_j, and out_r = sum_j p[r * p_stride + j] v_j (added to what
+// out_r holds with accumulate).
 void qk_rows_avx512(const float* q, int64_t q_stride, int n_q, int64_t dk, const void* k, int64_t k_stride, int kv_elem,
                     int64_t n_kv, float* s, int64_t s_stride);
 void pv_rows_avx512(const float* p, int64_t p_stride, int n_q, const void* v, int64_t v_stride, int kv_elem,
-                    int64_t n_kv, int64_t dv, float* out, int64_t out_stride);
+                    int64_t n_kv, int64_t dv, float* out, int64_t out_stride, bool accumulate = false);
 
 }  // namespace dawn

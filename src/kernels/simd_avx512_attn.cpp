@@ -91,9 +91,16 @@ DAWN_AVX512 void qk_rows(const float* q, int64_t q_stride, int n_q, int64_t dk, 
 // out_h[c0, c0 + 32) = sum_j p[h][j] v_j[c0, c0 + 32) for NH query rows.
 template <int E, int NH>
 DAWN_AVX512 void pv_block(const float* p, int64_t ps, const uint8_t* v, size_t vb, int64_t n_kv, int64_t c0,
-                          __mmask16 m0, __mmask16 m1, float* out, int64_t os) {
+                          __mmask16 m0, __mmask16 m1, float* out, int64_t os, bool accumulate) {
   __m512 acc[NH][2];
-  for (int h = 0; h < NH; ++h) acc[h][0] = acc[h][1] = _mm512_setzero_ps();
+  for (int h = 0; h < NH; ++h) {
+    if (accumulate) {
+      acc[h][0] = _mm512_maskz_loadu_ps(m0, out + h * os + c0);
+      acc[h][1] = _mm512_maskz_loadu_ps(m1, out + h * os + c0 + 16);
+    } else {
+      acc[h][0] = acc[h][1] = _mm512_setzero_ps();
+    }
+  }
   for (int64_t j = 0; j < n_kv; ++j) {
     const uint8_t* vj = v + j * vb;
     const __m512 v0 = load16<E>(vj, c0, m0), v1 = load16<E>(vj, c0 + 16, m1);
@@ -111,21 +118,21 @@ DAWN_AVX512 void pv_block(const float* p, int64_t ps, const uint8_t* v, size_t v
 
 template <int E>
 DAWN_AVX512 void pv_rows(const float* p, int64_t p_stride, int n_q, const uint8_t* v, size_t vb, int64_t n_kv,
-                         int64_t dv, float* out, int64_t out_stride) {
+                         int64_t dv, float* out, int64_t out_stride, bool accumulate) {
   for (int64_t c0 = 0; c0 < dv; c0 += 32) {
     const __mmask16 m0 = tail_mask(dv - c0), m1 = dv - c0 > 16 ? tail_mask(dv - c0 - 16) : __mmask16(0);
     for (int h = 0; h < n_q; h += 8) {
       const float* ph = p + h * p_stride;
       float* oh = out + h * out_stride;
       switch (std::min(8, n_q - h)) {
-        case 1: pv_block<E, 1>(ph, p_stride, v, vb, n_kv, c0, m0, m1, oh, out_stride); break;
-        case 2: pv_block<E, 2>(ph, p_stride, v, vb, n_kv, c0, m0, m1, oh, out_stride); break;
-        case 3: pv_block<E, 3>(ph, p_stride, v, vb, n_kv, c0, m0, m1, oh, out_stride); break;
-        case 4: pv_block<E, 4>(ph, p_stride, v, vb, n_kv, c0, m0, m1, oh, out_stride); break;
-        case 5: pv_block<E, 5>(ph, p_stride, v, vb, n_kv, c0, m0, m1, oh, out_stride); break;
-        case 6: pv_block<E, 6>(ph, p_stride, v, vb, n_kv, c0, m0, m1, oh, out_stride); break;
-        case 7: pv_block<E, 7>(ph, p_stride, v, vb, n_kv, c0, m0, m1, oh, out_stride); break;
-        default: pv_block<E, 8>(ph, p_stride, v, vb, n_kv, c0, m0, m1, oh, out_stride); break;
+        case 1: pv_block<E, 1>(ph, p_stride, v, vb, n_kv, c0, m0, m1, oh, out_stride, accumulate); break;
+        case 2: pv_block<E, 2>(ph, p_stride, v, vb, n_kv, c0, m0, m1, oh, out_stride, accumulate); break;
+        case 3: pv_block<E, 3>(ph, p_stride, v, vb, n_kv, c0, m0, m1, oh, out_stride, accumulate); break;
+        case 4: pv_block<E, 4>(ph, p_stride, v, vb, n_kv, c0, m0, m1, oh, out_stride, accumulate); break;
+        case 5: pv_block<E, 5>(ph, p_stride, v, vb, n_kv, c0, m0, m1, oh, out_stride, accumulate); break;
+        case 6: pv_block<E, 6>(ph, p_stride, v, vb, n_kv, c0, m0, m1, oh, out_stride, accumulate); break;
+        case 7: pv_block<E, 7>(ph, p_stride, v, vb, n_kv, c0, m0, m1, oh, out_stride, accumulate); break;
+        default: pv_block<E, 8>(ph, p_stride, v, vb, n_kv, c0, m0, m1, oh, out_stride, accumulate); break;
       }
     }
   }
@@ -150,13 +157,13 @@ DAWN_AVX512 void qk_rows_avx512(const float* q, int64_t q_stride, int n_q, int64
 }
 
 DAWN_AVX512 void pv_rows_avx512(const float* p, int64_t p_stride, int n_q, const void* v, int64_t v_stride, int kv_elem,
-                                int64_t n_kv, int64_t dv, float* out, int64_t out_stride) {
+                                int64_t n_kv, int64_t dv, float* out, int64_t out_stride, bool accumulate) {
   const auto* vb = static_cast<const uint8_t*>(v);
   const size_t row = cache_row_bytes(kv_elem, v_stride);
   switch (kv_elem) {
-    case kF16: return pv_rows<kF16>(p, p_stride, n_q, vb, row, n_kv, dv, out, out_stride);
-    case kQ8: return pv_rows<kQ8>(p, p_stride, n_q, vb, row, n_kv, dv, out, out_stride);
-    default: return pv_rows<kF32>(p, p_stride, n_q, vb, row, n_kv, dv, out, out_stride);
+    case kF16: return pv_rows<kF16>(p, p_stride, n_q, vb, row, n_kv, dv, out, out_stride, accumulate);
+    case kQ8: return pv_rows<kQ8>(p, p_stride, n_q, vb, row, n_kv, dv, out, out_stride, accumulate);
+    default: return pv_rows<kF32>(p, p_stride, n_q, vb, row, n_kv, dv, out, out_stride, accumulate);
   }
 }
 

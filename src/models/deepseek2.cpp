@@ -52,7 +52,7 @@ constexpr int64_t kMlaChunk = 256;
 // to v with one product. Writes s.att (n_tok x H x dv).
 void mla_attention(const Model& m, const Layer& L, const SeqKv& kv, int l, const Batch& b, ThreadPool& pool,
                    Scratch& s) {
-  const int64_t n_tok = b.size(), n_kv_max = max_kv_len(b);
+  const int64_t n_tok = b.size();
   const Hparams& hp = m.hp;
   const int64_t H = hp.n_head, dk = hp.head_dim_k, dv = hp.head_dim_v, dn = hp.qk_nope;
   const int64_t rkv = hp.kv_lora_rank, kvw = rkv + hp.qk_rope;
@@ -67,7 +67,7 @@ void mla_attention(const Model& m, const Layer& L, const SeqKv& kv, int l, const
   grow(s.mla_lat, size_t(H * chunk * kvw));
   grow(s.mla_o, size_t(H * chunk * rkv));
   grow(s.mla_v, size_t(H * chunk * dv));
-  const int64_t group = std::min<int64_t>(H, 8), n_groups = (H + group - 1) / group;
+  const int64_t tok_per_block = std::max<int64_t>(1, 64 / H);
   for (int64_t t0 = 0; t0 < n_tok; t0 += chunk) {
     const int64_t T = std::min(chunk, n_tok - t0);
     for (int64_t h = 0; h < H; ++h) {
@@ -92,20 +92,28 @@ void mla_attention(const Model& m, const Layer& L, const SeqKv& kv, int l, const
         std::copy(q + dn, q + dk, row + rkv);
       }
     }
-    pool.parallel_for(T * n_groups, 1, [&](int64_t i0, int64_t i1) {
-      thread_local std::vector<float> scores;
-      grow(scores, size_t(group * n_kv_max));
-      for (int64_t i = i0; i < i1; ++i) {
-        const int64_t t = i / n_groups, h0 = (i % n_groups) * group;
-        const KvRows& c = kv[b.seq[t0 + t]][l].k;
-        attend_rows(s.mla_lat.data() + (t * H + h0) * kvw, kvw, int(std::min(group, H - h0)), kvw, c, c, rkv,
-                    int64_t(b.pos[t0 + t]) + 1, hp.kq_scale, scores.data(), s.mla_o.data() + (h0 * T + t) * rkv,
-                    T * rkv);
-      }
-    });
+    // Blocks of a few tokens of one sequence with all their heads (about 64 query rows) over
+    // the sequence's latent rows; the results land in mla_o as rows t H + h.
+    grow(s.attn_len, size_t(T * H));
+    s.attn_blocks.clear();
+    for (int64_t t = 0; t < T;) {
+      const int32_t seq = b.seq[t0 + t];
+      int64_t end = t + 1;
+      while (end < T && end - t < tok_per_block && b.seq[t0 + end] == seq) ++end;
+      for (int64_t u = t; u < end; ++u) std::fill_n(s.attn_len.data() + u * H, H, b.pos[t0 + u] + 1);
+      const KvRows& c = kv[seq][l].k;
+      s.attn_blocks.push_back({s.mla_lat.data() + t * H * kvw, kvw, int((end - t) * H), s.attn_len.data() + t * H, c,
+                               c, s.mla_o.data() + t * H * rkv, rkv});
+      t = end;
+    }
+    attend_tiled(s.attn_blocks.data(), int(s.attn_blocks.size()), kvw, rkv, hp.kq_scale, pool, s.attn);
+    grow(s.mla_rows, size_t(T * H));
+    for (int64_t h = 0; h < H; ++h) {
+      for (int64_t t = 0; t < T; ++t) s.mla_rows[size_t(h * T + t)] = int32_t(t * H + h);
+    }
     s.head_tasks.clear();
     for (int64_t h = 0; h < H; ++h) {
-      s.head_tasks.push_back({v_b.slice(h * dv, dv), rows + h * T, T, s.mla_v.data() + h * T * dv});
+      s.head_tasks.push_back({v_b.slice(h * dv, dv), s.mla_rows.data() + h * T, T, s.mla_v.data() + h * T * dv});
     }
     matmul_gather(s.head_tasks.data(), int(H), s.mla_o.data(), H * T, pool, s.act);
     for (int64_t h = 0; h < H; ++h) {

@@ -30,7 +30,6 @@ void forward_llama(const Model& m, const SeqKv& kv, const Batch& b, ThreadPool& 
   grow(s.v, size_t(n_tok * vd));
   grow(s.att, size_t(n_tok * H * dv));
   grow(s.o, size_t(n_tok * D));
-  const int64_t n_ctx_used = max_kv_len(b);
   rope_tables(hp, b, s);
 
   for (int l = m.layer_begin; l < m.layers_end(); ++l) {
@@ -57,17 +56,37 @@ void forward_llama(const Model& m, const SeqKv& kv, const Batch& b, ThreadPool& 
       kv_store(c.k, b.pos[t], k, kd);
       kv_store(c.v, b.pos[t], s.v.data() + t * vd, vd);
     }
-    const int64_t group = H / Hkv;
-    pool.parallel_for(n_tok * H, 1, [&](int64_t i0, int64_t i1) {
-      for (int64_t i = i0; i < i1; ++i) {
-        const int64_t t = i / H, h = i % H, g = h / group;
-        const LayerKv& c = kv[b.seq[t]][l];
-        thread_local std::vector<float> scores;
-        grow(scores, size_t(n_ctx_used));
-        attend(s.q.data() + t * qd + h * dk, dk, c.k.offset(g * dk), c.v.offset(g * dv), dv, int64_t(b.pos[t]) + 1,
-               hp.kq_scale, scores.data(), s.att.data() + t * H * dv + h * dv);
+    // The query heads of one KV head, for a few tokens of one sequence (about 64 rows), attend
+    // together over that head's cache rows: their rows are gathered by KV head (g, token, head
+    // in group) and their results scattered back.
+    const int64_t group = H / Hkv, tok_per_block = std::max<int64_t>(1, 64 / group);
+    grow(s.attn_q, size_t(n_tok * qd));
+    grow(s.attn_out, size_t(n_tok * H * dv));
+    grow(s.attn_len, size_t(n_tok * group));
+    for (int t = 0; t < n_tok; ++t) std::fill_n(s.attn_len.data() + t * group, group, b.pos[t] + 1);
+    s.attn_blocks.clear();
+    for (int64_t g = 0; g < Hkv; ++g) {
+      for (int t = 0; t < n_tok; ++t) {
+        const float* q = s.q.data() + t * qd + g * group * dk;
+        std::copy(q, q + group * dk, s.attn_q.data() + (g * n_tok + t) * group * dk);
       }
-    });
+      for (int t = 0; t < n_tok;) {
+        int end = t + 1;
+        while (end < n_tok && end - t < tok_per_block && b.seq[end] == b.seq[t]) ++end;
+        const LayerKv& c = kv[b.seq[t]][l];
+        const int64_t r0 = (g * n_tok + t) * group;
+        s.attn_blocks.push_back({s.attn_q.data() + r0 * dk, dk, int((end - t) * group), s.attn_len.data() + t * group,
+                                 c.k.offset(g * dk), c.v.offset(g * dv), s.attn_out.data() + r0 * dv, dv});
+        t = end;
+      }
+    }
+    attend_tiled(s.attn_blocks.data(), int(s.attn_blocks.size()), dk, dv, hp.kq_scale, pool, s.attn);
+    for (int64_t g = 0; g < Hkv; ++g) {
+      for (int t = 0; t < n_tok; ++t) {
+        const float* o = s.attn_out.data() + (g * n_tok + t) * group * dv;
+        std::copy(o, o + group * dv, s.att.data() + t * H * dv + g * group * dv);
+      }
+    }
     matmul(L.wo, s.att.data(), n_tok, s.o.data(), pool, s.act);
     for (int64_t i = 0; i < n_tok * D; ++i) s.x[i] += s.o[i];
 

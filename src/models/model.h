@@ -137,6 +137,13 @@ struct Scratch {
   // MLA per chunk of tokens: q_nope per head, latent queries per token, latent results and
   // values per head
   std::vector<float> mla_q, mla_lat, mla_o, mla_v;
+  std::vector<int32_t> mla_rows;  // head h's latent results: rows t H + h of mla_o, t = 0 .. T-1
+  // Tiled attention: the blocks of query rows, each row's cache length, (GQA) the query rows by
+  // KV head and their results, and attend_tiled's own buffers
+  std::vector<AttnQueries> attn_blocks;
+  std::vector<int32_t> attn_len;
+  std::vector<float> attn_q, attn_out;
+  AttnScratch attn;
   std::vector<uint8_t> lat_act;  // a legacy file's latent in attn_kv_b's activation type
   std::vector<float> mtp_in;     // the MTP projection's input: [enorm(embedding); hnorm(state)] per token
   std::vector<float> stage_x;    // a pipeline's rows by piece (StageLink::pieces)

@@ -66,42 +66,42 @@ void kv_store(const KvRows& rows, int64_t pos, const float* src, int64_t n) {
   }
 }
 
+float kv_dot(const float* q, const KvRows& k, int64_t j, int64_t n) {
+  const uint8_t* kj = k.row(j);
+  if (k.type == KvType::F16) {
+    const uint16_t* h = reinterpret_cast<const uint16_t*>(kj);
+    return use_avx2() ? dot_f32_f16_avx2(q, h, n) : dot_f16_scalar(q, h, n);
+  }
+  if (k.type == KvType::Q8_0) return dot_q8_0(q, kj, n);
+  const float* f = reinterpret_cast<const float*>(kj);
+  float s = 0;
+  for (int64_t i = 0; i < n; ++i) s += q[i] * f[i];
+  return s;
+}
+
+void kv_axpy(float a, const KvRows& v, int64_t j, float* out, int64_t n) {
+  const uint8_t* vj = v.row(j);
+  if (v.type == KvType::F16) {
+    const uint16_t* h = reinterpret_cast<const uint16_t*>(vj);
+    if (use_avx2()) {
+      axpy_f16_avx2(a, h, out, n);
+    } else {
+      axpy_f16_scalar(a, h, out, n);
+    }
+  } else if (v.type == KvType::Q8_0) {
+    axpy_q8_0(a, vj, out, n);
+  } else {
+    const float* f = reinterpret_cast<const float*>(vj);
+    for (int64_t i = 0; i < n; ++i) out[i] += a * f[i];
+  }
+}
+
 void attend(const float* q, int64_t dk, const KvRows& k, const KvRows& v, int64_t dv, int64_t n_kv, float scale,
             float* scores, float* out) {
-  const bool simd = use_avx2();
-  for (int64_t j = 0; j < n_kv; ++j) {
-    const uint8_t* kj = k.row(j);
-    float s = 0;
-    if (k.type == KvType::F16) {
-      const uint16_t* h = reinterpret_cast<const uint16_t*>(kj);
-      s = simd ? dot_f32_f16_avx2(q, h, dk) : dot_f16_scalar(q, h, dk);
-    } else if (k.type == KvType::Q8_0) {
-      s = dot_q8_0(q, kj, dk);
-    } else {
-      const float* f = reinterpret_cast<const float*>(kj);
-      for (int64_t i = 0; i < dk; ++i) s += q[i] * f[i];
-    }
-    scores[j] = s;
-  }
+  for (int64_t j = 0; j < n_kv; ++j) scores[j] = kv_dot(q, k, j, dk);
   softmax(scores, n_kv, scale);
   for (int64_t i = 0; i < dv; ++i) out[i] = 0;
-  for (int64_t j = 0; j < n_kv; ++j) {
-    const float p = scores[j];
-    const uint8_t* vj = v.row(j);
-    if (v.type == KvType::F16) {
-      const uint16_t* h = reinterpret_cast<const uint16_t*>(vj);
-      if (simd) {
-        axpy_f16_avx2(p, h, out, dv);
-      } else {
-        axpy_f16_scalar(p, h, out, dv);
-      }
-    } else if (v.type == KvType::Q8_0) {
-      axpy_q8_0(p, vj, out, dv);
-    } else {
-      const float* f = reinterpret_cast<const float*>(vj);
-      for (int64_t i = 0; i < dv; ++i) out[i] += p * f[i];
-    }
-  }
+  for (int64_t j = 0; j < n_kv; ++j) kv_axpy(scores[j], v, j, out, dv);
 }
 
 void attend_rows(const float* q, int64_t q_stride, int n_q, int64_t dk, const KvRows& k, const KvRows& v, int64_t dv,
