@@ -100,11 +100,11 @@ void experts(benchmark::State& state, DType type, int64_t rows, int64_t cols) {
   state.SetBytesProcessed(int64_t(state.iterations()) * kUsed * rows * int64_t(big.w.row_stride));
 }
 
-// One decode step's MLA attention for a group of 8 heads over a latent cache of range(0) positions
-// (V2/V3 shapes: 576-value rows, 512 of them the values) in an f16 or q8_0 cache; counts
-// multiply-adds.
+// One decode step's MLA attention for V2-Lite's 16 heads over a latent cache of range(0)
+// positions (576-value rows, 512 of them the values) in an f16 or q8_0 cache, tiled on one
+// thread; counts multiply-adds.
 void mla_attend(benchmark::State& state, dawn::KvType type) {
-  constexpr int kHeads = 8;
+  constexpr int kHeads = 16;
   constexpr int64_t kRow = 576, kLatent = 512;
   const int64_t n_kv = state.range(0);
   std::mt19937 rng(9);
@@ -117,9 +117,13 @@ void mla_attend(benchmark::State& state, dawn::KvType type) {
     dawn::kv_store(k, j, row.data(), kRow);
   }
   for (float& v : q) v = dist(rng);
-  std::vector<float> scores(static_cast<size_t>(kHeads * n_kv)), out(static_cast<size_t>(kHeads * kLatent));
+  std::vector<float> out(static_cast<size_t>(kHeads * kLatent));
+  const std::vector<int32_t> len(static_cast<size_t>(kHeads), static_cast<int32_t>(n_kv));
+  const dawn::AttnQueries block{q.data(), kRow, kHeads, len.data(), k, k, out.data(), kLatent};
+  dawn::ThreadPool pool(1);
+  dawn::AttnScratch scratch;
   for (auto _ : state) {
-    dawn::attend_rows(q.data(), kRow, kHeads, kRow, k, k, kLatent, n_kv, 0.07f, scores.data(), out.data(), kLatent);
+    dawn::attend_tiled(&block, 1, kRow, kLatent, 0.07f, pool, scratch);
     benchmark::DoNotOptimize(out.data());
   }
   state.counters["MAC/s"] =

@@ -1,4 +1,5 @@
-// Attention over a shared cache (attend_rows, SIMD) against the one-row reference (attend).
+// Attention of several query rows over a shared cache (attend_tiled as one block: the SIMD kernels
+// on AVX-512) against the one-row reference (attend).
 #include "ops/attention.h"
 
 #include <gtest/gtest.h>
@@ -9,10 +10,21 @@
 #include <vector>
 
 #include "kernels/half.h"
+#include "kernels/thread_pool.h"
 #include "kernels/types.h"
 
 namespace dawn {
 namespace {
+
+// n_q rows at one position over n_kv cache rows: one block of attend_tiled on one thread.
+void attend_rows(const float* q, int64_t q_stride, int n_q, int64_t dk, const KvRows& k, const KvRows& v, int64_t dv,
+                 int64_t n_kv, float scale, float* out, int64_t out_stride) {
+  static ThreadPool pool(1);
+  AttnScratch scratch;
+  const std::vector<int32_t> len(static_cast<size_t>(n_q), static_cast<int32_t>(n_kv));
+  const AttnQueries block{q, q_stride, n_q, len.data(), k, v, out, out_stride};
+  attend_tiled(&block, 1, dk, dv, scale, pool, scratch);
+}
 
 struct Cache {
   std::vector<float> f32;
@@ -45,8 +57,8 @@ void check(int n_q, int64_t dk, int64_t dv, int64_t n_kv, bool half) {
   std::vector<float> q(size_t(n_q * q_stride));
   for (float& x : q) x = nd(rng);
   const float scale = 0.3f;
-  std::vector<float> scores(size_t(n_q * n_kv)), out(size_t(n_q * out_stride), 12345.0f);
-  attend_rows(q.data(), q_stride, n_q, dk, k, v, dv, n_kv, scale, scores.data(), out.data(), out_stride);
+  std::vector<float> out(size_t(n_q * out_stride), 12345.0f);
+  attend_rows(q.data(), q_stride, n_q, dk, k, v, dv, n_kv, scale, out.data(), out_stride);
   std::vector<float> ref(static_cast<size_t>(dv)), s1(static_cast<size_t>(n_kv));
   for (int r = 0; r < n_q; ++r) {
     attend(q.data() + r * q_stride, dk, k, v, dv, n_kv, scale, s1.data(), ref.data());
@@ -101,11 +113,11 @@ TEST(AttendRows, Q8_0CacheIsItsDequantizedValues) {
     }
     ASSERT_NE(f32[0], 0.0f);
     for (int n_q : {1, 4, 9}) {
-      std::vector<float> q(size_t(n_q * dk)), scores(size_t(n_q * n_kv));
+      std::vector<float> q(size_t(n_q * dk));
       for (float& x : q) x = nd(rng);
       std::vector<float> a(size_t(n_q * dv)), b(size_t(n_q * dv));
-      attend_rows(q.data(), dk, n_q, dk, k8, k8.offset(32), dv, n_kv, 0.2f, scores.data(), a.data(), dv);
-      attend_rows(q.data(), dk, n_q, dk, k32, k32.offset(32), dv, n_kv, 0.2f, scores.data(), b.data(), dv);
+      attend_rows(q.data(), dk, n_q, dk, k8, k8.offset(32), dv, n_kv, 0.2f, a.data(), dv);
+      attend_rows(q.data(), dk, n_q, dk, k32, k32.offset(32), dv, n_kv, 0.2f, b.data(), dv);
       for (size_t i = 0; i < a.size(); ++i) {
         ASSERT_NEAR(a[i], b[i], 1e-5f * (1.0f + std::fabs(b[i]))) << "n_kv " << n_kv << " n_q " << n_q << " i " << i;
       }

@@ -9,22 +9,10 @@ void swiglu_ref(float* g, const float* u, int64_t n) {
   for (int64_t i = 0; i < n; ++i) g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
 }
 
-void softmax_ref(float* s, int64_t n, float scale) {
-  float max = -INFINITY;
-  for (int64_t j = 0; j < n; ++j) {
-    s[j] *= scale;
-    max = std::fmax(max, s[j]);
-  }
-  double sum = 0;
-  for (int64_t j = 0; j < n; ++j) {
-    s[j] = std::exp(s[j] - max);
-    sum += s[j];
-  }
-  const float inv = float(1.0 / sum);
-  for (int64_t j = 0; j < n; ++j) s[j] *= inv;
-}
+namespace {
 
-float softmax_step_ref(float* s, int64_t n, float scale, float* m) {
+// m = max(m, scale * s), s = exp(scale * s - m); returns the sum in double.
+double exp_shifted(float* s, int64_t n, float scale, float* m) {
   float max = *m;
   for (int64_t j = 0; j < n; ++j) {
     s[j] *= scale;
@@ -36,7 +24,17 @@ float softmax_step_ref(float* s, int64_t n, float scale, float* m) {
     sum += s[j];
   }
   *m = max;
-  return float(sum);
+  return sum;
 }
+
+}  // namespace
+
+void softmax_ref(float* s, int64_t n, float scale) {
+  float m = -INFINITY;
+  const float inv = float(1.0 / exp_shifted(s, n, scale, &m));
+  for (int64_t j = 0; j < n; ++j) s[j] *= inv;
+}
+
+float softmax_step_ref(float* s, int64_t n, float scale, float* m) { return float(exp_shifted(s, n, scale, m)); }
 
 }  // namespace dawn

@@ -357,39 +357,6 @@ DAWN_AVX2 void swiglu_avx2(float* g, const float* u, int64_t n) {
   swiglu_ref(g + i, u + i, n - i);
 }
 
-DAWN_AVX2 void softmax_avx2(float* s, int64_t n, float scale) {
-  const __m256 vscale = _mm256_set1_ps(scale);
-  __m256 vmax = _mm256_set1_ps(-INFINITY);
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const __m256 x = _mm256_mul_ps(_mm256_loadu_ps(s + i), vscale);
-    _mm256_storeu_ps(s + i, x);
-    vmax = _mm256_max_ps(vmax, x);
-  }
-  __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(vmax), _mm256_extractf128_ps(vmax, 1));
-  m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
-  float max = _mm_cvtss_f32(_mm_max_ss(m4, _mm_movehdup_ps(m4)));
-  for (int64_t j = i; j < n; ++j) {
-    s[j] *= scale;
-    max = std::max(max, s[j]);
-  }
-  const __m256 vm = _mm256_set1_ps(max);
-  __m256 vsum = _mm256_setzero_ps();
-  for (i = 0; i + 8 <= n; i += 8) {
-    const __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(s + i), vm));
-    _mm256_storeu_ps(s + i, e);
-    vsum = _mm256_add_ps(vsum, e);
-  }
-  float sum = hsum8(vsum);
-  for (; i < n; ++i) {
-    s[i] = std::exp(s[i] - max);
-    sum += s[i];
-  }
-  const float inv = 1.0f / sum;
-  for (i = 0; i + 8 <= n; i += 8) _mm256_storeu_ps(s + i, _mm256_mul_ps(_mm256_loadu_ps(s + i), _mm256_set1_ps(inv)));
-  for (; i < n; ++i) s[i] *= inv;
-}
-
 DAWN_AVX2 float softmax_step_avx2(float* s, int64_t n, float scale, float* m) {
   const __m256 vscale = _mm256_set1_ps(scale);
   __m256 vmax = _mm256_set1_ps(*m);
@@ -420,6 +387,14 @@ DAWN_AVX2 float softmax_step_avx2(float* s, int64_t n, float scale, float* m) {
   }
   *m = max;
   return sum;
+}
+
+DAWN_AVX2 void softmax_avx2(float* s, int64_t n, float scale) {
+  float m = -INFINITY;
+  const float inv = 1.0f / softmax_step_avx2(s, n, scale, &m);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(s + i, _mm256_mul_ps(_mm256_loadu_ps(s + i), _mm256_set1_ps(inv)));
+  for (; i < n; ++i) s[i] *= inv;
 }
 
 }  // namespace dawn

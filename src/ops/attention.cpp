@@ -42,7 +42,7 @@ void axpy_q8_0(float a, const uint8_t* v, float* out, int64_t n) {
   }
 }
 
-// s = softmax(scale * s) in place; the one softmax of attend and attend_rows.
+// s = softmax(scale * s) in place (the one-row form).
 void softmax(float* s, int64_t n, float scale) {
   if (use_avx2()) {
     softmax_avx2(s, n, scale);
@@ -102,18 +102,6 @@ void attend(const float* q, int64_t dk, const KvRows& k, const KvRows& v, int64_
   softmax(scores, n_kv, scale);
   for (int64_t i = 0; i < dv; ++i) out[i] = 0;
   for (int64_t j = 0; j < n_kv; ++j) kv_axpy(scores[j], v, j, out, dv);
-}
-
-void attend_rows(const float* q, int64_t q_stride, int n_q, int64_t dk, const KvRows& k, const KvRows& v, int64_t dv,
-                 int64_t n_kv, float scale, float* scores, float* out, int64_t out_stride) {
-  if (cpu_isa() < Isa::Avx512 || k.type != v.type) {
-    for (int r = 0; r < n_q; ++r) attend(q + r * q_stride, dk, k, v, dv, n_kv, scale, scores, out + r * out_stride);
-    return;
-  }
-  const int elem = k.type == KvType::F16 ? 1 : k.type == KvType::Q8_0 ? 2 : 0;
-  qk_rows_avx512(q, q_stride, n_q, dk, k.base, k.stride, elem, n_kv, scores, n_kv);
-  for (int r = 0; r < n_q; ++r) softmax(scores + r * n_kv, n_kv, scale);
-  pv_rows_avx512(scores, n_kv, n_q, v.base, v.stride, elem, n_kv, dv, out, out_stride);
 }
 
 }  // namespace dawn

@@ -41,12 +41,6 @@ void kv_axpy(float a, const KvRows& v, int64_t j, float* out, int64_t n);
 void attend(const float* q, int64_t dk, const KvRows& k, const KvRows& v, int64_t dv, int64_t n_kv, float scale,
             float* scores, float* out);
 
-// attend() for n_q query rows (q_stride floats apart) at one position over the same cache: all
-// MLA heads over the latent, or the query heads of one GQA group. Each cache row is read once
-// for all of them. scores needs n_q * n_kv floats; row r's result goes to out + r * out_stride.
-void attend_rows(const float* q, int64_t q_stride, int n_q, int64_t dk, const KvRows& k, const KvRows& v, int64_t dv,
-                 int64_t n_kv, float scale, float* scores, float* out, int64_t out_stride);
-
 // One block of query rows for attend_tiled: n_q rows (q_stride floats apart) over one cache, row
 // r over cache rows [0, len[r]) (a prefill chunk's tokens of one sequence, causal, with all their
 // heads); row r's result goes to out + r * out_stride.
