@@ -98,8 +98,7 @@ void mla_attention(const Model& m, const Layer& L, const SeqKv& kv, int l, const
     s.attn_blocks.clear();
     for (int64_t t = 0; t < T;) {
       const int32_t seq = b.seq[t0 + t];
-      int64_t end = t + 1;
-      while (end < T && end - t < tok_per_block && b.seq[t0 + end] == seq) ++end;
+      const int64_t end = seq_run_end(b.seq.data() + t0, t, T, tok_per_block);
       for (int64_t u = t; u < end; ++u) std::fill_n(s.attn_len.data() + u * H, H, b.pos[t0 + u] + 1);
       const KvRows& c = kv[seq][l].k;
       s.attn_blocks.push_back({s.mla_lat.data() + t * H * kvw, kvw, int((end - t) * H), s.attn_len.data() + t * H, c,

@@ -71,8 +71,7 @@ void forward_llama(const Model& m, const SeqKv& kv, const Batch& b, ThreadPool& 
         std::copy(q, q + group * dk, s.attn_q.data() + (g * n_tok + t) * group * dk);
       }
       for (int t = 0; t < n_tok;) {
-        int end = t + 1;
-        while (end < n_tok && end - t < tok_per_block && b.seq[end] == b.seq[t]) ++end;
+        const int end = int(seq_run_end(b.seq.data(), t, n_tok, tok_per_block));
         const LayerKv& c = kv[b.seq[t]][l];
         const int64_t r0 = (g * n_tok + t) * group;
         s.attn_blocks.push_back({s.attn_q.data() + r0 * dk, dk, int((end - t) * group), s.attn_len.data() + t * group,

@@ -54,6 +54,14 @@ struct AttnQueries {
   int64_t out_stride = 0;
 };
 
+// The end of the run of tokens from t (of n) that belong to t's sequence, at most `most` of them:
+// the tokens of one block of attend_tiled.
+inline int64_t seq_run_end(const int32_t* seq, int64_t t, int64_t n, int64_t most) {
+  int64_t end = t + 1;
+  while (end < n && end - t < most && seq[end] == seq[t]) ++end;
+  return end;
+}
+
 // attend_tiled's buffers, grown on demand: the later pieces' partial results and every piece's
 // running maxima and sums.
 struct AttnScratch {
