@@ -50,6 +50,34 @@ TEST(ThreadPool, OthersTakeOverAStalledShare) {
   EXPECT_GT(done_by_others.load(), 0);
 }
 
+// Pools on more threads than the machine has cores, all at once (two dawn processes or MPI ranks
+// on one host): the caller, that sleeps on the counter once its spin runs out, and the idle
+// workers, that yield, must still see every loop through; a lost wake-up would hang here.
+// Every fifth loop a worker's piece sleeps, so the caller reaches its sleeping wait for sure.
+TEST(ThreadPool, OversubscribedPoolsFinishEveryLoop) {
+  const int n_pools = 4, loops = 400;
+  std::vector<std::thread> users;
+  std::atomic<int64_t> wrong{0};
+  for (int u = 0; u < n_pools; ++u) {
+    users.emplace_back([&, u] {
+      ThreadPool pool(3);
+      const auto caller = std::this_thread::get_id();
+      for (int l = 0; l < loops; ++l) {
+        std::atomic<int64_t> sum{0};
+        const int64_t n = 64 + (l * 7 + u) % 200;
+        pool.parallel_for(n, 4, [&](int64_t b, int64_t e) {
+          if (l % 5 == 0 && b == n - 1 && std::this_thread::get_id() != caller)
+            std::this_thread::sleep_for(std::chrono::microseconds(300));
+          for (int64_t i = b; i < e; ++i) sum += i;
+        });
+        if (sum.load() != n * (n - 1) / 2) ++wrong;
+      }
+    });
+  }
+  for (std::thread& t : users) t.join();
+  EXPECT_EQ(wrong.load(), 0);
+}
+
 // matmul_batch equals one matmul per task, with shared and distinct inputs and a task that
 // spans the boundary between thread shares.
 TEST(ThreadPool, BatchedMatmulEqualsSeparateOnes) {

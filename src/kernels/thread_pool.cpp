@@ -24,6 +24,12 @@ ThreadPool::~ThreadPool() {
 
 namespace {
 
+// Pauses (~30-60 ns each) a waiting thread spins before it yields (idle workers) or sleeps (the
+// caller): long enough to cover the gap between two back-to-back loops, short against a time slice.
+constexpr int kPureSpins = 2000;
+// An idle worker sleeps on the condition variable after this many.
+constexpr int kIdleSpins = 20000;
+
 uint64_t pack(int64_t front, int64_t back) { return uint64_t(front) << 32 | uint64_t(back); }
 int64_t front_of(uint64_t r) { return int64_t(r >> 32); }
 int64_t back_of(uint64_t r) { return int64_t(r & 0xFFFFFFFFu); }
@@ -74,7 +80,11 @@ void ThreadPool::worker_loop(int id) {
   uint64_t seen = 0;
   for (;;) {
     uint64_t gen = generation_.load(std::memory_order_acquire);
-    for (int spin = 0; gen == seen && spin < 20000; ++spin) {
+    for (int spin = 0; gen == seen && spin < kIdleSpins; ++spin) {
+      // Past the first stretch the spin yields now and then: when the machine is oversubscribed
+      // (two dawn processes, ranks or test jobs on the same cores) a spinning idle worker would
+      // otherwise hold a core the other process's threads are waiting for.
+      if (spin >= kPureSpins && spin % 64 == 0) std::this_thread::yield();
       _mm_pause();
       gen = generation_.load(std::memory_order_acquire);
     }
@@ -86,7 +96,7 @@ void ThreadPool::worker_loop(int id) {
     seen = gen;
     if (stop_.load(std::memory_order_acquire)) return;
     run_chunks(id);
-    pending_.fetch_sub(1, std::memory_order_acq_rel);
+    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) pending_.notify_one();
   }
 }
 
@@ -109,7 +119,19 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void
   }
   cv_.notify_all();
   run_chunks(0);
-  while (pending_.load(std::memory_order_acquire) != 0) _mm_pause();
+  // The caller has taken whatever was left of the workers' shares; it waits only for workers to
+  // check in. A worker that is not on a core right now (another process holds it) may take a
+  // whole time slice to do that, so after a short spin the caller sleeps on the counter (futex)
+  // and gives its core away instead of spinning through that slice.
+  for (int spin = 0;; ++spin) {
+    const int left = pending_.load(std::memory_order_acquire);
+    if (left == 0) break;
+    if (spin < kPureSpins) {
+      _mm_pause();
+    } else {
+      pending_.wait(left, std::memory_order_acquire);
+    }
+  }
 }
 
 }  // namespace dawn
