@@ -6,6 +6,9 @@
 # rebuilds the file and refuses to compare when its bytes differ.
 # Usage: tools/make_goldens.sh [build-dir]   (needs node, python3 and the oracle installed)
 # PRESETS=... and TYPES=... regenerate a subset in place.
+# LONG=1 makes the long-context cases instead (#24): 2400-token prompts on the presets in
+# LONG_PRESETS (YaRN with a 256-token original context, so ~2150 positions lie past it), the
+# oracle's rows kept at every 8th position (the .long.bin files, manifest long.txt).
 # A type written llama-TYPE (e.g. llama-iq1_s) is quantized BY llama.cpp instead: llama-imatrix
 # over tests/data/heldout-excerpt.txt, then llama-quantize --imatrix, both from $LLAMA_BIN (a
 # llama.cpp build outside this tree). dawn cannot rebuild such a file, so it is kept in
@@ -21,16 +24,27 @@ out=$root/tests/data/goldens
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$out"
-n_tokens=300
+if [ -n "${LONG:-}" ]; then
+  n_tokens=2400 stride=8 manifest=$out/long.txt suffix=.long
+  default_presets="tiny-deepseek-v2-lite tiny-qwen2-yarn" default_types="f32 q4_k_m"
+else
+  n_tokens=300 stride=1 manifest=$out/manifest.txt suffix=
+  default_presets="tiny-deepseek-v3 tiny-deepseek-v2-lite tiny-deepseek-legacy tiny-qwen2 tiny-llama3 tiny-qwen3"
+  default_types="f32 f16 bf16 q8_0 q4_k_m q6_k q2_k q5_k_m"
+fi
 
 cases=""
-for preset in ${PRESETS:-tiny-deepseek-v3 tiny-deepseek-v2-lite tiny-deepseek-legacy tiny-qwen2 tiny-llama3 tiny-qwen3}; do
-  for type in ${TYPES:-f32 f16 bf16 q8_0 q4_k_m q6_k q2_k q5_k_m}; do
+for preset in ${PRESETS:-$default_presets}; do
+  for type in ${TYPES:-$default_types}; do
     cases+="$preset:$type "
   done
 done
 
-[ -n "${PRESETS:-}${TYPES:-}" ] || { : > "$out/manifest.txt"; : > "$out/generate.txt"; }
+if [ -z "${PRESETS:-}${TYPES:-}" ]; then
+  : > "$manifest"
+  [ -n "${LONG:-}" ] || : > "$out/generate.txt"
+fi
+touch "$manifest"
 for c in $cases; do
   preset=${c%%:*}
   type=${c##*:}
@@ -64,15 +78,18 @@ for c in $cases; do
   # llama.cpp against itself (one token per batch instead of one batch): how far its
   # own code paths disagree on this case, which bounds what agreement can mean.
   node "$oracle" logits "$model" --tokens "$tokens" --all-positions --encoding f32-base64 --batch-size 1 > "$tmp/o1.json"
-  self=$(python3 - "$tmp/o.json" "$tmp/o1.json" "$out/$name.bin" <<'PY'
+  self=$(python3 - "$tmp/o.json" "$tmp/o1.json" "$out/$name$suffix.bin" "$stride" <<'PY'
 import base64, json, math, struct, sys
+stride = int(sys.argv[4])
 def rows(p):
     o = json.load(open(p))
     blob = o["logits_f32_base64"]
     n, v = blob["shape"]
     assert n == len(o["tokens"]), blob["shape"]
     raw = base64.b64decode(blob["data"])
-    return raw, [struct.unpack_from("<%df" % v, raw, 4 * v * i) for i in range(n)]
+    # Rows at positions stride-1, 2*stride-1, ...: every position when stride is 1.
+    keep = range(stride - 1, n, stride)
+    return b"".join(raw[4 * v * i:4 * v * (i + 1)] for i in keep), [struct.unpack_from("<%df" % v, raw, 4 * v * i) for i in keep]
 raw, a = rows(sys.argv[1])
 _, b = rows(sys.argv[2])
 open(sys.argv[3], "wb").write(raw)
@@ -88,10 +105,11 @@ for ra, rb in zip(a, b):
 print("%.3e %.4f" % (kl, agree))
 PY
 )
-  grep -v "^$name " "$out/manifest.txt" > "$tmp/m" || true
+  grep -v "^$name " "$manifest" > "$tmp/m" || true
   sha=$(sha256sum "$model" | cut -d' ' -f1)
-  { cat "$tmp/m"; echo "$name $preset $type $tokens $self $sha"; } > "$out/manifest.txt"
-  if [ "$type" = f32 ]; then
+  # The long manifest says its stride after the type.
+  { cat "$tmp/m"; echo "$name $preset $type ${LONG:+$stride }$tokens $self $sha"; } > "$manifest"
+  if [ "$type" = f32 ] && [ -z "${LONG:-}" ]; then
     # Greedy continuation of the first 32 prompt tokens, 64 tokens long.
     prompt=$(echo "$tokens" | cut -d, -f1-32)
     gen=$(node "$oracle" generate "$model" --tokens "$prompt" --n 64 | python3 -c "import json,sys; print(','.join(map(str, json.load(sys.stdin)['tokens'])))")

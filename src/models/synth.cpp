@@ -187,6 +187,16 @@ uint32_t file_type(DType t) {
   }
 }
 
+// YaRN's keys as convert_hf_to_gguf writes them; yarn_log_multiplier (0.1 * mscale_all_dim) only
+// where the config has mscale_all_dim (DeepSeek's), as in real files.
+void write_yarn(const SynthConfig& c, GgufWriter& w, const std::string& p) {
+  if (c.yarn_factor <= 1.0f) return;
+  w.set_str(p + "rope.scaling.type", "yarn");
+  w.set_f32(p + "rope.scaling.factor", c.yarn_factor);
+  w.set_u32(p + "rope.scaling.original_context_length", uint32_t(c.yarn_orig_ctx));
+  if (c.yarn_mscale_all_dim != 0.0f) w.set_f32(p + "rope.scaling.yarn_log_multiplier", 0.1f * c.yarn_mscale_all_dim);
+}
+
 void synth_llama_family(const SynthConfig& c, GgufWriter& w, Gen& g) {
   const std::string p = std::string(arch_name(c.arch)) + ".";
   const int64_t D = c.n_embd, hd = c.head_dim, qd = int64_t(c.n_head) * hd, kd = int64_t(c.n_head_kv) * hd;
@@ -206,6 +216,7 @@ void synth_llama_family(const SynthConfig& c, GgufWriter& w, Gen& g) {
     w.set_u32(p + "vocab_size", uint32_t(c.n_vocab));
     w.set_u32(p + "rope.dimension_count", uint32_t(hd));
   }
+  write_yarn(c, w, p);
   // A tied head reads the embedding rows as logits: keep them N(0, 1/D) so the
   // distribution stays spread (N(0, 1) would make every softmax one-hot).
   g.tensor("token_embd.weight", {D, c.n_vocab}, c.dtype, 0.0f, c.tie_embeddings ? -1.0f : 1.0f);
@@ -287,12 +298,7 @@ void synth_deepseek2(const SynthConfig& c, GgufWriter& w, Gen& g) {
   w.set_f32(p + "expert_weights_scale", c.expert_weights_scale);
   if (c.expert_weights_norm) w.set_bool(p + "expert_weights_norm", true);
   w.set_u32(p + "rope.dimension_count", uint32_t(dr));
-  if (c.yarn_factor > 1.0f) {
-    w.set_str(p + "rope.scaling.type", "yarn");
-    w.set_f32(p + "rope.scaling.factor", c.yarn_factor);
-    w.set_u32(p + "rope.scaling.original_context_length", uint32_t(c.yarn_orig_ctx));
-    w.set_f32(p + "rope.scaling.yarn_log_multiplier", 0.1f * c.yarn_mscale_all_dim);
-  }
+  write_yarn(c, w, p);
 
   g.tensor("token_embd.weight", {D, c.n_vocab}, c.dtype, 0.0f, 1.0f);
   for (int l = 0; l < c.n_layer + c.n_nextn; ++l) {
@@ -420,7 +426,7 @@ void synth_model(const SynthConfig& config, const std::string& path,
 }
 
 std::vector<std::string> synth_preset_names() {
-  return {"tiny-llama",       "tiny-llama3",           "tiny-qwen2",           "tiny-qwen2-256",       "tiny-qwen3",
+  return {"tiny-llama",       "tiny-llama3",           "tiny-qwen2",           "tiny-qwen2-256",       "tiny-qwen2-yarn", "tiny-qwen3",
           "tiny-deepseek-v3", "tiny-deepseek-v2-lite", "tiny-deepseek-legacy", "deepseek-v2-lite", "deepseek-v3-slice",
           "qwen2.5-1.5b",     "r1-distill-llama-8b"};
 }
@@ -434,6 +440,10 @@ bool synth_preset(const std::string& name, SynthConfig* c) {
   } else if (name == "tiny-qwen2") {
     d.arch = Arch::Qwen2;
     d.n_layer = 2, d.n_embd = 128, d.n_ff = 320, d.n_head = 4, d.n_head_kv = 2, d.head_dim = 32;
+  } else if (name == "tiny-qwen2-yarn") {  // YaRN past a 256-token original context (long goldens, #24)
+    d.arch = Arch::Qwen2;
+    d.n_layer = 2, d.n_embd = 128, d.n_ff = 320, d.n_head = 4, d.n_head_kv = 2, d.head_dim = 32;
+    d.yarn_factor = 16.0f, d.yarn_orig_ctx = 256;
   } else if (name == "tiny-qwen2-256") {  // rows of 256: llama.cpp's i-quants need them (else IQ4_NL)
     d.arch = Arch::Qwen2;
     d.n_layer = 2, d.n_embd = 256, d.n_ff = 512, d.n_head = 8, d.n_head_kv = 2, d.head_dim = 32;
