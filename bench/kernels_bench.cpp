@@ -132,6 +132,54 @@ void mla_attend(benchmark::State& state, dawn::KvType type) {
 BENCHMARK_CAPTURE(mla_attend, f16, dawn::KvType::F16)->Arg(64)->Arg(512)->Arg(4096);
 BENCHMARK_CAPTURE(mla_attend, q8_0, dawn::KvType::Q8_0)->Arg(64)->Arg(512)->Arg(4096);
 
+// One decode step's GQA attention for every layer of Qwen2.5-1.5B (28 layers, 2 KV heads of 128
+// values, 6 query heads each) over an f16 or q8_0 cache of range(0) positions, on range(1)
+// threads as the model runs it (a block per KV head, split along positions when threads are
+// more): the caches together are far past the last-level cache, so this is the stream of a
+// decode step at depth; bytes count the K and V rows read. head_major: each head's rows apart, as
+// KvCache holds them (LayerKv); otherwise the heads of a position side by side, for comparison.
+void gqa_attend(benchmark::State& state, dawn::KvType type, bool head_major) {
+  constexpr int kLayers = 28, kKvHeads = 2, kGroup = 6;
+  constexpr int64_t kHead = 128, kRow = kKvHeads * kHead;
+  const int64_t n_kv = state.range(0);
+  const size_t rb = dawn::kv_bytes(type, kRow);
+  std::mt19937 rng(11);
+  std::normal_distribution<float> dist;
+  const size_t bytes = (2 * kLayers * rb * size_t(n_kv) + kHuge - 1) / kHuge * kHuge;
+  std::unique_ptr<uint8_t[], BigWeight::Free> cache(static_cast<uint8_t*>(std::aligned_alloc(kHuge, bytes)));
+  madvise(cache.get(), bytes, MADV_HUGEPAGE);
+  std::vector<float> row(static_cast<size_t>(kRow)), q(static_cast<size_t>(kKvHeads * kGroup * kHead));
+  for (size_t r = 0; r < 2 * kLayers * size_t(n_kv); ++r) {
+    for (float& v : row) v = dist(rng);
+    dawn::kv_store(dawn::KvRows{cache.get(), kRow, type}, int64_t(r), row.data(), kRow);
+  }
+  for (float& v : q) v = dist(rng);
+  std::vector<float> out(q.size());
+  const std::vector<int32_t> len(static_cast<size_t>(kGroup), static_cast<int32_t>(n_kv));
+  std::vector<dawn::AttnQueries> blocks;
+  for (int l = 0; l < kLayers; ++l) {
+    const dawn::KvRows k{cache.get() + size_t(2 * l) * rb * size_t(n_kv), kRow, type};
+    const dawn::KvRows v{cache.get() + size_t(2 * l + 1) * rb * size_t(n_kv), kRow, type};
+    for (int g = 0; g < kKvHeads; ++g) {
+      const size_t hb = dawn::kv_bytes(type, kHead) * size_t(n_kv);
+      const dawn::KvRows kh = head_major ? dawn::KvRows{k.row(0) + g * hb, kHead, type} : k.offset(g * kHead);
+      const dawn::KvRows vh = head_major ? dawn::KvRows{v.row(0) + g * hb, kHead, type} : v.offset(g * kHead);
+      blocks.push_back({q.data() + g * kGroup * kHead, kHead, kGroup, len.data(), kh, vh,
+                        out.data() + g * kGroup * kHead, kHead});
+    }
+  }
+  dawn::ThreadPool pool(int(state.range(1)));
+  dawn::AttnScratch scratch;
+  for (auto _ : state) {
+    for (int l = 0; l < kLayers; ++l) dawn::attend_tiled(blocks.data() + l * kKvHeads, kKvHeads, kHead, kHead, 0.088f, pool, scratch);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetBytesProcessed(int64_t(state.iterations()) * kLayers * 2 * int64_t(dawn::kv_bytes(type, kHead)) * kKvHeads * n_kv);
+}
+BENCHMARK_CAPTURE(gqa_attend, f16, dawn::KvType::F16, true)->Args({4096, 2})->Args({16384, 2})->Args({4096, 1})->UseRealTime();
+BENCHMARK_CAPTURE(gqa_attend, f16_heads_interleaved, dawn::KvType::F16, false)->Args({4096, 2})->UseRealTime();
+BENCHMARK_CAPTURE(gqa_attend, q8_0, dawn::KvType::Q8_0, true)->Args({4096, 2})->UseRealTime();
+
 void read_rate(benchmark::State& state) {
   dawn::ThreadPool pool(int(state.range(0)));
   double best = 0;

@@ -6,11 +6,13 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <random>
 
 #include "engine/generate.h"
+#include "engine/kv_cache.h"
 #include "synth_files.h"
 #include "util/error.h"
 
@@ -177,6 +179,55 @@ TEST(Engine, PrefixCacheReusesSharedPrefix) {
   e.run_until_idle();
   EXPECT_EQ(again.result.cached_tokens, int(second.size()) - 1);
   EXPECT_EQ(again.tokens, warm.tokens);
+}
+
+// The cache is head-major (each KV head's rows contiguous): every head's rows are its own, and
+// save() then load() into another sequence brings back each head's rows, also from a buffer
+// saved with more positions than are loaded.
+TEST(KvCacheLayout, EachHeadsRowsSurviveSaveAndLoad) {
+  auto m = load_model(synth_file("tiny-qwen2"));
+  ASSERT_GT(m->hp.n_head_kv, 1);
+  for (const KvType type : {KvType::F32, KvType::F16, KvType::Q8_0}) {
+    KvCache c(*m, 64, 3, type);
+    const auto src = c.view(0), dst = c.view(1), part = c.view(2);
+    ASSERT_EQ(src[0].heads, m->hp.n_head_kv);
+    const int64_t dk = m->hp.head_dim_k, dv = m->hp.head_dim_v;
+    std::mt19937 rng(5);
+    std::normal_distribution<float> dist;
+    std::vector<float> row(size_t(std::max(dk, dv)));
+    constexpr int n = 40;
+    for (const LayerKv& l : src) {
+      for (int g = 0; g < l.heads; ++g) {
+        for (int p = 0; p < n; ++p) {
+          for (float& x : row) x = dist(rng);
+          kv_store(l.k_head(g), p, row.data(), dk);
+          for (float& x : row) x = dist(rng);
+          kv_store(l.v_head(g), p, row.data(), dv);
+        }
+      }
+    }
+    std::vector<uint8_t> buf(n * c.bytes_per_token());
+    c.save(0, n, buf.data());
+    c.load(1, n, buf.data(), n);
+    c.load(2, 25, buf.data(), n);
+    const size_t kb = kv_bytes(type, dk), vb = kv_bytes(type, dv);
+    for (size_t l = 0; l < src.size(); ++l) {
+      for (int g = 0; g < src[l].heads; ++g) {
+        // Heads do not share rows: head g's rows differ from head 0's.
+        if (g > 0) {
+          EXPECT_NE(0, std::memcmp(src[l].k_head(g).row(0), src[l].k_head(0).row(0), kb));
+        }
+        for (int p = 0; p < n; ++p) {
+          EXPECT_EQ(0, std::memcmp(dst[l].k_head(g).row(p), src[l].k_head(g).row(p), kb)) << l << " " << g << " " << p;
+          EXPECT_EQ(0, std::memcmp(dst[l].v_head(g).row(p), src[l].v_head(g).row(p), vb)) << l << " " << g << " " << p;
+          if (p < 25) {
+            EXPECT_EQ(0, std::memcmp(part[l].k_head(g).row(p), src[l].k_head(g).row(p), kb));
+            EXPECT_EQ(0, std::memcmp(part[l].v_head(g).row(p), src[l].v_head(g).row(p), vb));
+          }
+        }
+      }
+    }
+  }
 }
 
 // A pool smaller than the requests' total: later ones wait for room and none is corrupted.

@@ -20,7 +20,12 @@ KvType parse_kv_type(const std::string& s, const std::string& what) {
 }
 
 KvCache::KvCache(const Model& m, int n_ctx, int n_seq, KvType type, bool with_mtp)
-    : n_ctx_(n_ctx), n_seq_(n_seq), type_(type), k_dim_(m.kv_k_dim()), v_dim_(m.kv_v_dim()) {
+    : n_ctx_(n_ctx),
+      n_seq_(n_seq),
+      type_(type),
+      k_dim_(m.kv_k_dim()),
+      v_dim_(m.kv_v_dim()),
+      heads_(std::max(1, m.kv_heads())) {
   if (with_mtp && m.mtp_layers.empty()) {
     throw Error((m.file ? m.file->path() + ": " : std::string()) +
                 "no MTP layer to draft with (nextn_predict_layers is " + std::to_string(m.hp.n_nextn) +
@@ -35,10 +40,12 @@ KvCache::KvCache(const Model& m, int n_ctx, int n_seq, KvType type, bool with_mt
   }
   k_row_ = kv_bytes(type, k_dim_);
   v_row_ = kv_bytes(type, v_dim_);
+  k_head_row_ = kv_bytes(type, k_dim_ / heads_);
+  v_head_row_ = kv_bytes(type, v_dim_ / heads_);
   const size_t page = size_t(sysconf(_SC_PAGESIZE));
   const auto round_up = [page](size_t n) { return (n + page - 1) / page * page; };
-  k_seq_ = round_up(size_t(n_ctx) * k_row_);
-  v_seq_ = round_up(size_t(n_ctx) * v_row_);
+  k_seq_ = round_up(size_t(heads_) * size_t(n_ctx) * k_head_row_);
+  v_seq_ = round_up(size_t(heads_) * size_t(n_ctx) * v_head_row_);
   k_bytes_ = size_t(n_seq) * k_seq_;
   v_bytes_ = size_t(n_seq) * v_seq_;
   const auto reserve = [](size_t bytes) {
@@ -101,7 +108,12 @@ std::vector<LayerKv> KvCache::view(int seq) {
       out.push_back({});
       continue;
     }
-    out.push_back({{k_[l].base + size_t(seq) * k_seq_, k_dim_, type_}, {v_[l].base + size_t(seq) * v_seq_, v_dim_, type_}});
+    const size_t k_head = size_t(n_ctx_) * k_head_row_, v_head = size_t(n_ctx_) * v_head_row_;
+    out.push_back({{k_[l].base + size_t(seq) * k_seq_, k_dim_ / heads_, type_},
+                   {v_head > 0 ? v_[l].base + size_t(seq) * v_seq_ : nullptr, v_dim_ / heads_, type_},
+                   heads_,
+                   k_head,
+                   v_head});
   }
   return out;
 }
@@ -115,14 +127,17 @@ void KvCache::release(int seq) {
   }
 }
 
+// The buffer holds, per layer, each K head's n rows and then each V head's.
 void KvCache::save(int seq, int n, uint8_t* out, int mirror_id) const {
   if (link_ && mirror_id >= 0) link_->save_prefix(stage_id_, seq, n, mirror_id);
+  const size_t k_head = size_t(n_ctx_) * k_head_row_, v_head = size_t(n_ctx_) * v_head_row_;
   for (size_t l = 0; l < k_.size(); ++l) {
     if (!k_[l].base) continue;
-    std::memcpy(out, k_[l].base + size_t(seq) * k_seq_, size_t(n) * k_row_);
-    out += size_t(n) * k_row_;
-    if (v_row_ > 0) std::memcpy(out, v_[l].base + size_t(seq) * v_seq_, size_t(n) * v_row_);
-    out += size_t(n) * v_row_;
+    for (int g = 0; g < heads_; ++g, out += size_t(n) * k_head_row_)
+      std::memcpy(out, k_[l].base + size_t(seq) * k_seq_ + size_t(g) * k_head, size_t(n) * k_head_row_);
+    if (v_head_row_ == 0) continue;
+    for (int g = 0; g < heads_; ++g, out += size_t(n) * v_head_row_)
+      std::memcpy(out, v_[l].base + size_t(seq) * v_seq_ + size_t(g) * v_head, size_t(n) * v_head_row_);
   }
 }
 
@@ -132,12 +147,14 @@ void KvCache::drop_saved(int mirror_id) {
 
 void KvCache::load(int seq, int n, const uint8_t* in, int saved, int mirror_id) {
   if (link_ && mirror_id >= 0) link_->load_prefix(stage_id_, seq, n, mirror_id);
+  const size_t k_head = size_t(n_ctx_) * k_head_row_, v_head = size_t(n_ctx_) * v_head_row_;
   for (size_t l = 0; l < k_.size(); ++l) {
     if (!k_[l].base) continue;
-    std::memcpy(k_[l].base + size_t(seq) * k_seq_, in, size_t(n) * k_row_);
-    in += size_t(saved) * k_row_;
-    if (v_row_ > 0) std::memcpy(v_[l].base + size_t(seq) * v_seq_, in, size_t(n) * v_row_);
-    in += size_t(saved) * v_row_;
+    for (int g = 0; g < heads_; ++g, in += size_t(saved) * k_head_row_)
+      std::memcpy(k_[l].base + size_t(seq) * k_seq_ + size_t(g) * k_head, in, size_t(n) * k_head_row_);
+    if (v_head_row_ == 0) continue;
+    for (int g = 0; g < heads_; ++g, in += size_t(saved) * v_head_row_)
+      std::memcpy(v_[l].base + size_t(seq) * v_seq_ + size_t(g) * v_head, in, size_t(n) * v_head_row_);
   }
 }
 

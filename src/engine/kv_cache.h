@@ -36,8 +36,8 @@ class KvCache {
   int stage_id() const { return stage_id_; }
   // Gives sequence `seq`'s memory back to the system; its rows read as zeros until written.
   void release(int seq);
-  // Positions [0, n) of `seq` out to a buffer of n * bytes_per_token() bytes (per layer: the
-  // K rows, then the V rows), and the first n positions of such a buffer of `saved` positions back.
+  // Positions [0, n) of `seq` out to a buffer of n * bytes_per_token() bytes (per layer: each K
+  // head's n rows, then each V head's), and the first n positions of such a buffer of `saved` positions back.
   // With a mirror id (>= 0) a split model's later stages do the same with their own rows, kept
   // under that id until drop_saved(id).
   void save(int seq, int n, uint8_t* out, int mirror_id = -1) const;
@@ -47,16 +47,18 @@ class KvCache {
  private:
   int n_ctx_, n_seq_;
   KvType type_;
-  int64_t k_dim_, v_dim_;
-  // [layer][seq][pos][dim] elements of type_ (kv_bytes per row) in anonymous mappings, each
-  // sequence's part starting on a page: left unwritten (and so without memory) until a position
-  // is stored, so a long context costs only what it uses.
+  int64_t k_dim_, v_dim_;  // values per position, all heads
+  int heads_;              // KV heads (LayerKv: head-major)
+  // [layer][seq][head][pos][dim] elements of type_ in anonymous mappings, each sequence's part
+  // starting on a page: left unwritten (and so without memory) until a position is stored, so a
+  // long context costs only what it uses.
   struct Region {
     uint8_t* base = nullptr;
     size_t bytes = 0;
   };
   std::vector<Region> k_, v_;
-  size_t k_row_ = 0, v_row_ = 0;        // bytes per position
+  size_t k_row_ = 0, v_row_ = 0;        // bytes per position, all heads
+  size_t k_head_row_ = 0, v_head_row_ = 0;  // bytes per position of one head
   size_t k_seq_ = 0, v_seq_ = 0;        // bytes per sequence, page-rounded
   size_t k_bytes_ = 0, v_bytes_ = 0;  // per layer
   std::shared_ptr<StageLink> link_;   // the split model's later stages mirror this cache

@@ -53,8 +53,10 @@ void forward_llama(const Model& m, const SeqKv& kv, const Batch& b, ThreadPool& 
       rope_apply(hp.rope, cs, cs + half, q, int(H), dk);
       rope_apply(hp.rope, cs, cs + half, k, int(Hkv), dk);
       const LayerKv& c = kv[b.seq[t]][l];
-      kv_store(c.k, b.pos[t], k, kd);
-      kv_store(c.v, b.pos[t], s.v.data() + t * vd, vd);
+      for (int g = 0; g < c.heads; ++g) {
+        kv_store(c.k_head(g), b.pos[t], k + g * dk, dk);
+        kv_store(c.v_head(g), b.pos[t], s.v.data() + t * vd + g * dv, dv);
+      }
     }
     // The query heads of one KV head, for a few tokens of one sequence (about 64 rows), attend
     // together over that head's cache rows: their rows are gathered by KV head (g, token, head
@@ -75,7 +77,7 @@ void forward_llama(const Model& m, const SeqKv& kv, const Batch& b, ThreadPool& 
         const LayerKv& c = kv[b.seq[t]][l];
         const int64_t r0 = (g * n_tok + t) * group;
         s.attn_blocks.push_back({s.attn_q.data() + r0 * dk, dk, int((end - t) * group), s.attn_len.data() + t * group,
-                                 c.k.offset(g * dk), c.v.offset(g * dv), s.attn_out.data() + r0 * dv, dv});
+                                 c.k_head(int(g)), c.v_head(int(g)), s.attn_out.data() + r0 * dv, dv});
         t = end;
       }
     }

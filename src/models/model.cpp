@@ -31,6 +31,8 @@ int64_t Model::kv_v_dim() const {
   return int64_t(hp.n_head_kv) * hp.head_dim_v;
 }
 
+int Model::kv_heads() const { return hp.arch == Arch::Deepseek2 ? 1 : hp.n_head_kv; }
+
 int64_t Model::kv_slice_align() const {
   if (hp.arch == Arch::Deepseek2) return std::gcd(kv_k_dim(), hp.kv_lora_rank);
   return std::gcd(hp.head_dim_k, hp.head_dim_v);
